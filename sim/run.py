@@ -1,15 +1,17 @@
-"""Run one simulation headless and return its summary record and daily time series.
-
-STUB: the real implementation lands with the core model. The signature is the contract.
-"""
+"""Run one simulation headless and return its summary record and daily time series."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from sim.metrics import daily_table, make_collector, summarise
+from sim.model import CarTModel
+from sim.parameters import Scenario
 
 
 @dataclass(frozen=True)
@@ -25,19 +27,37 @@ class RunResult:
     timeseries: pd.DataFrame
 
 
-def run_simulation(scenario: Any, seed: int, days: int | None = None) -> RunResult:
-    """Run ``scenario`` with ``seed`` for ``days`` days (default: the scenario's own)."""
-    rng = np.random.default_rng(seed)
-    n_days = days or 30
-    ts = pd.DataFrame(
-        {"day": np.arange(n_days + 1), "blasts": rng.integers(0, 1000, n_days + 1)}
-    )
-    summary = {
-        "seed": seed,
-        "scenario": getattr(scenario, "name", "stub"),
-        "infused": True,
-        "infusion_day": 10,
-        "remission_day28": bool(rng.random() < 0.8),
-        "cart_peak": int(rng.integers(100, 1000)),
-    }
-    return RunResult(summary=summary, timeseries=ts)
+def run_simulation(
+    scenario: Scenario,
+    seed: int,
+    days: int | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Run ``scenario`` with ``seed`` for ``days`` days (default: the scenario's own).
+
+    The same scenario, seed and days give the same result, bit for bit.
+    """
+    n_days = scenario.time.days if days is None else days
+    model = CarTModel(scenario, seed)
+    collector = make_collector()
+    collector.collect(model)
+    day_range: Any = range(n_days)
+    if progress:
+        from tqdm import tqdm
+
+        day_range = tqdm(day_range, desc=scenario.name, unit="day", leave=False)
+    for _ in day_range:
+        model.run_day()
+        collector.collect(model)
+    timeseries = daily_table(collector)
+    return RunResult(summary=summarise(model, timeseries), timeseries=timeseries)
+
+
+def write_result(result: RunResult, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``summary.json`` and ``timeseries.csv`` into ``out_dir``; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary_path = out_dir / "summary.json"
+    timeseries_path = out_dir / "timeseries.csv"
+    summary_path.write_text(json.dumps(result.summary, indent=2) + "\n")
+    result.timeseries.to_csv(timeseries_path, index=False, float_format="%.6g")
+    return summary_path, timeseries_path

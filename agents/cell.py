@@ -1,0 +1,146 @@
+"""What every cell shares: a site on the tissue, a kind written into a layer, and death.
+
+Resident cells (blasts, B-cells) never move and act only at the moments the model has
+scheduled for them (their next division, their death), so a resident that is doing
+nothing costs nothing. Mobile cells (T-cells) take a step every step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, ClassVar
+
+from mesa import Agent
+
+from agents.kinds import MobileKind, ResidentKind
+
+if TYPE_CHECKING:
+    from sim.model import CarTModel
+
+
+def steps_until(probability_per_step: float, uniform: float) -> int | None:
+    """Steps until an event with a fixed chance per step first happens (geometric draw).
+
+    ``uniform`` is a draw from [0, 1). Equivalent to asking "does it happen now?" every
+    step, without the asking. ``None`` means never.
+    """
+    if probability_per_step <= 0.0:
+        return None
+    if probability_per_step >= 1.0:
+        return 1
+    return 1 + int(math.log1p(-uniform) / math.log1p(-probability_per_step))
+
+
+class ResidentCell(Agent):
+    """A cell that stays on its site in the resident layer (a blast or a B-cell)."""
+
+    model: CarTModel
+
+    def __init__(self, model: CarTModel, site: int, kind: ResidentKind) -> None:
+        super().__init__(model)
+        self.site = site
+        self.kind = kind
+        self.alive = True
+        model.tissue.place_resident(self, site, kind)
+        model.census.resident[kind] += 1
+
+    def schedule(self, probability_per_step: float, action_name: str) -> None:
+        """Book ``action_name`` for the step when an event of this chance first happens."""
+        wait = steps_until(probability_per_step, self.random.random())
+        if wait is not None:
+            self.model.resident_events.schedule(
+                self.model.step_count + wait, getattr(self, action_name)
+            )
+
+    def die(self) -> None:
+        """Leave the tissue (killed, or at the end of its life)."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.model.tissue.clear_resident(self.site)
+        self.model.census.resident[self.kind] -= 1
+        self.remove()
+
+    def scheduled_death(self) -> None:
+        """The end of its natural life, booked when it was born."""
+        self.die()
+
+
+class TCell(Agent):
+    """A mobile cell: it walks over the mobile layer, and meets the cells around it."""
+
+    model: CarTModel
+    motility_sites_per_hour: ClassVar[str] = ""  # overridden: where the speed is read from
+
+    def __init__(self, model: CarTModel, site: int, kind: MobileKind) -> None:
+        super().__init__(model)
+        self.site = site
+        self.kind = kind
+        self.alive = True
+        model.tissue.place_mobile(self, site, kind)
+        model.census.mobile[kind] += 1
+        model.t_cells[self] = None
+
+    @property
+    def xy(self) -> tuple[int, int]:
+        """``(x, y)`` of its site."""
+        return self.model.tissue.coordinates(self.site)
+
+    def change_kind(self, kind: MobileKind) -> None:
+        """Switch state (effector, memory, exhausted, taught, ...) in the mobile layer too."""
+        census = self.model.census.mobile
+        census[self.kind] -= 1
+        census[kind] += 1
+        self.kind = kind
+        self.model.tissue.mobile_kind[self.site] = kind
+
+    def move(self) -> None:
+        """One move of the random walk: to a random neighbour, if no T-cell is there.
+
+        This is the rule as one cell follows it. The model moves all T-cells at once with
+        the same rule in numpy (:func:`sim.movement.walk`); a test checks that the two
+        agree.
+        """
+        target = self.random.choice(self.model.tissue.neighbour_tuples[self.site])
+        if self.model.tissue.mobiles[target] is None:
+            self.model.tissue.move_mobile(self.site, target)
+            self.site = target
+
+    def neighbours_of_kind(self, layer: str, kinds: tuple[int, ...]) -> list[int]:
+        """Neighbouring sites whose ``layer`` ("resident" or "mobile") holds one of ``kinds``."""
+        tissue = self.model.tissue
+        codes = tissue.resident_kind if layer == "resident" else tissue.mobile_kind
+        return [n for n in tissue.neighbour_tuples[self.site] if codes[n] in kinds]
+
+    def divide(self) -> TCell | None:
+        """Put a daughter on a random empty mobile neighbour; no room, no division."""
+        free = self.model.tissue.empty_mobile_neighbours(self.site)
+        if not free:
+            return None
+        return self.make_daughter(self.random.choice(free))
+
+    def make_daughter(self, site: int) -> TCell:
+        """The daughter cell at ``site`` (each kind of T-cell says what its daughters are)."""
+        raise NotImplementedError
+
+    def interact(self) -> None:
+        """Act on the cells around it (kill, be taught, ...): each kind says how."""
+
+    def death_probability(self) -> float:
+        """Chance of dying in this step (each kind says how)."""
+        return type(self).death_probability_of(self.kind, self.model)
+
+    @classmethod
+    def death_probability_of(cls, kind: MobileKind, model: CarTModel) -> float:
+        """Chance per step that a cell of ``kind`` dies, in the model's present state."""
+        raise NotImplementedError
+
+    def die(self) -> None:
+        """Leave the tissue."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.model.tissue.clear_mobile(self.site)
+        self.model.census.mobile[self.kind] -= 1
+        del self.model.t_cells[self]
+        self.remove()

@@ -1,0 +1,51 @@
+"""The leukaemic blast: a resident cell that divides into free space and may lose CD19."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agents.cell import ResidentCell
+from agents.kinds import ResidentKind
+
+if TYPE_CHECKING:
+    from sim.model import CarTModel
+
+
+class LeukaemicBlast(ResidentCell):
+    """A B-ALL blast.
+
+    Rules (rates per day in ``[leukaemia]``):
+    - divides at ``division_rate_per_day`` into a random empty resident neighbour; with no
+      empty neighbour it does not divide (the marrow is full around it);
+    - a daughter is CD19-negative with chance ``cd19_loss_prob`` (antigen escape); the
+      daughters of a CD19-negative blast are CD19-negative;
+    - dies at ``death_rate_per_day``.
+
+    Its next division and its death are booked when it is born, so a blast costs nothing
+    in the steps between.
+    """
+
+    def __init__(self, model: CarTModel, site: int, cd19_positive: bool = True) -> None:
+        kind = ResidentKind.BLAST_CD19_POSITIVE if cd19_positive else ResidentKind.BLAST_CD19_NEGATIVE
+        super().__init__(model, site, kind)
+        self.cd19_positive = cd19_positive
+        self.schedule(model.chances.blast_division, "divide")
+        self.schedule(model.chances.blast_death, "scheduled_death")
+
+    def divide(self) -> None:
+        """Its booked division: a daughter on a free neighbour, then book the next one."""
+        if not self.alive:
+            return
+        free = self.model.tissue.empty_resident_neighbours(self.site)
+        if free:
+            site = self.random.choice(free)
+            keeps_cd19 = self.cd19_positive and (
+                self.random.random() >= self.model.parameters.leukaemia.cd19_loss_prob
+            )
+            LeukaemicBlast(self.model, site, cd19_positive=keeps_cd19)
+        self.schedule(self.model.chances.blast_division, "divide")
+
+    def scheduled_death(self) -> None:
+        """Background death."""
+        if self.alive:
+            self.die()

@@ -1,0 +1,150 @@
+"""The native T-cell: the patient's own T-cell, which can be taught or turn on the graft."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from agents.cell import TCell
+from agents.kinds import BLASTS, CAR_T_KINDS, DONOR_CAR_T_KINDS, MobileKind
+
+if TYPE_CHECKING:
+    from agents.cell import ResidentCell
+    from sim.model import CarTModel
+
+State = Literal["naive", "taught", "alloreactive"]
+
+_KIND = {
+    "naive": MobileKind.NATIVE_NAIVE,
+    "taught": MobileKind.NATIVE_TAUGHT,
+    "alloreactive": MobileKind.NATIVE_ALLOREACTIVE,
+}
+_STATE = {kind: state for state, kind in _KIND.items()}
+TAUGHT = (MobileKind.NATIVE_TAUGHT,)
+
+
+class NativeTCell(TCell):
+    """An unmodified T-cell of the patient (host).
+
+    Rules (``[native_t]``, ``[teaching]``, ``[rejection]``):
+    - walks at random; after lymphodepletion the population grows back toward its normal
+      size (``recovery_rate_per_day`` per missing cell), over weeks;
+    - *teaching* (a switchable hypothesis): a *naive* cell next to fresh antigen debris,
+      or next to a CAR T-cell that has just killed, becomes *taught* with chance
+      ``teaching.prob_per_hour`` per hour; next to a taught cell, with the lower
+      ``teaching.secondary_prob_per_hour``;
+    - a *taught* cell kills a neighbouring blast, CD19-positive or negative, at
+      ``taught_kill_rate_per_day`` (less than a CAR T-cell) and may divide on a kill; it
+      dies with ``taught_half_life_days``;
+    - *rejection* (donor arm): a naive cell next to a donor CAR T-cell becomes
+      *alloreactive* with chance ``rejection.prob_per_hour`` per hour; it then kills donor
+      CAR T-cells it meets at ``rejection.kill_rate_per_day`` and may divide on a kill.
+    """
+
+    def __init__(self, model: CarTModel, site: int, state: State = "naive") -> None:
+        super().__init__(model, site, _KIND[state])
+
+    @property
+    def state(self) -> State:
+        """``naive``, ``taught`` or ``alloreactive``."""
+        return _STATE[self.kind]
+
+    def become(self, state: State) -> None:
+        """Change state."""
+        self.change_kind(_KIND[state])
+
+    def interact(self) -> None:
+        """Be taught or turn alloreactive (naive), or kill (taught, alloreactive)."""
+        state = self.state
+        if state == "naive":
+            self.learn()
+        elif state == "taught":
+            self.attack(BLASTS, "resident", self.model.chances.taught_kill)
+        else:
+            self.attack(DONOR_CAR_T_KINDS, "mobile", self.model.chances.rejection_kill)
+
+    def learn(self) -> None:
+        """A naive cell: teaching first, then (donor arm) rejection."""
+        model = self.model
+        chances = model.chances
+        if model.parameters.teaching.enabled:
+            if self.sees_fresh_kill() and self.random.random() < chances.teaching:
+                self.become("taught")
+                model.census.teaching_events += 1
+                return
+            if (
+                self.neighbours_of_kind("mobile", TAUGHT)
+                and self.random.random() < chances.secondary_teaching
+            ):
+                self.become("taught")
+                model.census.teaching_events += 1
+                return
+        if (
+            model.rejection_possible
+            and self.neighbours_of_kind("mobile", DONOR_CAR_T_KINDS)
+            and self.random.random() < chances.rejection
+        ):
+            self.become("alloreactive")
+
+    def sees_fresh_kill(self) -> bool:
+        """Fresh antigen debris on or next to its site, or a CAR T-cell that just killed."""
+        tissue = self.model.tissue
+        threshold = self.model.parameters.teaching.fresh_debris_threshold
+        around = tissue.neighbour_tuples[self.site]
+        if tissue.antigen[self.site] >= threshold:
+            return True
+        if any(tissue.antigen[n] >= threshold for n in around):
+            return True
+        just_now = self.model.step_count - 1
+        for site in self.neighbours_of_kind("mobile", CAR_T_KINDS):
+            if tissue.mobiles[site].last_kill_step >= just_now:  # type: ignore[union-attr]
+                return True
+        return False
+
+    def attack(self, kinds: tuple[int, ...], layer: str, kill_chance: float) -> None:
+        """Kill one neighbouring cell of ``kinds`` with ``kill_chance``; may divide."""
+        targets = self.neighbours_of_kind(layer, kinds)
+        if not targets or self.random.random() >= kill_chance:
+            return
+        tissue = self.model.tissue
+        cells = tissue.residents if layer == "resident" else tissue.mobiles
+        target: ResidentCell | TCell = cells[self.random.choice(targets)]  # type: ignore[assignment]
+        if self.state == "taught":
+            self.model.record_kill(target, killer="taught")
+            cytokine = self.model.parameters.native_t.taught_cytokine_per_kill
+            tissue.release(target.site, cytokine, self.model.parameters.car_t.antigen_per_kill)
+            division_chance = self.model.parameters.native_t.taught_division_prob_per_kill
+        else:
+            self.model.record_kill(target, killer="alloreactive")
+            division_chance = self.model.parameters.rejection.alloreactive_division_prob_per_kill
+        target.die()
+        if self.random.random() < division_chance:
+            self.divide()
+
+    def make_daughter(self, site: int) -> NativeTCell:
+        """A daughter in the same state."""
+        return NativeTCell(self.model, site, self.state)
+
+    @classmethod
+    def death_probability_of(cls, kind: MobileKind, model: CarTModel) -> float:
+        """Naive cells are kept at their normal size; taught and alloreactive cells contract."""
+        if kind == MobileKind.NATIVE_NAIVE:
+            return 0.0
+        return model.chances.taught_death
+
+    @classmethod
+    def recover(cls, model: CarTModel) -> int:
+        """New naive cells in one step, toward the normal count; returns how many."""
+        if not model.native_t_recovering:
+            return 0
+        parameters = model.parameters.native_t
+        normal = parameters.normal_fraction * model.tissue.n_sites
+        present = sum(model.census.mobile[kind] for kind in _KIND.values())
+        missing = normal - present
+        if missing <= 0:
+            return 0
+        expected = missing * parameters.recovery_rate_per_day * model.hours_per_step / 24
+        births = int(model.rng.poisson(expected))
+        sites = model.tissue.random_empty_sites(model.tissue.mobile_kind, births, model.rng)
+        for site in sites.tolist():
+            cls(model, site)
+        return len(sites)

@@ -1,0 +1,226 @@
+"""Load scenario files: TOML, with inheritance (``base = "other"``) and ``--set`` overrides.
+
+A scenario is a name from this folder (``autologous``) or a path to a TOML file. A file may
+name a ``base`` scenario; its keys override the base's, table by table. Every mistake (a
+missing file, bad TOML, an unknown key, a wrong type, a value out of range, a bad
+``--set``) raises :class:`~sim.errors.UserInputError` with one line that names the file
+(or option), the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import UserInputError
+from sim.parameters import Scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parent
+OVERRIDE_SOURCE = "--set"
+
+
+def scenario_names() -> list[str]:
+    """The names of the scenarios shipped in this folder, sorted."""
+    return sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
+
+
+def list_scenarios() -> list[tuple[str, str]]:
+    """``(name, description)`` of every shipped scenario, sorted by name."""
+    return [(name, load_scenario(name).description) for name in scenario_names()]
+
+
+def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Load, merge and validate a scenario; ``overrides`` are ``"table.key=value"`` strings."""
+    path = _resolve(name_or_path)
+    merged, sources = _read_with_bases(path, chain=())
+    for override in overrides:
+        key_path, value = parse_override(override)
+        _set_key(merged, key_path, value, sources, f"{OVERRIDE_SOURCE} {override!r}")
+    merged.setdefault("name", path.stem)
+    sources.setdefault(("name",), str(path))
+    try:
+        return Scenario.model_validate(merged)
+    except ValidationError as error:
+        raise UserInputError(_describe(error, sources, path)) from None
+
+
+def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
+    """Split ``"car_t.dose_cells=40"`` into a key path and a TOML-typed value.
+
+    The value is read as a TOML value (``40`` is an integer, ``0.1`` a float, ``true`` a
+    boolean, ``[3, 5]`` a list); a bare word that is not TOML is taken as a string, so
+    ``therapy.arm=donor`` works without quotes.
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not raw.strip():
+        raise UserInputError(
+            f"--set {text!r}: expected KEY=VALUE such as car_t.dose_cells=40"
+        )
+    key_path = tuple(part.strip() for part in key.split("."))
+    if any(not part for part in key_path):
+        raise UserInputError(f"--set {text!r}: the key {key!r} has an empty part")
+    try:
+        value = tomllib.loads(f"value = {raw.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key_path, value
+
+
+def _resolve(name_or_path: str | Path) -> Path:
+    text = str(name_or_path)
+    candidate = Path(text)
+    if candidate.suffix == ".toml" or candidate.parent != Path("."):
+        if not candidate.is_file():
+            raise UserInputError(f"{text}: no such scenario file")
+        return candidate
+    shipped = SCENARIO_DIR / f"{text}.toml"
+    if shipped.is_file():
+        return shipped
+    raise UserInputError(
+        f"{text}: no such scenario; choose one of {', '.join(scenario_names())} "
+        "or give the path to a .toml file"
+    )
+
+
+def _read_with_bases(
+    path: Path, chain: tuple[Path, ...]
+) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """Read ``path`` and the chain of its bases; return the merged table and key sources."""
+    if path.resolve() in chain:
+        names = " -> ".join(p.stem for p in (*chain, path.resolve()))
+        raise UserInputError(f"{path}: base: scenarios inherit in a circle ({names})")
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise UserInputError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise UserInputError(f"{path}: cannot read the file: {error.strerror}") from None
+
+    base_name = table.pop("base", None)
+    if base_name is None:
+        merged: dict[str, Any] = {}
+        sources: dict[tuple[str, ...], str] = {}
+    else:
+        if not isinstance(base_name, str):
+            raise UserInputError(f"{path}: base: must be a scenario name or path (a string)")
+        base_path = _resolve_base(base_name, path)
+        merged, sources = _read_with_bases(base_path, (*chain, path.resolve()))
+        merged.pop("name", None)
+        merged.pop("description", None)
+    for key_path, value in _flatten(table):
+        _set_key(merged, key_path, value, sources, str(path))
+    return merged, sources
+
+
+def _resolve_base(base_name: str, child: Path) -> Path:
+    beside = child.parent / f"{base_name}.toml"
+    if beside.is_file():
+        return beside
+    try:
+        return _resolve(base_name)
+    except UserInputError:
+        raise UserInputError(
+            f"{child}: base: no scenario named {base_name!r}; choose one of "
+            f"{', '.join(scenario_names())}"
+        ) from None
+
+
+def _flatten(
+    table: dict[str, Any], prefix: tuple[str, ...] = ()
+) -> Iterable[tuple[tuple[str, ...], Any]]:
+    for key, value in table.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, (*prefix, key))
+        else:
+            yield (*prefix, key), value
+
+
+def _set_key(
+    merged: dict[str, Any],
+    key_path: tuple[str, ...],
+    value: Any,
+    sources: dict[tuple[str, ...], str],
+    source: str,
+) -> None:
+    table = merged
+    for depth, part in enumerate(key_path[:-1]):
+        inner = table.setdefault(part, {})
+        if not isinstance(inner, dict):
+            where = ".".join(key_path[: depth + 1])
+            raise UserInputError(f"{source}: {where} is a value, not a table")
+        table = inner
+    table[key_path[-1]] = value
+    sources[key_path] = source
+
+
+def _describe(
+    error: ValidationError, sources: dict[tuple[str, ...], str], path: Path
+) -> str:
+    """One line for the first problem: where it was set, the key, and what is allowed."""
+    problem = error.errors()[0]
+    location = tuple(str(part) for part in problem["loc"])
+    key = ".".join(location) or "(top level)"
+    source = _source_of(location, sources, str(path))
+    if problem["type"] == "extra_forbidden":
+        allowed = _allowed_keys(location[:-1])
+        return f"{source}: {key}: unknown key; allowed here: {', '.join(allowed)}"
+    allowed_text = _field_text(location)
+    message = problem["msg"].removeprefix("Value error, ")
+    given = problem.get("input")
+    shown = "" if isinstance(given, dict) else f" (got {given!r})"
+    return f"{source}: {key}: {message}{shown}{allowed_text}"
+
+
+def _source_of(
+    location: tuple[str, ...], sources: dict[tuple[str, ...], str], default: str
+) -> str:
+    for length in range(len(location), 0, -1):
+        if location[:length] in sources:
+            return sources[location[:length]]
+    prefix_hits = [src for key, src in sources.items() if key[: len(location)] == location]
+    return prefix_hits[-1] if prefix_hits else default
+
+
+def _model_at(location: tuple[str, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Scenario
+    for part in location:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _allowed_keys(location: tuple[str, ...]) -> list[str]:
+    model = _model_at(location)
+    if model is None:
+        return []
+    names = list(model.model_fields)
+    return [*names, "base"] if not location else names
+
+
+def _field_text(location: tuple[str, ...]) -> str:
+    model = _model_at(location[:-1])
+    if model is None or not location:
+        return ""
+    field = model.model_fields.get(location[-1])
+    if field is None:
+        return ""
+    bounds = [
+        f"{symbol} {getattr(item, attr)}"
+        for item in field.metadata
+        for attr, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+        if getattr(item, attr, None) is not None
+    ]
+    kind = getattr(field.annotation, "__name__", str(field.annotation))
+    allowed = f"; allowed: {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
+    if field.description:
+        allowed += f" ({field.description})"
+    return allowed

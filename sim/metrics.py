@@ -1,0 +1,197 @@
+"""What a run reports: the per-day counts and the summary record of MODEL.md.
+
+Per-day counts are collected with Mesa's ``DataCollector`` at day 0 (before anything
+happens) and at the end of each day. The summary is computed from them, so the two always
+agree. Days in the summary that end in ``_day`` are counted from the infusion, except
+``infusion_day`` itself (from enrolment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mesa import DataCollector
+
+from agents.kinds import MobileKind, ResidentKind
+from sim.model import CarTModel
+
+REMISSION_BLAST_PCT = 5.0  # blasts below 5 % of the sites: complete remission
+REMISSION_CHECK_DAY = 28  # days after infusion
+
+Reporter = Callable[[CarTModel], float | int]
+
+
+def _mobile(*kinds: MobileKind) -> Reporter:
+    return lambda model: sum(model.census.mobile[kind] for kind in kinds)
+
+
+DAILY_REPORTERS: dict[str, Reporter] = {
+    "blasts_cd19_positive": lambda m: m.census.resident[ResidentKind.BLAST_CD19_POSITIVE],
+    "blasts_cd19_negative": lambda m: m.census.resident[ResidentKind.BLAST_CD19_NEGATIVE],
+    "blasts": lambda m: m.census.blasts,
+    "blast_pct": lambda m: 100.0 * m.census.blasts / m.tissue.n_sites,
+    "b_cells": lambda m: m.census.resident[ResidentKind.B_CELL],
+    "car_t_effector": _mobile(MobileKind.CAR_T_EFFECTOR, MobileKind.DONOR_CAR_T_EFFECTOR),
+    "car_t_memory": _mobile(MobileKind.CAR_T_MEMORY, MobileKind.DONOR_CAR_T_MEMORY),
+    "car_t_exhausted": _mobile(MobileKind.CAR_T_EXHAUSTED, MobileKind.DONOR_CAR_T_EXHAUSTED),
+    "car_t_autologous": _mobile(
+        MobileKind.CAR_T_EFFECTOR, MobileKind.CAR_T_MEMORY, MobileKind.CAR_T_EXHAUSTED
+    ),
+    "car_t_donor": _mobile(
+        MobileKind.DONOR_CAR_T_EFFECTOR,
+        MobileKind.DONOR_CAR_T_MEMORY,
+        MobileKind.DONOR_CAR_T_EXHAUSTED,
+    ),
+    "car_t": lambda m: m.census.car_t,
+    "native_naive": _mobile(MobileKind.NATIVE_NAIVE),
+    "native_taught": _mobile(MobileKind.NATIVE_TAUGHT),
+    "native_alloreactive": _mobile(MobileKind.NATIVE_ALLOREACTIVE),
+    "cytokine_systemic": lambda m: m.tissue.systemic_cytokine(),
+    "cytokine_peak": lambda m: m.cytokine_peak_today,
+    "crs_grade": lambda m: crs_grade(m.cytokine_peak_today, m.parameters.fields.crs_grade_thresholds),
+    "kills_by_car_t": lambda m: m.census.kills_by_car_t,
+    "b_cells_killed_by_car_t": lambda m: m.census.b_cells_killed_by_car_t,
+    "kills_by_taught": lambda m: m.census.kills_by_taught,
+    "cd19_negative_blasts_killed": lambda m: m.census.cd19_negative_blasts_killed,
+    "rejection_kills": lambda m: m.census.rejection_kills,
+    "teaching_events": lambda m: m.census.teaching_events,
+    "gvhd_score": lambda m: m.gvhd_score,
+}
+
+SUMMARY_FIELDS = (
+    "seed",
+    "scenario",
+    "infused",
+    "infusion_day",
+    "blast_pct_at_infusion",
+    "remission_day28",
+    "mrd_negative_day28",
+    "relapse",
+    "relapse_day",
+    "relapse_cd19_negative",
+    "cart_peak",
+    "cart_peak_day",
+    "cart_persistence_days",
+    "b_cell_aplasia_days",
+    "crs_grade",
+    "crs_onset_day",
+    "gvhd",
+    "rejection_kills",
+    "teaching_events",
+    "taught_peak",
+)
+EXTRA_SUMMARY_FIELDS = (
+    "days_simulated",
+    "manufacturing_days",
+    "blast_pct_final",
+    "kills_by_car_t",
+    "kills_by_taught",
+    "cd19_negative_blasts_killed",
+    "gvhd_score",
+)
+
+
+def crs_grade(systemic_cytokine: float, thresholds: list[float]) -> int:
+    """CRS grade 0-4: how many of the four thresholds the systemic level has reached."""
+    return int(np.searchsorted(np.asarray(thresholds), systemic_cytokine, side="right"))
+
+
+def make_collector() -> DataCollector:
+    """A Mesa DataCollector of the per-day counts."""
+    return DataCollector(model_reporters=dict(DAILY_REPORTERS))
+
+
+def daily_table(collector: DataCollector) -> pd.DataFrame:
+    """The collected days as a table: one row a day, ``day`` first."""
+    table = collector.get_model_vars_dataframe().reset_index(drop=True)
+    table.insert(0, "day", np.arange(len(table), dtype=np.int64))
+    return table
+
+
+def summarise(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
+    """The summary record of one run (MODEL.md field names, then a few extras)."""
+    plan = model.plan
+    last = daily.iloc[-1]
+    record: dict[str, Any] = {
+        "seed": model.seed,
+        "scenario": model.parameters.name,
+        "infused": plan.infused,
+        "infusion_day": plan.infusion_day,
+        "blast_pct_at_infusion": None,
+        "remission_day28": False,
+        "mrd_negative_day28": False,
+        "relapse": False,
+        "relapse_day": None,
+        "relapse_cd19_negative": False,
+        "cart_peak": int(daily["car_t"].max()),
+        "cart_peak_day": None,
+        "cart_persistence_days": None,
+        "b_cell_aplasia_days": 0,
+        "crs_grade": 0,
+        "crs_onset_day": None,
+        "gvhd": bool(model.gvhd_score > model.parameters.therapy.gvhd_threshold),
+        "rejection_kills": int(last["rejection_kills"]),
+        "teaching_events": int(last["teaching_events"]),
+        "taught_peak": int(daily["native_taught"].max()),
+        "days_simulated": int(last["day"]),
+        "manufacturing_days": (
+            None if plan.manufacturing_days is None else round(plan.manufacturing_days, 3)
+        ),
+        "blast_pct_final": float(last["blast_pct"]),
+        "kills_by_car_t": int(last["kills_by_car_t"]),
+        "kills_by_taught": int(last["kills_by_taught"]),
+        "cd19_negative_blasts_killed": int(last["cd19_negative_blasts_killed"]),
+        "gvhd_score": float(model.gvhd_score),
+    }
+    if plan.infusion_day is None or plan.infusion_day > record["days_simulated"]:
+        return record
+    infusion = plan.infusion_day
+    if model.blasts_at_infusion is not None:
+        record["blast_pct_at_infusion"] = 100.0 * model.blasts_at_infusion / model.tissue.n_sites
+    after = daily[daily["day"] >= infusion].reset_index(drop=True)
+    days_after = after["day"].to_numpy() - infusion
+    _response(record, after, days_after)
+    _car_t_kinetics(record, after, days_after)
+    baseline = model.b_cells_at_start
+    aplasia = after["b_cells"].to_numpy() < model.parameters.b_cells.aplasia_threshold * baseline
+    record["b_cell_aplasia_days"] = int(aplasia[1:].sum()) if baseline else 0
+    grades = after["crs_grade"].to_numpy()
+    record["crs_grade"] = int(grades.max())
+    if grades.max() > 0:
+        record["crs_onset_day"] = int(days_after[np.argmax(grades > 0)])
+    return record
+
+
+def _response(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarray) -> None:
+    """Remission and MRD at day 28; relapse (blasts back to >= 5 %) after that."""
+    check = np.flatnonzero(days_after == REMISSION_CHECK_DAY)
+    if check.size == 0:
+        return
+    row = after.iloc[int(check[0])]
+    record["remission_day28"] = bool(row["blast_pct"] < REMISSION_BLAST_PCT)
+    record["mrd_negative_day28"] = bool(row["blasts"] == 0)
+    if not record["remission_day28"]:
+        return
+    later = after.iloc[int(check[0]) + 1 :]
+    relapsed = later[later["blast_pct"] >= REMISSION_BLAST_PCT]
+    if relapsed.empty:
+        return
+    first = relapsed.iloc[0]
+    record["relapse"] = True
+    record["relapse_day"] = int(first["day"] - after["day"].iloc[0])
+    record["relapse_cd19_negative"] = bool(
+        first["blasts_cd19_negative"] > first["blasts_cd19_positive"]
+    )
+
+
+def _car_t_kinetics(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarray) -> None:
+    """Peak size and day, and the last day a CAR T-cell was alive, after infusion."""
+    car_t = after["car_t"].to_numpy()
+    if car_t.max() == 0:
+        return
+    record["cart_peak"] = int(car_t.max())
+    record["cart_peak_day"] = int(days_after[np.argmax(car_t)])
+    record["cart_persistence_days"] = int(days_after[np.flatnonzero(car_t > 0)[-1]])

@@ -1,0 +1,198 @@
+"""The tissue: a Mesa grid with two occupancy layers and two fields, plus fast lookups.
+
+Sites are numbered ``site = x * height + y``, so a flat view of any layer's ``(width,
+height)`` array is indexed by site. Each site has eight Moore neighbours on a torus,
+precomputed once as an ``(n_sites, 8)`` array (for numpy) and as tuples (for the rules on
+the agent classes, which look at one cell at a time).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import OrthogonalMooreGrid
+from scipy import ndimage
+
+from agents.kinds import MobileKind, ResidentKind
+from sim.parameters import FieldParameters
+
+if TYPE_CHECKING:
+    from mesa import Agent
+
+MOORE_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+DIFFUSION_KERNEL = np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]]) / 8.0
+QUIET_FIELD_TOTAL = 1e-6  # below this grid total a field is set to zero and left alone
+SYSTEMIC_SCALE_SITES = 10_000  # systemic cytokine is stated per 10,000 sites
+
+
+def _flat(layer: object) -> np.ndarray:
+    """The flat (per-site) view of a Mesa property layer (``.data`` in 3.5, itself in 4)."""
+    array = layer if isinstance(layer, np.ndarray) else layer.data  # type: ignore[attr-defined]
+    return array.reshape(-1)
+
+
+class Tissue:
+    """A torus of sites with a resident and a mobile layer, and cytokine and antigen fields.
+
+    Attributes:
+        grid: the Mesa ``OrthogonalMooreGrid`` holding the four property layers.
+        resident_kind: flat int8 array, the :class:`ResidentKind` of each site.
+        mobile_kind: flat int8 array, the :class:`MobileKind` of each site.
+        cytokine: flat float array, cytokine units per site.
+        antigen: flat float array, antigen-debris units per site.
+        residents: the resident agent of each site, or ``None``.
+        mobiles: the mobile agent of each site, or ``None``.
+        neighbours: ``(n_sites, 8)`` int array of Moore neighbours.
+    """
+
+    def __init__(self, width: int, height: int, random_source: random.Random) -> None:
+        self.width = width
+        self.height = height
+        self.n_sites = width * height
+        self.grid = OrthogonalMooreGrid((width, height), torus=True, random=random_source)
+        layers = {
+            "resident_kind": self.grid.create_property_layer("resident_kind", 0, dtype=np.int8),
+            "mobile_kind": self.grid.create_property_layer("mobile_kind", 0, dtype=np.int8),
+            "cytokine": self.grid.create_property_layer("cytokine", 0.0, dtype=float),
+            "antigen": self.grid.create_property_layer("antigen", 0.0, dtype=float),
+        }
+        self.resident_kind = _flat(layers["resident_kind"])
+        self.mobile_kind = _flat(layers["mobile_kind"])
+        self.cytokine = _flat(layers["cytokine"])
+        self.antigen = _flat(layers["antigen"])
+        self.residents: list[Agent | None] = [None] * self.n_sites
+        self.mobiles: list[Agent | None] = [None] * self.n_sites
+        self.neighbours = self._moore_neighbours()
+        self.neighbour_tuples: list[tuple[int, ...]] = [
+            tuple(row) for row in self.neighbours.tolist()
+        ]
+        self.fields_active = False
+
+    def _moore_neighbours(self) -> np.ndarray:
+        x, y = np.divmod(np.arange(self.n_sites), self.height)
+        columns = [
+            ((x + dx) % self.width) * self.height + (y + dy) % self.height
+            for dx, dy in MOORE_OFFSETS
+        ]
+        return np.stack(columns, axis=1).astype(np.int64)
+
+    def coordinates(self, site: int) -> tuple[int, int]:
+        """``(x, y)`` of a site."""
+        return divmod(site, self.height)
+
+    def site_of(self, x: int, y: int) -> int:
+        """The site number of ``(x, y)``, wrapping around the torus."""
+        return (x % self.width) * self.height + y % self.height
+
+    # --- occupancy -------------------------------------------------------------------
+    def place_resident(self, agent: Agent, site: int, kind: ResidentKind) -> None:
+        """Put a resident cell on an empty resident site."""
+        if self.residents[site] is not None:
+            raise ValueError(f"site {site} already holds a resident cell")
+        self.residents[site] = agent
+        self.resident_kind[site] = kind
+
+    def clear_resident(self, site: int) -> None:
+        """Empty the resident layer of a site."""
+        self.residents[site] = None
+        self.resident_kind[site] = ResidentKind.EMPTY
+
+    def place_mobile(self, agent: Agent, site: int, kind: MobileKind) -> None:
+        """Put a T-cell on an empty mobile site."""
+        if self.mobiles[site] is not None:
+            raise ValueError(f"site {site} already holds a T-cell")
+        self.mobiles[site] = agent
+        self.mobile_kind[site] = kind
+
+    def clear_mobile(self, site: int) -> None:
+        """Empty the mobile layer of a site."""
+        self.mobiles[site] = None
+        self.mobile_kind[site] = MobileKind.EMPTY
+
+    def move_mobile(self, origin: int, target: int) -> None:
+        """Move the T-cell at ``origin`` to the empty mobile site ``target``."""
+        agent = self.mobiles[origin]
+        self.mobiles[target] = agent
+        self.mobile_kind[target] = self.mobile_kind[origin]
+        self.mobiles[origin] = None
+        self.mobile_kind[origin] = MobileKind.EMPTY
+
+    def empty_resident_neighbours(self, site: int) -> list[int]:
+        """Neighbours of ``site`` with no resident cell."""
+        residents = self.residents
+        return [n for n in self.neighbour_tuples[site] if residents[n] is None]
+
+    def empty_mobile_neighbours(self, site: int) -> list[int]:
+        """Neighbours of ``site`` with no T-cell."""
+        mobiles = self.mobiles
+        return [n for n in self.neighbour_tuples[site] if mobiles[n] is None]
+
+    def random_empty_sites(
+        self, kind_layer: np.ndarray, count: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Up to ``count`` distinct empty sites of a layer, chosen uniformly at random.
+
+        Draws random sites and keeps the empty ones (cheap while the layer has room);
+        falls back to listing every empty site when few are left.
+        """
+        if count <= 0:
+            return np.empty(0, dtype=np.int64)
+        for _ in range(4):
+            drawn = np.unique(rng.integers(0, self.n_sites, size=4 * count + 8))
+            empty = drawn[kind_layer[drawn] == 0]
+            if empty.size >= count:
+                return rng.permutation(empty)[:count]
+        empty = np.flatnonzero(kind_layer == 0)
+        count = min(count, empty.size)
+        return rng.choice(empty, size=count, replace=False)
+
+    def border_sites(self) -> np.ndarray:
+        """The sites on the edge of the grid (where cells enter a lymph node)."""
+        x, y = np.divmod(np.arange(self.n_sites), self.height)
+        on_border = (x == 0) | (x == self.width - 1) | (y == 0) | (y == self.height - 1)
+        return np.flatnonzero(on_border)
+
+    # --- fields ----------------------------------------------------------------------
+    def release(self, site: int, cytokine: float, antigen: float) -> None:
+        """A kill at ``site``: cytokine into the field and antigen debris on the site."""
+        self.cytokine[site] += cytokine
+        self.antigen[site] += antigen
+        self.fields_active = True
+
+    def update_fields(self, parameters: FieldParameters, hours: float) -> None:
+        """Diffuse and decay both fields over ``hours`` (numpy; skipped while both are zero).
+
+        Cytokine: each site passes a share ``1 - exp(-D h)`` of its content to its eight
+        neighbours in equal parts, then decays with its half-life. Antigen debris does
+        not move; it decays with its half-life. Both stay non-negative.
+        """
+        if not self.fields_active:
+            return
+        spread = -math.expm1(-parameters.cytokine_diffusion_per_hour * hours)
+        keep_cytokine = 0.5 ** (hours / parameters.cytokine_half_life_hours)
+        keep_antigen = 0.5 ** (hours / parameters.antigen_half_life_hours)
+        square = self.cytokine.reshape(self.width, self.height)
+        if spread > 0.0:
+            neighbours_mean = ndimage.convolve(square, DIFFUSION_KERNEL, mode="wrap")
+            square *= 1.0 - spread
+            square += spread * neighbours_mean
+        self.cytokine *= keep_cytokine
+        self.antigen *= keep_antigen
+        cytokine_total = float(self.cytokine.sum())
+        antigen_total = float(self.antigen.sum())
+        if cytokine_total < QUIET_FIELD_TOTAL:
+            self.cytokine[:] = 0.0
+        if antigen_total < QUIET_FIELD_TOTAL:
+            self.antigen[:] = 0.0
+        self.fields_active = cytokine_total >= QUIET_FIELD_TOTAL or (
+            antigen_total >= QUIET_FIELD_TOTAL
+        )
+
+    def systemic_cytokine(self) -> float:
+        """The systemic cytokine level: the grid total, per 10,000 sites."""
+        if not self.fields_active:
+            return 0.0
+        return float(self.cytokine.sum()) * SYSTEMIC_SCALE_SITES / self.n_sites
