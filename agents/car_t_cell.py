@@ -68,7 +68,7 @@ class CarTCell(TCell):
     @property
     def state(self) -> State:
         """``effector``, ``memory`` or ``exhausted``."""
-        return _ORIGIN_STATE[self.kind][1]
+        return _ORIGIN_STATE[MobileKind(self.kind)][1]
 
     def become(self, state: State) -> None:
         """Change state."""
@@ -129,7 +129,7 @@ class CarTCell(TCell):
     @classmethod
     def death_probability_of(cls, kind: MobileKind, model: CarTModel) -> float:
         """Contraction, memory or exhaustion death, plus alemtuzumab for CD52+ cells."""
-        origin, state = _ORIGIN_STATE[kind]
+        origin, state = _ORIGIN_STATE[MobileKind(kind)]
         chances = model.chances
         base = {
             "effector": chances.car_t_effector_death,
@@ -142,6 +142,11 @@ class CarTCell(TCell):
         return base
 
     @classmethod
-    def divides_homeostatically(cls, kind: MobileKind) -> bool:
+    def state_of(cls, kind: int) -> State:
+        """The state a mobile-layer code stands for."""
+        return _ORIGIN_STATE[MobileKind(kind)][1]
+
+    @classmethod
+    def divides_homeostatically(cls, kind: int) -> bool:
         """Which cells the homeostatic boost makes divide: effectors."""
-        return _ORIGIN_STATE.get(kind, ("", ""))[1] == "effector"
+        return cls.state_of(kind) == "effector"

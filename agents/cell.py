@@ -8,8 +8,9 @@ nothing costs nothing. Mobile cells (T-cells) take a step every step.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
+import numpy as np
 from mesa import Agent
 
 from agents.kinds import MobileKind, ResidentKind
@@ -39,7 +40,7 @@ class ResidentCell(Agent):
     def __init__(self, model: CarTModel, site: int, kind: ResidentKind) -> None:
         super().__init__(model)
         self.site = site
-        self.kind = kind
+        self.kind = int(kind)
         self.alive = True
         model.tissue.place_resident(self, site, kind)
         model.census.resident[kind] += 1
@@ -67,19 +68,25 @@ class ResidentCell(Agent):
 
 
 class TCell(Agent):
-    """A mobile cell: it walks over the mobile layer, and meets the cells around it."""
+    """A mobile cell: it walks over the mobile layer, and meets the cells around it.
+
+    Its site and kind live in the tissue's T-cell table (row ``self.row``), so that the
+    model can move and screen all T-cells at once in numpy.
+    """
 
     model: CarTModel
-    motility_sites_per_hour: ClassVar[str] = ""  # overridden: where the speed is read from
 
     def __init__(self, model: CarTModel, site: int, kind: MobileKind) -> None:
         super().__init__(model)
-        self.site = site
-        self.kind = kind
+        self.kind = int(kind)
         self.alive = True
-        model.tissue.place_mobile(self, site, kind)
+        self.row = model.tissue.place_mobile(self, site, kind)
         model.census.mobile[kind] += 1
-        model.t_cells[self] = None
+
+    @property
+    def site(self) -> int:
+        """Its site on the tissue."""
+        return int(self.model.tissue.t_cells.site[self.row])
 
     @property
     def xy(self) -> tuple[int, int]:
@@ -91,8 +98,8 @@ class TCell(Agent):
         census = self.model.census.mobile
         census[self.kind] -= 1
         census[kind] += 1
-        self.kind = kind
-        self.model.tissue.mobile_kind[self.site] = kind
+        self.kind = int(kind)
+        self.model.tissue.set_mobile_kind(self.row, kind)
 
     def move(self) -> None:
         """One move of the random walk: to a random neighbour, if no T-cell is there.
@@ -101,16 +108,20 @@ class TCell(Agent):
         the same rule in numpy (:func:`sim.movement.walk`); a test checks that the two
         agree.
         """
-        target = self.random.choice(self.model.tissue.neighbour_tuples[self.site])
-        if self.model.tissue.mobiles[target] is None:
-            self.model.tissue.move_mobile(self.site, target)
-            self.site = target
+        tissue = self.model.tissue
+        target = self.random.choice(tissue.neighbour_tuples[self.site])
+        if tissue.mobile_row[target] < 0:
+            tissue.move_mobiles(np.array([self.row]), np.array([target]))
 
-    def neighbours_of_kind(self, layer: str, kinds: tuple[int, ...]) -> list[int]:
+    def neighbours_of_kind(self, layer: str, kinds: frozenset[int]) -> list[int]:
         """Neighbouring sites whose ``layer`` ("resident" or "mobile") holds one of ``kinds``."""
         tissue = self.model.tissue
-        codes = tissue.resident_kind if layer == "resident" else tissue.mobile_kind
-        return [n for n in tissue.neighbour_tuples[self.site] if codes[n] in kinds]
+        around = tissue.neighbour_tuples[self.site]
+        if layer == "resident":
+            residents = tissue.residents
+            return [n for n in around if (cell := residents[n]) is not None and cell.kind in kinds]
+        codes = tissue.mobile_kind
+        return [n for n in around if codes[n] in kinds]
 
     def divide(self) -> TCell | None:
         """Put a daughter on a random empty mobile neighbour; no room, no division."""
@@ -131,7 +142,7 @@ class TCell(Agent):
         return type(self).death_probability_of(self.kind, self.model)
 
     @classmethod
-    def death_probability_of(cls, kind: MobileKind, model: CarTModel) -> float:
+    def death_probability_of(cls, kind: int, model: CarTModel) -> float:
         """Chance per step that a cell of ``kind`` dies, in the model's present state."""
         raise NotImplementedError
 
@@ -140,7 +151,6 @@ class TCell(Agent):
         if not self.alive:
             return
         self.alive = False
-        self.model.tissue.clear_mobile(self.site)
+        self.model.tissue.clear_mobile(self.row)
         self.model.census.mobile[self.kind] -= 1
-        del self.model.t_cells[self]
         self.remove()

@@ -6,6 +6,8 @@ T-cells have a target next to them, the colour of every site) are array operatio
 
 from enum import IntEnum
 
+import numpy as np
+
 
 class ResidentKind(IntEnum):
     """What sits in the resident layer of a site."""
@@ -31,7 +33,26 @@ class MobileKind(IntEnum):
     NATIVE_ALLOREACTIVE = 9
 
 
-CD19_POSITIVE_RESIDENTS = (ResidentKind.BLAST_CD19_POSITIVE, ResidentKind.B_CELL)
-BLASTS = (ResidentKind.BLAST_CD19_POSITIVE, ResidentKind.BLAST_CD19_NEGATIVE)
-CAR_T_KINDS = tuple(MobileKind(code) for code in range(1, 7))
-DONOR_CAR_T_KINDS = tuple(MobileKind(code) for code in range(4, 7))
+# Sets of plain ints, for fast membership tests in the agents' rules.
+CD19_POSITIVE_RESIDENTS = frozenset({ResidentKind.BLAST_CD19_POSITIVE, ResidentKind.B_CELL})
+BLASTS = frozenset({ResidentKind.BLAST_CD19_POSITIVE, ResidentKind.BLAST_CD19_NEGATIVE})
+CAR_T_KINDS = frozenset(range(MobileKind.CAR_T_EFFECTOR, MobileKind.DONOR_CAR_T_EXHAUSTED + 1))
+DONOR_CAR_T_KINDS = frozenset(
+    range(MobileKind.DONOR_CAR_T_EFFECTOR, MobileKind.DONOR_CAR_T_EXHAUSTED + 1)
+)
+
+
+def kind_table(kinds: frozenset[int], size: int) -> np.ndarray:
+    """A boolean lookup table: ``table[code]`` is true for the codes in ``kinds``.
+
+    ``table[layer]`` answers "which sites hold one of these kinds" for a whole layer.
+    """
+    table = np.zeros(size, dtype=bool)
+    table[sorted(kinds)] = True
+    return table
+
+
+IS_CD19_POSITIVE = kind_table(CD19_POSITIVE_RESIDENTS, len(ResidentKind))
+IS_BLAST = kind_table(BLASTS, len(ResidentKind))
+IS_CAR_T = kind_table(CAR_T_KINDS, len(MobileKind))
+IS_DONOR_CAR_T = kind_table(DONOR_CAR_T_KINDS, len(MobileKind))

@@ -26,7 +26,9 @@ class LeukaemicBlast(ResidentCell):
     """
 
     def __init__(self, model: CarTModel, site: int, cd19_positive: bool = True) -> None:
-        kind = ResidentKind.BLAST_CD19_POSITIVE if cd19_positive else ResidentKind.BLAST_CD19_NEGATIVE
+        kind = (
+            ResidentKind.BLAST_CD19_POSITIVE if cd19_positive else ResidentKind.BLAST_CD19_NEGATIVE
+        )
         super().__init__(model, site, kind)
         self.cd19_positive = cd19_positive
         self.schedule(model.chances.blast_division, "divide")

@@ -8,7 +8,6 @@ from agents.cell import TCell
 from agents.kinds import BLASTS, CAR_T_KINDS, DONOR_CAR_T_KINDS, MobileKind
 
 if TYPE_CHECKING:
-    from agents.cell import ResidentCell
     from sim.model import CarTModel
 
 State = Literal["naive", "taught", "alloreactive"]
@@ -19,7 +18,7 @@ _KIND = {
     "alloreactive": MobileKind.NATIVE_ALLOREACTIVE,
 }
 _STATE = {kind: state for state, kind in _KIND.items()}
-TAUGHT = (MobileKind.NATIVE_TAUGHT,)
+TAUGHT = frozenset({MobileKind.NATIVE_TAUGHT})
 
 
 class NativeTCell(TCell):
@@ -46,7 +45,7 @@ class NativeTCell(TCell):
     @property
     def state(self) -> State:
         """``naive``, ``taught`` or ``alloreactive``."""
-        return _STATE[self.kind]
+        return _STATE[MobileKind(self.kind)]
 
     def become(self, state: State) -> None:
         """Change state."""
@@ -96,18 +95,20 @@ class NativeTCell(TCell):
             return True
         just_now = self.model.step_count - 1
         for site in self.neighbours_of_kind("mobile", CAR_T_KINDS):
-            if tissue.mobiles[site].last_kill_step >= just_now:  # type: ignore[union-attr]
+            if tissue.mobile_at(site).last_kill_step >= just_now:  # type: ignore[union-attr]
                 return True
         return False
 
-    def attack(self, kinds: tuple[int, ...], layer: str, kill_chance: float) -> None:
+    def attack(self, kinds: frozenset[int], layer: str, kill_chance: float) -> None:
         """Kill one neighbouring cell of ``kinds`` with ``kill_chance``; may divide."""
         targets = self.neighbours_of_kind(layer, kinds)
         if not targets or self.random.random() >= kill_chance:
             return
         tissue = self.model.tissue
-        cells = tissue.residents if layer == "resident" else tissue.mobiles
-        target: ResidentCell | TCell = cells[self.random.choice(targets)]  # type: ignore[assignment]
+        site = self.random.choice(targets)
+        target = tissue.residents[site] if layer == "resident" else tissue.mobile_at(site)
+        if target is None:
+            return
         if self.state == "taught":
             self.model.record_kill(target, killer="taught")
             cytokine = self.model.parameters.native_t.taught_cytokine_per_kill

@@ -58,9 +58,7 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key or not raw.strip():
-        raise UserInputError(
-            f"--set {text!r}: expected KEY=VALUE such as car_t.dose_cells=40"
-        )
+        raise UserInputError(f"--set {text!r}: expected KEY=VALUE such as car_t.dose_cells=40")
     key_path = tuple(part.strip() for part in key.split("."))
     if any(not part for part in key_path):
         raise UserInputError(f"--set {text!r}: the key {key!r} has an empty part")
@@ -159,9 +157,7 @@ def _set_key(
     sources[key_path] = source
 
 
-def _describe(
-    error: ValidationError, sources: dict[tuple[str, ...], str], path: Path
-) -> str:
+def _describe(error: ValidationError, sources: dict[tuple[str, ...], str], path: Path) -> str:
     """One line for the first problem: where it was set, the key, and what is allowed."""
     problem = error.errors()[0]
     location = tuple(str(part) for part in problem["loc"])
@@ -177,9 +173,7 @@ def _describe(
     return f"{source}: {key}: {message}{shown}{allowed_text}"
 
 
-def _source_of(
-    location: tuple[str, ...], sources: dict[tuple[str, ...], str], default: str
-) -> str:
+def _source_of(location: tuple[str, ...], sources: dict[tuple[str, ...], str], default: str) -> str:
     for length in range(len(location), 0, -1):
         if location[:length] in sources:
             return sources[location[:length]]

@@ -51,7 +51,9 @@ DAILY_REPORTERS: dict[str, Reporter] = {
     "native_alloreactive": _mobile(MobileKind.NATIVE_ALLOREACTIVE),
     "cytokine_systemic": lambda m: m.tissue.systemic_cytokine(),
     "cytokine_peak": lambda m: m.cytokine_peak_today,
-    "crs_grade": lambda m: crs_grade(m.cytokine_peak_today, m.parameters.fields.crs_grade_thresholds),
+    "crs_grade": lambda m: crs_grade(
+        m.cytokine_peak_today, m.parameters.fields.crs_grade_thresholds
+    ),
     "kills_by_car_t": lambda m: m.census.kills_by_car_t,
     "b_cells_killed_by_car_t": lambda m: m.census.b_cells_killed_by_car_t,
     "kills_by_taught": lambda m: m.census.kills_by_taught,

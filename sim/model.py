@@ -15,7 +15,6 @@ One step lasts ``time.hours_per_step`` hours. In a step, in this order:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import mesa
@@ -24,7 +23,16 @@ import numpy as np
 from agents.car_t_cell import CarTCell
 from agents.cell import ResidentCell, TCell
 from agents.healthy_b_cell import HealthyBCell
-from agents.kinds import CAR_T_KINDS, DONOR_CAR_T_KINDS, MobileKind, ResidentKind
+from agents.kinds import (
+    CAR_T_KINDS,
+    IS_BLAST,
+    IS_CAR_T,
+    IS_CD19_POSITIVE,
+    IS_DONOR_CAR_T,
+    MobileKind,
+    ResidentKind,
+    kind_table,
+)
 from agents.leukaemic_blast import LeukaemicBlast
 from agents.native_t_cell import NativeTCell
 from sim.events import EventQueue
@@ -37,6 +45,14 @@ from sim.parameters import (
 )
 from sim.timeline import TherapyPlan, plan_therapy
 from sim.tissue import Tissue
+
+IS_ACTIVE_CAR_T = kind_table(
+    frozenset(k for k in CAR_T_KINDS if CarTCell.state_of(k) in ("effector", "memory")),
+    len(MobileKind),
+)
+IS_HOMEOSTATIC_DIVIDER = kind_table(
+    frozenset(k for k in CAR_T_KINDS if CarTCell.divides_homeostatically(k)), len(MobileKind)
+)
 
 
 @dataclass(frozen=True)
@@ -144,17 +160,17 @@ class CarTModel(mesa.Model):
         self.chances = StepChances.from_scenario(scenario)
         self.census = Census()
         self.resident_events = EventQueue()
-        self.t_cells: dict[TCell, None] = {}
         self.tissue = Tissue(scenario.grid.width, scenario.grid.height, self.random)
-        self.plan: TherapyPlan = plan_therapy(
-            scenario.therapy, scenario.lymphodepletion, self.rng
-        )
+        self.plan: TherapyPlan = plan_therapy(scenario.therapy, scenario.lymphodepletion, self.rng)
         self.alemtuzumab_active = False
         self.native_t_recovering = True
         self.homeostatic_boost_until_step = -1
         self.cytokine_peak_today = 0.0
         self.gvhd_score = 0.0
         self.blasts_at_infusion: int | None = None
+        self._contacts = self._contact_table()
+        self._death_chances = np.zeros(len(MobileKind))  # by kind, while alemtuzumab is ...
+        self._death_chances_for: bool | None = None  # ... in (True) or out (False)
         self._seed_tissue()
         self.b_cells_at_start = self.census.resident[ResidentKind.B_CELL]
 
@@ -190,9 +206,7 @@ class CarTModel(mesa.Model):
         x, y = np.divmod(sites, tissue.height)
         dx = np.abs(x - x0)
         dy = np.abs(y - y0)
-        return np.maximum(
-            np.minimum(dx, tissue.width - dx), np.minimum(dy, tissue.height - dy)
-        )
+        return np.maximum(np.minimum(dx, tissue.width - dx), np.minimum(dy, tissue.height - dy))
 
     def _central_disc(self, count: int) -> np.ndarray:
         """The ``count`` sites nearest the centre (a dense tumour mass)."""
@@ -222,10 +236,9 @@ class CarTModel(mesa.Model):
         HealthyBCell.replenish(self)
         NativeTCell.recover(self)
         self._step_t_cells()
+        self.tissue.t_cells.recycle()
         self.tissue.update_fields(self.parameters.fields, self.hours_per_step)
-        self.cytokine_peak_today = max(
-            self.cytokine_peak_today, self.tissue.systemic_cytokine()
-        )
+        self.cytokine_peak_today = max(self.cytokine_peak_today, self.tissue.systemic_cytokine())
         if self.census.tcr_intact_donor_cells:
             self.gvhd_score += (
                 self.census.tcr_intact_donor_cells
@@ -281,10 +294,14 @@ class CarTModel(mesa.Model):
         if ld.alemtuzumab:
             extra = self._per_dose(ld.alemtuzumab_native_t_kill_fraction, doses)
             t_share = 1.0 - (1.0 - t_share) * (1.0 - extra)
-        natives = [cell for cell in self.t_cells if isinstance(cell, NativeTCell)]
+        natives = [cell for cell in self.t_cells() if isinstance(cell, NativeTCell)]
         self._kill_share(natives, t_share)
-        self._kill_share(self._residents(HealthyBCell), self._per_dose(ld.b_cell_kill_fraction, doses))
-        self._kill_share(self._residents(LeukaemicBlast), self._per_dose(ld.blast_kill_fraction, doses))
+        self._kill_share(
+            self._residents(HealthyBCell), self._per_dose(ld.b_cell_kill_fraction, doses)
+        )
+        self._kill_share(
+            self._residents(LeukaemicBlast), self._per_dose(ld.blast_kill_fraction, doses)
+        )
         boost_days = self.parameters.car_t.homeostatic_boost_days
         last_dose_end = (self.plan.lymphodepletion_days[-1] + 1) * self.steps_per_day
         self.homeostatic_boost_until_step = last_dose_end + round(boost_days * self.steps_per_day)
@@ -322,27 +339,36 @@ class CarTModel(mesa.Model):
             census.cd19_negative_blasts_killed += 1
 
     # --- T-cells ---------------------------------------------------------------------
-    def _step_t_cells(self) -> None:
-        cells = list(self.t_cells)
-        if not cells:
-            return
-        tissue = self.tissue
-        sites = np.fromiter((cell.site for cell in cells), dtype=np.int64, count=len(cells))
-        kinds = tissue.mobile_kind[sites]
-        self._walk(cells, sites, kinds)
-        sites = np.fromiter((cell.site for cell in cells), dtype=np.int64, count=len(cells))
-        order = self.rng.permutation(len(cells))
-        if self.screen_contacts:
-            order = order[self._has_contact(sites, kinds)[order]]
-        for index in order.tolist():
-            cell = cells[index]
-            if cell.alive:
-                cell.interact()
-        self._homeostatic_divisions()
-        self._deaths()
+    def t_cells(self) -> list[TCell]:
+        """The living T-cells, in table order."""
+        table = self.tissue.t_cells
+        return [table.cells[row] for row in table.live_rows().tolist()]  # type: ignore[misc]
 
-    def _walk(self, cells: list[TCell], sites: np.ndarray, kinds: np.ndarray) -> None:
-        car_t = np.isin(kinds, CAR_T_KINDS)
+    def _step_t_cells(self) -> None:
+        table = self.tissue.t_cells
+        rows = table.live_rows()
+        if rows.size == 0:
+            return
+        kinds = table.kind[rows]
+        self._walk(rows, kinds)
+        order = self.rng.permutation(rows.size)
+        if self.screen_contacts:
+            if self._nobody_can_act():
+                order = order[:0]
+            else:
+                order = order[self._has_contact(table.site[rows], kinds)[order]]
+        cells = table.cells
+        for row in rows[order].tolist():
+            cell = cells[row]
+            if cell.alive:  # type: ignore[union-attr]
+                cell.interact()  # type: ignore[union-attr]
+        kinds = table.kind[rows]  # after this step's changes; 0 for cells that died
+        self._homeostatic_divisions(rows, kinds)
+        self._deaths(rows, kinds)
+
+    def _walk(self, rows: np.ndarray, kinds: np.ndarray) -> None:
+        """Move every T-cell (numpy), CAR T-cells and native cells at their own speeds."""
+        car_t = IS_CAR_T[kinds]
         hours = self.hours_per_step
         speed = np.where(
             car_t,
@@ -350,16 +376,30 @@ class CarTModel(mesa.Model):
             self.parameters.native_t.motility_sites_per_hour * hours,
         )
         bias = np.where(car_t, self.parameters.car_t.chemotaxis_bias, 0.0)
-        moves = moves_this_step(speed, self.rng)
-        new_sites = walk(self.tissue, sites, moves, bias, self.rng)
-        moved = np.flatnonzero(new_sites != sites).tolist()
-        mobiles = self.tissue.mobiles
-        for index in moved:
-            mobiles[sites[index]] = None
-        for index, new_site in zip(moved, new_sites[moved].tolist(), strict=True):
-            cell = cells[index]
-            cell.site = new_site
-            mobiles[new_site] = cell
+        walk(self.tissue, rows, moves_this_step(speed, self.rng), bias, self.rng)
+
+    def _contact_table(self) -> np.ndarray:
+        """``table[own kind, resident kind * n + mobile kind]``: would a T-cell of its own
+        kind act on a neighbour holding these? Built once from the rules' triggers."""
+        n_mobile = len(MobileKind)
+        table = np.zeros((n_mobile, len(ResidentKind), n_mobile), dtype=bool)
+        for own in CAR_T_KINDS:
+            if CarTCell.state_of(own) in ("effector", "memory"):
+                table[own, IS_CD19_POSITIVE, :] = True
+        naive = MobileKind.NATIVE_NAIVE
+        if self.parameters.teaching.enabled:
+            table[naive, :, IS_CAR_T] = True
+            table[naive, :, MobileKind.NATIVE_TAUGHT] = True
+        if self.plan.arm == "donor":
+            table[naive, :, IS_DONOR_CAR_T] = True
+        table[MobileKind.NATIVE_TAUGHT, IS_BLAST, :] = True
+        table[MobileKind.NATIVE_ALLOREACTIVE, :, IS_DONOR_CAR_T] = True
+        return table.reshape(n_mobile, -1)
+
+    def _nobody_can_act(self) -> bool:
+        """Only naive T-cells, no CAR T-cells and no debris: no rule can fire."""
+        mobile = self.census.mobile
+        return not self.tissue.fields_active and sum(mobile) == mobile[MobileKind.NATIVE_NAIVE]
 
     def _has_contact(self, sites: np.ndarray, kinds: np.ndarray) -> np.ndarray:
         """Which T-cells have a neighbour their ``interact`` rule could act on.
@@ -369,67 +409,34 @@ class CarTModel(mesa.Model):
         """
         tissue = self.tissue
         around = tissue.neighbours[sites]
-        residents = tissue.resident_kind[around]
-        mobiles = tissue.mobile_kind[around]
-        cd19_positive = (
-            (residents == ResidentKind.BLAST_CD19_POSITIVE) | (residents == ResidentKind.B_CELL)
-        ).any(axis=1)
-        blast = (residents == ResidentKind.BLAST_CD19_POSITIVE) | (
-            residents == ResidentKind.BLAST_CD19_NEGATIVE
-        )
-        donor = np.isin(mobiles, DONOR_CAR_T_KINDS).any(axis=1)
-        naive_cue = np.zeros(sites.size, dtype=bool)
-        if self.parameters.teaching.enabled:
+        pair = tissue.resident_kind[around] * len(MobileKind) + tissue.mobile_kind[around]
+        contact = self._contacts[kinds[:, None], pair].any(axis=1)
+        if self.parameters.teaching.enabled and tissue.fields_active:
+            naive = np.flatnonzero(kinds == MobileKind.NATIVE_NAIVE)
             threshold = self.parameters.teaching.fresh_debris_threshold
-            debris = (tissue.antigen[around] >= threshold).any(axis=1) | (
-                tissue.antigen[sites] >= threshold
-            )
-            killers = (np.isin(mobiles, CAR_T_KINDS) | (mobiles == MobileKind.NATIVE_TAUGHT)).any(
-                axis=1
-            )
-            naive_cue |= debris | killers
-        if self.rejection_possible:
-            naive_cue |= donor
-        car_t_active = np.isin(
-            kinds,
-            (
-                MobileKind.CAR_T_EFFECTOR,
-                MobileKind.CAR_T_MEMORY,
-                MobileKind.DONOR_CAR_T_EFFECTOR,
-                MobileKind.DONOR_CAR_T_MEMORY,
-            ),
-        )
-        return (
-            (car_t_active & cd19_positive)
-            | ((kinds == MobileKind.NATIVE_NAIVE) & naive_cue)
-            | ((kinds == MobileKind.NATIVE_TAUGHT) & blast.any(axis=1))
-            | ((kinds == MobileKind.NATIVE_ALLOREACTIVE) & donor)
-        )
+            near = np.column_stack([around[naive], sites[naive]])
+            contact[naive] |= (tissue.antigen[near] >= threshold).any(axis=1)
+        return contact
 
-    def _homeostatic_divisions(self) -> None:
-        """After lymphodepletion, CAR T-cell effectors divide at the homeostatic rate."""
+    def _homeostatic_divisions(self, rows: np.ndarray, kinds: np.ndarray) -> None:
+        """During the boost after lymphodepletion, CAR T-cells divide at the homeostatic rate."""
         if self.step_count > self.homeostatic_boost_until_step:
             return
-        chance = self.chances.car_t_homeostatic_division
-        dividers = [
-            cell
-            for cell in self.t_cells
-            if isinstance(cell, CarTCell) and CarTCell.divides_homeostatically(cell.kind)
-        ]
-        for cell, divides in zip(dividers, (self.rng.random(len(dividers)) < chance).tolist(), strict=True):
-            if divides and cell.alive:
-                cell.divide()
+        candidates = rows[IS_HOMEOSTATIC_DIVIDER[kinds]]
+        divides = self.rng.random(candidates.size) < self.chances.car_t_homeostatic_division
+        cells = self.tissue.t_cells.cells
+        for row in candidates[divides].tolist():
+            cells[row].divide()  # type: ignore[union-attr]
 
-    def _deaths(self) -> None:
+    def _deaths(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """Each T-cell dies with the chance its class gives for its present state."""
-        cells = list(self.t_cells)
-        chance_by_kind = np.zeros(len(MobileKind))
-        for kind in MobileKind:
-            if kind == MobileKind.EMPTY:
-                continue
-            cls = CarTCell if kind in CAR_T_KINDS else NativeTCell
-            chance_by_kind[kind] = cls.death_probability_of(kind, self)
-        kinds = np.fromiter((cell.kind for cell in cells), dtype=np.int64, count=len(cells))
-        dies = self.rng.random(len(cells)) < chance_by_kind[kinds]
-        for index in np.flatnonzero(dies).tolist():
-            cells[index].die()
+        if self._death_chances_for != self.alemtuzumab_active:
+            self._death_chances_for = self.alemtuzumab_active
+            for kind in MobileKind:
+                if kind != MobileKind.EMPTY:
+                    cls = CarTCell if kind in CAR_T_KINDS else NativeTCell
+                    self._death_chances[kind] = cls.death_probability_of(kind, self)
+        dies = self.rng.random(rows.size) < self._death_chances[kinds]
+        cells = self.tissue.t_cells.cells
+        for row in rows[dies].tolist():
+            cells[row].die()  # type: ignore[union-attr]

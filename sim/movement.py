@@ -16,56 +16,49 @@ import numpy as np
 from sim.tissue import Tissue
 
 
-def moves_this_step(
-    moves_per_step: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def moves_this_step(moves_per_step: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Whole moves per cell this step: the integer part, plus one with the fraction's chance."""
     whole = np.floor(moves_per_step)
-    return (whole + (rng.random(moves_per_step.size) < moves_per_step - whole)).astype(np.int64)
+    fraction = moves_per_step - whole
+    if not fraction.any():
+        return whole.astype(np.int64)
+    return (whole + (rng.random(moves_per_step.size) < fraction)).astype(np.int64)
 
 
 def walk(
     tissue: Tissue,
-    sites: np.ndarray,
+    rows: np.ndarray,
     moves: np.ndarray,
     chemotaxis_bias: np.ndarray,
     rng: np.random.Generator,
-) -> np.ndarray:
-    """Move the T-cells standing on ``sites``; returns their new sites.
-
-    Updates the tissue's mobile layer (kinds) in place; the caller updates the agents'
-    ``site`` and the tissue's ``mobiles`` list for the cells whose site changed.
-    """
-    sites = sites.copy()
-    if sites.size == 0:
-        return sites
+) -> None:
+    """Move the T-cells of table ``rows``, ``moves[i]`` tries each; updates the tissue."""
+    if rows.size == 0:
+        return
+    table = tissue.t_cells
     kind_layer = tissue.mobile_kind
+    has_bias = bool(chemotaxis_bias.any())
     for round_index in range(int(moves.max(initial=0))):
         movers = np.flatnonzero(moves > round_index)
         if movers.size == 0:
             break
-        origin = sites[movers]
-        around = tissue.neighbours[origin]
+        around = tissue.neighbours[table.site[rows[movers]]]
         direction = rng.integers(0, 8, size=movers.size)
         biased = chemotaxis_bias[movers] > 0.0
-        if biased.any():
+        if has_bias and biased.any():
             follows = biased & (rng.random(movers.size) < chemotaxis_bias[movers])
             if follows.any():
-                antigen = tissue.antigen[around[follows]]
-                antigen = np.where(kind_layer[around[follows]] == 0, antigen, -1.0)
+                options = around[follows]
+                antigen = np.where(kind_layer[options] == 0, tissue.antigen[options], -1.0)
                 noise = rng.random(antigen.shape) * 1e-9
                 direction[follows] = np.argmax(antigen + noise, axis=1)
         target = around[np.arange(movers.size), direction]
-        free = kind_layer[target] == 0
-        order = rng.permutation(movers.size)
-        candidates = order[free[order]]
-        _, first = np.unique(target[candidates], return_index=True)
-        winners = candidates[first]
-        if winners.size == 0:
-            continue
-        from_sites = origin[winners]
-        to_sites = target[winners]
-        kind_layer[to_sites] = kind_layer[from_sites]
-        kind_layer[from_sites] = 0
-        sites[movers[winners]] = to_sites
-    return sites
+        rank = rng.permutation(movers.size)  # who goes first where two pick one site
+        candidates = np.flatnonzero(kind_layer[target] == 0)
+        wanted = target[candidates]
+        claim = tissue.scratch_claims
+        np.minimum.at(claim, wanted, rank[candidates])
+        winners = candidates[claim[wanted] == rank[candidates]]
+        claim[wanted] = np.iinfo(claim.dtype).max
+        if winners.size:
+            tissue.move_mobiles(rows[movers[winners]], target[winners])

@@ -8,6 +8,7 @@ name says, probabilities in [0, 1]. The defaults here are the calibrated default
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Literal
 
@@ -209,7 +210,7 @@ class FieldParameters(Section):
     @model_validator(mode="after")
     def _thresholds_increase(self) -> FieldParameters:
         values = self.crs_grade_thresholds
-        increasing = all(b > a for a, b in zip(values, values[1:], strict=False))
+        increasing = all(b > a for a, b in itertools.pairwise(values))
         if len(values) != 4 or not increasing or values[0] <= 0:
             raise ValueError("crs_grade_thresholds must be 4 positive, increasing numbers")
         return self
@@ -219,7 +220,9 @@ class LymphodepletionParameters(Section):
     """Fludarabine/cyclophosphamide before infusion (plus alemtuzumab in the donor arm)."""
 
     enabled: bool = Field(True)
-    days: int = Field(5, ge=1, le=30, description="doses, one a day, ending the day before infusion")
+    days: int = Field(
+        5, ge=1, le=30, description="doses, one a day, ending the day before infusion"
+    )
     native_t_kill_fraction: float = Field(0.8, ge=0.0, le=1.0, description="over the course")
     b_cell_kill_fraction: float = Field(0.5, ge=0.0, le=1.0, description="over the course")
     blast_kill_fraction: float = Field(0.3, ge=0.0, le=1.0, description="over the course")

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
-from scipy import ndimage
 
 from agents.kinds import MobileKind, ResidentKind
 from sim.parameters import FieldParameters
@@ -23,9 +22,65 @@ if TYPE_CHECKING:
     from mesa import Agent
 
 MOORE_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
-DIFFUSION_KERNEL = np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]]) / 8.0
 QUIET_FIELD_TOTAL = 1e-6  # below this grid total a field is set to zero and left alone
 SYSTEMIC_SCALE_SITES = 10_000  # systemic cytokine is stated per 10,000 sites
+
+
+class TCellTable:
+    """Every T-cell's site and kind in arrays, one row a cell, so the whole population can
+    walk, be screened for contacts and die in numpy.
+
+    A row freed by a death is reused only after :meth:`recycle` (end of the step), so the
+    rows listed at the start of a step keep meaning the same cells throughout it.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.site = np.zeros(capacity, dtype=np.int64)
+        self.kind = np.zeros(capacity, dtype=np.int8)
+        self.cells: list[Agent | None] = [None] * capacity
+        self._free = list(range(capacity - 1, -1, -1))
+        self._released: list[int] = []
+
+    def add(self, cell: Agent, site: int, kind: int) -> int:
+        """A row for a new cell."""
+        if not self._free:
+            self._grow()
+        row = self._free.pop()
+        self.site[row] = site
+        self.kind[row] = kind
+        self.cells[row] = cell
+        return row
+
+    def release(self, row: int) -> None:
+        """The cell of ``row`` has died; the row is reused after :meth:`recycle`."""
+        self.kind[row] = 0
+        self._released.append(row)
+
+    def recycle(self) -> None:
+        """Make the rows of cells that died this step available again."""
+        for row in sorted(self._released, reverse=True):
+            self.cells[row] = None
+            self._free.append(row)
+        self._released.clear()
+
+    def live_rows(self) -> np.ndarray:
+        """Rows holding a living cell, in row order."""
+        return np.flatnonzero(self.kind)
+
+    def _grow(self) -> None:
+        old = self.kind.size
+        self.site = np.concatenate([self.site, np.zeros(old, dtype=np.int64)])
+        self.kind = np.concatenate([self.kind, np.zeros(old, dtype=np.int8)])
+        self.cells.extend([None] * old)
+        self._free = list(range(2 * old - 1, old - 1, -1))
+
+
+def neighbour_mean(square: np.ndarray) -> np.ndarray:
+    """Mean of the eight Moore neighbours of every site of a 2-D array on a torus."""
+    padded = np.pad(square, 1, mode="wrap")
+    rows = padded[:-2] + padded[1:-1] + padded[2:]
+    box = rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]
+    return (box - square) / 8.0
 
 
 def _flat(layer: object) -> np.ndarray:
@@ -44,7 +99,8 @@ class Tissue:
         cytokine: flat float array, cytokine units per site.
         antigen: flat float array, antigen-debris units per site.
         residents: the resident agent of each site, or ``None``.
-        mobiles: the mobile agent of each site, or ``None``.
+        mobile_row: flat int array, the row in ``t_cells`` of each site's T-cell, or -1.
+        t_cells: the table of every T-cell's site and kind.
         neighbours: ``(n_sites, 8)`` int array of Moore neighbours.
     """
 
@@ -64,12 +120,15 @@ class Tissue:
         self.cytokine = _flat(layers["cytokine"])
         self.antigen = _flat(layers["antigen"])
         self.residents: list[Agent | None] = [None] * self.n_sites
-        self.mobiles: list[Agent | None] = [None] * self.n_sites
+        self.mobile_row = np.full(self.n_sites, -1, dtype=np.int64)
+        self.t_cells = TCellTable()
         self.neighbours = self._moore_neighbours()
         self.neighbour_tuples: list[tuple[int, ...]] = [
             tuple(row) for row in self.neighbours.tolist()
         ]
         self.fields_active = False
+        # work space of the numpy walk: the best claim on each site (all "none" between uses)
+        self.scratch_claims = np.full(self.n_sites, np.iinfo(np.int64).max, dtype=np.int64)
 
     def _moore_neighbours(self) -> np.ndarray:
         x, y = np.divmod(np.arange(self.n_sites), self.height)
@@ -100,25 +159,41 @@ class Tissue:
         self.residents[site] = None
         self.resident_kind[site] = ResidentKind.EMPTY
 
-    def place_mobile(self, agent: Agent, site: int, kind: MobileKind) -> None:
-        """Put a T-cell on an empty mobile site."""
-        if self.mobiles[site] is not None:
+    def place_mobile(self, agent: Agent, site: int, kind: MobileKind) -> int:
+        """Put a T-cell on an empty mobile site; returns its row in ``t_cells``."""
+        if self.mobile_row[site] >= 0:
             raise ValueError(f"site {site} already holds a T-cell")
-        self.mobiles[site] = agent
+        row = self.t_cells.add(agent, site, kind)
+        self.mobile_row[site] = row
         self.mobile_kind[site] = kind
+        return row
 
-    def clear_mobile(self, site: int) -> None:
-        """Empty the mobile layer of a site."""
-        self.mobiles[site] = None
+    def clear_mobile(self, row: int) -> None:
+        """Take the T-cell of ``row`` off the tissue."""
+        site = self.t_cells.site[row]
+        self.mobile_row[site] = -1
         self.mobile_kind[site] = MobileKind.EMPTY
+        self.t_cells.release(row)
 
-    def move_mobile(self, origin: int, target: int) -> None:
-        """Move the T-cell at ``origin`` to the empty mobile site ``target``."""
-        agent = self.mobiles[origin]
-        self.mobiles[target] = agent
-        self.mobile_kind[target] = self.mobile_kind[origin]
-        self.mobiles[origin] = None
-        self.mobile_kind[origin] = MobileKind.EMPTY
+    def set_mobile_kind(self, row: int, kind: int) -> None:
+        """A T-cell changed state."""
+        self.t_cells.kind[row] = kind
+        self.mobile_kind[self.t_cells.site[row]] = kind
+
+    def move_mobiles(self, rows: np.ndarray, targets: np.ndarray) -> None:
+        """Move the T-cells of ``rows`` to the empty, distinct mobile sites ``targets``."""
+        origins = self.t_cells.site[rows]
+        kinds = self.mobile_kind[origins]
+        self.mobile_row[origins] = -1
+        self.mobile_kind[origins] = MobileKind.EMPTY
+        self.mobile_row[targets] = rows
+        self.mobile_kind[targets] = kinds
+        self.t_cells.site[rows] = targets
+
+    def mobile_at(self, site: int) -> Agent | None:
+        """The T-cell on ``site``, or ``None``."""
+        row = self.mobile_row[site]
+        return None if row < 0 else self.t_cells.cells[row]
 
     def empty_resident_neighbours(self, site: int) -> list[int]:
         """Neighbours of ``site`` with no resident cell."""
@@ -127,8 +202,8 @@ class Tissue:
 
     def empty_mobile_neighbours(self, site: int) -> list[int]:
         """Neighbours of ``site`` with no T-cell."""
-        mobiles = self.mobiles
-        return [n for n in self.neighbour_tuples[site] if mobiles[n] is None]
+        mobile_row = self.mobile_row
+        return [n for n in self.neighbour_tuples[site] if mobile_row[n] < 0]
 
     def random_empty_sites(
         self, kind_layer: np.ndarray, count: int, rng: np.random.Generator
@@ -176,9 +251,7 @@ class Tissue:
         keep_antigen = 0.5 ** (hours / parameters.antigen_half_life_hours)
         square = self.cytokine.reshape(self.width, self.height)
         if spread > 0.0:
-            neighbours_mean = ndimage.convolve(square, DIFFUSION_KERNEL, mode="wrap")
-            square *= 1.0 - spread
-            square += spread * neighbours_mean
+            square += spread * (neighbour_mean(square) - square)
         self.cytokine *= keep_cytokine
         self.antigen *= keep_antigen
         cytokine_total = float(self.cytokine.sum())
