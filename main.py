@@ -94,9 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 def command_run(args: argparse.Namespace) -> int:
     """``run``: one simulation headless."""
     from scenarios.loader import load_scenario
-    from sim.run import run_simulation, write_result
 
     scenario = load_scenario(args.scenario, args.overrides)
+    from sim.run import run_simulation, write_result  # heavy imports after the checks
+
     result = run_simulation(scenario, args.seed, args.days, progress=not args.quiet)
     summary_path, timeseries_path = write_result(result, args.out)
     if not args.quiet:

@@ -72,6 +72,10 @@ class TCell(Agent):
 
     Its site and kind live in the tissue's T-cell table (row ``self.row``), so that the
     model can move and screen all T-cells at once in numpy.
+
+    A T-cell sees the other T-cells as they were when the step's encounters began: a cell
+    born, or changed (say, just taught), during this step's encounters is seen from the
+    next step (``changed_in_phase``).
     """
 
     model: CarTModel
@@ -81,6 +85,7 @@ class TCell(Agent):
         self.kind = int(kind)
         self.alive = True
         self.row = model.tissue.place_mobile(self, site, kind)
+        self.changed_in_phase = model.encounter_phase
         model.census.mobile[kind] += 1
 
     @property
@@ -99,6 +104,7 @@ class TCell(Agent):
         census[self.kind] -= 1
         census[kind] += 1
         self.kind = int(kind)
+        self.changed_in_phase = self.model.encounter_phase
         self.model.tissue.set_mobile_kind(self.row, kind)
 
     def move(self) -> None:
@@ -120,8 +126,14 @@ class TCell(Agent):
         if layer == "resident":
             residents = tissue.residents
             return [n for n in around if (cell := residents[n]) is not None and cell.kind in kinds]
-        codes = tissue.mobile_kind
-        return [n for n in around if codes[n] in kinds]
+        phase = self.model.encounter_phase
+        return [
+            n
+            for n in around
+            if (cell := tissue.mobile_at(n)) is not None
+            and cell.kind in kinds
+            and cell.changed_in_phase < phase
+        ]
 
     def divide(self) -> TCell | None:
         """Put a daughter on a random empty mobile neighbour; no room, no division."""

@@ -16,9 +16,10 @@ class HealthyBCell(ResidentCell):
 
     Rules (``[b_cells]``):
     - lives ``lifespan_days`` on average (its death is booked at birth);
-    - the marrow makes new ones into empty sites, ``regeneration_rate_per_day`` a day for
-      each B-cell missing below the target count (``target_fraction`` of the sites); a
-      marrow full of blasts has no room for them.
+    - the marrow makes new ones into random empty sites: enough to replace the deaths of a
+      full compartment (target count / lifespan a day), plus ``regeneration_rate_per_day``
+      a day for each B-cell missing below the target count (``target_fraction`` of the
+      sites), so the count settles at the target; a marrow full of blasts has no room.
     """
 
     def __init__(self, model: CarTModel, site: int) -> None:
@@ -30,10 +31,9 @@ class HealthyBCell(ResidentCell):
         """The marrow's production in one step; returns how many B-cells were made."""
         parameters = model.parameters.b_cells
         target = parameters.target_fraction * model.tissue.n_sites
-        missing = target - model.census.resident[ResidentKind.B_CELL]
-        if missing <= 0:
-            return 0
-        expected = missing * parameters.regeneration_rate_per_day * model.hours_per_step / 24
+        missing = max(0.0, target - model.census.resident[ResidentKind.B_CELL])
+        per_day = target / parameters.lifespan_days + missing * parameters.regeneration_rate_per_day
+        expected = per_day * model.hours_per_step / 24
         births = int(model.rng.poisson(expected))
         sites = model.tissue.random_empty_sites(model.tissue.resident_kind, births, model.rng)
         for site in sites.tolist():

@@ -157,6 +157,7 @@ class CarTModel(mesa.Model):
         self.hours_per_step = scenario.time.hours_per_step
         self.steps_per_day = round(24 / self.hours_per_step)
         self.step_count = 0
+        self.encounter_phase = 0  # counts the steps' encounter phases (see TCell)
         self.chances = StepChances.from_scenario(scenario)
         self.census = Census()
         self.resident_events = EventQueue()
@@ -349,6 +350,7 @@ class CarTModel(mesa.Model):
         rows = table.live_rows()
         if rows.size == 0:
             return
+        self.encounter_phase += 1
         kinds = table.kind[rows]
         self._walk(rows, kinds)
         order = self.rng.permutation(rows.size)

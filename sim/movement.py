@@ -42,23 +42,54 @@ def walk(
         movers = np.flatnonzero(moves > round_index)
         if movers.size == 0:
             break
-        around = tissue.neighbours[table.site[rows[movers]]]
+        origin = table.site[rows[movers]]
+        around = tissue.neighbours[origin]
         direction = rng.integers(0, 8, size=movers.size)
-        biased = chemotaxis_bias[movers] > 0.0
-        if has_bias and biased.any():
-            follows = biased & (rng.random(movers.size) < chemotaxis_bias[movers])
+        if has_bias:
+            follows = rng.random(movers.size) < chemotaxis_bias[movers]
             if follows.any():
                 options = around[follows]
                 antigen = np.where(kind_layer[options] == 0, tissue.antigen[options], -1.0)
                 noise = rng.random(antigen.shape) * 1e-9
                 direction[follows] = np.argmax(antigen + noise, axis=1)
         target = around[np.arange(movers.size), direction]
-        rank = rng.permutation(movers.size)  # who goes first where two pick one site
-        candidates = np.flatnonzero(kind_layer[target] == 0)
-        wanted = target[candidates]
-        claim = tissue.scratch_claims
-        np.minimum.at(claim, wanted, rank[candidates])
-        winners = candidates[claim[wanted] == rank[candidates]]
-        claim[wanted] = np.iinfo(claim.dtype).max
+        turn = rng.permutation(movers.size)  # the order in which the cells take their turn
+        winners = resolve_turns(tissue, origin, target, turn)
         if winners.size:
             tissue.move_mobiles(rows[movers[winners]], target[winners])
+
+
+def resolve_turns(
+    tissue: Tissue, origin: np.ndarray, target: np.ndarray, turn: np.ndarray
+) -> np.ndarray:
+    """Which cells move, exactly as if each had tried its move in order of ``turn``.
+
+    A cell moves if its target is free at its turn: free from the start and not taken by
+    a cell with an earlier turn, or left by its occupant at an earlier turn and not taken
+    since. Settled in passes: first the targets free from the start, then the targets
+    just left, until no more cells move. Returns the indices of the cells that move.
+    """
+    never = np.iinfo(np.int64).max
+    claim = tissue.scratch_claims  # per site: earliest turn claiming it (never, between uses)
+    left_at = tissue.scratch_left_at  # per site: the turn at which its cell left it
+    moved: list[np.ndarray] = []
+    waiting = np.flatnonzero(tissue.mobile_kind[target] != 0)
+    candidates = np.flatnonzero(tissue.mobile_kind[target] == 0)
+    touched: list[np.ndarray] = []
+    while candidates.size:
+        wanted = target[candidates]
+        np.minimum.at(claim, wanted, turn[candidates])
+        winners = candidates[claim[wanted] == turn[candidates]]
+        claim[wanted] = never
+        moved.append(winners)
+        if waiting.size == 0:
+            break
+        left_at[origin[winners]] = turn[winners]
+        touched.append(origin[winners])
+        left = left_at[target[waiting]]
+        vacated = left != never
+        candidates = waiting[vacated & (turn[waiting] > left)]
+        waiting = waiting[~vacated]
+    for sites in touched:
+        left_at[sites] = never
+    return np.concatenate(moved) if moved else np.empty(0, dtype=np.int64)

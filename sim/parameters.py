@@ -97,7 +97,7 @@ class BCellParameters(Section):
 class CarTParameters(Section):
     """CAR T-cells: mobile killers of CD19-positive cells."""
 
-    dose_cells: int = Field(40, ge=0, le=100_000, description="cells infused (agents)")
+    dose_cells: int = Field(24, ge=0, le=100_000, description="cells infused (agents)")
     motility_sites_per_hour: float = Field(
         1.0, ge=0.0, le=50.0, description="random-walk moves per hour (sites)"
     )
@@ -105,7 +105,7 @@ class CarTParameters(Section):
         0.0, ge=0.0, le=1.0, description="chance a move goes up the antigen field"
     )
     kill_rate_per_day: float = Field(
-        12.0, ge=0.0, le=500.0, description="kills per day next to a CD19+ cell (fitness 1)"
+        2.0, ge=0.0, le=500.0, description="kills per day next to a CD19+ cell (fitness 1)"
     )
     division_prob_per_kill: float = Field(
         0.45, ge=0.0, le=1.0, description="chance that a kill makes the cell divide"
@@ -114,7 +114,7 @@ class CarTParameters(Section):
         12, ge=1, le=1000, description="stimulations (kills) after which a lineage is exhausted"
     )
     effector_half_life_days: float = Field(
-        4.3, gt=0.0, le=3650.0, description="effector half-life (contraction), days"
+        3.5, gt=0.0, le=3650.0, description="effector half-life (contraction), days"
     )
     exhausted_half_life_days: float = Field(
         1.5, gt=0.0, le=3650.0, description="exhausted-cell half-life, days"
@@ -126,7 +126,7 @@ class CarTParameters(Section):
         217.0, gt=0.0, le=36500.0, description="memory-cell half-life, days"
     )
     homeostatic_division_rate_per_day: float = Field(
-        0.3, ge=0.0, le=10.0, description="divisions per day during the homeostatic boost"
+        0.1, ge=0.0, le=10.0, description="divisions per day during the homeostatic boost"
     )
     homeostatic_boost_days: float = Field(
         10.0, ge=0.0, le=365.0, description="boost length after lymphodepletion ends, days"
@@ -203,7 +203,7 @@ class FieldParameters(Section):
     )
     antigen_half_life_hours: float = Field(8.0, gt=0.0, le=1000.0)
     crs_grade_thresholds: list[float] = Field(
-        default_factory=lambda: [5.0, 20.0, 60.0, 150.0],
+        default_factory=lambda: [40.0, 100.0, 250.0, 450.0],
         description="systemic cytokine (units per 10,000 sites) for CRS grades 1-4",
     )
 

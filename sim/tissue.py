@@ -127,8 +127,10 @@ class Tissue:
             tuple(row) for row in self.neighbours.tolist()
         ]
         self.fields_active = False
-        # work space of the numpy walk: the best claim on each site (all "none" between uses)
+        self._released: list[tuple[int, float, float]] = []
+        # work space of the numpy walk (sim.movement), all "never" between uses
         self.scratch_claims = np.full(self.n_sites, np.iinfo(np.int64).max, dtype=np.int64)
+        self.scratch_left_at = np.full(self.n_sites, np.iinfo(np.int64).max, dtype=np.int64)
 
     def _moore_neighbours(self) -> np.ndarray:
         x, y = np.divmod(np.arange(self.n_sites), self.height)
@@ -232,10 +234,12 @@ class Tissue:
 
     # --- fields ----------------------------------------------------------------------
     def release(self, site: int, cytokine: float, antigen: float) -> None:
-        """A kill at ``site``: cytokine into the field and antigen debris on the site."""
-        self.cytokine[site] += cytokine
-        self.antigen[site] += antigen
-        self.fields_active = True
+        """A kill at ``site``: cytokine into the field and antigen debris on the site.
+
+        Both land at the end of the step (in :meth:`update_fields`), so every T-cell sees
+        the fields as they were when the step's encounters began.
+        """
+        self._released.append((site, cytokine, antigen))
 
     def update_fields(self, parameters: FieldParameters, hours: float) -> None:
         """Diffuse and decay both fields over ``hours`` (numpy; skipped while both are zero).
@@ -244,6 +248,13 @@ class Tissue:
         neighbours in equal parts, then decays with its half-life. Antigen debris does
         not move; it decays with its half-life. Both stay non-negative.
         """
+        if self._released:
+            released = np.array(self._released)
+            sites = released[:, 0].astype(np.int64)
+            np.add.at(self.cytokine, sites, released[:, 1])
+            np.add.at(self.antigen, sites, released[:, 2])
+            self._released.clear()
+            self.fields_active = True
         if not self.fields_active:
             return
         spread = -math.expm1(-parameters.cytokine_diffusion_per_hour * hours)

@@ -1,0 +1,36 @@
+"""Small hand-built models for the rule tests: an empty tissue, cells placed by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scenarios.loader import load_scenario
+from sim.model import CarTModel
+from sim.parameters import Scenario
+
+EMPTY_TISSUE = (
+    "grid.width=7",
+    "grid.height=7",
+    "leukaemia.initial_blast_fraction=0.0",
+    "b_cells.target_fraction=0.0",
+    "native_t.normal_fraction=0.0",
+    "therapy.arm='none'",
+    "car_t.motility_sites_per_hour=0.0",
+    "native_t.motility_sites_per_hour=0.0",
+)
+
+
+def empty_scenario(overrides: Sequence[str] = ()) -> Scenario:
+    """A 7x7 tissue with no cells and no therapy; T-cells stand still unless told."""
+    return load_scenario("autologous", [*EMPTY_TISSUE, *overrides])
+
+
+def empty_model(overrides: Sequence[str] = (), seed: int = 1) -> CarTModel:
+    """A model of :func:`empty_scenario`."""
+    return CarTModel(empty_scenario(overrides), seed)
+
+
+def run_steps(model: CarTModel, steps: int) -> None:
+    """Advance ``steps`` steps."""
+    for _ in range(steps):
+        model.step()

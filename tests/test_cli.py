@@ -1,0 +1,150 @@
+"""The command line, run as a user runs it: a subprocess, exit status, files, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.metrics import DAILY_REPORTERS, SUMMARY_FIELDS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cartsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run ``python main.py ARGS`` and capture what it prints."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_run_writes_summary_and_timeseries_identically_for_the_same_seed(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        done = cartsim("run", "classroom", "--seed", "3", "--days", "20", "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        assert "remission_day28" in done.stdout
+    for name in ("summary.json", "timeseries.csv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    summary = json.loads((first / "summary.json").read_text())
+    assert list(summary)[: len(SUMMARY_FIELDS)] == list(SUMMARY_FIELDS)
+    assert summary["seed"] == 3 and summary["scenario"] == "classroom"
+    table = pd.read_csv(first / "timeseries.csv")
+    assert list(table.columns) == ["day", *DAILY_REPORTERS]
+    assert table["day"].tolist() == list(range(21))
+
+
+def test_set_overrides_change_the_run(tmp_path: Path) -> None:
+    done = cartsim(
+        "run",
+        "classroom",
+        "--days",
+        "5",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+        "--set",
+        "grid.width=20",
+        "--set",
+        "leukaemia.initial_blast_fraction=0.5",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    table = pd.read_csv(tmp_path / "timeseries.csv")
+    assert table["blasts"].iloc[0] == round(0.5 * 20 * 40)
+
+
+def test_a_scenario_file_path_works_and_inherits(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text('base = "classroom"\ndescription = "mine"\n[time]\ndays = 3\n')
+    done = cartsim("run", str(path), "--quiet", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["scenario"] == "mine" and summary["days_simulated"] == 3
+
+
+def test_scenarios_lists_each_with_a_description() -> None:
+    done = cartsim("scenarios")
+    assert done.returncode == 0
+    lines = dict(line.split(maxsplit=1) for line in done.stdout.strip().splitlines())
+    for name in ("autologous", "no_treatment", "classroom"):
+        assert lines[name].strip()
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["scenarios"]])
+def test_help_is_there_for_every_command(command: list[str]) -> None:
+    done = cartsim(*command, "--help")
+    assert done.returncode == 0
+    assert "usage:" in done.stdout
+
+
+def test_no_command_prints_the_usage() -> None:
+    done = cartsim()
+    assert done.returncode == 0
+    assert "usage:" in done.stdout and "run" in done.stdout
+
+
+BAD_TOML_CASES = {
+    "unknown key": (
+        "[car_t]\nkill_rate = 3.0\n",
+        ["car_t.kill_rate", "unknown key", "kill_rate_per_day"],
+    ),
+    "unknown table": ("[cart]\ndose_cells = 3\n", ["cart", "unknown key", "car_t"]),
+    "wrong type": ('[car_t]\ndose_cells = "many"\n', ["car_t.dose_cells", "integer"]),
+    "out of range": ("[leukaemia]\ncd19_loss_prob = 1.5\n", ["leukaemia.cd19_loss_prob", "<= 1.0"]),
+    "bad toml": ("[car_t\n", ["not valid TOML"]),
+    "bad base": ('base = "nowhere"\n', ["base", "nowhere"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOML_CASES))
+def test_bad_scenario_files_get_one_line_and_status_2(tmp_path: Path, case: str) -> None:
+    text, must_mention = BAD_TOML_CASES[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    done = cartsim("run", str(path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert str(path) in done.stderr
+    for word in must_mention:
+        assert word in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "must_mention"),
+    [
+        (["run", "no_such_scenario"], ["no_such_scenario", "autologous"]),
+        (["run", "/nowhere/x.toml"], ["/nowhere/x.toml", "no such"]),
+        (["run", "classroom", "--set", "car_t.dose_cells"], ["--set", "KEY=VALUE"]),
+        (["run", "classroom", "--set", "car_t.dose=3"], ["--set", "car_t.dose", "dose_cells"]),
+        (
+            ["run", "classroom", "--set", "car_t.dose_cells=-1"],
+            ["--set", "car_t.dose_cells", ">= 0"],
+        ),
+        (["run", "classroom", "--set", "therapy.arm=sideways"], ["therapy.arm", "donor"]),
+        (["run", "classroom", "--days", "0"], ["--days", "at least 1"]),
+        (["run", "classroom", "--seed", "x"], ["--seed", "whole number"]),
+        (["fly"], ["invalid choice"]),
+    ],
+)
+def test_bad_command_lines_get_one_line_and_status_2(
+    args: list[str], must_mention: list[str], tmp_path: Path
+) -> None:
+    done = cartsim(*args, "--out", str(tmp_path)) if args[0] == "run" else cartsim(*args)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    error_lines = [line for line in done.stderr.splitlines() if "error" in line]
+    assert len(error_lines) == 1, done.stderr
+    for word in must_mention:
+        assert word in done.stderr

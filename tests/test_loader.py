@@ -1,0 +1,80 @@
+"""Scenario files: inheritance, overrides, and what counts as a mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios.loader import load_scenario, parse_override, scenario_names
+from sim.errors import UserInputError
+from sim.parameters import Scenario
+
+
+def test_every_shipped_scenario_loads_with_a_description() -> None:
+    for name in scenario_names():
+        scenario = load_scenario(name)
+        assert scenario.name == name
+        assert scenario.description
+
+
+def test_a_child_overrides_only_what_it_states(tmp_path: Path) -> None:
+    (tmp_path / "parent.toml").write_text(
+        'description = "p"\n[car_t]\ndose_cells = 10\nkill_rate_per_day = 5.0\n'
+    )
+    (tmp_path / "child.toml").write_text('base = "parent"\n[car_t]\ndose_cells = 20\n')
+    child = load_scenario(tmp_path / "child.toml")
+    assert child.car_t.dose_cells == 20
+    assert child.car_t.kill_rate_per_day == 5.0
+    assert child.name == "child"
+    assert child.description == ""  # descriptions are not inherited
+
+
+def test_a_base_can_be_a_shipped_scenario(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text('base = "classroom"\n[time]\ndays = 7\n')
+    mine = load_scenario(tmp_path / "mine.toml")
+    assert mine.grid.width == load_scenario("classroom").grid.width
+    assert mine.time.days == 7
+
+
+def test_inheritance_in_a_circle_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('base = "b"\n')
+    (tmp_path / "b.toml").write_text('base = "a"\n')
+    with pytest.raises(UserInputError, match="circle"):
+        load_scenario(tmp_path / "a.toml")
+
+
+def test_the_error_names_the_file_that_set_the_bad_value(tmp_path: Path) -> None:
+    (tmp_path / "parent.toml").write_text("[car_t]\ndose_cells = -5\n")
+    (tmp_path / "child.toml").write_text('base = "parent"\n[time]\ndays = 3\n')
+    with pytest.raises(UserInputError) as caught:
+        load_scenario(tmp_path / "child.toml")
+    assert str(tmp_path / "parent.toml") in str(caught.value)
+    assert "car_t.dose_cells" in str(caught.value)
+
+
+def test_overrides_are_typed_like_toml() -> None:
+    assert parse_override("car_t.dose_cells=40") == (("car_t", "dose_cells"), 40)
+    assert parse_override("a.b=0.5") == (("a", "b"), 0.5)
+    assert parse_override("a.b=true") == (("a", "b"), True)
+    assert parse_override("a.b=[3, 5]") == (("a", "b"), [3, 5])
+    assert parse_override("therapy.arm=donor") == (("therapy", "arm"), "donor")
+    assert parse_override(" therapy.arm = 'donor' ") == (("therapy", "arm"), "donor")
+
+
+@pytest.mark.parametrize("bad", ["novalue", "=3", "a..b=1", "a.b="])
+def test_malformed_overrides_are_refused(bad: str) -> None:
+    with pytest.raises(UserInputError, match="--set"):
+        load_scenario("classroom", [bad])
+
+
+def test_overrides_are_validated_like_files() -> None:
+    with pytest.raises(UserInputError, match="teaching.enabled"):
+        load_scenario("classroom", ["teaching.enabled=3"])
+    with pytest.raises(UserInputError, match="min <= median <= max"):
+        load_scenario("classroom", ["therapy.manufacturing_median_days=200.0"])
+
+
+def test_parameters_reject_unknown_fields_directly() -> None:
+    with pytest.raises(ValueError, match="Extra inputs"):
+        Scenario.model_validate({"car_t": {"speed": 3}})
