@@ -29,12 +29,13 @@ import json
 import math
 import os
 import platform
+import shlex
 import sys
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -270,7 +271,9 @@ class PlannedRun:
     def label(self) -> str:
         """A human label: ``autologous car_t.dose_cells=40 replicate 3``."""
         cell = " ".join(f"{key}={value}" for key, value in self.sweep_values)
-        return " ".join(part for part in (self.scenario, cell, f"replicate {self.replicate}") if part)
+        return " ".join(
+            part for part in (self.scenario, cell, f"replicate {self.replicate}") if part
+        )
 
 
 def make_run_id(scenario: str, sweep_values: Sequence[tuple[str, Any]], replicate: int) -> str:
@@ -355,6 +358,13 @@ class BatchPlan:
         ]
 
 
+def _parameters(scenario: ScenarioLike) -> dict[str, Any]:
+    """A scenario's dump without its free-text description (which changes no result)."""
+    dump = scenario.model_dump(mode="json")
+    dump.pop("description", None)
+    return dump
+
+
 def default_load_scenario() -> LoadScenario:
     """The project's scenario loader (imported late so tests can run without it)."""
     from scenarios.loader import load_scenario
@@ -372,7 +382,10 @@ def build_plan(spec: BatchSpec, load: LoadScenario | None = None) -> BatchPlan:
     cell_values: list[tuple[tuple[str, Any], ...]] = []
     for scenario_index, scenario_ref in enumerate(spec.scenarios):
         for cell_index, raw_values in enumerate(cells_raw):
-            overrides = [*spec.sets, *(f"{k}={v}" for k, v in zip(sweep_keys, raw_values))]
+            overrides = [
+                *spec.sets,
+                *(f"{k}={v}" for k, v in zip(sweep_keys, raw_values, strict=True)),
+            ]
             scenario = load(scenario_ref, overrides)
             scenarios[(scenario_index, cell_index)] = scenario
             if scenario_index == 0:
@@ -414,9 +427,7 @@ def build_plan(spec: BatchSpec, load: LoadScenario | None = None) -> BatchPlan:
                 "cells": [
                     {
                         "sweep": [list(item) for item in cell_values[cell_index]],
-                        "parameters": scenarios[(scenario_index, cell_index)].model_dump(
-                            mode="json"
-                        ),
+                        "parameters": _parameters(scenarios[(scenario_index, cell_index)]),
                     }
                     for cell_index in range(len(cell_values))
                 ],
@@ -581,7 +592,7 @@ class BatchDirectory:
                 "format": MANIFEST_FORMAT,
                 "fingerprint": plan.fingerprint,
                 "command": list(command),
-                "command_line": " ".join(command),
+                "command_line": shlex.join(command),
                 "experiment": experiment,
                 "created": _now(),
                 "root_seed": plan.spec.root_seed,
@@ -644,7 +655,9 @@ class BatchDirectory:
         try:
             manifest = json.loads(manifest_path.read_text())
         except (OSError, json.JSONDecodeError) as error:
-            raise UserInputError(f"{manifest_path}: not a readable batch manifest ({error})") from None
+            raise UserInputError(
+                f"{manifest_path}: not a readable batch manifest ({error})"
+            ) from None
         if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
             raise UserInputError(f"{manifest_path}: not a {MANIFEST_FORMAT} manifest")
         return manifest
@@ -729,6 +742,7 @@ class BatchOutcome:
     failures: list[RunFailure] = field(default_factory=list)
     retried: int = 0
     interrupted: bool = False
+    executor_error: str | None = None
     elapsed_seconds: float = 0.0
 
     @property
@@ -783,6 +797,14 @@ class _Progress:
             self.bar.close()
 
 
+class _ExecutorLost(Exception):
+    """The executor cannot run anything more (a broken process pool, a lost cluster)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def run_batch(
     plan: BatchPlan,
     directory: BatchDirectory,
@@ -799,7 +821,9 @@ def run_batch(
     the number of runs. A failing run is resubmitted until it has been tried
     ``max_attempts`` times, then reported in :attr:`BatchOutcome.failures`; the others go
     on. Ctrl-C (KeyboardInterrupt) stops submitting, cancels what has not started and
-    returns with ``interrupted=True``: every finished run is already on disk.
+    returns with ``interrupted=True``; an executor that breaks (a pool whose worker
+    process died, a lost cluster) stops the batch with ``executor_error`` set. Either way
+    every finished run is already on disk.
     """
     if max_in_flight < 1:
         raise ValueError("max_in_flight must be >= 1")
@@ -814,13 +838,23 @@ def run_batch(
     in_flight: dict[Future[Any], tuple[PlannedRun, int]] = {}
 
     def submit(run: PlannedRun, attempt: int) -> None:
-        task = RunTask(run=run, scenario=plan.scenario_for(run), days=plan.spec.days, simulate=simulate)
-        in_flight[executor.submit(execute_run, task)] = (run, attempt)
+        task = RunTask(
+            run=run, scenario=plan.scenario_for(run), days=plan.spec.days, simulate=simulate
+        )
+        try:
+            future = executor.submit(execute_run, task)
+        except Exception as error:  # a broken pool, a lost cluster: no run can go on
+            raise _ExecutorLost(error) from error
+        in_flight[future] = (run, attempt)
+
+    lost: list[BaseException] = []
 
     def handle(future: Future[Any]) -> None:
         run, attempt = in_flight.pop(future)
         try:
             directory.write_part(run, future.result())
+        except BrokenExecutor as error:  # a worker process died and took the pool with it
+            lost.append(error)
         except Exception as error:  # the run failed on the worker, or its result is unusable
             if attempt < max_attempts:
                 outcome.retried += 1
@@ -849,12 +883,16 @@ def run_batch(
             done = wait(list(in_flight), return_when=FIRST_COMPLETED).done
             while done:  # popping drops each result as soon as it is written
                 handle(done.pop())
+            if lost:  # the finished runs of this round are saved; nothing more can run
+                raise _ExecutorLost(lost[0])
     except KeyboardInterrupt:
         outcome.interrupted = True
+    except _ExecutorLost as executor_lost:
+        outcome.executor_error = _describe_error(executor_lost.error)[0]
+    finally:
         for future in in_flight:
             future.cancel()
         in_flight.clear()
-    finally:
         bar.close()
         outcome.elapsed_seconds = time.monotonic() - started
     outcome.failures.sort(key=lambda failure: failure.run.index)
@@ -864,9 +902,6 @@ def run_batch(
 # --------------------------------------------------------------------------------------
 # Consolidation
 # --------------------------------------------------------------------------------------
-
-
-KEY_COLUMNS = ("scenario", "replicate", "seed", "run_id")
 
 
 def _run_row(plan: BatchPlan, run: PlannedRun, summary: dict[str, Any]) -> dict[str, Any]:
@@ -920,10 +955,7 @@ def _unify(current: pa.Schema | None, new: pa.Schema) -> pa.Schema:
 def _csv_safe(schema: pa.Schema) -> pa.Schema:
     """Columns with no value at all (type null) are written as strings."""
     return pa.schema(
-        [
-            pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
-            for f in schema
-        ]
+        [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in schema]
     )
 
 
@@ -972,37 +1004,36 @@ def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationRepo
     runs_schema = _csv_safe(runs_schema)
     rows: list[dict[str, Any]] = []
     series: list[pa.Table] = []
+    # Contexts close in reverse: the writers first, then each file is renamed into place.
     with (
         _atomic_path(directory.path / RUNS_PARQUET) as runs_parquet_path,
         _atomic_path(directory.path / RUNS_CSV) as runs_csv_path,
         _atomic_path(directory.path / TIMESERIES_PARQUET) as timeseries_path,
+        pq.ParquetWriter(runs_parquet_path, runs_schema) as runs_writer,
+        pa_csv.CSVWriter(runs_csv_path, runs_schema) as csv_writer,
+        pq.ParquetWriter(timeseries_path, timeseries_schema) as timeseries_writer,
     ):
-        with (
-            pq.ParquetWriter(runs_parquet_path, runs_schema) as runs_writer,
-            pa_csv.CSVWriter(runs_csv_path, runs_schema) as csv_writer,
-            pq.ParquetWriter(timeseries_path, timeseries_schema) as timeseries_writer,
-        ):
 
-            def flush() -> None:
-                if rows:
-                    chunk = pa.Table.from_pylist(rows, schema=runs_schema)
-                    runs_writer.write_table(chunk)
-                    csv_writer.write_table(chunk)
-                    rows.clear()
-                if series:
-                    timeseries_writer.write_table(pa.concat_tables(series))
-                    series.clear()
+        def flush() -> None:
+            if rows:
+                chunk = pa.Table.from_pylist(rows, schema=runs_schema)
+                runs_writer.write_table(chunk)
+                csv_writer.write_table(chunk)
+                rows.clear()
+            if series:
+                timeseries_writer.write_table(pa.concat_tables(series))
+                series.clear()
 
-            for run in plan.iter_runs():
-                if run.run_id not in good_ids:
-                    continue
-                part = pq.read_table(directory.part_path(run.run_id))
-                summary = json.loads(part.schema.metadata[SUMMARY_METADATA_KEY])
-                rows.append(_run_row(plan, run, summary))
-                series.append(_conform(_timeseries_with_keys(run, part), timeseries_schema))
-                if len(rows) >= CONSOLIDATION_CHUNK_RUNS:
-                    flush()
-            flush()
+        for run in plan.iter_runs():
+            if run.run_id not in good_ids:
+                continue
+            part = pq.read_table(directory.part_path(run.run_id))
+            summary = json.loads(part.schema.metadata[SUMMARY_METADATA_KEY])
+            rows.append(_run_row(plan, run, summary))
+            series.append(_conform(_timeseries_with_keys(run, part), timeseries_schema))
+            if len(rows) >= CONSOLIDATION_CHUNK_RUNS:
+                flush()
+        flush()
     return ConsolidationReport(runs=len(good_ids), corrupt_parts=tuple(corrupt))
 
 
@@ -1052,7 +1083,11 @@ def summarise_cells(
     if not path.exists() or outcome_field not in pq.read_schema(path).names:
         return None
     table = pq.read_table(path, columns=["run_id", outcome_field])
-    outcomes = dict(zip(table.column("run_id").to_pylist(), table.column(outcome_field).to_pylist()))
+    outcomes = dict(
+        zip(
+            table.column("run_id").to_pylist(), table.column(outcome_field).to_pylist(), strict=True
+        )
+    )
     counts: dict[tuple[int, int], list[int]] = {}
     for run in plan.iter_runs():
         value = outcomes.get(run.run_id)
@@ -1095,5 +1130,8 @@ def format_cell_table(cells: Sequence[CellSummary], outcome_field: str = OUTCOME
             ]
         )
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(text.ljust(width) for text, width in zip(row, widths)) for row in [header, *body]]
+    lines = [
+        "  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True))
+        for row in [header, *body]
+    ]
     return "\n".join(line.rstrip() for line in lines)

@@ -69,7 +69,7 @@ def test_malformed_overrides_are_refused(bad: str) -> None:
 
 
 def test_overrides_are_validated_like_files() -> None:
-    with pytest.raises(UserInputError, match="teaching.enabled"):
+    with pytest.raises(UserInputError, match=r"teaching\.enabled"):
         load_scenario("classroom", ["teaching.enabled=3"])
     with pytest.raises(UserInputError, match="min <= median <= max"):
         load_scenario("classroom", ["therapy.manufacturing_median_days=200.0"])
