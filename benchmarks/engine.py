@@ -1,11 +1,11 @@
 """How fast the engine is, against two reference random walks timed in the same run.
 
-    uv run python benchmarks/engine.py [--scenario autologous] [--days 120] [--seed 1]
+    uv run python benchmarks/engine.py [--scenario autologous] [--days N] [--seed 1]
 
 Prints one JSON object:
 
 - ``model_cell_steps_per_s``: living cells (resident and mobile) carried through a step,
-  per second of ``model.step()``, over the scenario's first ``--days`` days;
+  per second of ``model.step()``, over the scenario's run (or its first ``--days``);
 - ``mesa_walk_steps_per_s``: an idiomatic Mesa random walk (``CellAgent`` on an
   ``OrthogonalMooreGrid``, one agent per cell, ``shuffle_do("step")``), with as many
   agents as the model had mobile cells on average, on a grid of the same size;
@@ -13,8 +13,9 @@ Prints one JSON object:
   free neighbours resolved at once);
 - ``ratio_vs_mesa`` and ``ratio_vs_numpy``: the model's rate over each reference.
 
-Also reports per-step cost against the number of mobile cells and of events, to show
-what the cost grows with (``cost_model``: a least-squares fit of seconds per step).
+Also reports what the cost grows with: ``cost_model`` fits seconds per step against the
+number of mobile cells, and ``us_per_step_same_cells_by_grid`` times the same cells on a
+100x100 and a 300x300 grid (9 times the area).
 """
 
 from __future__ import annotations
@@ -60,6 +61,30 @@ def time_model(scenario_name: str, days: int, seed: int) -> dict[str, float]:
         "fixed_us_per_step": float(coefficients[0] * 1e6),
         "us_per_mobile_cell_step": float(coefficients[1] * 1e6),
     }
+
+
+def time_per_step_by_area(sides: tuple[int, ...], seed: int, steps: int = 480) -> dict[str, float]:
+    """Microseconds per step with the same cells (2,000 blasts, 2,000 B-cells, 300 T-cells)
+    on grids of different sizes: the cost should not grow with the area."""
+    result = {}
+    for side in sides:
+        sites = side * side
+        scenario = load_scenario(
+            "no_treatment",
+            [
+                f"grid.width={side}",
+                f"grid.height={side}",
+                f"leukaemia.initial_blast_fraction={2000 / sites}",
+                f"b_cells.target_fraction={2000 / sites}",
+                f"native_t.normal_fraction={300 / sites}",
+            ],
+        )
+        model = CarTModel(scenario, seed)
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.step()
+        result[f"{side}x{side}"] = round((time.perf_counter() - start) / steps * 1e6, 1)
+    return result
 
 
 class Walker(CellAgent):
@@ -108,19 +133,21 @@ def main() -> None:
     """Time the model and both walks; print one JSON object."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="autologous")
-    parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--days", type=int, help="days to simulate (default: the scenario's)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--walk-steps", type=int, default=200)
     args = parser.parse_args()
 
-    model = time_model(args.scenario, args.days, args.seed)
+    days = args.days or load_scenario(args.scenario).time.days
+    model = time_model(args.scenario, days, args.seed)
     agents = max(1, round(model["mean_mobile"]))
     shape = (model["width"], model["height"])
     mesa_rate = time_mesa_walk(*shape, agents, args.walk_steps, args.seed)
     numpy_rate = time_numpy_walk(*shape, agents, args.walk_steps * 10, args.seed)
+    by_area = time_per_step_by_area((100, 300), args.seed)
     report = {
         "scenario": args.scenario,
-        "days": args.days,
+        "days": days,
         "grid": f"{shape[0]}x{shape[1]}",
         "model_steps": model["steps"],
         "model_mean_cells": round(model["mean_cells"], 1),
@@ -131,6 +158,7 @@ def main() -> None:
         "numpy_walk_steps_per_s": round(numpy_rate),
         "ratio_vs_mesa": round(model["cell_steps_per_s"] / mesa_rate, 2),
         "ratio_vs_numpy": round(model["cell_steps_per_s"] / numpy_rate, 3),
+        "us_per_step_same_cells_by_grid": by_area,
         "cost_model": {
             "fixed_us_per_step": round(model["fixed_us_per_step"], 1),
             "us_per_mobile_cell_step": round(model["us_per_mobile_cell_step"], 3),
