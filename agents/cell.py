@@ -32,6 +32,13 @@ def steps_until(probability_per_step: float, uniform: float) -> int | None:
     return 1 + int(math.log1p(-uniform) / math.log1p(-probability_per_step))
 
 
+def arrival_sites(model: CarTModel, per_day: float, layer: np.ndarray) -> list[int]:
+    """Random empty sites of ``layer`` for the cells arriving in one step, when cells
+    arrive at ``per_day`` a day (a Poisson number each step)."""
+    arrivals = int(model.rng.poisson(per_day * model.hours_per_step / 24))
+    return model.tissue.random_empty_sites(layer, arrivals, model.rng).tolist()
+
+
 class ResidentCell(Agent):
     """A cell that stays on its site in the resident layer (a blast or a B-cell)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agents.cell import ResidentCell
+from agents.cell import ResidentCell, arrival_sites
 from agents.kinds import ResidentKind
 
 if TYPE_CHECKING:
@@ -33,9 +33,7 @@ class HealthyBCell(ResidentCell):
         target = parameters.target_fraction * model.tissue.n_sites
         missing = max(0.0, target - model.census.resident[ResidentKind.B_CELL])
         per_day = target / parameters.lifespan_days + missing * parameters.regeneration_rate_per_day
-        expected = per_day * model.hours_per_step / 24
-        births = int(model.rng.poisson(expected))
-        sites = model.tissue.random_empty_sites(model.tissue.resident_kind, births, model.rng)
-        for site in sites.tolist():
+        sites = arrival_sites(model, per_day, model.tissue.resident_kind)
+        for site in sites:
             cls(model, site)
         return len(sites)

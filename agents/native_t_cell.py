@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from agents.cell import TCell
+from agents.cell import TCell, arrival_sites
 from agents.kinds import BLASTS, CAR_T_KINDS, DONOR_CAR_T_KINDS, MobileKind
 
 if TYPE_CHECKING:
@@ -143,9 +143,8 @@ class NativeTCell(TCell):
         missing = normal - present
         if missing <= 0:
             return 0
-        expected = missing * parameters.recovery_rate_per_day * model.hours_per_step / 24
-        births = int(model.rng.poisson(expected))
-        sites = model.tissue.random_empty_sites(model.tissue.mobile_kind, births, model.rng)
-        for site in sites.tolist():
+        per_day = missing * parameters.recovery_rate_per_day
+        sites = arrival_sites(model, per_day, model.tissue.mobile_kind)
+        for site in sites:
             cls(model, site)
         return len(sites)
