@@ -1,6 +1,6 @@
 """Benchmark of headless batches: runs per minute on 1 and 2 workers, and memory vs runs.
 
-``uv run python benchmarks/batch.py [--scenario classroom] [--days 60] [--runs 60]``
+``uv run python benchmarks/batch.py [--scenario classroom] [--days 60] [--runs 60] [--repeat 2]``
 
 prints one JSON object:
 
@@ -147,6 +147,7 @@ def main() -> int:
     parser.add_argument("--scenario", default="classroom", help="a small real scenario")
     parser.add_argument("--days", type=int, default=60, help="days per run")
     parser.add_argument("--runs", type=int, default=60, help="runs per throughput measurement")
+    parser.add_argument("--repeat", type=int, default=2, help="measurements; the best counts")
     parser.add_argument("--memory-runs", type=int, default=500, help="N of the memory probe")
     parser.add_argument("--memory-child", nargs=2, metavar=("RUNS", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -165,14 +166,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="cartsim-batch-bench-") as scratch_name:
         scratch = Path(scratch_name)
         try:
-            one = throughput(args.scenario, args.days, args.runs, 1, scratch / "w1")
-            two = throughput(args.scenario, args.days, args.runs, 2, scratch / "w2")
+            best: dict[int, dict[str, Any]] = {}
+            for repeat in range(args.repeat):  # interleaved, best of each: less noise
+                for workers in (1, 2):
+                    out = scratch / f"w{workers}-{repeat}"
+                    measured = throughput(args.scenario, args.days, args.runs, workers, out)
+                    if workers not in best or measured["seconds"] < best[workers]["seconds"]:
+                        best[workers] = measured
         except (ImportError, UserInputError) as error:
             report["throughput_skipped"] = (
                 f"the real model or scenario {args.scenario!r} is not available: {error}"
             )
         else:
+            one, two = best[1], best[2]
             report.update(
+                repeats_best_of=args.repeat,
                 seconds_1_worker=one["seconds"],
                 seconds_2_workers=two["seconds"],
                 runs_per_minute_1_worker=one["runs_per_minute"],

@@ -38,21 +38,22 @@ def walk(
     table = tissue.t_cells
     kind_layer = tissue.mobile_kind
     has_bias = bool(chemotaxis_bias.any())
+    everyone = np.arange(rows.size)
+    fewest = int(moves.min(initial=0))
     for round_index in range(int(moves.max(initial=0))):
-        movers = np.flatnonzero(moves > round_index)
+        movers = everyone if round_index < fewest else np.flatnonzero(moves > round_index)
         if movers.size == 0:
             break
         origin = table.site[rows[movers]]
-        around = tissue.neighbours[origin]
         direction = rng.integers(0, 8, size=movers.size)
         if has_bias:
             follows = rng.random(movers.size) < chemotaxis_bias[movers]
             if follows.any():
-                options = around[follows]
+                options = tissue.neighbours[origin[follows]]
                 antigen = np.where(kind_layer[options] == 0, tissue.antigen[options], -1.0)
                 noise = rng.random(antigen.shape) * 1e-9
                 direction[follows] = np.argmax(antigen + noise, axis=1)
-        target = around[np.arange(movers.size), direction]
+        target = tissue.neighbours[origin, direction]
         turn = rng.permutation(movers.size)  # the order in which the cells take their turn
         winners = resolve_turns(tissue, origin, target, turn)
         if winners.size:
@@ -73,8 +74,9 @@ def resolve_turns(
     claim = tissue.scratch_claims  # per site: earliest turn claiming it (never, between uses)
     left_at = tissue.scratch_left_at  # per site: the turn at which its cell left it
     moved: list[np.ndarray] = []
-    waiting = np.flatnonzero(tissue.mobile_kind[target] != 0)
-    candidates = np.flatnonzero(tissue.mobile_kind[target] == 0)
+    target_taken = tissue.mobile_kind[target] != 0
+    waiting = np.flatnonzero(target_taken)
+    candidates = np.flatnonzero(~target_taken)
     touched: list[np.ndarray] = []
     while candidates.size:
         wanted = target[candidates]
@@ -92,4 +94,6 @@ def resolve_turns(
         waiting = waiting[~vacated]
     for sites in touched:
         left_at[sites] = never
-    return np.concatenate(moved) if moved else np.empty(0, dtype=np.int64)
+    if not moved:
+        return np.empty(0, dtype=np.int64)
+    return moved[0] if len(moved) == 1 else np.concatenate(moved)

@@ -84,7 +84,7 @@ class BCellParameters(Section):
     )
     lifespan_days: float = Field(60.0, gt=0.0, le=3650.0, description="mean B-cell life, days")
     regeneration_rate_per_day: float = Field(
-        0.10,
+        0.02,
         ge=0.0,
         le=10.0,
         description="new B-cells per day, per missing B-cell below the target",
@@ -99,7 +99,7 @@ class CarTParameters(Section):
 
     dose_cells: int = Field(24, ge=0, le=100_000, description="cells infused (agents)")
     motility_sites_per_hour: float = Field(
-        1.0, ge=0.0, le=50.0, description="random-walk moves per hour (sites)"
+        3.0, ge=0.0, le=50.0, description="random-walk moves per hour (sites)"
     )
     chemotaxis_bias: float = Field(
         0.0, ge=0.0, le=1.0, description="chance a move goes up the antigen field"
@@ -120,7 +120,7 @@ class CarTParameters(Section):
         1.5, gt=0.0, le=3650.0, description="exhausted-cell half-life, days"
     )
     memory_fraction: float = Field(
-        0.03, ge=0.0, le=1.0, description="chance that a daughter is a memory cell"
+        0.05, ge=0.0, le=1.0, description="chance that a daughter is a memory cell"
     )
     memory_half_life_days: float = Field(
         217.0, gt=0.0, le=36500.0, description="memory-cell half-life, days"
@@ -149,13 +149,13 @@ class NativeTParameters(Section):
         0.05, ge=0.0, le=10.0, description="new native T-cells per day, per missing cell"
     )
     motility_sites_per_hour: float = Field(
-        1.0, ge=0.0, le=50.0, description="random-walk moves per hour (sites)"
+        2.0, ge=0.0, le=50.0, description="random-walk moves per hour (sites)"
     )
     taught_kill_rate_per_day: float = Field(
-        3.0, ge=0.0, le=500.0, description="kills per day next to a blast (any CD19)"
+        1.0, ge=0.0, le=500.0, description="kills per day next to a blast (any CD19)"
     )
     taught_division_prob_per_kill: float = Field(
-        0.3, ge=0.0, le=1.0, description="chance that a taught cell's kill makes it divide"
+        0.2, ge=0.0, le=1.0, description="chance that a taught cell's kill makes it divide"
     )
     taught_half_life_days: float = Field(
         10.0, gt=0.0, le=3650.0, description="half-life of a taught (effector) cell, days"
@@ -170,10 +170,10 @@ class TeachingParameters(Section):
 
     enabled: bool = Field(True, description="naive T-cells can be taught")
     prob_per_hour: float = Field(
-        0.05, ge=0.0, le=1.0, description="chance per hour next to fresh debris or a killer"
+        0.02, ge=0.0, le=1.0, description="chance per hour next to fresh debris or a killer"
     )
     secondary_prob_per_hour: float = Field(
-        0.01, ge=0.0, le=1.0, description="chance per hour next to a taught cell"
+        0.002, ge=0.0, le=1.0, description="chance per hour next to a taught cell"
     )
     fresh_debris_threshold: float = Field(
         0.2, ge=0.0, le=1000.0, description="antigen level that counts as fresh debris"
