@@ -1,0 +1,201 @@
+"""Experiment files: a batch written down as TOML, like NetLogo's BehaviorSpace experiments.
+
+``uv run main.py batch --experiment FILE`` runs the same batch as the equivalent command
+line, and the two share an output directory (the batch fingerprint does not depend on how
+the batch was given). The format::
+
+    description = "CAR T dose against arm"   # optional, free text
+    scenarios = ["autologous", "donor"]      # names or paths, as on the command line
+    replicates = 20
+    seed = 1                                 # optional, default 0
+    days = 120                               # optional, default: each scenario's own
+    out = "runs/dose"                        # optional; --out on the command line wins
+    workers = 2      # optional, at most one of: workers = W, dask_local = W,
+                     # scheduler = "tcp://HOST:8786", serial = true; the command line wins
+
+    [set]                                    # optional: --set KEY=VALUE, for every run
+    car_t.kill_rate_per_day = 10
+
+    [sweep]                                  # optional: --sweep KEY=V1,V2,...
+    car_t.dose_cells = [20, 40, 80]          # first key outermost, in file order
+    therapy.arm = ["autologous", "donor"]
+
+As in any TOML file, the top-level keys come before the first table (``[set]``,
+``[sweep]``): a key written below ``[sweep]`` belongs to ``[sweep]``.
+Keys under ``[set]`` and ``[sweep]`` may be written as dotted keys (``car_t.dose_cells``),
+as quoted keys (``"car_t.dose_cells"``) or as sub-tables (``[sweep.car_t]``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.batch import DEFAULT_ROOT_SEED, BatchSpec, Sweep
+from sim.errors import UserInputError
+
+TOP_LEVEL_ONLY_KEYS = frozenset(
+    {
+        "scenarios",
+        "replicates",
+        "seed",
+        "days",
+        "out",
+        "workers",
+        "dask_local",
+        "scheduler",
+        "serial",
+    }
+)
+"""Experiment keys that are no scenario key: found under [set] or [sweep], they are misplaced."""
+
+
+class ExperimentFile(BaseModel):
+    """The contents of an experiment file; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    description: str = Field("", description="free text: what the experiment asks")
+    scenarios: list[str] = Field(min_length=1, description="scenario names or paths")
+    replicates: int = Field(ge=1, description="runs per scenario and sweep cell")
+    seed: int = Field(DEFAULT_ROOT_SEED, ge=0, description="the root seed")
+    days: int | None = Field(None, ge=1, description="days per run (default: the scenario's)")
+    out: str | None = Field(None, description="output directory (relative to the current one)")
+    set: dict[str, Any] = Field(default_factory=dict, description="overrides for every run")
+    sweep: dict[str, Any] = Field(default_factory=dict, description="swept keys and values")
+    workers: int | None = Field(None, ge=1, description="local process pool size")
+    dask_local: int | None = Field(None, ge=1, description="Dask LocalCluster worker processes")
+    scheduler: str | None = Field(None, description="address of a running Dask scheduler")
+    serial: bool = Field(False, description="run in this process")
+
+    @model_validator(mode="after")
+    def _one_executor(self) -> ExperimentFile:
+        chosen = [
+            name
+            for name, value in (
+                ("workers", self.workers),
+                ("dask_local", self.dask_local),
+                ("scheduler", self.scheduler),
+                ("serial", self.serial or None),
+            )
+            if value is not None
+        ]
+        if len(chosen) > 1:
+            raise ValueError(
+                f"give at most one of workers, dask_local, scheduler, serial "
+                f"(got {', '.join(chosen)})"
+            )
+        return self
+
+
+def toml_value_text(value: Any) -> str:
+    """A TOML value as the text of a ``--set`` value (the loader reads it back as TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value_text(item) for item in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{key} = {toml_value_text(item)}" for key, item in value.items())
+        return "{" + inner + "}"
+    return str(value)  # dates and times: TOML's own text
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for key, value in table.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            items.extend(_flatten(value, dotted))
+        else:
+            items.append((dotted, value))
+    return items
+
+
+class Experiment:
+    """A loaded experiment file: its batch, its output directory and its executor choice."""
+
+    def __init__(self, path: Path, contents: ExperimentFile, text: str) -> None:
+        self.path = path
+        self.contents = contents
+        self.text = text
+        sets = tuple(f"{key}={toml_value_text(value)}" for key, value in _flatten(contents.set))
+        sweeps = []
+        for table_name, table in (("set", contents.set), ("sweep", contents.sweep)):
+            misplaced = [key for key in table if key in TOP_LEVEL_ONLY_KEYS]
+            if misplaced:
+                raise UserInputError(
+                    f"{path}: {table_name}.{misplaced[0]}: {misplaced[0]!r} is a top-level "
+                    f"key; move it above the first table ([set] or [sweep])"
+                )
+        for key, values in _flatten(contents.sweep):
+            if not isinstance(values, list) or not values:
+                raise UserInputError(
+                    f"{path}: sweep.{key}: must be a non-empty list of values, such as [20, 40]"
+                )
+            sweeps.append(Sweep(key=key, values=tuple(toml_value_text(v) for v in values)))
+        self.spec = BatchSpec(
+            scenarios=tuple(contents.scenarios),
+            replicates=contents.replicates,
+            root_seed=contents.seed,
+            days=contents.days,
+            sets=sets,
+            sweeps=tuple(sweeps),
+        )
+
+    @property
+    def out(self) -> str | None:
+        """The output directory the file names, if any."""
+        return self.contents.out
+
+    def for_manifest(self) -> dict[str, Any]:
+        """The file's path and text, to record in the batch manifest."""
+        return {"path": str(self.path), "text": self.text}
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    problem = error.errors()[0]
+    key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+    if problem["type"] == "extra_forbidden":
+        allowed = ", ".join(ExperimentFile.model_fields)
+        return f"{path}: {key}: unknown key; allowed: {allowed}"
+    if problem["type"] == "missing":
+        return f"{path}: {key}: missing; an experiment needs scenarios and replicates"
+    message = problem["msg"].removeprefix("Value error, ")
+    given = problem.get("input")
+    shown = "" if isinstance(given, dict) else f" (got {given!r})"
+    return f"{path}: {key}: {message}{shown}"
+
+
+def load_experiment(path: Path | str) -> Experiment:
+    """Read and validate an experiment file; every mistake is one-line UserInputError."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise UserInputError(
+            f"--experiment {path}: cannot read the file ({error.strerror})"
+        ) from None
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UserInputError(f"{path}: not valid TOML: {error}") from None
+    try:
+        contents = ExperimentFile.model_validate(table)
+    except ValidationError as error:
+        raise UserInputError(_describe(path, error)) from None
+    return Experiment(path, contents, text)
