@@ -39,12 +39,13 @@ def walk(
     kind_layer = tissue.mobile_kind
     has_bias = bool(chemotaxis_bias.any())
     everyone = np.arange(rows.size)
+    sites = table.site[rows]
     fewest = int(moves.min(initial=0))
     for round_index in range(int(moves.max(initial=0))):
-        movers = everyone if round_index < fewest else np.flatnonzero(moves > round_index)
+        movers = everyone if round_index < fewest else (moves > round_index).nonzero()[0]
         if movers.size == 0:
             break
-        origin = table.site[rows[movers]]
+        origin = sites[movers]
         direction = rng.integers(0, 8, size=movers.size)
         if has_bias:
             follows = rng.random(movers.size) < chemotaxis_bias[movers]
@@ -57,7 +58,9 @@ def walk(
         turn = rng.permutation(movers.size)  # the order in which the cells take their turn
         winners = resolve_turns(tissue, origin, target, turn)
         if winners.size:
-            tissue.move_mobiles(rows[movers[winners]], target[winners])
+            moving, destination = movers[winners], target[winners]
+            tissue.move_mobiles(rows[moving], destination, origin[winners])
+            sites[moving] = destination
 
 
 def resolve_turns(
@@ -75,13 +78,14 @@ def resolve_turns(
     left_at = tissue.scratch_left_at  # per site: the turn at which its cell left it
     moved: list[np.ndarray] = []
     target_taken = tissue.mobile_kind[target] != 0
-    waiting = np.flatnonzero(target_taken)
-    candidates = np.flatnonzero(~target_taken)
+    waiting = target_taken.nonzero()[0]
+    candidates = (~target_taken).nonzero()[0]
     touched: list[np.ndarray] = []
     while candidates.size:
         wanted = target[candidates]
-        np.minimum.at(claim, wanted, turn[candidates])
-        winners = candidates[claim[wanted] == turn[candidates]]
+        their_turn = turn[candidates]
+        np.minimum.at(claim, wanted, their_turn)
+        winners = candidates[claim[wanted] == their_turn]
         claim[wanted] = never
         moved.append(winners)
         if waiting.size == 0:

@@ -65,7 +65,7 @@ class TCellTable:
 
     def live_rows(self) -> np.ndarray:
         """Rows holding a living cell, in row order."""
-        return np.flatnonzero(self.kind)
+        return self.kind.nonzero()[0]
 
     def _grow(self) -> None:
         old = self.kind.size
@@ -182,9 +182,13 @@ class Tissue:
         self.t_cells.kind[row] = kind
         self.mobile_kind[self.t_cells.site[row]] = kind
 
-    def move_mobiles(self, rows: np.ndarray, targets: np.ndarray) -> None:
-        """Move the T-cells of ``rows`` to the empty, distinct mobile sites ``targets``."""
-        origins = self.t_cells.site[rows]
+    def move_mobiles(
+        self, rows: np.ndarray, targets: np.ndarray, origins: np.ndarray | None = None
+    ) -> None:
+        """Move the T-cells of ``rows`` (standing on ``origins``, if known) to the empty,
+        distinct mobile sites ``targets``."""
+        if origins is None:
+            origins = self.t_cells.site[rows]
         kinds = self.mobile_kind[origins]
         self.mobile_row[origins] = -1
         self.mobile_kind[origins] = MobileKind.EMPTY
