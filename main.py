@@ -96,8 +96,9 @@ def command_run(args: argparse.Namespace) -> int:
     from scenarios.loader import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
-    from sim.run import run_simulation, write_result  # heavy imports after the checks
+    from sim.run import prepare_output_dir, run_simulation, write_result  # heavy: after checks
 
+    prepare_output_dir(args.out)
     result = run_simulation(scenario, args.seed, args.days, progress=not args.quiet)
     summary_path, timeseries_path = write_result(result, args.out)
     if not args.quiet:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.errors import UserInputError
 from sim.metrics import daily_table, make_collector, summarise
 from sim.model import CarTModel
 from sim.parameters import Scenario
@@ -51,6 +53,18 @@ def run_simulation(
         collector.collect(model)
     timeseries = daily_table(collector)
     return RunResult(summary=summarise(model, timeseries), timeseries=timeseries)
+
+
+def prepare_output_dir(out_dir: Path, option: str = "--out") -> None:
+    """Create ``out_dir`` (before any work is done) or say in one line why it cannot be."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserInputError(f"{option} {out_dir}: exists and is not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserInputError(f"{option} {out_dir}: cannot create it: {error.strerror}") from None
+    if not os.access(out_dir, os.W_OK):
+        raise UserInputError(f"{option} {out_dir}: not writable")
 
 
 def write_result(result: RunResult, out_dir: Path) -> tuple[Path, Path]:

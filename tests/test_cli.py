@@ -121,6 +121,16 @@ def test_bad_scenario_files_get_one_line_and_status_2(tmp_path: Path, case: str)
     assert not (tmp_path / "out").exists()
 
 
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    for out in (blocker, blocker / "below"):
+        done = cartsim("run", "classroom", "--out", str(out))
+        assert done.returncode == 2
+        assert "Traceback" not in done.stderr
+        assert done.stderr.count("\n") == 1 and "--out" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "must_mention"),
     [
