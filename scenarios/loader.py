@@ -33,13 +33,19 @@ def list_scenarios() -> list[tuple[str, str]]:
     return [(name, load_scenario(name).description) for name in scenario_names()]
 
 
-def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Load, merge and validate a scenario; ``overrides`` are ``"table.key=value"`` strings."""
+Override = str | tuple[str, str]
+"""``"table.key=value"`` (given with ``--set``), or ``(option, "table.key=value")`` to name
+the option it came from (``("--sweep", "car_t.dose_cells=40")``) in error messages."""
+
+
+def load_scenario(name_or_path: str | Path, overrides: Sequence[Override] = ()) -> Scenario:
+    """Load, merge and validate a scenario, then apply ``overrides`` in order."""
     path = _resolve(name_or_path)
     merged, sources = _read_with_bases(path, chain=())
     for override in overrides:
-        key_path, value = parse_override(override)
-        _set_key(merged, key_path, value, sources, f"{OVERRIDE_SOURCE} {override!r}")
+        option, text = (OVERRIDE_SOURCE, override) if isinstance(override, str) else override
+        key_path, value = parse_override(text, option)
+        _set_key(merged, key_path, value, sources, f"{option} {text!r}")
     merged.setdefault("name", path.stem)
     sources.setdefault(("name",), str(path))
     try:
@@ -48,7 +54,7 @@ def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Sc
         raise UserInputError(_describe(error, sources, path)) from None
 
 
-def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
+def parse_override(text: str, option: str = OVERRIDE_SOURCE) -> tuple[tuple[str, ...], Any]:
     """Split ``"car_t.dose_cells=40"`` into a key path and a TOML-typed value.
 
     The value is read as a TOML value (``40`` is an integer, ``0.1`` a float, ``true`` a
@@ -61,7 +67,7 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
         raise UserInputError(f"--set {text!r}: expected KEY=VALUE such as car_t.dose_cells=40")
     key_path = tuple(part.strip() for part in key.split("."))
     if any(not part for part in key_path):
-        raise UserInputError(f"--set {text!r}: the key {key!r} has an empty part")
+        raise UserInputError(f"{option} {text!r}: the key {key!r} has an empty part")
     try:
         value = tomllib.loads(f"value = {raw.strip()}")["value"]
     except tomllib.TOMLDecodeError:
@@ -205,8 +211,8 @@ def _field_text(location: tuple[str, ...]) -> str:
     if model is None or not location:
         return ""
     field = model.model_fields.get(location[-1])
-    if field is None:
-        return ""
+    if field is None or _model_at(location) is not None:
+        return ""  # a whole table: its validator's message says what is allowed
     bounds = [
         f"{symbol} {getattr(item, attr)}"
         for item in field.metadata

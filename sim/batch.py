@@ -104,7 +104,7 @@ class RunResultLike(Protocol):
 Simulate = Callable[[Any, int, int | None], RunResultLike]
 """``simulate(scenario, seed, days) -> RunResult``: a module-level function (pickled by name)."""
 
-LoadScenario = Callable[[str, Sequence[str]], ScenarioLike]
+LoadScenario = Callable[[str, Sequence[str | tuple[str, str]]], ScenarioLike]
 """``load(name_or_path, overrides) -> Scenario``."""
 
 
@@ -384,7 +384,7 @@ def build_plan(spec: BatchSpec, load: LoadScenario | None = None) -> BatchPlan:
         for cell_index, raw_values in enumerate(cells_raw):
             overrides = [
                 *spec.sets,
-                *(f"{k}={v}" for k, v in zip(sweep_keys, raw_values, strict=True)),
+                *(("--sweep", f"{k}={v}") for k, v in zip(sweep_keys, raw_values, strict=True)),
             ]
             scenario = load(scenario_ref, overrides)
             scenarios[(scenario_index, cell_index)] = scenario

@@ -61,13 +61,14 @@ class FakeScenario(BaseModel):
     time: FakeTime = FakeTime()
 
 
-def fake_load(name_or_path: str, overrides: Sequence[str] = ()) -> FakeScenario:
+def fake_load(name_or_path: str, overrides: Sequence[str | tuple[str, str]] = ()) -> FakeScenario:
     """Load a fake scenario by name, applying ``table.key=value`` overrides."""
     if name_or_path not in FAKE_SCENARIO_NAMES:
         raise UserInputError(f"{name_or_path}: no such scenario; choose one of alpha, beta, gamma")
     data: dict[str, Any] = FakeScenario(name=name_or_path).model_dump()
     for override in overrides:
-        key, _, raw = override.partition("=")
+        text = override if isinstance(override, str) else override[1]
+        key, _, raw = text.partition("=")
         try:
             value = tomllib.loads(f"value = {raw}")["value"]
         except tomllib.TOMLDecodeError:
