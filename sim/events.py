@@ -34,6 +34,3 @@ class EventQueue:
                 callback()
             count += len(bucket)
         return count
-
-    def __len__(self) -> int:
-        return sum(len(bucket) for bucket in self._due.values())

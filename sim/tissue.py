@@ -144,10 +144,6 @@ class Tissue:
         """``(x, y)`` of a site."""
         return divmod(site, self.height)
 
-    def site_of(self, x: int, y: int) -> int:
-        """The site number of ``(x, y)``, wrapping around the torus."""
-        return (x % self.width) * self.height + y % self.height
-
     # --- occupancy -------------------------------------------------------------------
     def place_resident(self, agent: Agent, site: int, kind: ResidentKind) -> None:
         """Put a resident cell on an empty resident site."""
