@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim import batch_cli
 from sim.errors import UserInputError
 
 PROGRAM = "cartsim"
@@ -82,12 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.set_defaults(func=command_scenarios)
 
-    try:
-        from sim import batch_cli
-    except ImportError:  # pragma: no cover - the batch module is optional while it lands
-        batch_cli = None
-    if batch_cli is not None and hasattr(batch_cli, "register"):
-        batch_cli.register(commands)
+    batch_cli.register(commands)
     return parser
 
 
@@ -95,10 +91,12 @@ def command_run(args: argparse.Namespace) -> int:
     """``run``: one simulation headless."""
     from scenarios.loader import load_scenario
 
-    scenario = load_scenario(args.scenario, args.overrides)
-    from sim.run import prepare_output_dir, run_simulation, write_result  # heavy: after checks
+    from sim.outputs import prepare_output_dir, write_result
 
+    scenario = load_scenario(args.scenario, args.overrides)
     prepare_output_dir(args.out)
+    from sim.run import run_simulation  # imports the model: only once the input is checked
+
     result = run_simulation(scenario, args.seed, args.days, progress=not args.quiet)
     summary_path, timeseries_path = write_result(result, args.out)
     if not args.quiet:

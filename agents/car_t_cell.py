@@ -61,7 +61,7 @@ class CarTCell(TCell):
         self.stimulations = stimulations
         self.tcr_intact = tcr_intact
         self.kills = 0
-        self.last_kill_step = -10
+        self.last_kill_step: int | None = None
         if tcr_intact:
             model.census.tcr_intact_donor_cells += 1
 
@@ -79,21 +79,19 @@ class CarTCell(TCell):
         state = self.state
         if state == "exhausted":
             return
-        targets = self.neighbours_of_kind("resident", CD19_POSITIVE_RESIDENTS)
+        targets = self.resident_neighbours(CD19_POSITIVE_RESIDENTS)
         if not targets:
             return
         if state == "memory":
             self.stimulations = 0
             self.become("effector")
             return
-        if self.random.random() < self.model.chances.car_t_kill:
-            target = self.model.tissue.residents[self.random.choice(targets)]
-            self.kill(target)
+        site = self.strike(targets, self.model.chances.car_t_kill)
+        if site is not None:
+            self.kill(self.model.tissue.residents[site])  # type: ignore[arg-type]
 
-    def kill(self, target: ResidentCell | None) -> None:
+    def kill(self, target: ResidentCell) -> None:
         """Kill ``target``, then respond to the stimulation."""
-        if target is None:
-            return
         self.model.record_kill(target, killer="car_t")
         parameters = self.model.parameters.car_t
         self.model.tissue.release(
@@ -107,6 +105,11 @@ class CarTCell(TCell):
             self.divide()
         if self.stimulations >= parameters.exhaustion_kills:
             self.become("exhausted")
+
+    def has_just_killed(self) -> bool:
+        """It killed in this step or the one before."""
+        last = self.last_kill_step
+        return last is not None and last >= self.model.step_count - 1
 
     def make_daughter(self, site: int) -> CarTCell:
         """An effector (or, with chance ``memory_fraction``, a memory cell) of the lineage."""

@@ -126,21 +126,33 @@ class TCell(Agent):
         if tissue.mobile_row[target] < 0:
             tissue.move_mobiles(np.array([self.row]), np.array([target]))
 
-    def neighbours_of_kind(self, layer: str, kinds: frozenset[int]) -> list[int]:
-        """Neighbouring sites whose ``layer`` ("resident" or "mobile") holds one of ``kinds``."""
+    def resident_neighbours(self, kinds: frozenset[int]) -> list[int]:
+        """Neighbouring sites whose resident cell is one of ``kinds``."""
+        residents = self.model.tissue.residents
+        return [
+            n
+            for n in self.model.tissue.neighbour_tuples[self.site]
+            if (cell := residents[n]) is not None and cell.kind in kinds
+        ]
+
+    def t_cell_neighbours(self, kinds: frozenset[int]) -> list[int]:
+        """Neighbouring sites whose T-cell is one of ``kinds`` (as it was when the step's
+        encounters began)."""
         tissue = self.model.tissue
-        around = tissue.neighbour_tuples[self.site]
-        if layer == "resident":
-            residents = tissue.residents
-            return [n for n in around if (cell := residents[n]) is not None and cell.kind in kinds]
         phase = self.model.encounter_phase
         return [
             n
-            for n in around
+            for n in tissue.neighbour_tuples[self.site]
             if (cell := tissue.mobile_at(n)) is not None
             and cell.kind in kinds
             and cell.changed_in_phase < phase
         ]
+
+    def strike(self, sites: list[int], kill_chance: float) -> int | None:
+        """With ``kill_chance``, pick one of ``sites`` to kill; ``None`` if no kill."""
+        if not sites or self.random.random() >= kill_chance:
+            return None
+        return self.random.choice(sites)
 
     def divide(self) -> TCell | None:
         """Put a daughter on a random empty mobile neighbour; no room, no division."""

@@ -30,7 +30,6 @@ class LeukaemicBlast(ResidentCell):
             ResidentKind.BLAST_CD19_POSITIVE if cd19_positive else ResidentKind.BLAST_CD19_NEGATIVE
         )
         super().__init__(model, site, kind)
-        self.cd19_positive = cd19_positive
         self.schedule(model.chances.blast_division, "divide")
         self.schedule(model.chances.blast_death, "scheduled_death")
 
@@ -47,7 +46,7 @@ class LeukaemicBlast(ResidentCell):
             LeukaemicBlast(self.model, site, cd19_positive=keeps_cd19)
         self.schedule(self.model.chances.blast_division, "divide")
 
-    def scheduled_death(self) -> None:
-        """Background death."""
-        if self.alive:
-            self.die()
+    @property
+    def cd19_positive(self) -> bool:
+        """It carries CD19 (CAR T-cells can see it)."""
+        return self.kind == ResidentKind.BLAST_CD19_POSITIVE

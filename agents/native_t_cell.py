@@ -57,9 +57,9 @@ class NativeTCell(TCell):
         if state == "naive":
             self.learn()
         elif state == "taught":
-            self.attack(BLASTS, "resident", self.model.chances.taught_kill)
+            self.kill_blast()
         else:
-            self.attack(DONOR_CAR_T_KINDS, "mobile", self.model.chances.rejection_kill)
+            self.reject_donor_cell()
 
     def learn(self) -> None:
         """A naive cell: teaching first, then (donor arm) rejection."""
@@ -70,16 +70,13 @@ class NativeTCell(TCell):
                 self.become("taught")
                 model.census.teaching_events += 1
                 return
-            if (
-                self.neighbours_of_kind("mobile", TAUGHT)
-                and self.random.random() < chances.secondary_teaching
-            ):
+            if self.t_cell_neighbours(TAUGHT) and self.random.random() < chances.secondary_teaching:
                 self.become("taught")
                 model.census.teaching_events += 1
                 return
         if (
             model.rejection_possible
-            and self.neighbours_of_kind("mobile", DONOR_CAR_T_KINDS)
+            and self.t_cell_neighbours(DONOR_CAR_T_KINDS)
             and self.random.random() < chances.rejection
         ):
             self.become("alloreactive")
@@ -93,32 +90,38 @@ class NativeTCell(TCell):
             return True
         if any(tissue.antigen[n] >= threshold for n in around):
             return True
-        just_now = self.model.step_count - 1
-        for site in self.neighbours_of_kind("mobile", CAR_T_KINDS):
-            if tissue.mobile_at(site).last_kill_step >= just_now:  # type: ignore[union-attr]
-                return True
-        return False
+        return any(
+            tissue.mobile_at(site).has_just_killed()  # type: ignore[union-attr]
+            for site in self.t_cell_neighbours(CAR_T_KINDS)
+        )
 
-    def attack(self, kinds: frozenset[int], layer: str, kill_chance: float) -> None:
-        """Kill one neighbouring cell of ``kinds`` with ``kill_chance``; may divide."""
-        targets = self.neighbours_of_kind(layer, kinds)
-        if not targets or self.random.random() >= kill_chance:
+    def kill_blast(self) -> None:
+        """A taught cell kills a neighbouring blast (CD19-positive or not); may divide."""
+        model = self.model
+        site = self.strike(self.resident_neighbours(BLASTS), model.chances.taught_kill)
+        if site is None:
             return
-        tissue = self.model.tissue
-        site = self.random.choice(targets)
-        target = tissue.residents[site] if layer == "resident" else tissue.mobile_at(site)
-        if target is None:
+        blast = model.tissue.residents[site]
+        model.record_kill(blast, killer="taught")  # type: ignore[arg-type]
+        model.tissue.release(
+            site,
+            model.parameters.native_t.taught_cytokine_per_kill,
+            model.parameters.car_t.antigen_per_kill,
+        )
+        blast.die()  # type: ignore[union-attr]
+        if self.random.random() < model.parameters.native_t.taught_division_prob_per_kill:
+            self.divide()
+
+    def reject_donor_cell(self) -> None:
+        """An alloreactive cell kills a neighbouring donor CAR T-cell; may divide."""
+        model = self.model
+        site = self.strike(self.t_cell_neighbours(DONOR_CAR_T_KINDS), model.chances.rejection_kill)
+        if site is None:
             return
-        if self.state == "taught":
-            self.model.record_kill(target, killer="taught")
-            cytokine = self.model.parameters.native_t.taught_cytokine_per_kill
-            tissue.release(target.site, cytokine, self.model.parameters.car_t.antigen_per_kill)
-            division_chance = self.model.parameters.native_t.taught_division_prob_per_kill
-        else:
-            self.model.record_kill(target, killer="alloreactive")
-            division_chance = self.model.parameters.rejection.alloreactive_division_prob_per_kill
-        target.die()
-        if self.random.random() < division_chance:
+        donor_cell = model.tissue.mobile_at(site)
+        model.record_kill(donor_cell, killer="alloreactive")  # type: ignore[arg-type]
+        donor_cell.die()  # type: ignore[union-attr]
+        if self.random.random() < model.parameters.rejection.alloreactive_division_prob_per_kill:
             self.divide()
 
     def make_daughter(self, site: int) -> NativeTCell:

@@ -32,13 +32,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+import numpy as np
+import pandas as pd
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.batch import (  # noqa: E402
+from sim.batch import (
     BatchDirectory,
     BatchSpec,
     SerialExecutor,
@@ -46,7 +43,7 @@ from sim.batch import (  # noqa: E402
     consolidate,
     run_batch,
 )
-from sim.errors import UserInputError  # noqa: E402
+from sim.errors import UserInputError
 
 SYNTHETIC_DAYS = 240
 SYNTHETIC_COLUMNS = 24

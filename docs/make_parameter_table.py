@@ -8,15 +8,11 @@ output into docs/model.md after a change to the parameters or the scenario files
 
 from __future__ import annotations
 
-import sys
 import typing
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scenarios.loader import load_scenario, scenario_names
 from sim.parameters import Scenario

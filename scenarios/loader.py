@@ -64,7 +64,7 @@ def parse_override(text: str, option: str = OVERRIDE_SOURCE) -> tuple[tuple[str,
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key or not raw.strip():
-        raise UserInputError(f"--set {text!r}: expected KEY=VALUE such as car_t.dose_cells=40")
+        raise UserInputError(f"{option} {text!r}: expected KEY=VALUE such as car_t.dose_cells=40")
     key_path = tuple(part.strip() for part in key.split("."))
     if any(not part for part in key_path):
         raise UserInputError(f"{option} {text!r}: the key {key!r} has an empty part")

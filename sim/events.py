@@ -27,10 +27,11 @@ class EventQueue:
             bucket.append(callback)
 
     def run_due(self, step: int) -> int:
-        """Run every callback due at ``step`` (and any booked for it meanwhile)."""
-        count = 0
-        while (bucket := self._due.pop(step, None)) is not None:
-            for callback in bucket:
-                callback()
-            count += len(bucket)
-        return count
+        """Run every callback due at ``step``; returns how many ran.
+
+        A callback books later steps only (waits are at least one step).
+        """
+        bucket = self._due.pop(step, ())
+        for callback in bucket:
+            callback()
+        return len(bucket)

@@ -114,7 +114,12 @@ def daily_table(collector: DataCollector) -> pd.DataFrame:
 
 
 def summarise(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
-    """The summary record of one run (MODEL.md field names, then a few extras)."""
+    """The summary record of one run: SUMMARY_FIELDS, then EXTRA_SUMMARY_FIELDS, in order."""
+    record = _summary_values(model, daily)
+    return {name: record[name] for name in (*SUMMARY_FIELDS, *EXTRA_SUMMARY_FIELDS)}
+
+
+def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
     plan = model.plan
     last = daily.iloc[-1]
     record: dict[str, Any] = {

@@ -392,7 +392,7 @@ class CarTModel(mesa.Model):
         if self.parameters.teaching.enabled:
             table[naive, :, IS_CAR_T] = True
             table[naive, :, MobileKind.NATIVE_TAUGHT] = True
-        if self.plan.arm == "donor":
+        if self.rejection_possible:
             table[naive, :, IS_DONOR_CAR_T] = True
         table[MobileKind.NATIVE_TAUGHT, IS_BLAST, :] = True
         table[MobileKind.NATIVE_ALLOREACTIVE, :, IS_DONOR_CAR_T] = True

@@ -280,3 +280,13 @@ def test_halving_the_step_keeps_remission_and_peak_day_within_their_intervals() 
 @pytest.mark.slow
 def test_halving_the_step_keeps_outcomes_with_many_replicates() -> None:
     _check_step_length_independence(replicates=100)
+
+
+def test_the_summary_has_exactly_the_declared_fields() -> None:
+    from sim.metrics import EXTRA_SUMMARY_FIELDS, SUMMARY_FIELDS, _summary_values
+
+    scenario = load_scenario("classroom", ["time.days=3"])
+    model = CarTModel(scenario, seed=1)
+    result = run_simulation(scenario, seed=1)
+    assert list(result.summary) == [*SUMMARY_FIELDS, *EXTRA_SUMMARY_FIELDS]
+    assert set(_summary_values(model, result.timeseries)) == set(result.summary)

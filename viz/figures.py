@@ -20,9 +20,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from scenarios.loader import load_scenario
 from sim.parameters import Scenario
 from sim.run import run_simulation
