@@ -90,7 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
 def command_run(args: argparse.Namespace) -> int:
     """``run``: one simulation headless."""
     from scenarios.loader import load_scenario
-
     from sim.outputs import prepare_output_dir, write_result
 
     scenario = load_scenario(args.scenario, args.overrides)
