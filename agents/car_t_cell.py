@@ -107,9 +107,9 @@ class CarTCell(TCell):
             self.become("exhausted")
 
     def has_just_killed(self) -> bool:
-        """It killed in this step or the one before."""
+        """It killed within the last ``teaching.recent_kill_hours``."""
         last = self.last_kill_step
-        return last is not None and last >= self.model.step_count - 1
+        return last is not None and self.model.step_count - last < self.model.recent_kill_steps
 
     def make_daughter(self, site: int) -> CarTCell:
         """An effector (or, with chance ``memory_fraction``, a memory cell) of the lineage."""

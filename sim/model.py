@@ -15,6 +15,7 @@ One step lasts ``time.hours_per_step`` hours. In a step, in this order:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import mesa
@@ -156,6 +157,9 @@ class CarTModel(mesa.Model):
         self.screen_contacts = screen_contacts
         self.hours_per_step = scenario.time.hours_per_step
         self.steps_per_day = round(24 / self.hours_per_step)
+        self.recent_kill_steps = max(
+            1, math.ceil(scenario.teaching.recent_kill_hours / self.hours_per_step - 1e-9)
+        )
         self.step_count = 0
         self.encounter_phase = 0  # counts the steps' encounter phases (see TCell)
         self.chances = StepChances.from_scenario(scenario)

@@ -175,6 +175,12 @@ class TeachingParameters(Section):
     secondary_prob_per_hour: float = Field(
         0.002, ge=0.0, le=1.0, description="chance per hour next to a taught cell"
     )
+    recent_kill_hours: float = Field(
+        2.0,
+        gt=0.0,
+        le=48.0,
+        description="how long after a kill a CAR T-cell counts as having just killed, hours",
+    )
     fresh_debris_threshold: float = Field(
         0.2, ge=0.0, le=1000.0, description="antigen level that counts as fresh debris"
     )
