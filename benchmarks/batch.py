@@ -44,17 +44,10 @@ from sim.batch import (
     run_batch,
 )
 from sim.errors import UserInputError
+from sim.outputs import RunResult
 
 SYNTHETIC_DAYS = 240
 SYNTHETIC_COLUMNS = 24
-
-
-class SyntheticResult:
-    """A run result the size of a real one (a summary and a 241-day time series)."""
-
-    def __init__(self, summary: dict[str, Any], timeseries: pd.DataFrame) -> None:
-        self.summary = summary
-        self.timeseries = timeseries
 
 
 class SyntheticScenario:
@@ -73,8 +66,9 @@ def synthetic_load(name_or_path: str, overrides: Any = ()) -> SyntheticScenario:
     return SyntheticScenario()
 
 
-def synthetic_simulate(scenario: Any, seed: int, days: int | None = None) -> SyntheticResult:
-    """A run without a model: random numbers shaped like a real run's outputs."""
+def synthetic_simulate(scenario: Any, seed: int, days: int | None = None) -> RunResult:
+    """A run without a model: random numbers shaped like a real run's outputs (the size of a
+    real run's summary and 241-day time series)."""
     rng = np.random.default_rng(seed)
     rows = SYNTHETIC_DAYS + 1
     columns: dict[str, Any] = {"day": np.arange(rows)}
@@ -82,7 +76,7 @@ def synthetic_simulate(scenario: Any, seed: int, days: int | None = None) -> Syn
         columns[f"count_{index}"] = rng.integers(0, 10_000, rows)
     summary = {f"field_{index}": float(rng.random()) for index in range(20)}
     summary.update(seed=seed, scenario=scenario.name, remission_day28=bool(rng.random() < 0.7))
-    return SyntheticResult(summary, pd.DataFrame(columns))
+    return RunResult(summary, pd.DataFrame(columns))
 
 
 def throughput(scenario: str, days: int, runs: int, workers: int, out: Path) -> dict[str, Any]:

@@ -14,8 +14,9 @@ A batch is every combination of scenario x sweep cell x replicate. This module
   into ``runs.parquet``, ``runs.csv`` and ``timeseries.parquet`` in plan order
   (:func:`consolidate`), so the outputs do not depend on which worker ran what, or when;
 - refuses to mix batches: ``manifest.json`` holds a fingerprint of the batch (scenarios as
-  resolved, sweeps, replicates, seed, days; not the executor), and a different batch on
-  the same directory is a :class:`~sim.errors.UserInputError`.
+  resolved, sweeps, replicates, seed, days; not the executor, nor a scenario's free-text
+  description), and a different batch on the same directory is a
+  :class:`~sim.errors.UserInputError`.
 
 The command line is in :mod:`sim.batch_cli`; experiment files in :mod:`sim.experiment`.
 """
@@ -23,6 +24,7 @@ The command line is in :mod:`sim.batch_cli`; experiment files in :mod:`sim.exper
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -64,6 +66,8 @@ SUMMARY_METADATA_KEY = b"cartsim.summary"
 RUN_METADATA_KEY = b"cartsim.run"
 
 DEFAULT_ROOT_SEED = 0
+MAX_SEED = 2**63 - 1
+"""The largest root seed (as for ``main.py run --seed``)."""
 MAX_ATTEMPTS = 3
 """A failing run is tried this many times in all (the first try and two retries)."""
 
@@ -152,23 +156,19 @@ def split_sweep_values(text: str) -> list[str]:
 
 def parse_sweep(text: str, source: str = "--sweep") -> Sweep:
     """Parse ``KEY=V1,V2,...`` (values may be TOML lists: ``therapy.bridging_days=[],[5]``)."""
+    from scenarios.loader import parse_override  # imports the parameter models: late
+
     key, sep, raw_values = text.partition("=")
-    key = key.strip()
-    example = "car_t.dose_cells=20,40,80"
-    if not sep or not key or not raw_values.strip():
+    if not sep or not key.strip() or not raw_values.strip():
+        example = "car_t.dose_cells=20,40,80"
         raise UserInputError(f"{source} {text!r}: expected KEY=V1,V2,... such as {example}")
-    if any(not part.strip() for part in key.split(".")) or " " in key:
-        raise UserInputError(f"{source} {text!r}: the key {key!r} is not TABLE.KEY")
+    key_path, _ = parse_override(text, source)  # checks and normalises the key
     values = split_sweep_values(raw_values)
     if any(not value for value in values):
         raise UserInputError(
             f"{source} {text!r}: an empty value (two commas in a row, or a trailing comma)"
         )
-    return Sweep(key=key, values=tuple(values))
-
-
-def _override_key(override: str) -> str:
-    return override.partition("=")[0].strip()
+    return Sweep(key=".".join(key_path), values=tuple(values))
 
 
 @dataclass(frozen=True)
@@ -192,28 +192,26 @@ class BatchSpec:
     sweeps: tuple[Sweep, ...] = ()
 
     def __post_init__(self) -> None:
+        from scenarios.loader import parse_override  # imports the parameter models: late
+
         if not self.scenarios:
             raise UserInputError("batch: name at least one SCENARIO, or give --experiment FILE")
         _check_int("--replicates", self.replicates, minimum=1)
-        _check_int("--seed", self.root_seed, minimum=0)
+        _check_int("--seed", self.root_seed, minimum=0, maximum=MAX_SEED)
         if self.days is not None:
             _check_int("--days", self.days, minimum=1)
         for name, count in _counts(self.scenarios).items():
             if count > 1:
                 raise UserInputError(f"batch: scenario {name!r} is given twice")
-        for override in self.sets:
-            if "=" not in override or not _override_key(override):
-                raise UserInputError(
-                    f"--set {override!r}: expected KEY=VALUE such as car_t.dose_cells=40"
-                )
-        for key, count in _counts([sweep.key for sweep in self.sweeps]).items():
+        set_keys = {".".join(parse_override(override, "--set")[0]) for override in self.sets}
+        sweep_keys = [".".join(parse_override(f"{s.key}=0", "--sweep")[0]) for s in self.sweeps]
+        for key, count in _counts(sweep_keys).items():
             if count > 1:
                 raise UserInputError(f"--sweep {key}: the key is swept twice; give it once")
-        set_keys = {_override_key(override) for override in self.sets}
-        for sweep in self.sweeps:
-            if sweep.key in set_keys:
+        for key in sweep_keys:
+            if key in set_keys:
                 raise UserInputError(
-                    f"--sweep {sweep.key}: the key is also given with --set; drop one of them"
+                    f"--sweep {key}: the key is also given with --set; drop one of them"
                 )
 
     @property
@@ -227,9 +225,16 @@ class BatchSpec:
         return len(self.scenarios) * self.cells_per_scenario * self.replicates
 
 
-def _check_int(option: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise UserInputError(f"{option}: must be a whole number >= {minimum} (got {value!r})")
+def _check_int(option: str, value: object, minimum: int, maximum: int | None = None) -> None:
+    in_range = (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= minimum
+        and (maximum is None or value <= maximum)
+    )
+    if not in_range:
+        allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise UserInputError(f"{option}: must be a whole number {allowed} (got {value!r})")
 
 
 def _counts(items: Sequence[str]) -> dict[str, int]:
@@ -305,7 +310,6 @@ class BatchPlan:
     Attributes:
         spec: what was asked.
         scenario_names: the loaded scenarios' names, in ``spec.scenarios`` order.
-        sweep_keys: the swept keys, in order (also the sweep columns of the outputs).
         cell_values: per sweep cell, the resolved (typed) value of every swept key.
         scenarios: the resolved scenario of each (scenario index, cell index).
         fingerprint: a hash of everything that decides the results.
@@ -313,7 +317,6 @@ class BatchPlan:
 
     spec: BatchSpec
     scenario_names: tuple[str, ...]
-    sweep_keys: tuple[str, ...]
     cell_values: tuple[tuple[tuple[str, Any], ...], ...]
     scenarios: dict[tuple[int, int], Any]
     fingerprint: str
@@ -323,24 +326,30 @@ class BatchPlan:
         """Runs in the whole batch."""
         return self.spec.n_runs
 
-    def iter_runs(self) -> Iterator[PlannedRun]:
-        """Every run, in output order: scenario, then sweep cell, then replicate."""
-        index = 0
+    @functools.cached_property
+    def runs(self) -> tuple[PlannedRun, ...]:
+        """Every run, in output order: scenario, then sweep cell, then replicate.
+
+        Computed once per plan (run ids are hashes, seeds come from a SeedSequence).
+        """
         seeds = [replicate_seed(self.spec.root_seed, k) for k in range(self.spec.replicates)]
+        runs: list[PlannedRun] = []
         for scenario_index, name in enumerate(self.scenario_names):
             for cell_index, values in enumerate(self.cell_values):
                 for replicate, seed in enumerate(seeds):
-                    yield PlannedRun(
-                        index=index,
-                        run_id=make_run_id(name, values, replicate),
-                        scenario=name,
-                        scenario_index=scenario_index,
-                        cell_index=cell_index,
-                        sweep_values=values,
-                        replicate=replicate,
-                        seed=seed,
+                    runs.append(
+                        PlannedRun(
+                            index=len(runs),
+                            run_id=make_run_id(name, values, replicate),
+                            scenario=name,
+                            scenario_index=scenario_index,
+                            cell_index=cell_index,
+                            sweep_values=values,
+                            replicate=replicate,
+                            seed=seed,
+                        )
                     )
-                    index += 1
+        return tuple(runs)
 
     def scenario_for(self, run: PlannedRun) -> Any:
         """The resolved scenario a run uses."""
@@ -390,13 +399,9 @@ def build_plan(spec: BatchSpec, load: LoadScenario | None = None) -> BatchPlan:
             scenarios[(scenario_index, cell_index)] = scenario
             if scenario_index == 0:
                 dump = scenario.model_dump(mode="json")
-                resolved = []
-                for key, raw in zip(sweep_keys, raw_values, strict=True):
-                    try:
-                        resolved.append((key, _column_value(_value_at(dump, key))))
-                    except KeyError:
-                        resolved.append((key, raw))
-                cell_values.append(tuple(resolved))
+                cell_values.append(
+                    tuple((key, _column_value(_value_at(dump, key))) for key in sweep_keys)
+                )
         names.append(scenarios[(scenario_index, 0)].name)
     for name, count in _counts(names).items():
         if count > 1:
@@ -439,7 +444,6 @@ def build_plan(spec: BatchSpec, load: LoadScenario | None = None) -> BatchPlan:
     return BatchPlan(
         spec=spec,
         scenario_names=tuple(names),
-        sweep_keys=sweep_keys,
         cell_values=tuple(cell_values),
         scenarios=scenarios,
         fingerprint=digest,
@@ -524,16 +528,6 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: all or nothing."""
-    temporary = path.with_name(f"{path.name}{TEMP_MARKER}{os.getpid()}")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
 @contextlib.contextmanager
 def _atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path to write; rename it onto ``path`` only if the block succeeds."""
@@ -543,6 +537,14 @@ def _atomic_path(path: Path) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: all or nothing."""
+    with _atomic_path(path) as temporary, temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 class BatchDirectory:
@@ -567,9 +569,9 @@ class BatchDirectory:
             UserInputError: the directory holds a different batch, or other files, or is
                 in use by another batch right now.
         """
-        if self.path.exists() and not self.path.is_dir():
-            raise UserInputError(f"--out {self.path}: exists and is not a directory")
-        self.path.mkdir(parents=True, exist_ok=True)
+        from sim.outputs import prepare_output_dir  # imports pandas: late
+
+        prepare_output_dir(self.path, "--out")
         self._lock()
         manifest_path = self.path / MANIFEST_FILE
         if manifest_path.exists():
@@ -703,18 +705,14 @@ class BatchDirectory:
         table = table.replace_schema_metadata(
             {SUMMARY_METADATA_KEY: summary_text.encode(), RUN_METADATA_KEY: run_text.encode()}
         )
-        path = self.part_path(run.run_id)
-        temporary = path.with_name(f"{path.name}{TEMP_MARKER}{os.getpid()}")
-        with temporary.open("wb") as handle:
-            pq.write_table(table, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        buffer = pa.BufferOutputStream()
+        pq.write_table(table, buffer)
+        atomic_write_bytes(self.part_path(run.run_id), buffer.getvalue().to_pybytes())
 
-    def read_part_summary(self, run_id: str) -> dict[str, Any]:
-        """The summary record stored in a part file."""
-        metadata_ = pq.read_schema(self.part_path(run_id)).metadata or {}
-        return json.loads(metadata_[SUMMARY_METADATA_KEY])
+
+def _part_summary(schema: pa.Schema) -> dict[str, Any]:
+    """The summary record stored in a part file's schema (KeyError or ValueError if none)."""
+    return json.loads((schema.metadata or {})[SUMMARY_METADATA_KEY])
 
 
 # --------------------------------------------------------------------------------------
@@ -814,6 +812,7 @@ def run_batch(
     simulate: Simulate | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     progress: bool = True,
+    finished_ids: set[str] | None = None,
 ) -> BatchOutcome:
     """Run every unfinished run of ``plan`` on ``executor``, writing each as it finishes.
 
@@ -824,14 +823,19 @@ def run_batch(
     returns with ``interrupted=True``; an executor that breaks (a pool whose worker
     process died, a lost cluster) stops the batch with ``executor_error`` set. Either way
     every finished run is already on disk.
+
+    ``finished_ids`` are the ids of the runs already saved, if the caller has listed them
+    (:meth:`BatchDirectory.finished_run_ids`); by default the directory is listed here.
     """
     if max_in_flight < 1:
         raise ValueError("max_in_flight must be >= 1")
     simulate = simulate or default_simulate()
     started = time.monotonic()
-    finished_ids = directory.finished_run_ids()
-    todo = (run for run in plan.iter_runs() if run.run_id not in finished_ids)
-    already = sum(1 for run in plan.iter_runs() if run.run_id in finished_ids)
+    if finished_ids is None:
+        finished_ids = directory.finished_run_ids()
+    unfinished = [run for run in plan.runs if run.run_id not in finished_ids]
+    already = plan.n_runs - len(unfinished)
+    todo = iter(unfinished)
     outcome = BatchOutcome(planned=plan.n_runs, already_finished=already)
     bar = _Progress(total=plan.n_runs, initial=already, enabled=progress)
     retry_queue: deque[tuple[PlannedRun, int]] = deque()
@@ -904,7 +908,7 @@ def run_batch(
 # --------------------------------------------------------------------------------------
 
 
-def _run_row(plan: BatchPlan, run: PlannedRun, summary: dict[str, Any]) -> dict[str, Any]:
+def _run_row(run: PlannedRun, summary: dict[str, Any]) -> dict[str, Any]:
     """One row of ``runs``: scenario, sweep values, replicate, seed, run id, summary fields."""
     row: dict[str, Any] = {"scenario": run.scenario}
     row.update(run.sweep_values)
@@ -980,19 +984,19 @@ def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationRepo
     timeseries_schema: pa.Schema | None = None
     corrupt: list[str] = []
     good_ids: set[str] = set()
-    for run in plan.iter_runs():
+    for run in plan.runs:
         if run.run_id not in finished_ids:
             continue
         path = directory.part_path(run.run_id)
         try:
             part_schema = pq.read_schema(path)
-            summary = json.loads((part_schema.metadata or {})[SUMMARY_METADATA_KEY])
+            summary = _part_summary(part_schema)
         except (OSError, KeyError, ValueError, pa.ArrowException):
             os.replace(path, path.with_name(path.name + ".corrupt"))
             corrupt.append(run.run_id)
             continue
         good_ids.add(run.run_id)
-        row_schema = pa.Table.from_pylist([_run_row(plan, run, summary)]).schema
+        row_schema = pa.Table.from_pylist([_run_row(run, summary)]).schema
         runs_schema = _unify(runs_schema, row_schema)
         key_schema = pa.table(_run_key_table(run, 0)).schema
         timeseries_schema = _unify(
@@ -1024,12 +1028,11 @@ def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationRepo
                 timeseries_writer.write_table(pa.concat_tables(series))
                 series.clear()
 
-        for run in plan.iter_runs():
+        for run in plan.runs:
             if run.run_id not in good_ids:
                 continue
             part = pq.read_table(directory.part_path(run.run_id))
-            summary = json.loads(part.schema.metadata[SUMMARY_METADATA_KEY])
-            rows.append(_run_row(plan, run, summary))
+            rows.append(_run_row(run, _part_summary(part.schema)))
             series.append(_conform(_timeseries_with_keys(run, part), timeseries_schema))
             if len(rows) >= CONSOLIDATION_CHUNK_RUNS:
                 flush()
@@ -1059,37 +1062,33 @@ class CellSummary:
         return self.successes / self.runs if self.runs else math.nan
 
 
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (nan, nan without trials)."""
+def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion (nan, nan without trials)."""
     if trials == 0:
         return math.nan, math.nan
     from scipy.stats import binomtest
 
-    interval = binomtest(successes, trials).proportion_ci(
-        confidence_level=confidence, method="wilson"
-    )
+    interval = binomtest(successes, trials).proportion_ci(confidence_level=0.95, method="wilson")
     return float(interval.low), float(interval.high)
 
 
-def summarise_cells(
-    plan: BatchPlan, directory: BatchDirectory, outcome_field: str = OUTCOME_FIELD
-) -> list[CellSummary] | None:
-    """Per scenario and sweep cell: runs, how many had ``outcome_field`` true, Wilson CI.
+def summarise_cells(plan: BatchPlan, directory: BatchDirectory) -> list[CellSummary] | None:
+    """Per scenario and sweep cell: runs, how many had :data:`OUTCOME_FIELD` true, Wilson CI.
 
     Reads two columns of ``runs.parquet``; None when that file or field is missing. Runs
     where the field is null do not count.
     """
     path = directory.path / RUNS_PARQUET
-    if not path.exists() or outcome_field not in pq.read_schema(path).names:
+    if not path.exists() or OUTCOME_FIELD not in pq.read_schema(path).names:
         return None
-    table = pq.read_table(path, columns=["run_id", outcome_field])
+    table = pq.read_table(path, columns=["run_id", OUTCOME_FIELD])
     outcomes = dict(
         zip(
-            table.column("run_id").to_pylist(), table.column(outcome_field).to_pylist(), strict=True
+            table.column("run_id").to_pylist(), table.column(OUTCOME_FIELD).to_pylist(), strict=True
         )
     )
     counts: dict[tuple[int, int], list[int]] = {}
-    for run in plan.iter_runs():
+    for run in plan.runs:
         value = outcomes.get(run.run_id)
         tally = counts.setdefault((run.scenario_index, run.cell_index), [0, 0])
         if value is not None:
@@ -1111,10 +1110,10 @@ def summarise_cells(
     return cells
 
 
-def format_cell_table(cells: Sequence[CellSummary], outcome_field: str = OUTCOME_FIELD) -> str:
+def format_cell_table(cells: Sequence[CellSummary]) -> str:
     """A plain-text table: scenario, sweep values, runs, outcome count, share, 95% Wilson CI."""
     sweep_keys = [key for key, _ in cells[0].sweep_values] if cells else []
-    header = ["scenario", *sweep_keys, "runs", outcome_field, "share", "95% CI (Wilson)"]
+    header = ["scenario", *sweep_keys, "runs", OUTCOME_FIELD, "share", "95% CI (Wilson)"]
     body = []
     for cell in cells:
         share = "-" if not cell.runs else f"{cell.share:.2f}"

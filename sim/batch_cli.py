@@ -1,9 +1,11 @@
 """The ``batch`` subcommand: replicates and sweeps, serial, on a process pool or on Dask.
 
 ``main.py`` calls :func:`register` on its subparsers and then ``args.func(args)``, which
-returns the exit status: 0 all runs done, 1 some runs failed (listed, with their errors in
-``DIR/failures.json``), 130 interrupted (finished runs are kept; the same command resumes),
-2 bad input (a :class:`~sim.errors.UserInputError`, printed by ``main.py``).
+returns the exit status: 0 all runs done; 1 the batch is not complete: some runs failed on
+every attempt (listed, with their errors in ``DIR/failures.json``), the executor broke (a
+dead pool, a lost cluster), or saved runs were unreadable and set aside; 130 interrupted
+by Ctrl-C or SIGTERM; 2 bad input (a :class:`~sim.errors.UserInputError`, printed by
+``main.py``). In every case but 2 the finished runs are kept and the same command resumes.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ EXIT_OK = 0
 EXIT_FAILED_RUNS = 1
 EXIT_INTERRUPTED = 130
 
-EXAMPLES = """\
+EXAMPLES = f"""\
 examples:
   uv run main.py batch autologous donor --replicates 20 --out runs/arms
   uv run main.py batch autologous --replicates 10 --days 120 --out runs/dose \\
@@ -62,8 +64,23 @@ examples:
   uv run main.py batch --experiment experiments/dose.toml --scheduler tcp://10.0.0.5:8786
 
 Running the same command again on the same --out resumes it: finished runs are skipped.
+The executor is not part of the batch, so another one may finish it. --out refuses a
+directory that holds a different batch, a non-empty one without manifest.json, and one
+in use by a batch running right now.
+
 Outputs in DIR: runs.parquet, runs.csv (one row per run), timeseries.parquet (one row
-per run and day), manifest.json (command, resolved scenarios, versions, seeds).
+per run and day), manifest.json (command, resolved scenarios, versions, seeds), and
+failures.json (only when runs failed: each run's error and traceback).
+
+A failing run is tried {MAX_ATTEMPTS} times in all; then it is reported and the rest go on.
+
+exit status:
+  0    all runs done
+  1    not complete: some runs failed on every attempt, the executor broke (a dead
+       worker pool, a lost cluster), or saved runs were unreadable and set aside;
+       the same command computes what is missing
+  2    bad input (one line saying what is wrong)
+  130  interrupted (Ctrl-C or SIGTERM); the same command resumes
 """
 
 
@@ -246,7 +263,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--seed",
         type=int,
         metavar="S",
-        help=f"root seed; replicate seeds derive from it (default {DEFAULT_ROOT_SEED})",
+        help=f"root seed, 0 <= S < 2**63; replicate seeds derive from it "
+        f"(default {DEFAULT_ROOT_SEED})",
     )
     parser.add_argument(
         "--days", type=int, metavar="N", help="days per run (default: each scenario's own)"
@@ -306,20 +324,36 @@ def _check_count(option: str, value: int | None) -> None:
         raise UserInputError(f"{option}: must be a whole number >= 1 (got {value})")
 
 
-def _execution_from_args(args: argparse.Namespace, fallback: ExecutionChoice) -> ExecutionChoice:
+def execution_choice(
+    *, serial: bool, workers: int | None, dask_local: int | None, scheduler: str | None
+) -> ExecutionChoice | None:
+    """The executor these options choose, or None when none is given.
+
+    Called with the command line's options and with an experiment file's (both checked
+    before, with at most one given).
+    """
+    if serial:
+        return ExecutionChoice("serial")
+    if workers is not None:
+        return ExecutionChoice("pool", workers=workers)
+    if dask_local is not None:
+        return ExecutionChoice("dask-local", workers=dask_local)
+    if scheduler is not None:
+        return ExecutionChoice("scheduler", address=scheduler)
+    return None
+
+
+def _execution_from_args(args: argparse.Namespace) -> ExecutionChoice | None:
     _check_count("--workers", args.workers)
     _check_count("--dask-local", args.dask_local)
-    if args.serial:
-        return ExecutionChoice("serial")
-    if args.workers is not None:
-        return ExecutionChoice("pool", workers=args.workers)
-    if args.dask_local is not None:
-        return ExecutionChoice("dask-local", workers=args.dask_local)
-    if args.scheduler is not None:
-        if not args.scheduler.strip():
-            raise UserInputError("--scheduler: give the address, such as tcp://10.0.0.5:8786")
-        return ExecutionChoice("scheduler", address=args.scheduler)
-    return fallback
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise UserInputError("--scheduler: give the address, such as tcp://10.0.0.5:8786")
+    return execution_choice(
+        serial=args.serial,
+        workers=args.workers,
+        dask_local=args.dask_local,
+        scheduler=args.scheduler,
+    )
 
 
 def request_from_args(args: argparse.Namespace) -> BatchRequest:
@@ -346,25 +380,23 @@ def request_from_args(args: argparse.Namespace) -> BatchRequest:
                 "not on the command line (only --out and executor options may be added)"
             )
         experiment = load_experiment(args.experiment)
-        contents = experiment.contents
-        if contents.serial:
-            fallback = ExecutionChoice("serial")
-        elif contents.dask_local is not None:
-            fallback = ExecutionChoice("dask-local", workers=contents.dask_local)
-        elif contents.scheduler is not None:
-            fallback = ExecutionChoice("scheduler", address=contents.scheduler)
-        else:
-            fallback = ExecutionChoice("pool", workers=contents.workers)
         out = args.out or experiment.out
         if not out:
             raise UserInputError(
                 f"--experiment {args.experiment}: no output directory; give --out DIR "
                 'or out = "DIR" in the file'
             )
+        contents = experiment.contents
+        execution = _execution_from_args(args) or execution_choice(  # the command line wins
+            serial=contents.serial,
+            workers=contents.workers,
+            dask_local=contents.dask_local,
+            scheduler=contents.scheduler,
+        )
         return BatchRequest(
             spec=experiment.spec,
             out=Path(out),
-            execution=_execution_from_args(args, fallback),
+            execution=execution or ExecutionChoice("pool"),
             progress=progress,
             experiment=experiment.for_manifest(),
         )
@@ -374,11 +406,7 @@ def request_from_args(args: argparse.Namespace) -> BatchRequest:
         raise UserInputError("--replicates: required; how many runs per scenario and cell")
     if not args.out:
         raise UserInputError("--out: required; the directory for the results")
-    _check_count("--replicates", args.replicates)
-    _check_count("--days", args.days)
-    if args.seed is not None and args.seed < 0:
-        raise UserInputError(f"--seed: must be a whole number >= 0 (got {args.seed})")
-    spec = BatchSpec(
+    spec = BatchSpec(  # checks --replicates, --seed, --days, --set and --sweep
         scenarios=tuple(args.scenarios),
         replicates=args.replicates,
         root_seed=DEFAULT_ROOT_SEED if args.seed is None else args.seed,
@@ -389,7 +417,7 @@ def request_from_args(args: argparse.Namespace) -> BatchRequest:
     return BatchRequest(
         spec=spec,
         out=Path(args.out),
-        execution=_execution_from_args(args, ExecutionChoice("pool")),
+        execution=_execution_from_args(args) or ExecutionChoice("pool"),
         progress=progress,
     )
 
@@ -469,7 +497,7 @@ def run_batch_command(
         with _sigterm_as_interrupt():
             directory.open(plan, command, request.experiment)
             finished_ids = directory.finished_run_ids()
-            already = sum(1 for run in plan.iter_runs() if run.run_id in finished_ids)
+            already = sum(run.run_id in finished_ids for run in plan.runs)
             spec = plan.spec
             _say(
                 f"{plan.n_runs} runs ({_count(len(spec.scenarios), 'scenario')} x "
@@ -489,6 +517,7 @@ def run_batch_command(
                         max_in_flight=handle.max_in_flight,
                         simulate=simulate,
                         progress=request.progress,
+                        finished_ids=finished_ids,
                     )
                     if outcome.interrupted:
                         handle.abort()
@@ -570,23 +599,3 @@ def _finish(plan: Any, directory: BatchDirectory, outcome: BatchOutcome) -> int:
         )
         status = EXIT_FAILED_RUNS
     return status
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``batch`` alone (``python -m sim.batch_cli ...``), as main.py would."""
-    parser = argparse.ArgumentParser(prog="batch_cli")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    register(subparsers)
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] != "batch":
-        argv = ["batch", *argv]
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except UserInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -36,7 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.batch import DEFAULT_ROOT_SEED, BatchSpec, Sweep
+from sim.batch import DEFAULT_ROOT_SEED, MAX_SEED, BatchSpec, Sweep
 from sim.errors import UserInputError
 
 TOP_LEVEL_ONLY_KEYS = frozenset(
@@ -63,7 +63,7 @@ class ExperimentFile(BaseModel):
     description: str = Field("", description="free text: what the experiment asks")
     scenarios: list[str] = Field(min_length=1, description="scenario names or paths")
     replicates: int = Field(ge=1, description="runs per scenario and sweep cell")
-    seed: int = Field(DEFAULT_ROOT_SEED, ge=0, description="the root seed")
+    seed: int = Field(DEFAULT_ROOT_SEED, ge=0, le=MAX_SEED, description="the root seed")
     days: int | None = Field(None, ge=1, description="days per run (default: the scenario's)")
     out: str | None = Field(None, description="output directory (relative to the current one)")
     set: dict[str, Any] = Field(default_factory=dict, description="overrides for every run")

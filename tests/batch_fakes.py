@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from scenarios.loader import parse_override
 from sim.errors import UserInputError
+from sim.outputs import RunResult
 
 FAKE_SCENARIO_NAMES = ("alpha", "beta", "gamma")
 ALWAYS_FAILS_KILL_RATE = 666.0
@@ -67,14 +68,9 @@ def fake_load(name_or_path: str, overrides: Sequence[str | tuple[str, str]] = ()
         raise UserInputError(f"{name_or_path}: no such scenario; choose one of alpha, beta, gamma")
     data: dict[str, Any] = FakeScenario(name=name_or_path).model_dump()
     for override in overrides:
-        text = override if isinstance(override, str) else override[1]
-        key, _, raw = text.partition("=")
-        try:
-            value = tomllib.loads(f"value = {raw}")["value"]
-        except tomllib.TOMLDecodeError:
-            value = raw
+        option, text = ("--set", override) if isinstance(override, str) else override
+        (*parents, last), value = parse_override(text, option)
         table = data
-        *parents, last = key.split(".")
         for part in parents:
             table = table.setdefault(part, {})
         table[last] = value
@@ -123,15 +119,7 @@ def fake_outputs(scenario: FakeScenario, seed: int, days: int | None) -> tuple[d
     return summary, timeseries
 
 
-class FakeRunResult:
-    """What the fake model returns (the same attributes as sim.run.RunResult)."""
-
-    def __init__(self, summary: dict[str, Any], timeseries: pd.DataFrame) -> None:
-        self.summary = summary
-        self.timeseries = timeseries
-
-
-def fake_simulate(scenario: FakeScenario, seed: int, days: int | None = None) -> FakeRunResult:
+def fake_simulate(scenario: FakeScenario, seed: int, days: int | None = None) -> RunResult:
     """The fake model: optional sleep and failures, then deterministic outputs and a log line."""
     pause = float(os.environ.get("BATCH_FAKE_SLEEP", "0"))
     if pause:
@@ -143,7 +131,7 @@ def fake_simulate(scenario: FakeScenario, seed: int, days: int | None = None) ->
         line = f"{computation_key(scenario.name, scenario.car_t.dose_cells, seed)}\n"
         with open(log, "a") as handle:
             handle.write(line)
-    return FakeRunResult(summary, timeseries)
+    return RunResult(summary, timeseries)
 
 
 def computation_key(scenario: str, dose_cells: int, seed: int) -> str:
@@ -151,7 +139,7 @@ def computation_key(scenario: str, dose_cells: int, seed: int) -> str:
     return f"{scenario}|{dose_cells}|{seed}"
 
 
-class TrackedRunResult(FakeRunResult):
+class TrackedRunResult(RunResult):
     """A result that counts how many of its kind are alive (for the memory test)."""
 
     lock = threading.Lock()
@@ -169,7 +157,7 @@ class TrackedRunResult(FakeRunResult):
             TrackedRunResult.alive -= 1
 
 
-def tracked_simulate(scenario: FakeScenario, seed: int, days: int | None = None) -> FakeRunResult:
+def tracked_simulate(scenario: FakeScenario, seed: int, days: int | None = None) -> RunResult:
     """The fake model returning results that count themselves (run in threads only)."""
     time.sleep(0.002)
     summary, timeseries = fake_outputs(scenario, seed, days)

@@ -133,7 +133,7 @@ def test_replicate_seeds_come_from_the_root_seed_sequence() -> None:
 
 def test_replicate_k_has_the_same_seed_in_every_scenario_and_sweep_cell() -> None:
     plan = build_plan(TWO_BY_TWO, batch_fakes.fake_load)
-    runs = list(plan.iter_runs())
+    runs = list(plan.runs)
     assert len(runs) == plan.n_runs == 2 * 2 * 3
     seeds_by_replicate: dict[int, set[int]] = {}
     for run in runs:
@@ -148,9 +148,9 @@ def test_replicate_k_has_the_same_seed_in_every_scenario_and_sweep_cell() -> Non
 
 def test_run_ids_are_stable_unique_and_use_resolved_sweep_values() -> None:
     plan = build_plan(TWO_BY_TWO, batch_fakes.fake_load)
-    ids = [run.run_id for run in plan.iter_runs()]
+    ids = [run.run_id for run in plan.runs]
     assert len(set(ids)) == len(ids)
-    assert ids == [run.run_id for run in build_plan(TWO_BY_TWO, batch_fakes.fake_load).iter_runs()]
+    assert ids == [run.run_id for run in build_plan(TWO_BY_TWO, batch_fakes.fake_load).runs]
     assert ids[0] == make_run_id("alpha", [("car_t.dose_cells", 20)], 0)
     assert plan.cell_values == ((("car_t.dose_cells", 20),), (("car_t.dose_cells", 40),))
 
@@ -173,7 +173,7 @@ def test_sweep_cells_are_the_product_of_the_sweeps_first_key_outermost() -> None
         (40, 2.5),
         (40, 4.0),
     ]
-    assert plan.scenario_for(next(plan.iter_runs())).car_t.kill_rate_per_day == 1.0
+    assert plan.scenario_for(plan.runs[0]).car_t.kill_rate_per_day == 1.0
 
 
 def test_the_fingerprint_depends_on_results_not_on_spelling() -> None:
@@ -197,13 +197,18 @@ def test_the_fingerprint_depends_on_results_not_on_spelling() -> None:
         ("=1,2", "expected KEY=V1,V2"),
         ("car_t.dose_cells=1,,2", "empty value"),
         ("car_t.dose_cells=1,2,", "empty value"),
-        ("car_t..dose=1", "not TABLE.KEY"),
+        ("car_t..dose=1", "has an empty part"),
+        (" . dose=1", "has an empty part"),
     ],
 )
 def test_bad_sweep_syntax_is_a_user_input_error(text: str, expected: str) -> None:
     with pytest.raises(UserInputError, match=expected) as error:
         parse_sweep(text)
-    assert "\n" not in str(error.value)
+    assert "\n" not in str(error.value) and str(error.value).startswith("--sweep ")
+
+
+def test_sweep_keys_are_normalised_like_set_keys() -> None:
+    assert parse_sweep(" car_t . dose_cells =20,40") == Sweep("car_t.dose_cells", ("20", "40"))
 
 
 def test_sweep_values_may_be_lists_and_quoted_strings() -> None:
@@ -219,6 +224,7 @@ def test_sweep_values_may_be_lists_and_quoted_strings() -> None:
         (["alpha", "--replicates", "2", "--out", "x", "--dask-local", "0"], "--dask-local: must"),
         (["alpha", "--replicates", "2", "--out", "x", "--days", "0"], "--days: must be"),
         (["alpha", "--replicates", "2", "--out", "x", "--seed", "-1"], "--seed: must be"),
+        (["alpha", "--replicates", "2", "--out", "x", "--seed", str(2**63)], "--seed: must be"),
         (["alpha", "--out", "x"], "--replicates: required"),
         (["alpha", "--replicates", "2"], "--out: required"),
         (["--replicates", "2", "--out", "x"], "name at least one SCENARIO"),
@@ -232,6 +238,19 @@ def test_sweep_values_may_be_lists_and_quoted_strings() -> None:
             ["alpha", "--replicates", "2", "--out", "x", "--sweep", "a.b=1", "--set", "a.b=2"],
             "also given with --set",
         ),
+        (
+            [
+                *("alpha", "--replicates", "2", "--out", "x"),
+                *("--set", "car_t. dose_cells=30", "--sweep", "car_t.dose_cells=20,40"),
+            ],
+            "also given with --set",
+        ),
+        (
+            ["alpha", "--replicates", "2", "--out", "x", "--sweep", "a.b=1", "--sweep", "a .b=2"],
+            "swept twice",
+        ),
+        (["alpha", "--replicates", "2", "--out", "x", "--set", "car_t.dose_cells"], "KEY=VALUE"),
+        (["alpha", "--replicates", "2", "--out", "x", "--set", "car_t..dose=1"], "empty part"),
         (
             ["alpha", "--replicates", "2", "--out", "x", "--sweep", "car_t.dose_cells=20,20.0"],
             "same value|given twice",
@@ -266,6 +285,26 @@ def test_a_directory_with_other_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(UserInputError, match="not empty"):
         batch_command(["alpha", "--replicates", "1", "--out", str(tmp_path), "--serial"])
+
+
+@pytest.mark.parametrize("where", ["under a file", "unwritable"])
+def test_an_out_directory_that_cannot_be_made_is_one_line_and_status_2(
+    tmp_path: Path, where: str
+) -> None:
+    if where == "under a file":
+        (tmp_path / "afile").write_text("")
+        out = tmp_path / "afile" / "sub"
+    else:
+        out = Path("/proc/nope")  # not even root may create it
+        if not Path("/proc").is_dir():
+            pytest.skip("no /proc here")
+    argv = ["alpha", "--replicates", "1", "--out", str(out), "--serial", "--no-progress"]
+    done = subprocess.run(
+        [sys.executable, str(ENTRY), *argv], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: --out {out}: ")
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
 
 
 def test_a_directory_in_use_by_another_batch_is_refused(tmp_path: Path) -> None:
@@ -327,8 +366,8 @@ def test_outputs_hold_every_run_and_day_with_typed_columns(tmp_path: Path) -> No
     run_fake_batch(TWO_BY_TWO, tmp_path, SerialExecutor())
     runs = read_runs(tmp_path)
     plan = build_plan(TWO_BY_TWO, batch_fakes.fake_load)
-    assert list(runs["run_id"]) == [run.run_id for run in plan.iter_runs()]
-    for row, run in zip(runs.itertuples(), plan.iter_runs(), strict=True):
+    assert list(runs["run_id"]) == [run.run_id for run in plan.runs]
+    for row, run in zip(runs.itertuples(), plan.runs, strict=True):
         summary, _ = batch_fakes.fake_outputs(plan.scenario_for(run), run.seed, 12)
         assert row.seed == summary["seed"] and row.remission_day28 == summary["remission_day28"]
     schema = pq.read_schema(tmp_path / RUNS_PARQUET)
@@ -615,6 +654,8 @@ def test_an_experiment_file_is_the_same_batch_as_its_command_line(
         ('scenarios = ["alpha"]\nreplicates = 2\nworkers = 2\nserial = true\n', "at most one"),
         ("scenarios = [\n", "not valid TOML"),
         ('scenarios = ["alpha"]\nreplicates = 2\n[sweep]\nserial = true\n', "top-level key"),
+        ('scenarios = ["alpha"]\nreplicates = 2\nseed = -1\n', "seed: Input should be greater"),
+        (f'scenarios = ["alpha"]\nreplicates = 2\nseed = {2**63}\n', "seed: Input should be less"),
     ],
 )
 def test_bad_experiment_files_are_one_line_user_input_errors(
@@ -640,6 +681,31 @@ def test_the_experiment_file_example_in_the_docs_is_valid(tmp_path: Path) -> Non
     ]
     assert experiment.spec.sweeps[1].values == ("true", "false")
     assert experiment.spec.sets == ("therapy.product_fitness=0.8",)
+
+
+@pytest.mark.parametrize(
+    ("file_line", "options", "expected"),
+    [
+        ("", [], batch_cli.ExecutionChoice("pool")),
+        ("workers = 3", [], batch_cli.ExecutionChoice("pool", workers=3)),
+        ("dask_local = 2", [], batch_cli.ExecutionChoice("dask-local", workers=2)),
+        (
+            'scheduler = "tcp://h:1"',
+            [],
+            batch_cli.ExecutionChoice("scheduler", address="tcp://h:1"),
+        ),
+        ("serial = true", [], batch_cli.ExecutionChoice("serial")),
+        ("serial = true", ["--workers", "2"], batch_cli.ExecutionChoice("pool", workers=2)),
+        ("workers = 3", ["--serial"], batch_cli.ExecutionChoice("serial")),
+    ],
+)
+def test_the_executor_comes_from_the_command_line_then_the_experiment_file(
+    tmp_path: Path, file_line: str, options: list[str], expected: batch_cli.ExecutionChoice
+) -> None:
+    file = tmp_path / "e.toml"
+    file.write_text(f'scenarios = ["alpha"]\nreplicates = 2\nout = "o"\n{file_line}\n')
+    args = batch_parser().parse_args(["batch", "--experiment", str(file), *options])
+    assert batch_cli.request_from_args(args).execution == expected
 
 
 def test_experiment_and_command_line_batch_options_do_not_mix(tmp_path: Path) -> None:
