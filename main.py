@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim import batch_cli
+from sim.batch import MAX_SEED
 from sim.errors import UserInputError
 
 PROGRAM = "cartsim"
@@ -34,8 +35,8 @@ def _seed(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {value}")
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SEED}, got {value}")
     return value
 
 
