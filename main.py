@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def command_run(args: argparse.Namespace) -> int:
     """``run``: one simulation headless."""
-    from scenarios.loader import load_scenario
+    from sim.loader import load_scenario
     from sim.outputs import prepare_output_dir, write_result
 
     scenario = load_scenario(args.scenario, args.overrides)
@@ -114,7 +114,7 @@ def format_summary(summary: dict[str, object]) -> str:
 
 def command_scenarios(args: argparse.Namespace) -> int:
     """``scenarios``: name and description of each scenario."""
-    from scenarios.loader import list_scenarios
+    from sim.loader import list_scenarios
 
     entries = list_scenarios()
     width = max(len(name) for name, _ in entries)

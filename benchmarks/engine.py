@@ -28,7 +28,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
-from scenarios.loader import load_scenario
+from sim.loader import load_scenario
 from sim.model import CarTModel
 from sim.tissue import Tissue
 

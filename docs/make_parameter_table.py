@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from scenarios.loader import load_scenario, scenario_names
+from sim.loader import load_scenario, scenario_names
 from sim.parameters import Scenario
 
 # Where a default comes from: an id of TARGETS.md, or the fact (and paper) it rests on.

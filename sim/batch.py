@@ -156,7 +156,7 @@ def split_sweep_values(text: str) -> list[str]:
 
 def parse_sweep(text: str, source: str = "--sweep") -> Sweep:
     """Parse ``KEY=V1,V2,...`` (values may be TOML lists: ``therapy.bridging_days=[],[5]``)."""
-    from scenarios.loader import parse_override  # imports the parameter models: late
+    from sim.loader import parse_override  # imports the parameter models: late
 
     key, sep, raw_values = text.partition("=")
     if not sep or not key.strip() or not raw_values.strip():
@@ -192,7 +192,7 @@ class BatchSpec:
     sweeps: tuple[Sweep, ...] = ()
 
     def __post_init__(self) -> None:
-        from scenarios.loader import parse_override  # imports the parameter models: late
+        from sim.loader import parse_override  # imports the parameter models: late
 
         if not self.scenarios:
             raise UserInputError("batch: name at least one SCENARIO, or give --experiment FILE")
@@ -376,7 +376,7 @@ def _parameters(scenario: ScenarioLike) -> dict[str, Any]:
 
 def default_load_scenario() -> LoadScenario:
     """The project's scenario loader (imported late so tests can run without it)."""
-    from scenarios.loader import load_scenario
+    from sim.loader import load_scenario
 
     return load_scenario
 

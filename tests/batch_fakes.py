@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from scenarios.loader import parse_override
 from sim.errors import UserInputError
+from sim.loader import parse_override
 from sim.outputs import RunResult
 
 FAKE_SCENARIO_NAMES = ("alpha", "beta", "gamma")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scenarios.loader import load_scenario
+from sim.loader import load_scenario
 from sim.model import CarTModel
 from sim.parameters import Scenario
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest, fisher_exact
 
-from scenarios.loader import load_scenario, scenario_names
+from sim.loader import load_scenario, scenario_names
 from sim.model import CarTModel
 from sim.parameters import Scenario
 from sim.run import run_simulation
@@ -96,7 +96,7 @@ def test_scenarios_inherit_a_base(name: str) -> None:
     """Every file but the reference one names a base, so it states only what differs."""
     import tomllib
 
-    from scenarios.loader import SCENARIO_DIR
+    from sim.loader import SCENARIO_DIR
 
     table = tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text())
     if name != "autologous":

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.loader import load_scenario, parse_override, scenario_names
 from sim.errors import UserInputError
+from sim.loader import load_scenario, parse_override, scenario_names
 from sim.parameters import Scenario
 
 

@@ -14,7 +14,7 @@ from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import MobileKind, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
 from agents.native_t_cell import NativeTCell
-from scenarios.loader import load_scenario
+from sim.loader import load_scenario
 from sim.model import CarTModel
 from sim.movement import resolve_turns, walk
 from sim.run import run_simulation

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from scenarios.loader import load_scenario
+from sim.loader import load_scenario
 from sim.parameters import Scenario
 from sim.run import run_simulation
 

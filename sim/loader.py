@@ -1,7 +1,7 @@
 """Load scenario files: TOML, with inheritance (``base = "other"``) and ``--set`` overrides.
 
-A scenario is a name from this folder (``autologous``) or a path to a TOML file. A file may
-name a ``base`` scenario; its keys override the base's, table by table. Every mistake (a
+A scenario is a name from the ``scenarios/`` folder (``autologous``) or a path to a TOML
+file. A file may name a ``base`` scenario; its keys override the base's, table by table. Every mistake (a
 missing file, bad TOML, an unknown key, a wrong type, a value out of range, a bad
 ``--set``) raises :class:`~sim.errors.UserInputError` with one line that names the file
 (or option), the key and what is allowed.
@@ -19,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import UserInputError
 from sim.parameters import Scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parent
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+"""The shipped scenario files (TOML data only)."""
 OVERRIDE_SOURCE = "--set"
 
 
