@@ -1,8 +1,8 @@
 """Load scenario files: TOML, with inheritance (``base = "other"``) and ``--set`` overrides.
 
 A scenario is a name from the ``scenarios/`` folder (``autologous``) or a path to a TOML
-file. A file may name a ``base`` scenario; its keys override the base's, table by table. Every mistake (a
-missing file, bad TOML, an unknown key, a wrong type, a value out of range, a bad
+file. A file may name a ``base`` scenario; its keys override the base's, table by table.
+Every mistake (a missing file, bad TOML, an unknown key, a wrong type, a value out of range, a bad
 ``--set``) raises :class:`~sim.errors.UserInputError` with one line that names the file
 (or option), the key and what is allowed.
 """
