@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from agents.cell import TCell
+from agents.cell import TCell, Triggers
 from agents.kinds import CD19_POSITIVE_RESIDENTS, MobileKind
 
 if TYPE_CHECKING:
@@ -60,7 +60,6 @@ class CarTCell(TCell):
         self.origin: Origin = origin
         self.stimulations = stimulations
         self.tcr_intact = tcr_intact
-        self.kills = 0
         self.last_kill_step: int | None = None
         if tcr_intact:
             model.census.tcr_intact_donor_cells += 1
@@ -140,9 +139,27 @@ class CarTCell(TCell):
             "exhausted": chances.car_t_exhausted_death,
         }[state]
         cd52_knocked_out = origin == "donor" and model.parameters.therapy.cd52_knockout
-        if model.alemtuzumab_active and not cd52_knocked_out:
+        if model.therapy.alemtuzumab_active and not cd52_knocked_out:
             return 1.0 - (1.0 - base) * (1.0 - chances.alemtuzumab_car_t_death)
         return base
+
+    @classmethod
+    def kinds(cls) -> tuple[MobileKind, ...]:
+        """Its six codes: three states, autologous or donor."""
+        return tuple(_KIND.values())
+
+    @classmethod
+    def triggers(cls, kind: int, model: CarTModel) -> Triggers:
+        """Effectors and memory cells act on a CD19-positive neighbour; exhausted ones never."""
+        if cls.state_of(kind) == "exhausted":
+            return Triggers()
+        return Triggers(residents=CD19_POSITIVE_RESIDENTS)
+
+    @classmethod
+    def motility_of(cls, kind: int, model: CarTModel) -> tuple[float, float]:
+        """``motility_sites_per_hour`` and ``chemotaxis_bias`` of ``[car_t]``."""
+        parameters = model.parameters.car_t
+        return parameters.motility_sites_per_hour, parameters.chemotaxis_bias
 
     @classmethod
     def state_of(cls, kind: int) -> State:

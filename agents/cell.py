@@ -8,6 +8,7 @@ nothing costs nothing. Mobile cells (T-cells) take a step every step.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,8 +40,26 @@ def arrival_sites(model: CarTModel, per_day: float, layer: np.ndarray) -> list[i
     return model.tissue.random_empty_sites(layer, arrivals, model.rng).tolist()
 
 
+@dataclass(frozen=True)
+class Triggers:
+    """What next to a T-cell of one kind makes its ``interact`` rule worth calling.
+
+    A neighbouring site counts if its resident is one of ``residents`` or its T-cell one of
+    ``mobiles``; with ``antigen_at_least`` set, also antigen debris of at least that many
+    units on the cell's own site or a neighbour. A declaration may let through a cell that
+    then does nothing, but must name everything its rule can act on.
+    """
+
+    residents: frozenset[int] = frozenset()
+    mobiles: frozenset[int] = frozenset()
+    antigen_at_least: float | None = None
+
+
 class ResidentCell(Agent):
-    """A cell that stays on its site in the resident layer (a blast or a B-cell)."""
+    """A cell that stays on its site in the resident layer (a blast or a B-cell).
+
+    ``born_step`` is the model step at which it was made (0: placed at set-up).
+    """
 
     model: CarTModel
 
@@ -49,6 +68,7 @@ class ResidentCell(Agent):
         self.site = site
         self.kind = int(kind)
         self.alive = True
+        self.born_step = model.step_count
         model.tissue.place_resident(self, site, kind)
         model.census.resident[kind] += 1
 
@@ -83,6 +103,10 @@ class TCell(Agent):
     A T-cell sees the other T-cells as they were when the step's encounters began: a cell
     born, or changed (say, just taught), during this step's encounters is seen from the
     next step (``changed_in_phase``).
+
+    What an inspector shows: ``state`` (each kind says), ``kills`` (cells it has killed),
+    ``stimulations`` (antigen stimulations counted toward exhaustion; 0 for kinds that do
+    not count them) and ``born_step`` (the model step at which it was made).
     """
 
     model: CarTModel
@@ -91,6 +115,9 @@ class TCell(Agent):
         super().__init__(model)
         self.kind = int(kind)
         self.alive = True
+        self.born_step = model.step_count
+        self.kills = 0
+        self.stimulations = 0
         self.row = model.tissue.place_mobile(self, site, kind)
         self.changed_in_phase = model.encounter_phase
         model.census.mobile[kind] += 1
@@ -167,6 +194,26 @@ class TCell(Agent):
 
     def interact(self) -> None:
         """Act on the cells around it (kill, be taught, ...): each kind says how."""
+
+    @classmethod
+    def kinds(cls) -> tuple[MobileKind, ...]:
+        """The mobile-layer codes of this class's cells (one per state and origin)."""
+        raise NotImplementedError
+
+    @classmethod
+    def triggers(cls, kind: int, model: CarTModel) -> Triggers:
+        """What next to a cell of ``kind`` its rule acts on, under the model's switches."""
+        return Triggers()
+
+    @classmethod
+    def motility_of(cls, kind: int, model: CarTModel) -> tuple[float, float]:
+        """``(sites per hour, chemotaxis bias)`` of a cell of ``kind``."""
+        raise NotImplementedError
+
+    @classmethod
+    def divides_homeostatically(cls, kind: int) -> bool:
+        """Whether a cell of ``kind`` divides during the homeostatic boost."""
+        return False
 
     def death_probability(self) -> float:
         """Chance of dying in this step (each kind says how)."""

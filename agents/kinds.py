@@ -6,8 +6,6 @@ T-cells have a target next to them, the colour of every site) are array operatio
 
 from enum import IntEnum
 
-import numpy as np
-
 
 class ResidentKind(IntEnum):
     """What sits in the resident layer of a site."""
@@ -40,19 +38,3 @@ CAR_T_KINDS = frozenset(range(MobileKind.CAR_T_EFFECTOR, MobileKind.DONOR_CAR_T_
 DONOR_CAR_T_KINDS = frozenset(
     range(MobileKind.DONOR_CAR_T_EFFECTOR, MobileKind.DONOR_CAR_T_EXHAUSTED + 1)
 )
-
-
-def kind_table(kinds: frozenset[int], size: int) -> np.ndarray:
-    """A boolean lookup table: ``table[code]`` is true for the codes in ``kinds``.
-
-    ``table[layer]`` answers "which sites hold one of these kinds" for a whole layer.
-    """
-    table = np.zeros(size, dtype=bool)
-    table[sorted(kinds)] = True
-    return table
-
-
-IS_CD19_POSITIVE = kind_table(CD19_POSITIVE_RESIDENTS, len(ResidentKind))
-IS_BLAST = kind_table(BLASTS, len(ResidentKind))
-IS_CAR_T = kind_table(CAR_T_KINDS, len(MobileKind))
-IS_DONOR_CAR_T = kind_table(DONOR_CAR_T_KINDS, len(MobileKind))

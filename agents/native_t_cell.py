@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from agents.cell import TCell, arrival_sites
+from agents.cell import TCell, Triggers, arrival_sites
 from agents.kinds import BLASTS, CAR_T_KINDS, DONOR_CAR_T_KINDS, MobileKind
 
 if TYPE_CHECKING:
@@ -68,11 +68,11 @@ class NativeTCell(TCell):
         if model.parameters.teaching.enabled:
             if self.sees_fresh_kill() and self.random.random() < chances.teaching:
                 self.become("taught")
-                model.census.teaching_events += 1
+                model.record_teaching(self)
                 return
             if self.t_cell_neighbours(TAUGHT) and self.random.random() < chances.secondary_teaching:
                 self.become("taught")
-                model.census.teaching_events += 1
+                model.record_teaching(self)
                 return
         if (
             model.rejection_possible
@@ -109,6 +109,7 @@ class NativeTCell(TCell):
             model.parameters.car_t.antigen_per_kill,
         )
         blast.die()  # type: ignore[union-attr]
+        self.kills += 1
         if self.random.random() < model.parameters.native_t.taught_division_prob_per_kill:
             self.divide()
 
@@ -121,6 +122,7 @@ class NativeTCell(TCell):
         donor_cell = model.tissue.mobile_at(site)
         model.record_kill(donor_cell, killer="alloreactive")  # type: ignore[arg-type]
         donor_cell.die()  # type: ignore[union-attr]
+        self.kills += 1
         if self.random.random() < model.parameters.rejection.alloreactive_division_prob_per_kill:
             self.divide()
 
@@ -136,9 +138,37 @@ class NativeTCell(TCell):
         return model.chances.taught_death
 
     @classmethod
+    def kinds(cls) -> tuple[MobileKind, ...]:
+        """Its three codes: naive, taught, alloreactive."""
+        return tuple(_KIND.values())
+
+    @classmethod
+    def triggers(cls, kind: int, model: CarTModel) -> Triggers:
+        """Naive: (teaching on) fresh debris, a CAR T-cell or a taught cell; (donor cells
+        present) a donor CAR T-cell. Taught: a blast. Alloreactive: a donor CAR T-cell."""
+        state = _STATE[MobileKind(kind)]
+        if state == "taught":
+            return Triggers(residents=BLASTS)
+        if state == "alloreactive":
+            return Triggers(mobiles=DONOR_CAR_T_KINDS)
+        teaching = model.parameters.teaching
+        mobiles: frozenset[int] = frozenset()
+        if teaching.enabled:
+            mobiles |= CAR_T_KINDS | TAUGHT
+        if model.rejection_possible:
+            mobiles |= DONOR_CAR_T_KINDS
+        debris = teaching.fresh_debris_threshold if teaching.enabled else None
+        return Triggers(mobiles=mobiles, antigen_at_least=debris)
+
+    @classmethod
+    def motility_of(cls, kind: int, model: CarTModel) -> tuple[float, float]:
+        """``native_t.motility_sites_per_hour``; no chemotaxis."""
+        return model.parameters.native_t.motility_sites_per_hour, 0.0
+
+    @classmethod
     def recover(cls, model: CarTModel) -> int:
         """New naive cells in one step, toward the normal count; returns how many."""
-        if not model.native_t_recovering:
+        if not model.therapy.native_t_recovering:
             return 0
         parameters = model.parameters.native_t
         normal = parameters.normal_fraction * model.tissue.n_sites

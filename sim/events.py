@@ -1,4 +1,7 @@
-"""The booking of resident cells' next actions: a bucket of callbacks for each step.
+"""Events of cells: the booking of resident cells' next actions, and the record of what
+just happened (for the live view).
+
+Booking: a bucket of callbacks for each step.
 
 A blast or B-cell books its next division and its death when it is born (a geometric
 waiting time, see :func:`agents.cell.steps_until`), so nothing is asked of it in the
@@ -10,6 +13,27 @@ booking finds ``alive`` false and does nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal, NamedTuple
+
+CellEventKind = Literal["car_t_kill", "taught_kill", "teaching", "rejection_kill"]
+CELL_EVENT_KINDS: tuple[CellEventKind, ...] = (
+    "car_t_kill",
+    "taught_kill",
+    "teaching",
+    "rejection_kill",
+)
+RECENT_EVENTS_KEPT = 4096  # the model keeps this many of the latest cell events
+
+
+class CellEvent(NamedTuple):
+    """Something that happened to a cell: at model step ``step`` (the step in which it
+    happened, counted from 1), at ``site`` (``x * height + y``). ``kind`` is one of
+    :data:`CELL_EVENT_KINDS`: a kill by a CAR T-cell, by a taught T-cell or by an
+    alloreactive host T-cell (``site`` is the victim's), or a T-cell taught (its site)."""
+
+    step: int
+    kind: CellEventKind
+    site: int
 
 
 class EventQueue:

@@ -28,16 +28,15 @@ as quoted keys (``"car_t.dose_cells"``) or as sub-tables (``[sweep.car_t]``).
 
 from __future__ import annotations
 
-import json
-import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.batch import DEFAULT_ROOT_SEED, MAX_SEED, BatchSpec, Sweep
+from sim.batch.spec import DEFAULT_ROOT_SEED, MAX_SEED, BatchSpec, Sweep
 from sim.errors import UserInputError
+from sim.loader import Override, parse_key
 
 TOP_LEVEL_ONLY_KEYS = frozenset(
     {
@@ -93,28 +92,6 @@ class ExperimentFile(BaseModel):
         return self
 
 
-def toml_value_text(value: Any) -> str:
-    """A TOML value as the text of a ``--set`` value (the loader reads it back as TOML)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value_text(item) for item in value) + "]"
-    if isinstance(value, dict):
-        inner = ", ".join(f"{key} = {toml_value_text(item)}" for key, item in value.items())
-        return "{" + inner + "}"
-    return str(value)  # dates and times: TOML's own text
-
-
 def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     items: list[tuple[str, Any]] = []
     for key, value in table.items():
@@ -127,14 +104,17 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 
 
 class Experiment:
-    """A loaded experiment file: its batch, its output directory and its executor choice."""
+    """A loaded experiment file: its batch, its output directory and its executor choice.
+
+    The ``[set]`` and ``[sweep]`` values become typed overrides and sweeps directly, as
+    TOML read them (never turned into text and parsed again); error messages name the
+    file and its table.
+    """
 
     def __init__(self, path: Path, contents: ExperimentFile, text: str) -> None:
         self.path = path
         self.contents = contents
         self.text = text
-        sets = tuple(f"{key}={toml_value_text(value)}" for key, value in _flatten(contents.set))
-        sweeps = []
         for table_name, table in (("set", contents.set), ("sweep", contents.sweep)):
             misplaced = [key for key in table if key in TOP_LEVEL_ONLY_KEYS]
             if misplaced:
@@ -142,12 +122,18 @@ class Experiment:
                     f"{path}: {table_name}.{misplaced[0]}: {misplaced[0]!r} is a top-level "
                     f"key; move it above the first table ([set] or [sweep])"
                 )
+        set_source, sweep_source = f"{path}: [set]", f"{path}: [sweep]"
+        sets = tuple(
+            Override(parse_key(key, set_source), value, set_source)
+            for key, value in _flatten(contents.set)
+        )
+        sweeps = []
         for key, values in _flatten(contents.sweep):
             if not isinstance(values, list) or not values:
                 raise UserInputError(
                     f"{path}: sweep.{key}: must be a non-empty list of values, such as [20, 40]"
                 )
-            sweeps.append(Sweep(key=key, values=tuple(toml_value_text(v) for v in values)))
+            sweeps.append(Sweep(key=key, values=tuple(values), source=sweep_source))
         self.spec = BatchSpec(
             scenarios=tuple(contents.scenarios),
             replicates=contents.replicates,

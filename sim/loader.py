@@ -2,15 +2,19 @@
 
 A scenario is a name from the ``scenarios/`` folder (``autologous``) or a path to a TOML
 file. A file may name a ``base`` scenario; its keys override the base's, table by table.
-Every mistake (a missing file, bad TOML, an unknown key, a wrong type, a value out of range, a bad
-``--set``) raises :class:`~sim.errors.UserInputError` with one line that names the file
-(or option), the key and what is allowed.
+Overrides (``--set``, ``--sweep``, an experiment file's values) are typed once, where they
+enter, as :class:`Override` objects. Every mistake (a missing file, bad TOML, an unknown
+key, a wrong type, a value out of range, a bad ``--set``) raises
+:class:`~sim.errors.UserInputError` with one line that names the file (or option), the key
+and what is allowed.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +38,49 @@ def list_scenarios() -> list[tuple[str, str]]:
     return [(name, load_scenario(name).description) for name in scenario_names()]
 
 
-Override = str | tuple[str, str]
-"""``"table.key=value"`` (given with ``--set``), or ``(option, "table.key=value")`` to name
-the option it came from (``("--sweep", "car_t.dose_cells=40")``) in error messages."""
+@dataclass(frozen=True)
+class Override:
+    """One parameter override, typed once where it entered (an option or a file).
+
+    Attributes:
+        key: the key path, ``("car_t", "dose_cells")``.
+        value: the typed value (an int, float, bool, string, list, table... as TOML
+            reads it); it is used as it is and never turned back into text.
+        source: where it came from, for error messages: ``"--set"``, ``"--sweep"`` or
+            ``"experiment.toml: [set]"``. Not part of equality.
+        text: the text as the user typed it (``"car_t.dose_cells=40"``), shown in error
+            messages only; None for values read from a file. Not part of equality.
+    """
+
+    key: tuple[str, ...]
+    value: Any
+    source: str = field(default=OVERRIDE_SOURCE, compare=False)
+    text: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def dotted_key(self) -> str:
+        """The key as written: ``"car_t.dose_cells"``."""
+        return ".".join(self.key)
+
+    @property
+    def label(self) -> str:
+        """How error messages name the override: ``--set 'car_t.dose_cells=40'``."""
+        if self.text is not None:
+            return f"{self.source} {self.text!r}"
+        return f"{self.source} {self.dotted_key}={json.dumps(self.value, default=str)}"
 
 
-def load_scenario(name_or_path: str | Path, overrides: Sequence[Override] = ()) -> Scenario:
-    """Load, merge and validate a scenario, then apply ``overrides`` in order."""
+def load_scenario(name_or_path: str | Path, overrides: Sequence[Override | str] = ()) -> Scenario:
+    """Load, merge and validate a scenario, then apply ``overrides`` in order.
+
+    An override given as a string (``"car_t.dose_cells=40"``) is parsed here, once, as a
+    ``--set`` value (a convenience for tests and scripts).
+    """
     path = _resolve(name_or_path)
     merged, sources = _read_with_bases(path, chain=())
     for override in overrides:
-        option, text = (OVERRIDE_SOURCE, override) if isinstance(override, str) else override
-        key_path, value = parse_override(text, option)
-        _set_key(merged, key_path, value, sources, f"{option} {text!r}")
+        typed = parse_override(override) if isinstance(override, str) else override
+        _set_key(merged, typed.key, typed.value, sources, typed.label)
     merged.setdefault("name", path.stem)
     sources.setdefault(("name",), str(path))
     try:
@@ -55,25 +89,41 @@ def load_scenario(name_or_path: str | Path, overrides: Sequence[Override] = ()) 
         raise UserInputError(_describe(error, sources, path)) from None
 
 
-def parse_override(text: str, option: str = OVERRIDE_SOURCE) -> tuple[tuple[str, ...], Any]:
-    """Split ``"car_t.dose_cells=40"`` into a key path and a TOML-typed value.
+def parse_key(key: str, source: str = OVERRIDE_SOURCE, text: str | None = None) -> tuple[str, ...]:
+    """Split ``"car_t . dose_cells"`` into ``("car_t", "dose_cells")`` (parts stripped).
+
+    ``text`` is the whole option as given, for the error message (default: ``key``).
+    """
+    shown = key if text is None else text
+    key_path = tuple(part.strip() for part in key.strip().split("."))
+    if any(not part for part in key_path):
+        raise UserInputError(f"{source} {shown!r}: the key {key.strip()!r} has an empty part")
+    return key_path
+
+
+def parse_value(raw: str) -> Any:
+    """Read the text of one value as TOML (``40``, ``0.1``, ``true``, ``[3, 5]``).
+
+    A bare word that is not TOML is taken as a string, so ``donor`` needs no quotes.
+    """
+    raw = raw.strip()
+    try:
+        return tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def parse_override(text: str, source: str = OVERRIDE_SOURCE) -> Override:
+    """Parse ``"car_t.dose_cells=40"`` once into an :class:`Override` with a typed value.
 
     The value is read as a TOML value (``40`` is an integer, ``0.1`` a float, ``true`` a
     boolean, ``[3, 5]`` a list); a bare word that is not TOML is taken as a string, so
     ``therapy.arm=donor`` works without quotes.
     """
     key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key or not raw.strip():
-        raise UserInputError(f"{option} {text!r}: expected KEY=VALUE such as car_t.dose_cells=40")
-    key_path = tuple(part.strip() for part in key.split("."))
-    if any(not part for part in key_path):
-        raise UserInputError(f"{option} {text!r}: the key {key!r} has an empty part")
-    try:
-        value = tomllib.loads(f"value = {raw.strip()}")["value"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    return key_path, value
+    if not sep or not key.strip() or not raw.strip():
+        raise UserInputError(f"{source} {text!r}: expected KEY=VALUE such as car_t.dose_cells=40")
+    return Override(parse_key(key, source, text), parse_value(raw), source, text)
 
 
 def _resolve(name_or_path: str | Path) -> Path:

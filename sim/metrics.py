@@ -1,4 +1,4 @@
-"""What a run reports: the per-day counts and the summary record of MODEL.md.
+"""What a run reports: the per-day counts and the summary record of docs/model.md.
 
 Per-day counts are collected with Mesa's ``DataCollector`` at day 0 (before anything
 happens) and at the end of each day. The summary is computed from them, so the two always
@@ -156,8 +156,9 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
     if plan.infusion_day is None or plan.infusion_day > record["days_simulated"]:
         return record
     infusion = plan.infusion_day
-    if model.blasts_at_infusion is not None:
-        record["blast_pct_at_infusion"] = 100.0 * model.blasts_at_infusion / model.tissue.n_sites
+    blasts_at_infusion = model.therapy.blasts_at_infusion
+    if blasts_at_infusion is not None:
+        record["blast_pct_at_infusion"] = 100.0 * blasts_at_infusion / model.tissue.n_sites
     after = daily[daily["day"] >= infusion].reset_index(drop=True)
     days_after = after["day"].to_numpy() - infusion
     _response(record, after, days_after)

@@ -22,7 +22,7 @@ class RunResult:
     """What one run produces.
 
     Attributes:
-        summary: the summary record of MODEL.md (JSON-able values, fixed field names).
+        summary: the summary record of docs/model.md (JSON-able values, fixed field names).
         timeseries: one row per simulated day (column ``day`` first), the per-day counts.
     """
 

@@ -241,16 +241,23 @@ class Tissue:
         """
         self._released.append((site, cytokine, antigen))
 
-    def update_fields(self, parameters: FieldParameters, hours: float) -> None:
-        """Diffuse and decay both fields over ``hours`` (numpy; skipped while both are zero).
+    def update_fields(
+        self, parameters: FieldParameters, hours: float, cytokine_release_factor: float = 1.0
+    ) -> None:
+        """Add this step's releases, then diffuse and decay both fields over ``hours``
+        (numpy; skipped while both are zero).
 
-        Cytokine: each site passes a share ``1 - exp(-D h)`` of its content to its eight
-        neighbours in equal parts, then decays with its half-life. Antigen debris does
-        not move; it decays with its half-life. Both stay non-negative.
+        Only ``cytokine_release_factor`` (0-1) of the released cytokine is added (below 1
+        while tocilizumab acts). Cytokine: each site passes a share ``1 - exp(-D h)`` of
+        its content to its eight neighbours in equal parts, then decays with its
+        half-life. Antigen debris does not move; it decays with its half-life. Both stay
+        non-negative.
         """
         if self._released:
             released = np.array(self._released)
             sites = released[:, 0].astype(np.int64)
+            if cytokine_release_factor != 1.0:
+                released[:, 1] *= cytokine_release_factor
             np.add.at(self.cytokine, sites, released[:, 1])
             np.add.at(self.antigen, sites, released[:, 2])
             self._released.clear()

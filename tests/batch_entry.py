@@ -1,7 +1,7 @@
 """``python tests/batch_entry.py ARGS...``: the ``batch`` command with the fake model.
 
 Used by the tests that interrupt a batch in a subprocess. It builds the command line with
-:func:`sim.batch_cli.register`, like main.py, and injects the fakes of ``batch_fakes``.
+:func:`sim.commands.batch.register`, like main.py, and injects the fakes of ``batch_fakes``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ sys.path[:0] = [str(TESTS_DIR.parent), str(TESTS_DIR)]
 
 import batch_fakes  # noqa: E402
 
-from sim import batch_cli  # noqa: E402
+from sim.commands import batch as batch_command_line  # noqa: E402
 from sim.errors import UserInputError  # noqa: E402
 
 
@@ -23,10 +23,10 @@ def main(argv: list[str]) -> int:
     """Parse ``batch ARGS`` and run it with the fake loader and model."""
     parser = argparse.ArgumentParser(prog="batch_entry")
     register_into = parser.add_subparsers(dest="command", required=True)
-    batch_cli.register(register_into)
-    args = parser.parse_args(["batch", *argv])
+    batch_command_line.register(register_into)
     try:
-        return batch_cli.run_batch_command(
+        args = parser.parse_args(["batch", *argv])
+        return batch_command_line.run_batch_command(
             args,
             simulate=batch_fakes.fake_simulate,
             load=batch_fakes.fake_load,

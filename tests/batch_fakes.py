@@ -28,7 +28,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.errors import UserInputError
-from sim.loader import parse_override
+from sim.loader import Override, parse_override
 from sim.outputs import RunResult
 
 FAKE_SCENARIO_NAMES = ("alpha", "beta", "gamma")
@@ -62,18 +62,18 @@ class FakeScenario(BaseModel):
     time: FakeTime = FakeTime()
 
 
-def fake_load(name_or_path: str, overrides: Sequence[str | tuple[str, str]] = ()) -> FakeScenario:
-    """Load a fake scenario by name, applying ``table.key=value`` overrides."""
+def fake_load(name_or_path: str, overrides: Sequence[Override | str] = ()) -> FakeScenario:
+    """Load a fake scenario by name, applying typed overrides (a string is a ``--set``)."""
     if name_or_path not in FAKE_SCENARIO_NAMES:
         raise UserInputError(f"{name_or_path}: no such scenario; choose one of alpha, beta, gamma")
     data: dict[str, Any] = FakeScenario(name=name_or_path).model_dump()
     for override in overrides:
-        option, text = ("--set", override) if isinstance(override, str) else override
-        (*parents, last), value = parse_override(text, option)
+        typed = parse_override(override) if isinstance(override, str) else override
+        *parents, last = typed.key
         table = data
         for part in parents:
             table = table.setdefault(part, {})
-        table[last] = value
+        table[last] = typed.value
     try:
         return FakeScenario.model_validate(data)
     except ValidationError as error:

@@ -63,7 +63,7 @@ def fisher_greater_p(k1: int, n1: int, k2: int, n2: int) -> float:
 
 # --- every scenario ----------------------------------------------------------------------
 def test_the_library_has_every_scenario_of_the_spec() -> None:
-    """MODEL.md lists ten scenarios; each ships as a file."""
+    """docs/model.md lists ten scenarios; each ships as a file."""
     required = {
         "autologous",
         "donor",
@@ -196,7 +196,7 @@ def test_without_alemtuzumab_the_graft_is_rejected_as_shipped() -> None:
 
     With teaching on, host T-cells that survive fludarabine/cyclophosphamide alone can be
     taught before they reject the product; this holds only while a taught cell kills
-    less than a CAR T-cell (MODEL.md), see docs/model.md.
+    less than a CAR T-cell (docs/model.md).
     """
     check_alemtuzumab(range(100, 140), (), ALPHA_SLOW)
 

@@ -24,7 +24,6 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.stats import binomtest
 
-from sim import batch_cli
 from sim.batch import (
     FAILURES_FILE,
     MANIFEST_FILE,
@@ -35,6 +34,7 @@ from sim.batch import (
     TIMESERIES_PARQUET,
     BatchDirectory,
     BatchSpec,
+    ExecutionChoice,
     SerialExecutor,
     Sweep,
     build_plan,
@@ -46,8 +46,10 @@ from sim.batch import (
     run_batch,
     summarise_cells,
 )
+from sim.commands import batch as batch_command_line
 from sim.errors import UserInputError
 from sim.experiment import load_experiment
+from sim.loader import Override
 
 ENTRY = Path(__file__).resolve().parent / "batch_entry.py"
 TWO_BY_TWO = BatchSpec(
@@ -55,7 +57,7 @@ TWO_BY_TWO = BatchSpec(
     replicates=3,
     root_seed=7,
     days=12,
-    sweeps=(Sweep("car_t.dose_cells", ("20", "40")),),
+    sweeps=(Sweep("car_t.dose_cells", (20, 40)),),
 )
 
 
@@ -66,14 +68,14 @@ TWO_BY_TWO = BatchSpec(
 
 def batch_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="test")
-    batch_cli.register(parser.add_subparsers(dest="command", required=True))
+    batch_command_line.register(parser.add_subparsers(dest="command", required=True))
     return parser
 
 
 def batch_command(argv: list[str]) -> int:
     """Run ``batch ARGV`` in this process with the fakes; returns the exit status."""
     args = batch_parser().parse_args(["batch", *argv])
-    return batch_cli.run_batch_command(
+    return batch_command_line.run_batch_command(
         args,
         simulate=batch_fakes.fake_simulate,
         load=batch_fakes.fake_load,
@@ -160,8 +162,8 @@ def test_sweep_cells_are_the_product_of_the_sweeps_first_key_outermost() -> None
         scenarios=("alpha",),
         replicates=1,
         sweeps=(
-            Sweep("car_t.dose_cells", ("20", "40")),
-            Sweep("car_t.kill_rate_per_day", ("1", "2.5", "4")),
+            Sweep("car_t.dose_cells", (20, 40)),
+            Sweep("car_t.kill_rate_per_day", (1, 2.5, 4)),
         ),
     )
     plan = build_plan(spec, batch_fakes.fake_load)
@@ -177,9 +179,9 @@ def test_sweep_cells_are_the_product_of_the_sweeps_first_key_outermost() -> None
 
 
 def test_the_fingerprint_depends_on_results_not_on_spelling() -> None:
-    spec = BatchSpec(("alpha",), 2, sweeps=(Sweep("car_t.kill_rate_per_day", ("1e-3", "2")),))
-    same = BatchSpec(("alpha",), 2, sweeps=(Sweep("car_t.kill_rate_per_day", ("0.001", "2.0")),))
-    other = BatchSpec(("alpha",), 3, sweeps=(Sweep("car_t.kill_rate_per_day", ("0.001", "2")),))
+    spec = BatchSpec(("alpha",), 2, sweeps=(parse_sweep("car_t.kill_rate_per_day=1e-3,2"),))
+    same = BatchSpec(("alpha",), 2, sweeps=(parse_sweep("car_t.kill_rate_per_day=0.001,2.0"),))
+    other = BatchSpec(("alpha",), 3, sweeps=(parse_sweep("car_t.kill_rate_per_day=0.001,2"),))
     fingerprints = [build_plan(s, batch_fakes.fake_load).fingerprint for s in (spec, same, other)]
     assert fingerprints[0] == fingerprints[1] != fingerprints[2]
 
@@ -208,12 +210,18 @@ def test_bad_sweep_syntax_is_a_user_input_error(text: str, expected: str) -> Non
 
 
 def test_sweep_keys_are_normalised_like_set_keys() -> None:
-    assert parse_sweep(" car_t . dose_cells =20,40") == Sweep("car_t.dose_cells", ("20", "40"))
+    assert parse_sweep(" car_t . dose_cells =20,40") == Sweep("car_t.dose_cells", (20, 40))
 
 
 def test_sweep_values_may_be_lists_and_quoted_strings() -> None:
     sweep = parse_sweep('therapy.bridging_days=[],[5, 12],"a,b"')
-    assert sweep == Sweep("therapy.bridging_days", ("[]", "[5, 12]", '"a,b"'))
+    assert sweep == Sweep("therapy.bridging_days", ([], [5, 12], "a,b"))
+
+
+def test_sweep_values_are_typed_once_like_set_values() -> None:
+    sweep = parse_sweep("x.y=20,2.5,true,donor,'40'")
+    assert sweep.values == (20, 2.5, True, "donor", "40")
+    assert [type(value) for value in sweep.values] == [int, float, bool, str, str]
 
 
 @pytest.mark.parametrize(
@@ -545,7 +553,7 @@ def test_failed_runs_are_retried_then_reported_and_the_rest_complete(
 
 def test_a_dead_worker_stops_the_batch_with_finished_runs_saved(tmp_path: Path) -> None:
     spec = BatchSpec(
-        ("alpha",), replicates=2, days=4, sweeps=(Sweep("car_t.kill_rate_per_day", ("1", "777")),)
+        ("alpha",), replicates=2, days=4, sweeps=(Sweep("car_t.kill_rate_per_day", (1, 777)),)
     )
     plan = build_plan(spec, batch_fakes.fake_load)
     directory = BatchDirectory(tmp_path)
@@ -625,7 +633,7 @@ def test_an_experiment_file_is_the_same_batch_as_its_command_line(
     file.write_text(EXPERIMENT.format(out=out))
     argv = ["alpha", "beta", "--replicates", "2", "--seed", "11", "--days", "6"]
     argv += ["--set", "car_t.kill_rate_per_day=9.5", "--sweep", "car_t.dose_cells=20,40"]
-    from_cli = batch_cli.request_from_args(
+    from_cli = batch_command_line.request_from_args(
         batch_parser().parse_args(["batch", *argv, "--out", str(out)])
     )
     experiment = load_experiment(file)
@@ -679,33 +687,34 @@ def test_the_experiment_file_example_in_the_docs_is_valid(tmp_path: Path) -> Non
         "car_t.dose_cells",
         "teaching.enabled",
     ]
-    assert experiment.spec.sweeps[1].values == ("true", "false")
-    assert experiment.spec.sets == ("therapy.product_fitness=0.8",)
+    assert experiment.spec.sweeps[1].values == (True, False)
+    assert experiment.spec.sets == (Override(("therapy", "product_fitness"), 0.8),)
+    assert experiment.spec.sets[0].source == f"{file}: [set]"
 
 
 @pytest.mark.parametrize(
     ("file_line", "options", "expected"),
     [
-        ("", [], batch_cli.ExecutionChoice("pool")),
-        ("workers = 3", [], batch_cli.ExecutionChoice("pool", workers=3)),
-        ("dask_local = 2", [], batch_cli.ExecutionChoice("dask-local", workers=2)),
+        ("", [], ExecutionChoice("pool")),
+        ("workers = 3", [], ExecutionChoice("pool", workers=3)),
+        ("dask_local = 2", [], ExecutionChoice("dask-local", workers=2)),
         (
             'scheduler = "tcp://h:1"',
             [],
-            batch_cli.ExecutionChoice("scheduler", address="tcp://h:1"),
+            ExecutionChoice("scheduler", address="tcp://h:1"),
         ),
-        ("serial = true", [], batch_cli.ExecutionChoice("serial")),
-        ("serial = true", ["--workers", "2"], batch_cli.ExecutionChoice("pool", workers=2)),
-        ("workers = 3", ["--serial"], batch_cli.ExecutionChoice("serial")),
+        ("serial = true", [], ExecutionChoice("serial")),
+        ("serial = true", ["--workers", "2"], ExecutionChoice("pool", workers=2)),
+        ("workers = 3", ["--serial"], ExecutionChoice("serial")),
     ],
 )
 def test_the_executor_comes_from_the_command_line_then_the_experiment_file(
-    tmp_path: Path, file_line: str, options: list[str], expected: batch_cli.ExecutionChoice
+    tmp_path: Path, file_line: str, options: list[str], expected: ExecutionChoice
 ) -> None:
     file = tmp_path / "e.toml"
     file.write_text(f'scenarios = ["alpha"]\nreplicates = 2\nout = "o"\n{file_line}\n')
     args = batch_parser().parse_args(["batch", "--experiment", str(file), *options])
-    assert batch_cli.request_from_args(args).execution == expected
+    assert batch_command_line.request_from_args(args).execution == expected
 
 
 def test_experiment_and_command_line_batch_options_do_not_mix(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -80,17 +81,40 @@ def test_scenarios_lists_each_with_a_description() -> None:
         assert lines[name].strip()
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["scenarios"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["scenarios"], ["batch"]])
 def test_help_is_there_for_every_command(command: list[str]) -> None:
     done = cartsim(*command, "--help")
     assert done.returncode == 0
     assert "usage:" in done.stdout
 
 
-def test_no_command_prints_the_usage() -> None:
-    done = cartsim()
-    assert done.returncode == 0
-    assert "usage:" in done.stdout and "run" in done.stdout
+def test_without_a_command_main_runs_animate_if_registered_else_prints_the_usage(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import main
+    import viz.commands
+
+    _, commands = main.build_parser()
+    if main.DEFAULT_COMMAND not in commands.choices:
+        assert main.main([]) == 0
+        assert "usage:" in capsys.readouterr().out
+    calls: list[str] = []
+
+    def register(subparsers: argparse._SubParsersAction) -> None:
+        animate = subparsers.add_parser(main.DEFAULT_COMMAND)
+        animate.add_argument("scenario", nargs="?", default="classroom")
+        animate.set_defaults(func=lambda args: calls.append(args.scenario) or 7)
+
+    monkeypatch.setattr(viz.commands, "register", register)
+    assert main.main([]) == 7 and calls == ["classroom"]
+    assert main.main(["animate", "donor"]) == 7 and calls == ["classroom", "donor"]
+
+
+def test_sim_and_viz_commands_are_all_registered() -> None:
+    import main
+
+    _, commands = main.build_parser()
+    assert {"run", "scenarios", "batch"} <= set(commands.choices)
 
 
 BAD_TOML_CASES = {
@@ -145,6 +169,8 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(tmp_path
         (["run", "classroom", "--set", "therapy.arm=sideways"], ["therapy.arm", "donor"]),
         (["run", "classroom", "--days", "0"], ["--days", "at least 1"]),
         (["run", "classroom", "--seed", "x"], ["--seed", "whole number"]),
+        (["batch", "classroom", "--sweep", "a..b=1"], ["--sweep", "empty part"]),
+        (["batch", "classroom", "--workers", "1", "--serial"], ["not allowed with"]),
         (["fly"], ["invalid choice"]),
     ],
 )

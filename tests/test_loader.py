@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import UserInputError
-from sim.loader import load_scenario, parse_override, scenario_names
+from sim.loader import Override, load_scenario, parse_override, scenario_names
 from sim.parameters import Scenario
 
 
@@ -54,12 +54,36 @@ def test_the_error_names_the_file_that_set_the_bad_value(tmp_path: Path) -> None
 
 
 def test_overrides_are_typed_like_toml() -> None:
-    assert parse_override("car_t.dose_cells=40") == (("car_t", "dose_cells"), 40)
-    assert parse_override("a.b=0.5") == (("a", "b"), 0.5)
-    assert parse_override("a.b=true") == (("a", "b"), True)
-    assert parse_override("a.b=[3, 5]") == (("a", "b"), [3, 5])
-    assert parse_override("therapy.arm=donor") == (("therapy", "arm"), "donor")
-    assert parse_override(" therapy.arm = 'donor' ") == (("therapy", "arm"), "donor")
+    def typed(text: str) -> tuple[tuple[str, ...], object]:
+        override = parse_override(text)
+        return override.key, override.value
+
+    assert typed("car_t.dose_cells=40") == (("car_t", "dose_cells"), 40)
+    assert typed("a.b=0.5") == (("a", "b"), 0.5)
+    assert typed("a.b=true") == (("a", "b"), True)
+    assert typed("a.b=[3, 5]") == (("a", "b"), [3, 5])
+    assert typed("therapy.arm=donor") == (("therapy", "arm"), "donor")
+    assert typed(" therapy.arm = 'donor' ") == (("therapy", "arm"), "donor")
+    assert isinstance(parse_override("car_t.dose_cells=40").value, int)
+
+
+def test_an_override_keeps_its_source_for_messages_but_not_for_equality() -> None:
+    given = parse_override("car_t.dose_cells=40", "--sweep")
+    from_file = Override(("car_t", "dose_cells"), 40, "dose.toml: [set]")
+    assert given == from_file and given.source == "--sweep"
+    assert given.label == "--sweep 'car_t.dose_cells=40'"
+    assert from_file.label == "dose.toml: [set] car_t.dose_cells=40"
+
+
+def test_typed_overrides_and_strings_load_the_same_scenario() -> None:
+    typed = Override(("car_t", "dose_cells"), 7)
+    assert load_scenario("classroom", [typed]) == load_scenario("classroom", ["car_t.dose_cells=7"])
+
+
+def test_a_bad_typed_override_is_reported_under_its_source() -> None:
+    bad = Override(("car_t", "dose_cells"), -3, "dose.toml: [set]")
+    with pytest.raises(UserInputError, match=r"^dose\.toml: \[set\] car_t\.dose_cells=-3: "):
+        load_scenario("classroom", [bad])
 
 
 @pytest.mark.parametrize("bad", ["novalue", "=3", "a..b=1", "a.b="])

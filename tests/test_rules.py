@@ -1,4 +1,4 @@
-"""Each rule of MODEL.md on a tiny hand-built tissue (7x7, cells placed by hand)."""
+"""Each rule of docs/model.md on a tiny hand-built tissue (7x7, cells placed by hand)."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ PHASE_COLOURS = {
     "alemtuzumab": "#f6dcaa",
     "follow-up": "#e3efd9",
 }
-ASSESSMENT_DAY = 28  # days after infusion (MODEL.md: remission at day 28)
+ASSESSMENT_DAY = 28  # days after infusion (docs/model.md: remission at day 28)
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "timelines.png"
 
 

@@ -1,0 +1,24 @@
+"""The ``scenarios`` command: the name and one-line description of every shipped scenario."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``scenarios`` to ``subparsers``; it sets ``func`` to :func:`command_scenarios`."""
+    parser = subparsers.add_parser(
+        "scenarios", help="list the scenarios", description="List the shipped scenarios."
+    )
+    parser.set_defaults(func=command_scenarios)
+
+
+def command_scenarios(args: argparse.Namespace) -> int:
+    """``scenarios``: print each scenario's name and description; returns 0."""
+    from sim.loader import list_scenarios
+
+    entries = list_scenarios()
+    width = max(len(name) for name, _ in entries)
+    for name, description in entries:
+        print(f"{name:<{width}}  {description}")
+    return 0

@@ -1,0 +1,229 @@
+"""The T-cells: CAR T-cells, the patient's native T-cells, teaching and rejection."""
+
+from __future__ import annotations
+
+from sim.parameters.base import CALIBRATED, Section, parameter
+
+HYPOTHESIS = "hypothesis, not calibrated (no clinical number)"
+ALLO = "assumption: donor product fails without alemtuzumab (PALL/CALM, Benjamin 2020)"
+
+
+class CarTParameters(Section):
+    """CAR T-cells: mobile killers of CD19-positive cells."""
+
+    dose_cells: int = parameter(
+        24,
+        ge=0,
+        le=100_000,
+        description="cells infused (agents)",
+        source="scaled dose: the grid cannot hold a 3,900-fold expansion (docs/model.md)",
+    )
+    motility_sites_per_hour: float = parameter(
+        3.0,
+        ge=0.0,
+        le=50.0,
+        description="random-walk moves per hour (sites)",
+        source="effectors in tissue 1-10 µm/min (models of effector T-cells)",
+    )
+    chemotaxis_bias: float = parameter(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="chance a move goes up the antigen field",
+        source="scenario setting (off: a random walk)",
+    )
+    kill_rate_per_day: float = parameter(
+        2.0,
+        ge=0.0,
+        le=500.0,
+        description="kills per day next to a CD19+ cell (fitness 1)",
+        source="2-16 kills/d (Halle 2016); 1-20 (Weigelin 2021)",
+    )
+    division_prob_per_kill: float = parameter(
+        0.45,
+        ge=0.0,
+        le=1.0,
+        description="chance that a kill makes the cell divide",
+        source="calibrated: T4 peak day, T5 doubling ~19 h (Stein 2019)",
+    )
+    exhaustion_kills: int = parameter(
+        12,
+        ge=1,
+        le=1000,
+        description="stimulations (kills) after which a lineage is exhausted",
+        source="3-20, no direct measure (Davenport 2015)",
+    )
+    effector_half_life_days: float = parameter(
+        3.5,
+        gt=0.0,
+        le=3650.0,
+        description="effector half-life (contraction), days",
+        source="T6: contraction half-life 4.3 d (Stein 2019)",
+    )
+    exhausted_half_life_days: float = parameter(
+        1.5,
+        gt=0.0,
+        le=3650.0,
+        description="exhausted-cell half-life, days",
+        source=CALIBRATED,
+    )
+    memory_fraction: float = parameter(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="chance that a daughter is a memory cell",
+        source="T7: long-term phase ~0.8% of peak (Stein 2019)",
+    )
+    memory_half_life_days: float = parameter(
+        217.0,
+        gt=0.0,
+        le=36500.0,
+        description="memory-cell half-life, days",
+        source="T7: ~217 d (Stein 2019)",
+    )
+    homeostatic_division_rate_per_day: float = parameter(
+        0.1,
+        ge=0.0,
+        le=10.0,
+        description="divisions per day during the homeostatic boost",
+        source="calibrated: T4, T5",
+    )
+    homeostatic_boost_days: float = parameter(
+        10.0,
+        ge=0.0,
+        le=365.0,
+        description="boost length after lymphodepletion ends, days",
+        source=CALIBRATED,
+    )
+    cytokine_per_kill: float = parameter(
+        1.0,
+        ge=0.0,
+        le=1000.0,
+        description="cytokine released by a kill (units)",
+        source="model unit (the CRS thresholds are stated in it)",
+    )
+    antigen_per_kill: float = parameter(
+        1.0,
+        ge=0.0,
+        le=1000.0,
+        description="antigen debris left at the site of a kill",
+        source="model unit (the fresh-debris threshold is stated in it)",
+    )
+
+
+class NativeTParameters(Section):
+    """The patient's own unmodified T-cells: naive, taught (anti-leukaemic), alloreactive."""
+
+    normal_fraction: float = parameter(
+        0.03,
+        ge=0.0,
+        le=1.0,
+        description="share of sites holding a native T-cell when healthy",
+        source=CALIBRATED,
+    )
+    recovery_rate_per_day: float = parameter(
+        0.05,
+        ge=0.0,
+        le=10.0,
+        description="new native T-cells per day, per missing cell",
+        source="assumption: recovery over weeks (docs/model.md)",
+    )
+    motility_sites_per_hour: float = parameter(
+        2.0,
+        ge=0.0,
+        le=50.0,
+        description="random-walk moves per hour (sites)",
+        source="naive T 18 µm/min in node (Textor 2011)",
+    )
+    taught_kill_rate_per_day: float = parameter(
+        1.0,
+        ge=0.0,
+        le=500.0,
+        description="kills per day next to a blast (any CD19)",
+        source="hypothesis: below car_t.kill_rate_per_day (docs/model.md)",
+    )
+    taught_division_prob_per_kill: float = parameter(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="chance that a taught cell's kill makes it divide",
+        source=HYPOTHESIS,
+    )
+    taught_half_life_days: float = parameter(
+        10.0,
+        gt=0.0,
+        le=3650.0,
+        description="half-life of a taught (effector) cell, days",
+        source=HYPOTHESIS,
+    )
+    taught_cytokine_per_kill: float = parameter(
+        0.3,
+        ge=0.0,
+        le=1000.0,
+        description="cytokine released by a taught cell's kill",
+        source=HYPOTHESIS,
+    )
+
+
+class TeachingParameters(Section):
+    """Teaching (epitope spreading): a switchable hypothesis, not a calibrated quantity."""
+
+    enabled: bool = parameter(
+        True,
+        description="naive T-cells can be taught",
+        source="hypothesis: epitope spreading (Lai 2020; Kuhn 2020)",
+    )
+    prob_per_hour: float = parameter(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description="chance per hour next to fresh debris or a killer",
+        source=HYPOTHESIS,
+    )
+    secondary_prob_per_hour: float = parameter(
+        0.002,
+        ge=0.0,
+        le=1.0,
+        description="chance per hour next to a taught cell",
+        source=HYPOTHESIS,
+    )
+    recent_kill_hours: float = parameter(
+        2.0,
+        gt=0.0,
+        le=48.0,
+        description="how long after a kill a CAR T-cell counts as having just killed, hours",
+        source="a kill takes ~25 min (Cazaux 2019); window chosen (docs/model.md)",
+    )
+    fresh_debris_threshold: float = parameter(
+        0.2,
+        ge=0.0,
+        le=1000.0,
+        description="antigen level that counts as fresh debris",
+        source=HYPOTHESIS,
+    )
+
+
+class RejectionParameters(Section):
+    """Host-versus-graft: host T-cells that meet donor CAR T-cells may turn on them."""
+
+    prob_per_hour: float = parameter(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description="chance per hour next to a donor cell to turn",
+        source=ALLO,
+    )
+    kill_rate_per_day: float = parameter(
+        6.0,
+        ge=0.0,
+        le=500.0,
+        description="donor-cell kills per day by an alloreactive cell",
+        source=ALLO,
+    )
+    alloreactive_division_prob_per_kill: float = parameter(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="chance that an alloreactive kill makes it divide",
+        source=CALIBRATED,
+    )

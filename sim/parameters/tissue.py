@@ -1,0 +1,175 @@
+"""The tissue and its residents: grid, clock, leukaemic blasts, healthy B-cells, fields."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Literal
+
+from pydantic import model_validator
+
+from sim.parameters.base import CALIBRATED, Section, parameter
+
+SCALE = "model scale: 10⁴ sites resolve 1 blast in 10⁴ (MRD limit 0.01%)"
+
+
+class GridParameters(Section):
+    """The patch of tissue: a torus of ``width`` x ``height`` sites, one cell per site."""
+
+    width: int = parameter(100, ge=5, le=1000, description="sites across", source=SCALE)
+    height: int = parameter(100, ge=5, le=1000, description="sites down", source=SCALE)
+    tissue: Literal["marrow", "lymph_node"] = parameter(
+        "marrow",
+        description="bone marrow (B-ALL) or lymph node (LBCL)",
+        source="scenario setting",
+    )
+
+
+class TimeParameters(Section):
+    """The clock: the length of a step and of a run."""
+
+    hours_per_step: float = parameter(
+        1.0,
+        gt=0.0,
+        le=24.0,
+        description="hours per step; 24 must be a whole number of steps",
+        source="numerical setting (results do not depend on it beyond sampling noise)",
+    )
+    days: int = parameter(
+        240,
+        ge=1,
+        le=3650,
+        description="days simulated, from enrolment (day 0)",
+        source="scenario setting",
+    )
+
+    @model_validator(mode="after")
+    def _whole_steps_per_day(self) -> TimeParameters:
+        steps_per_day = 24.0 / self.hours_per_step
+        if abs(steps_per_day - round(steps_per_day)) > 1e-9:
+            raise ValueError(
+                f"hours_per_step must divide 24 hours into whole steps (got {self.hours_per_step};"
+                " e.g. 0.5, 1, 2, 3, 4, 6)"
+            )
+        return self
+
+
+class LeukaemiaParameters(Section):
+    """Leukaemic blasts: resident cells that divide, die and may lose CD19."""
+
+    initial_blast_fraction: float = parameter(
+        0.10,
+        ge=0.0,
+        le=1.0,
+        description="share of sites holding a blast at day 0",
+        source="assumption: relapse at enrolment (docs/model.md)",
+    )
+    initial_cd19_negative_fraction: float = parameter(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of the day-0 blasts that are CD19-negative",
+        source="scenario setting (no pre-existing subclone)",
+    )
+    cd19_negative_clustered: bool = parameter(
+        False,
+        description="start the CD19-negative blasts as one clump instead of scattered",
+        source="scenario setting",
+    )
+    division_rate_per_day: float = parameter(
+        0.075,
+        ge=0.0,
+        le=10.0,
+        description="divisions per blast per day, with room to divide",
+        source="T9: untreated doubling ~10 d (Br J Haematol 1997;98:999)",
+    )
+    death_rate_per_day: float = parameter(
+        0.005,
+        ge=0.0,
+        le=10.0,
+        description="background deaths per blast per day",
+        source="T9 (net growth = division - death)",
+    )
+    cd19_loss_prob: float = parameter(
+        0.0005,
+        ge=0.0,
+        le=1.0,
+        description="chance that a daughter is CD19-negative",
+        source="assumption (CD19-negative relapse exists; no rate)",
+    )
+    dense_mass: bool = parameter(
+        False,
+        description="start the blasts as one dense disc in the middle (a lymph node mass)",
+        source="scenario setting",
+    )
+
+
+class BCellParameters(Section):
+    """Healthy B-cells: CD19-positive residents the marrow keeps near a target density."""
+
+    target_fraction: float = parameter(
+        0.20,
+        ge=0.0,
+        le=1.0,
+        description="share of sites the marrow keeps B-cells at",
+        source=CALIBRATED,
+    )
+    lifespan_days: float = parameter(
+        60.0,
+        gt=0.0,
+        le=3650.0,
+        description="mean B-cell life, days",
+        source="B-cell life ~60 d (León-Triana et al. 2021)",
+    )
+    regeneration_rate_per_day: float = parameter(
+        0.02,
+        ge=0.0,
+        le=10.0,
+        description="new B-cells per day, per missing B-cell below the target",
+        source=CALIBRATED,
+    )
+    aplasia_threshold: float = parameter(
+        0.10,
+        ge=0.0,
+        le=1.0,
+        description="aplasia: B-cells below this share of day-0 count",
+        source="definition: B-cell aplasia below 10% of baseline (docs/model.md)",
+    )
+
+
+class FieldParameters(Section):
+    """The two fields: cytokine (IL-6-like) and antigen debris."""
+
+    cytokine_half_life_hours: float = parameter(
+        6.0,
+        gt=0.0,
+        le=1000.0,
+        description="half-life of cytokine in the tissue, hours",
+        source=CALIBRATED,
+    )
+    cytokine_diffusion_per_hour: float = parameter(
+        0.5,
+        ge=0.0,
+        le=10.0,
+        description="share of a site's cytokine spread out per hour",
+        source=CALIBRATED,
+    )
+    antigen_half_life_hours: float = parameter(
+        8.0,
+        gt=0.0,
+        le=1000.0,
+        description="half-life of antigen debris, hours",
+        source="assumption: debris fades within about a day (docs/model.md)",
+    )
+    crs_grade_thresholds: list[float] = parameter(
+        default_factory=lambda: [40.0, 100.0, 250.0, 450.0],
+        description="systemic cytokine (units per 10,000 sites) for CRS grades 1-4",
+        source="calibrated: T8 CRS any grade 79% (Levine 2021)",
+    )
+
+    @model_validator(mode="after")
+    def _thresholds_increase(self) -> FieldParameters:
+        values = self.crs_grade_thresholds
+        increasing = all(b > a for a, b in itertools.pairwise(values))
+        if len(values) != 4 or not increasing or values[0] <= 0:
+            raise ValueError("crs_grade_thresholds must be 4 positive, increasing numbers")
+        return self

@@ -1,0 +1,385 @@
+"""The live view's state and loop: what is shown, and what each key, click and button does.
+
+Drawing is in :mod:`viz.live.render`; input handling in :mod:`viz.live.inputs`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pygame
+import pygame_gui
+
+from sim.errors import UserInputError
+from sim.loader import Override, load_scenario, parse_override, scenario_names
+from sim.parameters import Scenario
+from sim.snapshot import describe_site
+from viz.live.controls import (
+    DEFAULT_SPEED_INDEX,
+    SIDE_BY_SIDE,
+    SLIDERS,
+    SPEEDS_HOURS_PER_SECOND,
+    Controls,
+)
+from viz.live.gridview import GridView
+from viz.live.layout import Layout, make_layout
+from viz.live.palette import DARK, PROJECTOR, Theme, gui_theme
+from viz.live.plots import TimeSeriesPlot
+from viz.live.recording import VideoWriter, save_screenshot, timestamped
+from viz.live.session import Arm, Frame, load_arms
+
+STEP_BUDGET_SECONDS = 0.012  # model time per frame at most: the sim slows, not the redraw
+STATUS_SECONDS = 6.0
+HINT = "Space to play, H for help"
+EVENT_METHODS = {
+    "infuse": "infuse_now",
+    "lymphodepletion": "lymphodepletion_now",
+    "tocilizumab": "tocilizumab_now",
+    "teaching": "set_teaching",
+}
+EVENT_DONE = {
+    "infuse": "Infused a dose of CAR T-cells now",
+    "lymphodepletion": "Gave one dose of lymphodepletion now",
+    "tocilizumab": "Gave tocilizumab now: cytokine release damped for a while",
+}
+
+
+@dataclass
+class LiveConfig:
+    """What the command line asked for."""
+
+    scenarios: list[str] = field(default_factory=lambda: ["classroom"])
+    seed: int = 1
+    overrides: list[Override] = field(default_factory=list)
+    projector: bool = False
+    fullscreen: bool = False
+    size: tuple[int, int] = (1280, 720)
+
+
+def _assignment(key: str, value: float) -> str:
+    """``key=value`` for a slider, whole numbers without a decimal point."""
+    spec = next(s for s in SLIDERS if s.key == key)
+    return f"{key}={round(value)}" if spec.integer else f"{key}={value!r}"
+
+
+def clear_caches() -> None:
+    """Forget cached fonts, texts and legend tiles."""
+    from viz.live import palette, panels, text
+
+    palette.font.cache_clear()
+    text.rendered.cache_clear()
+    panels._TILE_CACHE.clear()
+
+
+def scenario_options() -> list[str]:
+    """The chooser's entries: every shipped scenario, then the side-by-side pair."""
+    return [*scenario_names(), SIDE_BY_SIDE]
+
+
+class LiveApp:
+    """The live teaching view. Create it after ``pygame.display`` can open a window."""
+
+    def __init__(self, config: LiveConfig) -> None:
+        clear_caches()  # fonts and surfaces do not outlive a pygame.quit()
+        self.config = config
+        self.names = list(config.scenarios)
+        self.seed = config.seed
+        self.theme: Theme = PROJECTOR if config.projector else DARK
+        self.wanted: dict[str, float] = {}
+        self.applied: dict[str, float] = {}
+        self.base: Scenario = load_scenario(self.names[0], config.overrides)
+        self.arms: list[Arm] = load_arms(self.names, config.overrides, self.seed)
+        self.playing = False
+        self.speed_index = DEFAULT_SPEED_INDEX
+        self.steps_due = 0.0
+        self.scrub_index: int | None = None
+        self.overlay: str | None = None
+        self.inspected: tuple[int, int, int] | None = None  # arm, x, y
+        self.inspector: tuple[tuple[int, int], list[str]] | None = None  # where, lines
+        self.scrubbing = False
+        self.press: tuple[int, tuple[int, int], tuple[int, int]] | None = None
+        self.dragged = False
+        self.status = HINT
+        self.status_until = float("inf")
+        self.recorder: VideoWriter | None = None
+        self.running = True
+        self.now = 0.0
+        self.fullscreen = config.fullscreen
+        flags = pygame.FULLSCREEN if config.fullscreen else pygame.RESIZABLE
+        self.screen = pygame.display.set_mode((0, 0) if config.fullscreen else config.size, flags)
+        pygame.display.set_caption("cartsim: CAR T-cells against leukaemia")
+        self.build_ui()
+
+    # --- building --------------------------------------------------------------------
+    @property
+    def chosen(self) -> str:
+        """The chooser's entry for what is shown."""
+        if self.names == ["autologous", "donor"]:
+            return SIDE_BY_SIDE
+        return self.names[0] if self.names[0] in scenario_names() else self.names[0]
+
+    def build_ui(self) -> None:
+        """(Re)build the layout, widgets, grids and plot for the window size and theme."""
+        size = self.screen.get_size()
+        self.layout: Layout = make_layout(size, len(self.arms), self.theme.text_scale)
+        self.manager = pygame_gui.UIManager(size, gui_theme(self.theme, self.layout.unit))
+        options = scenario_options()
+        chosen = self.chosen if self.chosen in options else options[0]
+        if self.chosen not in options:
+            options = [self.chosen, *options]
+            chosen = self.chosen
+        self.controls = Controls(self.manager, self.layout, options, chosen, self.base, self.wanted)
+        self.grids = [
+            GridView(area.grid, arm.scenario.grid.width, arm.scenario.grid.height, self.theme)
+            for area, arm in zip(self.layout.arms, self.arms, strict=True)
+        ]
+        old_log = getattr(self, "plot", None) and self.plot.log_scale
+        self.plot = TimeSeriesPlot(self.layout.plot, self.theme, self.layout.text_px)
+        self.plot.log_scale = bool(old_log)
+
+    def set_status(self, text: str) -> None:
+        """Show a message in the status line for a few seconds."""
+        self.status = text
+        self.status_until = time.monotonic() + STATUS_SECONDS
+
+    # --- actions ---------------------------------------------------------------------
+    @property
+    def speed(self) -> int:
+        """Simulated hours per second."""
+        return SPEEDS_HOURS_PER_SECOND[self.speed_index]
+
+    def change_speed(self, direction: int) -> None:
+        """Faster (+1) or slower (-1)."""
+        self.speed_index = max(0, min(len(SPEEDS_HOURS_PER_SECOND) - 1, self.speed_index + direction))
+        self.set_status(f"Speed: {self.speed} simulated hours per second")
+
+    def toggle_play(self) -> None:
+        """Play or pause; playing from a rewound moment returns to the present first."""
+        if self.scrub_index is not None:
+            self.go_live()
+        self.playing = not self.playing
+        if self.status == HINT:
+            self.status_until = 0.0
+
+    def step_once(self) -> None:
+        """One model step of every arm (returns to the present first)."""
+        self.go_live()
+        self.playing = False
+        self._advance(1)
+
+    def _advance(self, steps: int) -> None:
+        for _ in range(steps):
+            for arm in self.arms:
+                arm.step()
+        self._mark_recent()
+
+    def _mark_recent(self) -> None:
+        """Marks for the events of the last few simulated hours (not a whole batch)."""
+        for arm, grid in zip(self.arms, self.grids, strict=True):
+            snapshot = arm.refresh()
+            recent = max(1, arm.model.steps_per_day // 8)
+            grid.add_marks(
+                tuple(e for e in snapshot.events if e.step > snapshot.step - recent), self.now
+            )
+
+    def reset(self, new_seed: bool = False, names: list[str] | None = None) -> bool:
+        """Back to the start (same seed, or a new one); slider values apply now."""
+        names = names or self.names
+        seed = random.randrange(1, 1_000_000) if new_seed else self.seed
+        try:
+            sliders = [parse_override(_assignment(key, value), "slider") for key, value in self.wanted.items()]
+            base = load_scenario(names[0], self.config.overrides)
+            arms = load_arms(names, [*self.config.overrides, *sliders], seed)
+        except UserInputError as error:
+            self.set_status(f"Not applied: {error}")
+            return False
+        self.base, self.arms, self.names, self.seed = base, arms, list(names), seed
+        self.applied = dict(self.wanted)
+        self.scrub_index = None
+        self.inspected = None
+        self.inspector = None
+        self.playing = False
+        self.steps_due = 0.0
+        self.build_ui()
+        self.set_status(f"Reset: {' vs '.join(self.names)}, seed {seed}")
+        return True
+
+    def open_scenario(self, option: str) -> None:
+        """Switch to a scenario of the chooser (slider changes are dropped)."""
+        names = ["autologous", "donor"] if option == SIDE_BY_SIDE else [option]
+        saved = dict(self.wanted)
+        self.wanted = {}
+        if not self.reset(names=names):
+            self.wanted = saved
+
+    def restore_defaults(self) -> None:
+        """Sliders back to the scenario's values (applied on reset)."""
+        self.wanted = {}
+        for spec in SLIDERS:
+            self.controls.sliders[spec.key].set_current_value(spec.value_of(self.base))
+        self.set_status("Sliders restored to the scenario's values: press R to apply")
+
+    def slider_moved(self, key: str) -> None:
+        """Remember a slider's new value; it applies on reset."""
+        spec = next(s for s in SLIDERS if s.key == key)
+        value = self.controls.slider_value(spec)
+        self.wanted[key] = value
+        self.set_status(f"{spec.label} = {spec.text(value)} {spec.unit}: applies on Reset (R)")
+
+    def live_event(self, name: str) -> None:
+        """An event button: acts on every arm's model now."""
+        self.go_live()
+        for arm in self.arms:
+            method = getattr(arm.model, EVENT_METHODS[name], None)
+            if method is None:
+                self.set_status(f"'{name}' is not available in this version of the model")
+                return
+            if name == "teaching":
+                method(not arm.latest.teaching_enabled)
+            else:
+                method()
+        for arm in self.arms:
+            arm.refresh()
+        if name == "teaching":
+            state = "on" if self.arms[0].latest.teaching_enabled else "off"
+            self.set_status(f"Teaching switched {state} (acts now)")
+        else:
+            self.set_status(EVENT_DONE[name] + " (acts now)")
+
+    def go_live(self) -> None:
+        """Leave a rewound moment for the present."""
+        if self.scrub_index is not None:
+            self.scrub_index = None
+            for grid in self.grids:
+                grid.clear_marks()
+
+    def scrub_to(self, fraction: float) -> None:
+        """Show the stored frame at ``fraction`` (0-1) of the run so far; pauses."""
+        frames = self.arms[0].store.frames
+        index = round(max(0.0, min(1.0, fraction)) * (len(frames) - 1))
+        self.playing = False
+        self.inspected = None
+        for grid in self.grids:
+            grid.clear_marks()
+        self.scrub_index = None if index >= len(frames) - 1 else index
+
+    def scrub_by(self, frames_back: int) -> None:
+        """Step the rewind by ``frames_back`` stored frames (positive: earlier)."""
+        frames = self.arms[0].store.frames
+        current = len(frames) - 1 if self.scrub_index is None else self.scrub_index
+        index = max(0, min(len(frames) - 1, current - frames_back))
+        self.playing = False
+        self.scrub_index = None if index >= len(frames) - 1 else index
+
+    def shown(self, arm_index: int) -> Frame | object:
+        """What arm ``arm_index`` shows: its latest snapshot, or a stored frame."""
+        arm = self.arms[arm_index]
+        if self.scrub_index is None:
+            return arm.latest
+        step = self.arms[0].store.frames[self.scrub_index].step
+        frames = arm.store.frames
+        best = frames[0]
+        for frame in frames:
+            if frame.step > step:
+                break
+            best = frame
+        return best
+
+    def inspect(self, arm_index: int, site: tuple[int, int]) -> dict | None:
+        """Select a site and describe what is there now (``None`` while rewound)."""
+        self.inspected = (arm_index, *site)
+        for index, grid in enumerate(self.grids):
+            grid.selected = site if index == arm_index else None
+        if self.scrub_index is not None:
+            return None
+        return describe_site(self.arms[arm_index].model, *site)
+
+    def screenshot(self, path: Path | None = None) -> Path:
+        """Save the window as a PNG."""
+        saved = save_screenshot(self.screen, path or timestamped("cartsim", ".png"))
+        self.set_status(f"Saved {saved}")
+        return saved
+
+    def toggle_recording(self) -> None:
+        """Start or stop writing the window to an MP4."""
+        if self.recorder is None:
+            self.recorder = VideoWriter(timestamped("cartsim", ".mp4"))
+            self.set_status(f"Recording to {self.recorder.path} (V to stop)")
+        else:
+            path = self.recorder.close()
+            self.recorder = None
+            self.set_status(f"Saved {path}")
+
+    def toggle_theme(self) -> None:
+        """Dark default or the light projector theme (larger text)."""
+        self.theme = DARK if self.theme is PROJECTOR else PROJECTOR
+        self.build_ui()
+
+    def toggle_fullscreen(self) -> None:
+        """Fullscreen or back to the window size."""
+        self.fullscreen = not self.fullscreen
+        if self.fullscreen:
+            self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+        else:
+            self.screen = pygame.display.set_mode(self.config.size, pygame.RESIZABLE)
+        self.build_ui()
+
+    def resized(self, size: tuple[int, int]) -> None:
+        """The window changed size."""
+        if size != tuple(self.layout.size) and not self.fullscreen:
+            self.screen = pygame.display.get_surface()
+            self.build_ui()
+
+    # --- the loop --------------------------------------------------------------------
+    def update(self, dt: float) -> None:
+        """Advance the simulation by ``dt`` real seconds at the chosen speed (capped)."""
+        self.now += dt
+        if time.monotonic() > self.status_until:
+            self.status = ""
+            self.status_until = float("inf")
+        if not self.playing or self.scrub_index is not None:
+            return
+        hours = self.arms[0].scenario.time.hours_per_step
+        self.steps_due = min(self.steps_due + dt * self.speed / hours, 64.0)
+        started = time.perf_counter()
+        done = 0
+        while self.steps_due >= 1.0:
+            for arm in self.arms:
+                arm.step()
+            self.steps_due -= 1.0
+            done += 1
+            if time.perf_counter() - started > STEP_BUDGET_SECONDS:
+                self.steps_due = 0.0
+                break
+        if done:
+            self._mark_recent()
+
+    def frame(self, dt: float = 1 / 60) -> None:
+        """One frame: input, simulation, drawing (and the recorder)."""
+        from viz.live.inputs import handle_events
+        from viz.live.render import render
+
+        handle_events(self)
+        self.update(dt)
+        self.controls.refresh(
+            self.playing and self.scrub_index is None, self.speed, self.base, self.wanted,
+            self.applied, self.arms[0].latest.teaching_enabled,
+        )
+        self.manager.update(dt)
+        render(self)
+        if self.recorder is not None:
+            self.recorder.add(self.screen)
+        pygame.display.flip()
+
+    def run(self) -> int:
+        """The window's loop until closed; returns the exit status."""
+        clock = pygame.time.Clock()
+        while self.running:
+            dt = clock.tick(60) / 1000.0
+            self.frame(min(dt, 0.1))
+        if self.recorder is not None:
+            self.recorder.close()
+        return 0

@@ -1,0 +1,185 @@
+"""The widgets (pygame-gui), always in the same place: the top bar (play, step, reset,
+new seed, speed, scenario chooser, overlay and help buttons), the event buttons (act on
+the model now) and the parameter sliders (validated like ``--set``, applied on reset).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pygame
+import pygame_gui
+from pygame_gui.elements import UIButton, UIDropDownMenu, UIHorizontalSlider, UILabel
+
+from sim.parameters import Scenario
+
+SIDE_BY_SIDE = "autologous vs donor"
+SPEEDS_HOURS_PER_SECOND = (3, 6, 12, 24, 48, 96, 192, 384)
+DEFAULT_SPEED_INDEX = 3
+
+
+@dataclass(frozen=True)
+class SliderSpec:
+    """A slider for one scenario parameter: its key, label, unit, range and step."""
+
+    key: str
+    label: str
+    unit: str
+    low: float
+    high: float
+    integer: bool = False
+
+    def value_of(self, scenario: Scenario) -> float:
+        """The parameter's value in ``scenario``."""
+        table, name = self.key.split(".")
+        return getattr(getattr(scenario, table), name)
+
+    def text(self, value: float) -> str:
+        """``value`` as the slider shows it."""
+        if self.integer:
+            return f"{round(value)}"
+        return f"{value:.3g}" if value < 0.1 else f"{value:.2f}"
+
+
+SLIDERS = (
+    SliderSpec("car_t.dose_cells", "Dose", "cells", 0, 200, integer=True),
+    SliderSpec("car_t.kill_rate_per_day", "Kill rate", "/day", 0.0, 10.0),
+    SliderSpec("car_t.division_prob_per_kill", "Divide per kill", "", 0.0, 1.0),
+    SliderSpec("car_t.exhaustion_kills", "Exhausts after", "kills", 1, 50, integer=True),
+    SliderSpec("leukaemia.division_rate_per_day", "Blast growth", "/day", 0.0, 0.5),
+    SliderSpec("leukaemia.cd19_loss_prob", "CD19 loss", "/division", 0.0, 0.02),
+)
+
+SHORT_NAMES = {"lymphodepletion": "Lympho-dep."}
+EVENT_BUTTONS = (
+    ("infuse", "Infuse now", "Put a dose of CAR T-cells in now"),
+    ("lymphodepletion", "Lymphodepletion", "One dose of lymphodepleting chemotherapy now"),
+    ("tocilizumab", "Tocilizumab", "Damp the cytokine release for a while (see Info)"),
+    ("teaching", "Teaching: on", "Switch teaching of native T-cells on or off"),
+)
+
+
+class Controls:
+    """Builds the widgets into ``manager`` at the rectangles of a layout."""
+
+    def __init__(
+        self,
+        manager: pygame_gui.UIManager,
+        layout: object,
+        scenario_options: list[str],
+        chosen: str,
+        scenario: Scenario,
+        pending: dict[str, float],
+    ) -> None:
+        self.manager = manager
+        lay = layout
+        bar = lay.top_bar  # type: ignore[attr-defined]
+        h = bar.h - 10
+        x = bar.x
+        y = bar.y + 5
+        self.buttons: dict[str, UIButton] = {}
+
+        def button(key: str, text: str, width: int, tip: str) -> None:
+            nonlocal x
+            self.buttons[key] = UIButton(
+                pygame.Rect(x, y, width, h), text, manager, tool_tip_text=tip
+            )
+            x += width + 6
+
+        u = lay.unit  # type: ignore[attr-defined]
+        button("play", "Play", round(78 * u), "Play or pause (Space)")
+        button("step", "Step", round(62 * u), "One step (Right arrow)")
+        button("reset", "Reset", round(66 * u), "Back to the start, same seed (R)")
+        button("new_seed", "New seed", round(92 * u), "Back to the start with a new seed (Shift+R)")
+        button("slower", "-", round(32 * u), "Slower (-)")
+        self.speed_label = UILabel(pygame.Rect(x, y, round(84 * u), h), "", manager)
+        x += round(84 * u) + 6
+        button("faster", "+", round(32 * u), "Faster (+)")
+        x += 6
+        self.chooser = UIDropDownMenu(
+            scenario_options, chosen, pygame.Rect(x, y, round(210 * u), h), manager,
+            expansion_height_limit=round(360 * u),
+        )
+        x += round(210 * u) + 12
+        button("cytokine", "Cytokine", round(86 * u), "Cytokine overlay on the grid (C)")
+        button("log", "Log", round(50 * u), "Log scale for the plot (L)")
+        button("help", "Help", round(58 * u), "Every key (H)")
+        button("info", "Info", round(54 * u), "What this is and what to try (I)")
+
+        self.events: dict[str, UIButton] = {}
+        row = lay.events  # type: ignore[attr-defined]
+        width = (row.w - 3 * 6) // 4
+        for index, (key, text, tip) in enumerate(EVENT_BUTTONS):
+            if width < 130 * u:
+                text = SHORT_NAMES.get(key, text)
+            rect = pygame.Rect(row.x + index * (width + 6), row.y, width, row.h)
+            self.events[key] = UIButton(rect, text, manager, tool_tip_text=tip)
+
+        self.sliders: dict[str, UIHorizontalSlider] = {}
+        self.slider_labels: dict[str, UILabel] = {}
+        area = lay.sliders  # type: ignore[attr-defined]
+        note_h = round(22 * u)
+        self.note = UILabel(
+            pygame.Rect(area.x, area.y, area.w, note_h), "Sliders apply on Reset (R)", manager
+        )
+        slot = (area.h - 2 * note_h - 6) // len(SLIDERS)
+        label_w = round(area.w * 0.6)
+        for index, spec in enumerate(SLIDERS):
+            top = area.y + note_h + index * slot
+            default = spec.value_of(scenario)
+            value = pending.get(spec.key, default)
+            low, high = min(spec.low, default), max(spec.high, default)
+            self.slider_labels[spec.key] = UILabel(
+                pygame.Rect(area.x, top, label_w, slot - 2), "", manager
+            )
+            increment = 1 if spec.integer else (high - low) / 100
+            slider = UIHorizontalSlider(
+                pygame.Rect(area.x + label_w, top + 2, area.w - label_w, slot - 6),
+                value, (low, high), manager, click_increment=increment,
+            )
+            self.sliders[spec.key] = slider
+        self.restore = UIButton(
+            pygame.Rect(area.x, area.bottom - note_h - 2, area.w, note_h),
+            "Restore defaults", manager, tool_tip_text="Set every slider back to the scenario's value",
+        )
+        self._label_cache: dict[str, str] = {}
+
+    def set_text(self, label: UILabel | UIButton, text: str) -> None:
+        """Change a label's text only when it differs (each change costs ~0.1 ms)."""
+        key = str(id(label))
+        if self._label_cache.get(key) != text:
+            self._label_cache[key] = text
+            label.set_text(text)
+
+    def slider_value(self, spec: SliderSpec) -> float:
+        """The slider's value, whole for whole-number parameters."""
+        value = float(self.sliders[spec.key].get_current_value())
+        return float(round(value)) if spec.integer else value
+
+    def refresh(
+        self,
+        playing: bool,
+        speed: int,
+        scenario: Scenario,
+        wanted: dict[str, float],
+        applied: dict[str, float],
+        teaching: bool,
+    ) -> None:
+        """Bring the labels in line with the state (``*``: changed, applies on reset)."""
+        self.set_text(self.buttons["play"], "Pause" if playing else "Play")
+        self.set_text(self.speed_label, f"{speed} h/s")
+        changed = False
+        for spec in SLIDERS:
+            default = spec.value_of(scenario)
+            value = wanted.get(spec.key, default)
+            pending = value != applied.get(spec.key, default)
+            changed |= pending
+            self.set_text(
+                self.slider_labels[spec.key],
+                f"{spec.label}: {spec.text(value)} {spec.unit}".rstrip() + (" *" if pending else ""),
+            )
+        self.set_text(
+            self.note,
+            "* changed: applies on Reset (R)" if changed else "Sliders apply on Reset (R)",
+        )
+        self.set_text(self.events["teaching"], f"Teaching: {'on' if teaching else 'off'}")

@@ -1,0 +1,161 @@
+"""Overlays: the help (H) listing every key, the info panel (I) and the cell inspector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pygame
+
+from viz.live.palette import Theme
+from viz.live.text import draw_text, wrap
+
+KEYS = (
+    ("Space", "play / pause"),
+    ("Right", "one step (hours_per_step hours)"),
+    ("Left", "rewind one stored frame (End: back to now)"),
+    ("R", "reset: back to the start, same seed (sliders apply)"),
+    ("Shift+R", "reset with a new seed"),
+    ("+ / -", "faster / slower (simulated hours per second)"),
+    ("1-9", "open scenario 1-9 of the chooser (0: autologous vs donor)"),
+    ("C", "cytokine overlay on the grid"),
+    ("L", "log scale for the plot"),
+    ("F", "fullscreen"),
+    ("P", "projector theme (light background, larger text)"),
+    ("S", "screenshot (PNG in the current folder)"),
+    ("V", "start / stop recording a video (MP4)"),
+    ("H", "this help"),
+    ("I", "info: what it is, how it works, what to try"),
+    ("Esc", "close an overlay, or quit"),
+    ("Mouse", "click a cell to inspect it; wheel to zoom; drag to pan"),
+    ("Scrubber", "drag back to any earlier moment; Live (or Space) returns"),
+)
+
+INFO = (
+    (
+        "What it is",
+        "A patch of bone marrow, one cell per square, during CAR T-cell therapy of B-cell "
+        "leukaemia. Blasts (leukaemia) grow; the patient's T-cells are collected, made into "
+        "CAR T-cells that recognise CD19, and infused after lymphodepleting chemotherapy.",
+    ),
+    (
+        "How it works",
+        "Each step is an hour or so. CAR T-cells walk at random; next to a CD19-positive cell "
+        "(blast or healthy B-cell) they may kill it, divide and release cytokine. After many "
+        "kills they exhaust; a few become long-lived memory cells. Blasts divide into free "
+        "space and rarely lose CD19, which hides them from CAR T-cells. Native T-cells near "
+        "a kill can be 'taught' to attack blasts (a hypothesis you can switch off).",
+    ),
+    (
+        "Things to notice",
+        "The CAR T-cell count rises only once they find targets, then falls. Healthy "
+        "B-cells disappear too (B-cell aplasia). The cytokine peak (C overlay) follows the "
+        "killing: that is cytokine release syndrome (CRS). CD19-negative blasts (rings) "
+        "are never attacked by CAR T-cells.",
+    ),
+    (
+        "Things to try",
+        "Halve the dose and reset. Raise CD19 loss and watch for a CD19-negative relapse. "
+        "Give tocilizumab at the cytokine peak. Switch teaching off. Compare autologous "
+        "and donor side by side (key 0). Rewind to the moment the first kill happened.",
+    ),
+    (
+        "Limits",
+        "A teaching model, not for clinical decisions. A small square of tissue stands for "
+        "the whole marrow; cell numbers, rates and grades are illustrative, calibrated only "
+        "roughly to trial results (see docs/model.md).",
+    ),
+)
+
+
+def _panel(screen: pygame.Surface, rect: pygame.Rect, theme: Theme) -> None:
+    shade = pygame.Surface(screen.get_size(), pygame.SRCALPHA)
+    shade.fill((0, 0, 0, 120))
+    screen.blit(shade, (0, 0))
+    pygame.draw.rect(screen, theme.panel, rect, border_radius=10)
+    pygame.draw.rect(screen, theme.panel_edge, rect, 2, border_radius=10)
+
+
+def draw_help(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
+    """Every key and what it does."""
+    w, h = screen.get_size()
+    row = round(text_px * 1.7)
+    rect = pygame.Rect(0, 0, min(w - 40, round(text_px * 46)), row * (len(KEYS) + 3))
+    rect.center = (w // 2, h // 2)
+    _panel(screen, rect, theme)
+    draw_text(screen, "Keys", round(text_px * 1.3), theme.text, (rect.x + 20, rect.y + 10), True)
+    key_w = round(text_px * 7)
+    for index, (key, meaning) in enumerate(KEYS):
+        y = rect.y + row * (index + 2)
+        draw_text(screen, key, text_px, theme.text, (rect.x + 20, y), bold=True)
+        draw_text(screen, meaning, text_px, theme.text, (rect.x + 20 + key_w, y))
+    draw_text(screen, "H or Esc to close", round(text_px * 0.9), theme.muted,
+              (rect.right - 16, rect.y + 14), anchor="topright")
+
+
+def draw_info(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
+    """What it is / How it works / Things to notice / Things to try / Limits."""
+    w, h = screen.get_size()
+    rect = pygame.Rect(0, 0, min(w - 40, round(text_px * 62)), h - 60)
+    rect.center = (w // 2, h // 2)
+    _panel(screen, rect, theme)
+    size = text_px
+    line_h = round(size * 1.45)
+    y = rect.y + 14
+    draw_text(screen, "I or Esc to close", round(size * 0.9), theme.muted,
+              (rect.right - 16, y), anchor="topright")
+    for title, body in INFO:
+        draw_text(screen, title, round(size * 1.15), theme.text, (rect.x + 20, y), bold=True)
+        y += round(size * 1.7)
+        for line in wrap(body, size, rect.w - 40):
+            draw_text(screen, line, size, theme.text, (rect.x + 20, y))
+            y += line_h
+        y += round(size * 0.5)
+
+
+def inspector_lines(info: dict[str, Any] | None) -> list[str]:
+    """The inspector's text for ``describe_site`` output (``None``: not available)."""
+    if info is None:
+        return ["Inspect shows the present:", "press End (or Live) first."]
+    lines = [f"Site ({info['x']}, {info['y']})   cytokine {info['cytokine']:g}"]
+    resident = info["resident"]
+    if resident is None:
+        lines.append("Resident: none (free space)")
+    else:
+        lines.append(f"Resident: {resident['kind']}")
+        if resident["age_days"] is not None:
+            lines.append(f"   {_age(resident)}")
+    cell = info["t_cell"]
+    if cell is None:
+        lines.append("T-cell: none")
+    else:
+        lines.append(f"T-cell: {cell['kind']}, {cell['state']}")
+        lines.append(f"   origin: {cell['origin']}")
+        if cell["kills"] is not None:
+            lines.append(f"   kills {cell['kills']}, stimulations {cell['stimulations']}")
+        if cell["age_days"] is not None:
+            lines.append(f"   {_age(cell)}")
+    return lines
+
+
+def _age(cell: dict[str, Any]) -> str:
+    text = f"age {cell['age_days']:.1f} days"
+    return text + " (there since set-up)" if cell.get("from_start") else text
+
+
+def draw_inspector(
+    screen: pygame.Surface, anchor: tuple[int, int], lines: list[str], theme: Theme,
+    text_px: int, bounds: pygame.Rect,
+) -> None:
+    """A box with ``lines`` next to ``anchor``, kept inside ``bounds``."""
+    size = max(10, round(text_px * 0.9))
+    line_h = round(size * 1.45)
+    from viz.live.palette import font
+
+    width = max(font(size).size(line)[0] for line in lines) + 24
+    rect = pygame.Rect(anchor[0] + 14, anchor[1] + 14, width, line_h * len(lines) + 16)
+    rect.clamp_ip(bounds)
+    pygame.draw.rect(screen, theme.panel, rect, border_radius=8)
+    pygame.draw.rect(screen, theme.accent, rect, 1, border_radius=8)
+    for index, line in enumerate(lines):
+        draw_text(screen, line, size, theme.text, (rect.x + 12, rect.y + 8 + index * line_h),
+                  bold=index == 0)

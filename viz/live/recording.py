@@ -1,0 +1,94 @@
+"""Screenshots and videos (imageio with the ffmpeg binary of imageio-ffmpeg).
+
+Frames are grabbed as RGB bytes (~1 ms) and written by a thread from a bounded queue, so
+recording from the window costs the loop little. GIFs are written at half size.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pygame
+
+from sim.errors import UserInputError
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+FPS = 30
+
+
+def grab(surface: pygame.Surface) -> np.ndarray:
+    """The surface as an ``(height, width, 3)`` uint8 array."""
+    w, h = surface.get_size()
+    return np.frombuffer(pygame.image.tobytes(surface, "RGB"), dtype=np.uint8).reshape(h, w, 3)
+
+
+def timestamped(stem: str, suffix: str) -> Path:
+    """``stem-YYYYmmdd-HHMMSS.suffix`` in the current folder."""
+    return Path(f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}")
+
+
+def save_screenshot(surface: pygame.Surface, path: Path) -> Path:
+    """Save the surface as a PNG; one line on failure."""
+    try:
+        pygame.image.save(surface, str(path))
+    except (pygame.error, OSError) as error:
+        raise UserInputError(f"{path}: cannot save the screenshot: {error}") from None
+    return path
+
+
+def check_video_path(path: Path) -> None:
+    """Refuse a video name that is not .mp4 or .gif, or a folder that does not exist."""
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise UserInputError(f"--record {path}: the file must end in .mp4 or .gif")
+    if not path.parent.exists():
+        raise UserInputError(f"--record {path}: the folder {path.parent} does not exist")
+
+
+class VideoWriter:
+    """Writes frames to an MP4 or GIF from a thread (bounded queue: drops if it falls behind)."""
+
+    def __init__(self, path: Path, fps: int = FPS) -> None:
+        import imageio.v2 as imageio
+
+        check_video_path(path)
+        self.path = path
+        self.gif = path.suffix.lower() == ".gif"
+        if self.gif:
+            self._writer = imageio.get_writer(str(path), mode="I", duration=1000 / fps, loop=0)
+        else:
+            self._writer = imageio.get_writer(
+                str(path), fps=fps, codec="libx264", macro_block_size=8, quality=7,
+                ffmpeg_log_level="error",
+            )
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=32)
+        self.frames = 0
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+
+    def add(self, surface: pygame.Surface, block: bool = False) -> None:
+        """Queue one frame of ``surface`` (``block``: wait rather than drop)."""
+        if self.gif:
+            w, h = surface.get_size()
+            surface = pygame.transform.smoothscale(surface, (w // 2, h // 2))
+        frame = grab(surface).copy()
+        try:
+            self._queue.put(frame, block=block)
+            self.frames += 1
+        except queue.Full:
+            self.dropped += 1
+
+    def _work(self) -> None:
+        while (frame := self._queue.get()) is not None:
+            self._writer.append_data(frame)
+
+    def close(self) -> Path:
+        """Finish writing; returns the path."""
+        self._queue.put(None)
+        self._thread.join()
+        self._writer.close()
+        return self.path

@@ -1,0 +1,123 @@
+"""Draw one whole frame of the live view from the app's state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pygame
+
+from sim.snapshot import describe_site
+from viz.live.overlays import draw_help, draw_info, draw_inspector, inspector_lines
+from viz.live.panels import draw_banner, draw_legend, draw_monitors, draw_timeline
+from viz.live.text import draw_text
+
+from viz.live.app import HINT
+
+if TYPE_CHECKING:
+    from viz.live.app import LiveApp
+
+PLOT_DAYS_AFTER_ASSESSMENT = 32
+
+
+def plot_days(app: LiveApp, day: float) -> float:
+    """The plot's x range: the run's days, cut to a month after day 28 while that is far."""
+    run_days = max(arm.run_days() for arm in app.arms)
+    ends = [arm.latest.plan.assessment_day for arm in app.arms]
+    known = [end for end in ends if end is not None]
+    end = min(run_days, max(known) + PLOT_DAYS_AFTER_ASSESSMENT) if known else run_days
+    return max(float(end), day * 1.05, 1.0)
+
+
+def render(app: LiveApp) -> None:
+    """Draw everything onto ``app.screen``."""
+    screen, theme, lay = app.screen, app.theme, app.layout
+    t = lay.text_px
+    screen.fill(theme.background)
+    shown = [app.shown(index) for index in range(len(app.arms))]
+    for index, (arm, area, grid, data) in enumerate(
+        zip(app.arms, lay.arms, app.grids, shown, strict=True)
+    ):
+        grid.draw(screen, data.resident, data.mobile, data.cytokine, app.now)
+        draw_banner(screen, pygame.Rect(*grid.origin, *grid.view_px), data.outcome, t)
+        draw_monitors(screen, area.monitors, data.day, data.counts, theme, t)
+        draw_timeline(screen, area.timeline, data.plan, data.day, arm.run_days(), theme, t)
+        if area.title.w:
+            title = f"{arm.name}   (seed {arm.seed})"
+            draw_text(screen, title, round(t * 1.1), theme.text, area.title.midleft, True,
+                      anchor="midleft")
+        del index
+    day = shown[0].day
+    tables = []
+    for index, arm in enumerate(app.arms):
+        table = app.plot.cache.table(index, arm.store.frames)
+        tables.append(table[table[:, 0] <= shown[index].day + 1e-9])
+    app.plot.draw(screen, tables, plot_days(app, day), [arm.name for arm in app.arms],
+                  marker_day=day if app.scrub_index is not None else None)
+    draw_legend(screen, lay.legend, theme, t, lay.legend_columns)
+    _scrubber(app, day)
+    _status(app)
+    app.manager.draw_ui(screen)
+    if app.inspected is not None and app.inspector is not None:
+        index, x, y = app.inspected
+        if app.scrub_index is None:
+            lines = inspector_lines(describe_site(app.arms[index].model, x, y))
+        else:
+            lines = inspector_lines(None)
+        draw_inspector(screen, app.inspector[0], lines, theme, t, screen.get_rect())
+    if app.overlay == "help":
+        draw_help(screen, theme, t)
+    elif app.overlay == "info":
+        draw_info(screen, theme, t)
+
+
+def _scrubber(app: LiveApp, day: float) -> None:
+    screen, theme, lay = app.screen, app.theme, app.layout
+    t = lay.text_px
+    small = max(9, round(t * 0.85))
+    bar = lay.scrubber
+    frames = app.arms[0].store.frames
+    live = app.scrub_index is None
+    button = lay.live_button
+    pygame.draw.rect(screen, (0, 114, 178) if live else theme.panel, button, border_radius=6)
+    pygame.draw.rect(screen, theme.panel_edge, button, 1, border_radius=6)
+    draw_text(screen, "Live" if live else "Go live", small,
+              (255, 255, 255) if live else theme.text, button.center, True, anchor="center")
+    pygame.draw.rect(screen, theme.panel, bar, border_radius=6)
+    track = bar.inflate(-16, -bar.h + 6)
+    pygame.draw.rect(screen, theme.site, track, border_radius=3)
+    n = len(frames)
+    fraction = 1.0 if live or n < 2 else app.scrub_index / (n - 1)
+    x = round(track.x + fraction * track.w)
+    pygame.draw.rect(screen, theme.panel_edge, pygame.Rect(track.x, track.y, x - track.x, track.h),
+                     border_radius=3)
+    pygame.draw.circle(screen, theme.accent, (x, track.centery), max(6, bar.h // 3))
+    pygame.draw.circle(screen, (0, 158, 115), (x, track.centery), max(4, bar.h // 3 - 2))
+    first = frames[0].day if frames else 0.0
+    last = frames[-1].day if frames else 0.0
+    label = (
+        f"Rewind: drag back to any moment (day {first:.0f} to {last:.0f})"
+        if live
+        else f"Rewound to day {day:.1f} of {last:.1f}: Space or Go live to continue"
+    )
+    text_rect = draw_text(screen, label, small, theme.text, (bar.centerx, bar.centery),
+                          anchor="center")
+    del text_rect
+
+
+def _status(app: LiveApp) -> None:
+    screen, theme, lay = app.screen, app.theme, app.layout
+    t = lay.text_px
+    small = max(9, round(t * 0.9))
+    hint = app.status == HINT
+    draw_text(screen, app.status, round(small * 1.1) if hint else small,
+              theme.accent if hint else theme.text, lay.status.midleft, bold=hint,
+              anchor="midleft")
+    arm = app.arms[0]
+    state = "playing" if app.playing and app.scrub_index is None else "paused"
+    right = (
+        f"{' vs '.join(app.names)}  ·  seed {app.seed}  ·  {state}  ·  {app.speed} h/s"
+        f"  ·  step {arm.step_count}"
+    )
+    if app.recorder is not None:
+        right = "REC  ·  " + right
+    draw_text(screen, right, small, theme.muted, lay.status.midright, anchor="midright")

@@ -1,0 +1,156 @@
+"""The runs on screen: one arm (or two, side by side, same seed, in step) and their
+stored frames for the rewind scrubber.
+
+Frames are compact (uint8 layers, float16 cytokine) and kept every few simulated hours;
+when the store is full every other frame is dropped and the spacing doubles, so memory
+stays bounded however long the run. Rewinding shows stored frames; nothing is simulated
+again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.loader import Override, load_scenario
+from sim.model import CarTModel
+from sim.parameters import Scenario
+from sim.snapshot import DayCounts, Outcome, PlanFacts, Snapshot, SnapshotTaker, take_snapshot
+
+FRAME_BUDGET_BYTES = 48 * 1024 * 1024  # per arm
+FRAME_HOURS = 2.0  # first spacing of stored frames, simulated hours
+START_DAYS_BEFORE_INFUSION = 3  # the view opens paused this many days before the infusion
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One stored moment: layers (uint8, ``[x, y]``), cytokine (float16), counts."""
+
+    step: int
+    day: float
+    resident: np.ndarray
+    mobile: np.ndarray
+    cytokine: np.ndarray
+    counts: DayCounts
+    plan: PlanFacts
+    outcome: Outcome
+
+
+def frame_of(snapshot: Snapshot) -> Frame:
+    """The compact frame of a snapshot."""
+    return Frame(
+        step=snapshot.step,
+        day=snapshot.day,
+        resident=snapshot.resident,
+        mobile=snapshot.mobile,
+        cytokine=snapshot.cytokine.astype(np.float16),
+        counts=snapshot.counts,
+        plan=snapshot.plan,
+        outcome=snapshot.outcome,
+    )
+
+
+@dataclass
+class FrameStore:
+    """Frames of one run, evenly spaced in steps, within a memory budget."""
+
+    spacing_steps: int
+    max_frames: int
+    frames: list[Frame] = field(default_factory=list)
+
+    def offer(self, snapshot_step: int, make: callable) -> None:  # type: ignore[valid-type]
+        """Keep the frame of ``snapshot_step`` if it falls on the spacing."""
+        if snapshot_step % self.spacing_steps:
+            return
+        self.frames.append(make())
+        if len(self.frames) > self.max_frames:
+            self.frames = self.frames[::2]
+            self.spacing_steps *= 2
+
+
+class Arm:
+    """One run: a model, its snapshot taker, its latest snapshot and its stored frames."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.model = CarTModel(scenario, seed)
+        self.taker = SnapshotTaker(self.model)
+        sites = scenario.grid.width * scenario.grid.height
+        spacing = max(1, round(FRAME_HOURS / scenario.time.hours_per_step))
+        self.store = FrameStore(spacing, max(64, FRAME_BUDGET_BYTES // (4 * sites + 512)))
+        self.latest = self.taker.take()
+        self._keep()
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.scenario.name
+
+    @property
+    def step_count(self) -> int:
+        """Steps simulated so far."""
+        return self.model.step_count
+
+    def _keep(self) -> None:
+        model = self.model
+        self.store.offer(
+            model.step_count, lambda: frame_of(take_snapshot(model, model.step_count, None))
+        )
+
+    def step(self) -> None:
+        """One model step; store a frame when one is due."""
+        self.taker.step()
+        step = self.model.step_count
+        if step % self.store.spacing_steps == 0:
+            outcome = self.taker.judge.outcome
+            self.store.offer(
+                step, lambda: frame_of(take_snapshot(self.model, step, outcome))
+            )
+
+    def refresh(self) -> Snapshot:
+        """Take the snapshot of now (with the events since the last one)."""
+        self.latest = self.taker.take()
+        return self.latest
+
+    def run_days(self) -> int:
+        """The scenario's run length, days."""
+        return self.scenario.time.days
+
+
+def start_step(arms: Sequence[Arm]) -> int:
+    """The opening step: a few days before the first infusion (so it is seconds away)."""
+    days = [
+        arm.model.plan.infusion_day
+        for arm in arms
+        if arm.model.plan.infusion_day is not None
+    ]
+    if not days:
+        return 0
+    day = max(0, min(days) - START_DAYS_BEFORE_INFUSION)
+    return day * arms[0].model.steps_per_day
+
+
+def load_arms(
+    names: Sequence[str], overrides: Sequence[Override], seed: int
+) -> list[Arm]:
+    """Validate the scenarios (``overrides`` as with ``--set``) and build the arms, advanced
+    to the opening step. Raises ``UserInputError`` on bad input."""
+    scenarios = [load_scenario(name, overrides) for name in names]
+    steps = {round(24 / s.time.hours_per_step) for s in scenarios}
+    if len(steps) > 1:
+        from sim.errors import UserInputError
+
+        raise UserInputError(
+            "side by side: both scenarios need the same time.hours_per_step to run in step"
+        )
+    arms = [Arm(scenario, seed) for scenario in scenarios]
+    target = start_step(arms)
+    for _ in range(target):
+        for arm in arms:
+            arm.step()
+    for arm in arms:
+        arm.refresh()
+    return arms
