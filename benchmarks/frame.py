@@ -19,10 +19,10 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
+import numpy as np
+import pygame
 
-from viz.live.app import LiveApp, LiveConfig  # noqa: E402
+from viz.live.app import LiveApp, LiveConfig
 
 GOALS_MS = {"classroom": 16.7, "autologous+donor": 33.0}
 
@@ -57,7 +57,10 @@ def main() -> None:
     pygame.display.init()
     pygame.font.init()
     result = {}
-    for label, names in (("classroom", ["classroom"]), ("autologous+donor", ["autologous", "donor"])):
+    for label, names in (
+        ("classroom", ["classroom"]),
+        ("autologous+donor", ["autologous", "donor"]),
+    ):
         entry = measure(names, args.frames)
         entry["goal_median_ms"] = GOALS_MS[label]
         entry["meets_goal"] = entry["median_ms"] <= GOALS_MS[label]

@@ -67,19 +67,32 @@ class ContactScreen:
         self.mobile_triggers = mobiles
         self.antigen_threshold = antigen
         self.any_antigen_trigger = bool(np.isfinite(antigen).any())
+        self._trigger_lists = [
+            (
+                kind,
+                np.flatnonzero(residents[kind]).tolist(),
+                np.flatnonzero(mobiles[kind]).tolist(),
+                bool(np.isfinite(antigen[kind])),
+            )
+            for kind in CLASS_OF_KIND
+        ]
         # table[own kind, resident kind * N_MOBILE + mobile kind]: a neighbour holding
         # that resident or that T-cell triggers the rule of its own kind
         self.table = (residents[:, :, None] | mobiles[:, None, :]).reshape(N_MOBILE, -1)
 
     def nobody_can_act(self, census: Census, fields_active: bool) -> bool:
         """No T-cell present has any of its triggers present anywhere on the tissue."""
-        present_mobile = np.asarray(census.mobile) > 0
-        present_resident = np.asarray(census.resident) > 0
-        can_act = self.resident_triggers[:, present_resident].any(axis=1)
-        can_act |= self.mobile_triggers[:, present_mobile].any(axis=1)
-        if fields_active:
-            can_act |= np.isfinite(self.antigen_threshold)
-        return not (can_act & present_mobile).any()
+        mobile, resident = census.mobile, census.resident  # plain lists: cheaper than numpy
+        for kind, resident_triggers, mobile_triggers, watches_debris in self._trigger_lists:
+            if not mobile[kind]:
+                continue
+            if (
+                (watches_debris and fields_active)
+                or any(resident[r] for r in resident_triggers)
+                or any(mobile[m] for m in mobile_triggers)
+            ):
+                return False
+        return True
 
     def has_contact(self, tissue: Tissue, sites: np.ndarray, kinds: np.ndarray) -> np.ndarray:
         """For T-cells on ``sites`` of ``kinds``: is one of their triggers next to them?"""

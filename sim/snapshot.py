@@ -148,9 +148,7 @@ def plan_facts(model: CarTModel) -> PlanFacts:
         lymphodepletion_days=tuple(plan.lymphodepletion_days),
         infusion_day=infusion,
         assessment_day=None if infusion is None else infusion + REMISSION_CHECK_DAY,
-        infused=bool(infusions) or (
-            infusion is not None and model.step_count > infusion * per_day
-        ),
+        infused=bool(infusions) or (infusion is not None and model.step_count > infusion * per_day),
         on_demand=tuple((g.step / per_day, g.what) for g in given if not g.planned),
         tocilizumab_active=model.step_count <= until,
     )
@@ -256,8 +254,13 @@ class SnapshotTaker:
         self.last_step = model.step_count - 1
 
     def step(self) -> None:
-        """Advance the model one step (``hours_per_step`` hours); judge at a day's end."""
+        """Advance the model one step (``hours_per_step`` hours), starting each day's
+        cytokine peak as ``run_day`` does (so the CRS grade is the day's); judge the
+        outcome at a day's end. Stepping a day this way equals ``model.run_day()``."""
         model = self.model
+        if model.step_count % model.steps_per_day == 0:
+            # a new day: its cytokine peak starts from now, as in CarTModel.run_day
+            model.cytokine_peak_today = model.tissue.systemic_cytokine()
         model.step()
         if model.step_count % model.steps_per_day == 0:
             day = model.step_count // model.steps_per_day

@@ -7,14 +7,14 @@ import os
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Iterator
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pygame
+import pytest
 
-from viz.live.app import LiveApp, LiveConfig  # noqa: E402
-from viz.live.recording import grab  # noqa: E402
+from viz.live.app import LiveApp, LiveConfig
+from viz.live.recording import grab
 
 
 @pytest.fixture
@@ -33,14 +33,15 @@ def key(app: LiveApp, code: int, mod: int = 0, dt: float = 1 / 60) -> None:
     app.frame(dt)
 
 
-def click(app: LiveApp, pos: tuple[int, int], frames: int = 2) -> None:
+def click(app: LiveApp, pos: tuple[int, int], frames: int = 4) -> None:
     pygame.mouse.set_pos(pos)
     app.frame()
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=pos))
-    app.frame()
+    for _ in range(3):
+        app.frame(0.05)
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=pos))
     for _ in range(frames):
-        app.frame()
+        app.frame(0.05)
 
 
 def above_status(app: LiveApp) -> np.ndarray:

@@ -60,8 +60,16 @@ def test_describe_site_names_the_cells() -> None:
 
 
 def _plan(infusion: int | None = 10) -> PlanFacts:
-    return PlanFacts("autologous", 0, 9.5, False, (5, 6, 7, 8, 9), infusion,
-                     None if infusion is None else infusion + 28, infusion is not None)
+    return PlanFacts(
+        "autologous",
+        0,
+        9.5,
+        False,
+        (5, 6, 7, 8, 9),
+        infusion,
+        None if infusion is None else infusion + 28,
+        infusion is not None,
+    )
 
 
 def _counts(positive: int, negative: int = 0, sites: int = 1600) -> DayCounts:
@@ -82,3 +90,17 @@ def test_outcome_follows_the_summary_rules() -> None:
     failed = OutcomeJudge()
     failed.end_of_day(20, PlanFacts("autologous", 0, 12.0, True, (), None, None, False), _counts(9))
     assert failed.outcome.state == "not_infused"
+
+
+def test_stepping_through_the_taker_equals_run_day() -> None:
+    by_day = _model()
+    by_step = _model()
+    by_day.infuse_now()
+    by_step.infuse_now()
+    taker = SnapshotTaker(by_step)
+    for _ in range(3):
+        by_day.run_day()
+        for _ in range(by_step.steps_per_day):
+            taker.step()
+        assert take_snapshot(by_day).counts == take_snapshot(by_step).counts
+        assert np.array_equal(take_snapshot(by_day).mobile, take_snapshot(by_step).mobile)

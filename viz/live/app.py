@@ -119,7 +119,7 @@ class LiveApp:
         """The chooser's entry for what is shown."""
         if self.names == ["autologous", "donor"]:
             return SIDE_BY_SIDE
-        return self.names[0] if self.names[0] in scenario_names() else self.names[0]
+        return self.names[0]
 
     def build_ui(self) -> None:
         """(Re)build the layout, widgets, grids and plot for the window size and theme."""
@@ -153,7 +153,9 @@ class LiveApp:
 
     def change_speed(self, direction: int) -> None:
         """Faster (+1) or slower (-1)."""
-        self.speed_index = max(0, min(len(SPEEDS_HOURS_PER_SECOND) - 1, self.speed_index + direction))
+        self.speed_index = max(
+            0, min(len(SPEEDS_HOURS_PER_SECOND) - 1, self.speed_index + direction)
+        )
         self.set_status(f"Speed: {self.speed} simulated hours per second")
 
     def toggle_play(self) -> None:
@@ -190,7 +192,10 @@ class LiveApp:
         names = names or self.names
         seed = random.randrange(1, 1_000_000) if new_seed else self.seed
         try:
-            sliders = [parse_override(_assignment(key, value), "slider") for key, value in self.wanted.items()]
+            sliders = [
+                parse_override(_assignment(key, value), "slider")
+                for key, value in self.wanted.items()
+            ]
             base = load_scenario(names[0], self.config.overrides)
             arms = load_arms(names, [*self.config.overrides, *sliders], seed)
         except UserInputError as error:
@@ -365,8 +370,12 @@ class LiveApp:
         handle_events(self)
         self.update(dt)
         self.controls.refresh(
-            self.playing and self.scrub_index is None, self.speed, self.base, self.wanted,
-            self.applied, self.arms[0].latest.teaching_enabled,
+            self.playing and self.scrub_index is None,
+            self.speed,
+            self.base,
+            self.wanted,
+            self.applied,
+            self.arms[0].latest.teaching_enabled,
         )
         self.manager.update(dt)
         render(self)

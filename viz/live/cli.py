@@ -27,7 +27,9 @@ def _size(text: str) -> tuple[int, int]:
     try:
         size = (int(width), int(height))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}"
+        ) from None
     if not sep or not (640 <= size[0] <= 7680 and 360 <= size[1] <= 4320):
         raise argparse.ArgumentTypeError(
             f"expected WIDTHxHEIGHT from 640x360 to 7680x4320, got {text!r}"
@@ -44,26 +46,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "step). Press H in the window for every key.",
     )
     parser.add_argument(
-        "scenarios", nargs="*", metavar="SCENARIO",
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
         help=f"one or two scenario names or .toml files (default: {DEFAULT_SCENARIO})",
     )
     parser.add_argument("--seed", type=seed, default=1, help="random seed (default: 1)")
     add_override_option(parser)
     parser.add_argument("--fullscreen", action="store_true", help="open fullscreen")
-    parser.add_argument("--projector", action="store_true",
-                        help="light theme with larger text, for a projector")
-    parser.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
-                        help="window size in px (default: 1280x720)")
-    parser.add_argument("--screenshot", type=Path, metavar="FILE.png",
-                        help="render one frame headless, save it and exit")
-    parser.add_argument("--record", type=Path, metavar="FILE.mp4|FILE.gif",
-                        help="render --frames frames headless (playing) into a video and exit")
-    parser.add_argument("--frames", type=positive_int, default=300,
-                        help="frames to record (default: 300, 10 s at 30 frames a second)")
-    parser.add_argument("--at-day", type=float, default=None, metavar="DAY",
-                        help="with --screenshot or --record: first run to this day")
-    parser.add_argument("--speed", type=int, default=None, metavar="HOURS",
-                        help="simulated hours per second of playback (3 to 384)")
+    parser.add_argument(
+        "--projector", action="store_true", help="light theme with larger text, for a projector"
+    )
+    parser.add_argument(
+        "--size",
+        type=_size,
+        default=(1280, 720),
+        metavar="WxH",
+        help="window size in px (default: 1280x720)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE.png",
+        help="render one frame headless, save it and exit",
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE.mp4|FILE.gif",
+        help="render --frames frames headless (playing) into a video and exit",
+    )
+    parser.add_argument(
+        "--frames",
+        type=positive_int,
+        default=300,
+        help="frames to record (default: 300, 10 s at 30 frames a second)",
+    )
+    parser.add_argument(
+        "--at-day",
+        type=float,
+        default=None,
+        metavar="DAY",
+        help="with --screenshot or --record: first run to this day",
+    )
+    parser.add_argument(
+        "--speed",
+        type=int,
+        default=None,
+        metavar="HOURS",
+        help="simulated hours per second of playback (3 to 384)",
+    )
     parser.set_defaults(func=command_animate)
 
 
@@ -88,8 +120,11 @@ def command_animate(args: argparse.Namespace) -> int:
     for name in names:  # bad input is reported before any window opens
         load_scenario(name, list(args.overrides))
     config = LiveConfig(
-        scenarios=names, seed=args.seed, overrides=list(args.overrides),
-        projector=args.projector, fullscreen=args.fullscreen and not args.screenshot,
+        scenarios=names,
+        seed=args.seed,
+        overrides=list(args.overrides),
+        projector=args.projector,
+        fullscreen=args.fullscreen and not args.screenshot,
         size=args.size,
     )
     headless = args.screenshot is not None or args.record is not None

@@ -97,7 +97,10 @@ class Controls:
         button("faster", "+", round(32 * u), "Faster (+)")
         x += 6
         self.chooser = UIDropDownMenu(
-            scenario_options, chosen, pygame.Rect(x, y, round(210 * u), h), manager,
+            scenario_options,
+            chosen,
+            pygame.Rect(x, y, round(210 * u), h),
+            manager,
             expansion_height_limit=round(360 * u),
         )
         x += round(210 * u) + 12
@@ -123,24 +126,32 @@ class Controls:
             pygame.Rect(area.x, area.y, area.w, note_h), "Sliders apply on Reset (R)", manager
         )
         slot = (area.h - 2 * note_h - 6) // len(SLIDERS)
-        label_w = round(area.w * 0.6)
+        stacked = slot >= round(40 * u)  # room for the label above its slider
+        label_w = area.w if stacked else round(area.w * 0.6)
         for index, spec in enumerate(SLIDERS):
             top = area.y + note_h + index * slot
             default = spec.value_of(scenario)
             value = pending.get(spec.key, default)
             low, high = min(spec.low, default), max(spec.high, default)
+            label_h = slot // 2 if stacked else slot - 2
             self.slider_labels[spec.key] = UILabel(
-                pygame.Rect(area.x, top, label_w, slot - 2), "", manager
+                pygame.Rect(area.x, top, label_w, label_h), "", manager
             )
             increment = 1 if spec.integer else (high - low) / 100
+            bounds = (
+                pygame.Rect(area.x, top + label_h, area.w, slot - label_h - 4)
+                if stacked
+                else pygame.Rect(area.x + label_w, top + 2, area.w - label_w, slot - 6)
+            )
             slider = UIHorizontalSlider(
-                pygame.Rect(area.x + label_w, top + 2, area.w - label_w, slot - 6),
-                value, (low, high), manager, click_increment=increment,
+                bounds, value, (low, high), manager, click_increment=increment
             )
             self.sliders[spec.key] = slider
         self.restore = UIButton(
             pygame.Rect(area.x, area.bottom - note_h - 2, area.w, note_h),
-            "Restore defaults", manager, tool_tip_text="Set every slider back to the scenario's value",
+            "Restore defaults",
+            manager,
+            tool_tip_text="Set every slider back to the scenario's value",
         )
         self._label_cache: dict[str, str] = {}
 
@@ -176,7 +187,8 @@ class Controls:
             changed |= pending
             self.set_text(
                 self.slider_labels[spec.key],
-                f"{spec.label}: {spec.text(value)} {spec.unit}".rstrip() + (" *" if pending else ""),
+                f"{spec.label}: {spec.text(value)} {spec.unit}".rstrip()
+                + (" *" if pending else ""),
             )
         self.set_text(
             self.note,

@@ -13,7 +13,7 @@ from viz.live.palette import GREEN, N_MOBILE, PURPLE, YELLOW, Theme, make_tiles
 MARK_SECONDS = 0.6  # a mark grows and fades once over this time (never flashes)
 MAX_MARKS = 400
 ZOOM_LEVELS_PX = (10, 14, 20, 28)
-CYTOKINE_FULL_UNITS = 0.3  # cytokine per site drawn at full overlay strength
+CYTOKINE_FULL_UNITS = 0.06  # cytokine per site drawn at full overlay strength
 MARK_COLOURS = {
     "car_t_kill": GREEN,
     "taught_kill": YELLOW,
@@ -59,7 +59,10 @@ class GridView:
     @property
     def view_px(self) -> tuple[int, int]:
         """Size of the drawn grid on screen, px."""
-        return (min(self.rect.w, self.width * self.cell_px), min(self.rect.h, self.height * self.cell_px))
+        return (
+            min(self.rect.w, self.width * self.cell_px),
+            min(self.rect.h, self.height * self.cell_px),
+        )
 
     @property
     def origin(self) -> tuple[int, int]:
@@ -134,7 +137,10 @@ class GridView:
             tiles = self.tiles
             changed = codes[xs, ys].tolist()
             self.kept.fblits(
-                [(tiles[c], (x * cell, y * cell)) for c, x, y in zip(changed, xs.tolist(), ys.tolist(), strict=True)]
+                [
+                    (tiles[c], (x * cell, y * cell))
+                    for c, x, y in zip(changed, xs.tolist(), ys.tolist(), strict=True)
+                ]
             )
             self.codes[xs, ys] = codes[xs, ys]
         return int(xs.size)
@@ -162,7 +168,9 @@ class GridView:
             r = max(4, self.cell_px)
             pygame.draw.circle(screen, self.theme.accent, (cx, cy), r, width=2)
         screen.set_clip(clip)
-        pygame.draw.rect(screen, self.theme.panel_edge, pygame.Rect(ox - 1, oy - 1, w + 2, h + 2), 1)
+        pygame.draw.rect(
+            screen, self.theme.panel_edge, pygame.Rect(ox - 1, oy - 1, w + 2, h + 2), 1
+        )
 
     def _site_centre(self, x: int, y: int) -> tuple[int, int]:
         ox, oy = self.origin
@@ -202,7 +210,15 @@ class GridView:
             width = max(1, round(cell * 0.2 * (1.0 - grow))) if cell > 6 else 1
             colour = MARK_COLOURS.get(kind, self.theme.accent)
             if kind == "teaching":
-                pygame.draw.circle(screen, colour, (cx, cy), radius, width=width, draw_top_right=True, draw_bottom_left=True)
+                pygame.draw.circle(
+                    screen,
+                    colour,
+                    (cx, cy),
+                    radius,
+                    width=width,
+                    draw_top_right=True,
+                    draw_bottom_left=True,
+                )
             else:
                 pygame.draw.circle(screen, self.theme.outline, (cx, cy), radius + 1, width=1)
                 pygame.draw.circle(screen, colour, (cx, cy), radius, width=width)

@@ -88,8 +88,14 @@ def draw_help(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
         y = rect.y + row * (index + 2)
         draw_text(screen, key, text_px, theme.text, (rect.x + 20, y), bold=True)
         draw_text(screen, meaning, text_px, theme.text, (rect.x + 20 + key_w, y))
-    draw_text(screen, "H or Esc to close", round(text_px * 0.9), theme.muted,
-              (rect.right - 16, rect.y + 14), anchor="topright")
+    draw_text(
+        screen,
+        "H or Esc to close",
+        round(text_px * 0.9),
+        theme.muted,
+        (rect.right - 16, rect.y + 14),
+        anchor="topright",
+    )
 
 
 def draw_info(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
@@ -101,8 +107,14 @@ def draw_info(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
     size = text_px
     line_h = round(size * 1.45)
     y = rect.y + 14
-    draw_text(screen, "I or Esc to close", round(size * 0.9), theme.muted,
-              (rect.right - 16, y), anchor="topright")
+    draw_text(
+        screen,
+        "I or Esc to close",
+        round(size * 0.9),
+        theme.muted,
+        (rect.right - 16, y),
+        anchor="topright",
+    )
     for title, body in INFO:
         draw_text(screen, title, round(size * 1.15), theme.text, (rect.x + 20, y), bold=True)
         y += round(size * 1.7)
@@ -143,8 +155,12 @@ def _age(cell: dict[str, Any]) -> str:
 
 
 def draw_inspector(
-    screen: pygame.Surface, anchor: tuple[int, int], lines: list[str], theme: Theme,
-    text_px: int, bounds: pygame.Rect,
+    screen: pygame.Surface,
+    anchor: tuple[int, int],
+    lines: list[str],
+    theme: Theme,
+    text_px: int,
+    bounds: pygame.Rect,
 ) -> None:
     """A box with ``lines`` next to ``anchor``, kept inside ``bounds``."""
     size = max(10, round(text_px * 0.9))
@@ -157,5 +173,11 @@ def draw_inspector(
     pygame.draw.rect(screen, theme.panel, rect, border_radius=8)
     pygame.draw.rect(screen, theme.accent, rect, 1, border_radius=8)
     for index, line in enumerate(lines):
-        draw_text(screen, line, size, theme.text, (rect.x + 12, rect.y + 8 + index * line_h),
-                  bold=index == 0)
+        draw_text(
+            screen,
+            line,
+            size,
+            theme.text,
+            (rect.x + 12, rect.y + 8 + index * line_h),
+            bold=index == 0,
+        )

@@ -91,8 +91,8 @@ SERIES: dict[str, tuple[str, Colour]] = {
 }
 
 LEGEND: list[tuple[str, int, int]] = [
-    ("Blast CD19+ (disc)", ResidentKind.BLAST_CD19_POSITIVE, MobileKind.EMPTY),
-    ("Blast CD19- (ring)", ResidentKind.BLAST_CD19_NEGATIVE, MobileKind.EMPTY),
+    ("Blast CD19+", ResidentKind.BLAST_CD19_POSITIVE, MobileKind.EMPTY),
+    ("Blast CD19-", ResidentKind.BLAST_CD19_NEGATIVE, MobileKind.EMPTY),
     ("Healthy B-cell", ResidentKind.B_CELL, MobileKind.EMPTY),
     ("CAR T effector", ResidentKind.EMPTY, MobileKind.CAR_T_EFFECTOR),
     ("CAR T memory", ResidentKind.EMPTY, MobileKind.CAR_T_MEMORY),
@@ -140,8 +140,9 @@ def _draw_resident(surface: pygame.Surface, kind: int, size: int) -> None:
         pygame.draw.rect(surface, SKY_BLUE, rect, border_radius=round(size * 0.18))
 
 
-def _polygon(surface: pygame.Surface, colour: Colour, outline: Colour, points: list, w: int,
-             hollow: bool) -> None:
+def _polygon(
+    surface: pygame.Surface, colour: Colour, outline: Colour, points: list, w: int, hollow: bool
+) -> None:
     if hollow:
         pygame.draw.polygon(surface, outline, points, width=w * 3)
         pygame.draw.polygon(surface, colour, points, width=w * 2)
@@ -232,7 +233,9 @@ def gui_theme(theme: Theme, scale: float) -> dict:
             "font": {"name": "noto_sans", "size": size},
             "misc": {"shape": "rounded_rectangle", "shape_corner_radius": "4"},
         },
-        "label": {"colours": {"normal_text": hex_colour(theme.text), "dark_bg": "#00000000"},
-                  "misc": {"text_horiz_alignment": "left"}},
+        "label": {
+            "colours": {"normal_text": hex_colour(theme.text), "dark_bg": "#00000000"},
+            "misc": {"text_horiz_alignment": "left"},
+        },
         "tool_tip": {"colours": {"dark_bg": hex_colour(theme.panel)}},
     }

@@ -24,7 +24,11 @@ CRS_COLOURS = ((0x00, 0x9E, 0x73), YELLOW, ORANGE, VERMILLION, (0xA0, 0x20, 0x20
 
 
 def draw_monitors(
-    screen: pygame.Surface, rect: pygame.Rect, day: float, counts: DayCounts, theme: Theme,
+    screen: pygame.Surface,
+    rect: pygame.Rect,
+    day: float,
+    counts: DayCounts,
+    theme: Theme,
     text_px: int,
 ) -> None:
     """Four boxes: day, blast %, CAR T-cells, CRS grade."""
@@ -47,16 +51,34 @@ def draw_monitors(
             strip = pygame.Rect(box.x, box.bottom - 5, box.w, 5)
             pygame.draw.rect(screen, CRS_COLOURS[grade], strip, border_radius=2)
         draw_text(screen, label, small, theme.muted, (box.x + 8, box.y + 3))
-        shown = draw_text(screen, value, big, theme.text, (box.x + 8, box.centery + 2),
-                          bold=True, anchor="midleft")
+        shown = draw_text(
+            screen,
+            value,
+            big,
+            theme.text,
+            (box.x + 8, box.centery + 2),
+            bold=True,
+            anchor="midleft",
+        )
         if shown.right + font(small).size(note)[0] + 10 <= box.right:
-            draw_text(screen, note, small, theme.muted, (box.right - 6, box.bottom - 6),
-                      anchor="bottomright")
+            draw_text(
+                screen,
+                note,
+                small,
+                theme.muted,
+                (box.right - 6, box.bottom - 6),
+                anchor="bottomright",
+            )
 
 
 def draw_timeline(
-    screen: pygame.Surface, rect: pygame.Rect, plan: PlanFacts, day: float, run_days: int,
-    theme: Theme, text_px: int,
+    screen: pygame.Surface,
+    rect: pygame.Rect,
+    plan: PlanFacts,
+    day: float,
+    run_days: int,
+    theme: Theme,
+    text_px: int,
 ) -> None:
     """The therapy timeline: collection, manufacturing, lymphodepletion, infusion, day 28,
     with a marker for today."""
@@ -71,34 +93,42 @@ def draw_timeline(
         return round(bar.x + min(1.0, max(0.0, d / end)) * bar.w)
 
     pygame.draw.rect(screen, theme.site, bar, border_radius=3)
-    labels: list[tuple[float, str, tuple[int, int, int]]] = [(0.0, "collect", theme.text)]
-    if plan.manufacturing_end_day is not None:
-        labels.append((0.01, "manufacture", theme.text))
+    below = bar.bottom + 3
+    dark = (20, 20, 20)
     if plan.manufacturing_end_day is not None:
         made = plan.manufacturing_end_day
         seg = pygame.Rect(x_of(0), bar.y, max(1, x_of(made) - x_of(0)), bar.h)
         pygame.draw.rect(screen, SKY_BLUE, seg, border_radius=3)
-        if plan.manufacturing_failed:
-            labels.append((made, "manufacturing failed", VERMILLION))
+        text = "manufacturing failed" if plan.manufacturing_failed else "manufacturing"
+        if font(small).size(text)[0] + 6 <= seg.w:
+            draw_text(screen, text, small, dark, seg.center, anchor="center")
+        elif plan.manufacturing_failed:
+            draw_text(screen, text, small, theme.text, (seg.right + 4, below))
     for ld_day in plan.lymphodepletion_days:
         seg = pygame.Rect(x_of(ld_day), bar.y, max(2, x_of(ld_day + 1) - x_of(ld_day)), bar.h)
         pygame.draw.rect(screen, ORANGE, seg)
     if plan.lymphodepletion_days:
-        labels.append((float(plan.lymphodepletion_days[0]), "lympho-depletion", ORANGE))
+        right = x_of(plan.lymphodepletion_days[-1] + 1) - 4
+        width = font(small).size("lymphodepletion")[0]
+        draw_text(
+            screen,
+            "lymphodepletion",
+            small,
+            theme.text,
+            (max(bar.x + width, right), below),
+            anchor="topright",
+        )
     if plan.infusion_day is not None:
         x = x_of(plan.infusion_day)
         pygame.draw.rect(screen, GREEN, pygame.Rect(x - 2, bar.y - 4, 5, bar.h + 8))
-        labels.append((float(plan.infusion_day), "infusion", GREEN))
+        left = x + 4
+        if plan.lymphodepletion_days:
+            left = max(left, bar.x + font(small).size("lymphodepletion")[0] + 8)
+        draw_text(screen, "infusion", small, theme.text, (left, below))
     if plan.assessment_day is not None:
         x = x_of(plan.assessment_day)
         pygame.draw.rect(screen, BLUE, pygame.Rect(x - 2, bar.y - 4, 5, bar.h + 8))
-        labels.append((float(plan.assessment_day), "day 28", theme.text))
-    last_right = -10**6
-    for when, text, colour in sorted(labels):
-        x = x_of(when)
-        rect_text = draw_text(screen, text, small, colour if colour != GREEN else theme.text,
-                              (max(x, last_right + 6), bar.bottom + 3), anchor="topleft")
-        last_right = rect_text.right
+        draw_text(screen, "day 28", small, theme.text, (x, below), anchor="midtop")
     today = x_of(day)
     pygame.draw.polygon(
         screen, theme.accent, [(today, bar.y - 1), (today - 6, bar.y - 9), (today + 6, bar.y - 9)]
@@ -110,8 +140,14 @@ def draw_timeline(
         pygame.draw.line(screen, theme.text, (x, bar.y - 3), (x, bar.bottom + 3), 1)
         del what
     if plan.tocilizumab_active:
-        draw_text(screen, "tocilizumab acting", small, VERMILLION, (rect.right - 10, rect.y + 2),
-                  anchor="topright")
+        draw_text(
+            screen,
+            "tocilizumab acting",
+            small,
+            VERMILLION,
+            (rect.right - 10, rect.y + 2),
+            anchor="topright",
+        )
 
 
 def draw_legend(
@@ -129,8 +165,9 @@ def draw_legend(
         x = rect.x + 6 + col * col_w
         y = rect.y + 4 + row * row_h
         screen.blit(_tile(resident, mobile, tile_px, theme), (x, y))
-        draw_text(screen, label, small, theme.text, (x + tile_px + 6, y + tile_px // 2),
-                  anchor="midleft")
+        draw_text(
+            screen, label, small, theme.text, (x + tile_px + 6, y + tile_px // 2), anchor="midleft"
+        )
 
 
 _TILE_CACHE: dict[tuple[int, int, int, str], pygame.Surface] = {}
@@ -160,5 +197,4 @@ def draw_banner(screen: pygame.Surface, rect: pygame.Rect, outcome: Outcome, tex
     surface = pygame.Surface(band.size, pygame.SRCALPHA)
     surface.fill((*colour, 225))
     screen.blit(surface, band)
-    draw_text(screen, outcome.text, size, (255, 255, 255), band.center, bold=True,
-              anchor="center")
+    draw_text(screen, outcome.text, size, (255, 255, 255), band.center, bold=True, anchor="center")

@@ -96,13 +96,17 @@ class TimeSeriesPlot:
         marker_day: float | None = None,
     ) -> None:
         """Draw each arm's table (solid, then dashed), up to ``x_max_days`` on the x axis."""
-        theme, t = self.theme, self.text_px
+        theme = self.theme
         pygame.draw.rect(screen, theme.panel, self.rect, border_radius=6)
         self._legend(screen, names)
         area = self._area()
         pygame.draw.rect(screen, theme.site, area)
         peak = max((float(tab[:, 1:].max()) for tab in tables if tab.size), default=1.0)
-        top = 10 ** math.ceil(math.log10(max(peak, 9.0) + 1)) if self.log_scale else nice_ceiling(peak)
+        top = (
+            10 ** math.ceil(math.log10(max(peak, 9.0) + 1))
+            if self.log_scale
+            else nice_ceiling(peak)
+        )
         self._axes(screen, area, top, x_max_days)
         for index, table in enumerate(tables):
             if table.shape[0] < 2:
@@ -143,12 +147,14 @@ class TimeSeriesPlot:
         while day <= x_max + 1e-9:
             x = area.x + day / x_max * area.w
             pygame.draw.line(screen, theme.muted, (x, area.bottom), (x, area.bottom + 4))
-            draw_text(screen, f"{day:g}", small, theme.muted, (round(x), area.bottom + 4), anchor="midtop")
+            draw_text(
+                screen, f"{day:g}", small, theme.muted, (round(x), area.bottom + 4), anchor="midtop"
+            )
             day += step
-        scale = "log scale" if self.log_scale else "linear scale"
+        scale = "  ·  log scale" if self.log_scale else ""
         draw_text(
             screen,
-            f"days since enrolment  ·  cells; cytokine per 10,000 sites  ·  {scale}",
+            f"days since enrolment  ·  cells; cytokine per 10,000 sites{scale}",
             small,
             theme.muted,
             (area.centerx, self.rect.bottom - 2),
@@ -173,7 +179,10 @@ class TimeSeriesPlot:
         if len(names) > 1:
             y += round(small * 1.5)
             draw_text(
-                screen, f"solid line: {names[0]}   dashed: {names[1]}", small, theme.text,
+                screen,
+                f"solid line: {names[0]}   dashed: {names[1]}",
+                small,
+                theme.text,
                 (self.rect.x + 8, y),
             )
         self.legend_bottom = y + round(small * 1.5)

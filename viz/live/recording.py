@@ -1,7 +1,8 @@
 """Screenshots and videos (imageio with the ffmpeg binary of imageio-ffmpeg).
 
 Frames are grabbed as RGB bytes (~1 ms) and written by a thread from a bounded queue, so
-recording from the window costs the loop little. GIFs are written at half size.
+recording from the window costs the loop little. GIFs are written at most 560 px wide,
+15 frames a second.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sim.errors import UserInputError
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 FPS = 30
+GIF_FPS = 15
+GIF_WIDTH_PX = 560  # GIFs are written at most this wide (and at most half size)
 
 
 def grab(surface: pygame.Surface) -> np.ndarray:
@@ -58,10 +61,16 @@ class VideoWriter:
         self.path = path
         self.gif = path.suffix.lower() == ".gif"
         if self.gif:
-            self._writer = imageio.get_writer(str(path), mode="I", duration=1000 / fps, loop=0)
+            self._writer = imageio.get_writer(
+                str(path), mode="I", duration=1000 / min(fps, GIF_FPS), loop=0
+            )
         else:
             self._writer = imageio.get_writer(
-                str(path), fps=fps, codec="libx264", macro_block_size=8, quality=7,
+                str(path),
+                fps=fps,
+                codec="libx264",
+                macro_block_size=8,
+                quality=7,
                 ffmpeg_log_level="error",
             )
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=32)
@@ -74,7 +83,8 @@ class VideoWriter:
         """Queue one frame of ``surface`` (``block``: wait rather than drop)."""
         if self.gif:
             w, h = surface.get_size()
-            surface = pygame.transform.smoothscale(surface, (w // 2, h // 2))
+            scale = min(0.5, GIF_WIDTH_PX / w)
+            surface = pygame.transform.smoothscale(surface, (round(w * scale), round(h * scale)))
         frame = grab(surface).copy()
         try:
             self._queue.put(frame, block=block)

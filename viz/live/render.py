@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 import pygame
 
 from sim.snapshot import describe_site
+from viz.live.app import HINT
 from viz.live.overlays import draw_help, draw_info, draw_inspector, inspector_lines
 from viz.live.panels import draw_banner, draw_legend, draw_monitors, draw_timeline
 from viz.live.text import draw_text
-
-from viz.live.app import HINT
 
 if TYPE_CHECKING:
     from viz.live.app import LiveApp
@@ -43,16 +42,28 @@ def render(app: LiveApp) -> None:
         draw_timeline(screen, area.timeline, data.plan, data.day, arm.run_days(), theme, t)
         if area.title.w:
             title = f"{arm.name}   (seed {arm.seed})"
-            draw_text(screen, title, round(t * 1.1), theme.text, area.title.midleft, True,
-                      anchor="midleft")
+            draw_text(
+                screen,
+                title,
+                round(t * 1.1),
+                theme.text,
+                area.title.midleft,
+                True,
+                anchor="midleft",
+            )
         del index
     day = shown[0].day
     tables = []
     for index, arm in enumerate(app.arms):
         table = app.plot.cache.table(index, arm.store.frames)
         tables.append(table[table[:, 0] <= shown[index].day + 1e-9])
-    app.plot.draw(screen, tables, plot_days(app, day), [arm.name for arm in app.arms],
-                  marker_day=day if app.scrub_index is not None else None)
+    app.plot.draw(
+        screen,
+        tables,
+        plot_days(app, day),
+        [arm.name for arm in app.arms],
+        marker_day=day if app.scrub_index is not None else None,
+    )
     draw_legend(screen, lay.legend, theme, t, lay.legend_columns)
     _scrubber(app, day)
     _status(app)
@@ -80,16 +91,27 @@ def _scrubber(app: LiveApp, day: float) -> None:
     button = lay.live_button
     pygame.draw.rect(screen, (0, 114, 178) if live else theme.panel, button, border_radius=6)
     pygame.draw.rect(screen, theme.panel_edge, button, 1, border_radius=6)
-    draw_text(screen, "Live" if live else "Go live", small,
-              (255, 255, 255) if live else theme.text, button.center, True, anchor="center")
+    draw_text(
+        screen,
+        "Live" if live else "Go live",
+        small,
+        (255, 255, 255) if live else theme.text,
+        button.center,
+        True,
+        anchor="center",
+    )
     pygame.draw.rect(screen, theme.panel, bar, border_radius=6)
     track = bar.inflate(-16, -bar.h + 6)
     pygame.draw.rect(screen, theme.site, track, border_radius=3)
     n = len(frames)
     fraction = 1.0 if live or n < 2 else app.scrub_index / (n - 1)
     x = round(track.x + fraction * track.w)
-    pygame.draw.rect(screen, theme.panel_edge, pygame.Rect(track.x, track.y, x - track.x, track.h),
-                     border_radius=3)
+    pygame.draw.rect(
+        screen,
+        theme.panel_edge,
+        pygame.Rect(track.x, track.y, x - track.x, track.h),
+        border_radius=3,
+    )
     pygame.draw.circle(screen, theme.accent, (x, track.centery), max(6, bar.h // 3))
     pygame.draw.circle(screen, (0, 158, 115), (x, track.centery), max(4, bar.h // 3 - 2))
     first = frames[0].day if frames else 0.0
@@ -99,8 +121,9 @@ def _scrubber(app: LiveApp, day: float) -> None:
         if live
         else f"Rewound to day {day:.1f} of {last:.1f}: Space or Go live to continue"
     )
-    text_rect = draw_text(screen, label, small, theme.text, (bar.centerx, bar.centery),
-                          anchor="center")
+    text_rect = draw_text(
+        screen, label, small, theme.text, (bar.centerx, bar.centery), anchor="center"
+    )
     del text_rect
 
 
@@ -109,9 +132,15 @@ def _status(app: LiveApp) -> None:
     t = lay.text_px
     small = max(9, round(t * 0.9))
     hint = app.status == HINT
-    draw_text(screen, app.status, round(small * 1.1) if hint else small,
-              theme.accent if hint else theme.text, lay.status.midleft, bold=hint,
-              anchor="midleft")
+    draw_text(
+        screen,
+        app.status,
+        round(small * 1.1) if hint else small,
+        theme.accent if hint else theme.text,
+        lay.status.midleft,
+        bold=hint,
+        anchor="midleft",
+    )
     arm = app.arms[0]
     state = "playing" if app.playing and app.scrub_index is None else "paused"
     right = (

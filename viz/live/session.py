@@ -106,9 +106,7 @@ class Arm:
         step = self.model.step_count
         if step % self.store.spacing_steps == 0:
             outcome = self.taker.judge.outcome
-            self.store.offer(
-                step, lambda: frame_of(take_snapshot(self.model, step, outcome))
-            )
+            self.store.offer(step, lambda: frame_of(take_snapshot(self.model, step, outcome)))
 
     def refresh(self) -> Snapshot:
         """Take the snapshot of now (with the events since the last one)."""
@@ -122,20 +120,14 @@ class Arm:
 
 def start_step(arms: Sequence[Arm]) -> int:
     """The opening step: a few days before the first infusion (so it is seconds away)."""
-    days = [
-        arm.model.plan.infusion_day
-        for arm in arms
-        if arm.model.plan.infusion_day is not None
-    ]
+    days = [arm.model.plan.infusion_day for arm in arms if arm.model.plan.infusion_day is not None]
     if not days:
         return 0
     day = max(0, min(days) - START_DAYS_BEFORE_INFUSION)
     return day * arms[0].model.steps_per_day
 
 
-def load_arms(
-    names: Sequence[str], overrides: Sequence[Override], seed: int
-) -> list[Arm]:
+def load_arms(names: Sequence[str], overrides: Sequence[Override], seed: int) -> list[Arm]:
     """Validate the scenarios (``overrides`` as with ``--set``) and build the arms, advanced
     to the opening step. Raises ``UserInputError`` on bad input."""
     scenarios = [load_scenario(name, overrides) for name in names]

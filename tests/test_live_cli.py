@@ -1,0 +1,67 @@
+"""The ``animate`` command: no display gives one line and status 2; headless screenshots."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pygame
+import pytest
+
+from main import main
+from viz.live.cli import NO_DISPLAY
+
+
+def test_no_display_names_the_alternatives(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
+    assert main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == NO_DISPLAY
+    assert "`run`" in err and "--screenshot" in err and "--record" in err
+
+
+def test_an_invisible_driver_counts_as_no_display(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DISPLAY", ":12345")
+    monkeypatch.setenv("SDL_VIDEODRIVER", "offscreen")
+    assert main(["animate", "classroom"]) == 2
+    assert capsys.readouterr().err.strip() == NO_DISPLAY
+
+
+def test_screenshot_writes_a_png_headless(tmp_path, capsys) -> None:
+    before = os.environ.get("SDL_VIDEODRIVER")
+    path = tmp_path / "view.png"
+    assert main(["animate", "classroom", "--seed", "2", "--screenshot", str(path)]) == 0
+    assert os.environ.get("SDL_VIDEODRIVER") == before
+    image = pygame.image.load(str(path))
+    assert image.get_size() == (1280, 720)
+    pixels = pygame.surfarray.array3d(image)
+    assert pixels.std() > 20  # not blank
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["animate", "nosuch"],
+        ["animate", "classroom", "--screenshot", "x.jpg"],
+        ["animate", "classroom", "--record", "x.avi"],
+        ["animate", "a", "b", "c"],
+        ["animate", "classroom", "--set", "car_t.dose_cells=-1", "--screenshot", "x.png"],
+    ],
+)
+def test_bad_input_is_one_line(argv, capsys) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("cartsim: error:")
+
+
+def test_record_writes_a_gif(tmp_path) -> None:
+    import imageio.v2 as imageio
+
+    path = tmp_path / "run.gif"
+    assert main(["animate", "classroom", "--record", str(path), "--frames", "6"]) == 0
+    frames = imageio.mimread(str(path))
+    assert len(frames) >= 3  # (the GIF writer merges identical neighbours)
+    assert np.asarray(frames[-1]).std() > 20
+    assert not np.array_equal(frames[0], frames[-1])  # it plays
