@@ -347,6 +347,13 @@ class LiveApp:
             self.status_until = float("inf")
         if not self.playing or self.scrub_index is not None:
             return
+        if self.arms[0].model.day >= self.arms[0].run_days():
+            self.playing = False
+            self.set_status(
+                f"End of the run ({self.arms[0].run_days()} days): R to reset, "
+                "or drag the scrubber back"
+            )
+            return
         hours = self.arms[0].scenario.time.hours_per_step
         self.steps_due = min(self.steps_due + dt * self.speed / hours, 64.0)
         started = time.perf_counter()

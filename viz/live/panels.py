@@ -84,9 +84,11 @@ def draw_timeline(
     with a marker for today."""
     small = max(9, round(text_px * 0.8))
     pygame.draw.rect(screen, theme.panel, rect, border_radius=6)
-    end = max(float(run_days), (plan.assessment_day or 0) + 5.0, day + 1.0)
     if plan.assessment_day is not None:
-        end = min(end, plan.assessment_day + 32.0) if day < plan.assessment_day + 28 else end
+        end = min(float(run_days), plan.assessment_day + 32.0)
+    else:
+        end = float(run_days)
+    end = max(end, day * 1.05, 1.0)
     bar = pygame.Rect(rect.x + 10, rect.y + small + 14, rect.w - 20, max(8, rect.h // 5))
 
     def x_of(d: float) -> int:
@@ -124,11 +126,13 @@ def draw_timeline(
         left = x + 4
         if plan.lymphodepletion_days:
             left = max(left, bar.x + font(small).size("lymphodepletion")[0] + 8)
-        draw_text(screen, "infusion", small, theme.text, (left, below))
+        infusion_label = draw_text(screen, "infusion", small, theme.text, (left, below))
     if plan.assessment_day is not None:
         x = x_of(plan.assessment_day)
         pygame.draw.rect(screen, BLUE, pygame.Rect(x - 2, bar.y - 4, 5, bar.h + 8))
-        draw_text(screen, "day 28", small, theme.text, (x, below), anchor="midtop")
+        label_w = font(small).size("day 28")[0]
+        if plan.infusion_day is None or x - label_w // 2 > infusion_label.right + 4:
+            draw_text(screen, "day 28", small, theme.text, (x, below), anchor="midtop")
     today = x_of(day)
     pygame.draw.polygon(
         screen, theme.accent, [(today, bar.y - 1), (today - 6, bar.y - 9), (today + 6, bar.y - 9)]
