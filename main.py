@@ -14,11 +14,12 @@ from collections.abc import Sequence
 
 import sim.commands
 import viz.commands
-from sim.errors import UserInputError
+from sim.errors import FaultError, UserInputError
 
 PROGRAM = "cartsim"
 DEFAULT_COMMAND = "animate"
 """The command run when none is given (the live view), if a part registered it."""
+EXIT_FAULT = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -57,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserInputError as error:
         sys.stderr.write(f"{PROGRAM}: error: {error}\n")
         return EXIT_BAD_INPUT
+    except FaultError as error:
+        sys.stderr.write(f"{PROGRAM}: error: {error}\n")
+        return EXIT_FAULT
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROGRAM}: interrupted\n")
         return EXIT_INTERRUPTED

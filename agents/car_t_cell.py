@@ -33,18 +33,28 @@ class CarTCell(TCell):
     - an *effector* next to a CD19-positive cell (blast or B-cell) kills one at
       ``kill_rate_per_day`` x product fitness, at most one a step;
     - a kill stimulates it: it divides into a free neighbour with chance
-      ``division_prob_per_kill``, releases ``cytokine_per_kill`` and leaves
+      ``division_prob_per_kill`` x product fitness (at most 1: a poor product kills and
+      proliferates less, Fraietta et al. Nat Med 2018), releases ``cytokine_per_kill`` and leaves
       ``antigen_per_kill`` of debris at the dead cell's site;
-    - after ``exhaustion_kills`` stimulations (counted along the lineage: a daughter
-      inherits its mother's count) it is *exhausted*: no killing, no division, faster death;
+    - exhaustion is driven by the time engaged with antigen (Sahoo 2020): every hour an
+      effector spends next to CD19-positive cells adds (CD19+ neighbours / 8) hours to its
+      ``engaged_hours``, kill or no kill; its daughters inherit the count (the exhaustion
+      programme is imprinted on the line); at ``exhaustion_engaged_hours`` it is
+      *exhausted*: no killing, no division, faster death;
     - effectors die at the contraction rate (``effector_half_life_days``); a daughter is a
-      *memory* cell with chance ``memory_fraction``: it dies slowly and turns back into a
-      fresh effector when it touches a CD19-positive cell;
+      *memory* cell with chance ``memory_fraction``;
+    - a memory cell is a self-renewing reservoir: it dies slowly
+      (``memory_half_life_days``), never kills, and next to a CD19-positive cell buds a
+      fresh effector (engaged 0 h) into a free neighbour at ``memory_budding_rate_per_day``
+      x product fitness, staying a memory cell itself;
     - during the homeostatic boost after lymphodepletion, effectors also divide at
       ``homeostatic_division_rate_per_day``;
     - donor cells only: a cell that kept its TCR adds to the graft-versus-host score, and
       host T-cells may turn against it (see ``NativeTCell``); while alemtuzumab is in the
       blood it kills CAR T-cells that carry CD52 (all but CD52-knockout donor cells).
+
+    ``stimulations`` counts the cell's own antigen stimulations (kills and buds), for the
+    inspector; it does not drive exhaustion.
     """
 
     def __init__(
@@ -53,12 +63,12 @@ class CarTCell(TCell):
         site: int,
         origin: Origin = "autologous",
         state: State = "effector",
-        stimulations: int = 0,
+        engaged_hours: float = 0.0,
         tcr_intact: bool = False,
     ) -> None:
         super().__init__(model, site, _KIND[origin, state])
         self.origin: Origin = origin
-        self.stimulations = stimulations
+        self.engaged_hours = engaged_hours
         self.tcr_intact = tcr_intact
         self.last_kill_step: int | None = None
         if tcr_intact:
@@ -74,7 +84,7 @@ class CarTCell(TCell):
         self.change_kind(_KIND[self.origin, state])
 
     def interact(self) -> None:
-        """Effectors kill a CD19-positive neighbour; memory cells wake up on one."""
+        """Effectors kill a CD19-positive neighbour and tire; memory cells bud effectors."""
         state = self.state
         if state == "exhausted":
             return
@@ -82,12 +92,32 @@ class CarTCell(TCell):
         if not targets:
             return
         if state == "memory":
-            self.stimulations = 0
-            self.become("effector")
+            self.bud()
             return
-        site = self.strike(targets, self.model.chances.car_t_kill)
+        model = self.model
+        self.engaged_hours += len(targets) / 8 * model.hours_per_step
+        site = self.strike(targets, model.chances.car_t_kill)
         if site is not None:
-            self.kill(self.model.tissue.residents[site])  # type: ignore[arg-type]
+            self.kill(model.tissue.residents[site])  # type: ignore[arg-type]
+        if self.engaged_hours >= model.parameters.car_t.exhaustion_engaged_hours and self.alive:
+            self.become("exhausted")
+
+    def bud(self) -> CarTCell | None:
+        """A memory cell on antigen: with the budding chance, a fresh effector daughter on a
+        free neighbour; the memory cell stays as it is."""
+        if self.random.random() >= self.model.chances.car_t_memory_budding:
+            return None
+        free = self.model.tissue.empty_mobile_neighbours(self.site)
+        if not free:
+            return None
+        self.stimulations += 1
+        return CarTCell(
+            self.model,
+            self.random.choice(free),
+            origin=self.origin,
+            state="effector",
+            tcr_intact=self.tcr_intact,
+        )
 
     def kill(self, target: ResidentCell) -> None:
         """Kill ``target``, then respond to the stimulation."""
@@ -100,10 +130,8 @@ class CarTCell(TCell):
         self.kills += 1
         self.stimulations += 1
         self.last_kill_step = self.model.step_count
-        if self.random.random() < parameters.division_prob_per_kill:
+        if self.random.random() < self.model.chances.car_t_division_per_kill:
             self.divide()
-        if self.stimulations >= parameters.exhaustion_kills:
-            self.become("exhausted")
 
     def has_just_killed(self) -> bool:
         """It killed within the last ``teaching.recent_kill_hours``."""
@@ -111,14 +139,15 @@ class CarTCell(TCell):
         return last is not None and self.model.step_count - last < self.model.recent_kill_steps
 
     def make_daughter(self, site: int) -> CarTCell:
-        """An effector (or, with chance ``memory_fraction``, a memory cell) of the lineage."""
+        """An effector of the lineage with the mother's engaged hours (or, with chance
+        ``memory_fraction``, a memory cell)."""
         becomes_memory = self.random.random() < self.model.parameters.car_t.memory_fraction
         return CarTCell(
             self.model,
             site,
             origin=self.origin,
             state="memory" if becomes_memory else "effector",
-            stimulations=self.stimulations,
+            engaged_hours=0.0 if becomes_memory else self.engaged_hours,
             tcr_intact=self.tcr_intact,
         )
 

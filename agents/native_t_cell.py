@@ -36,7 +36,8 @@ class NativeTCell(TCell):
       dies with ``taught_half_life_days``;
     - *rejection* (donor arm): a naive cell next to a donor CAR T-cell becomes
       *alloreactive* with chance ``rejection.prob_per_hour`` per hour; it then kills donor
-      CAR T-cells it meets at ``rejection.kill_rate_per_day`` and may divide on a kill.
+      CAR T-cells it meets at ``rejection.kill_rate_per_day`` and may divide on a kill;
+    - alemtuzumab (CD52) removes host T-cells of every state while it is in the blood.
     """
 
     def __init__(self, model: CarTModel, site: int, state: State = "naive") -> None:
@@ -132,10 +133,13 @@ class NativeTCell(TCell):
 
     @classmethod
     def death_probability_of(cls, kind: MobileKind, model: CarTModel) -> float:
-        """Naive cells are kept at their normal size; taught and alloreactive cells contract."""
-        if kind == MobileKind.NATIVE_NAIVE:
-            return 0.0
-        return model.chances.taught_death
+        """Naive cells are kept at their normal size; taught and alloreactive cells contract;
+        while alemtuzumab is in the blood, every host T-cell (CD52+) also dies at
+        ``lymphodepletion.alemtuzumab_native_t_death_rate_per_day``."""
+        base = 0.0 if kind == MobileKind.NATIVE_NAIVE else model.chances.taught_death
+        if model.therapy.alemtuzumab_active:
+            return 1.0 - (1.0 - base) * (1.0 - model.chances.alemtuzumab_native_t_death)
+        return base
 
     @classmethod
     def kinds(cls) -> tuple[MobileKind, ...]:

@@ -14,6 +14,7 @@ class Census:
     resident: list[int] = field(default_factory=lambda: [0] * len(ResidentKind))
     mobile: list[int] = field(default_factory=lambda: [0] * len(MobileKind))
     tcr_intact_donor_cells: int = 0
+    b_cell_precursors: int = 0
     kills_by_car_t: int = 0
     kills_by_taught: int = 0
     b_cells_killed_by_car_t: int = 0

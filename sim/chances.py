@@ -19,12 +19,16 @@ class StepChances:
     blast_division: float
     blast_death: float
     b_cell_death: float
+    b_cell_maturation: float
     car_t_kill: float
+    car_t_division_per_kill: float
     car_t_effector_death: float
     car_t_memory_death: float
+    car_t_memory_budding: float
     car_t_exhausted_death: float
     car_t_homeostatic_division: float
     alemtuzumab_car_t_death: float
+    alemtuzumab_native_t_death: float
     taught_kill: float
     taught_death: float
     teaching: float
@@ -38,6 +42,7 @@ class StepChances:
         hours = scenario.time.hours_per_step
         car_t = scenario.car_t
         native = scenario.native_t
+        fitness = scenario.therapy.product_fitness
 
         def per_step(rate_per_day: float) -> float:
             return step_probability(rate_per_day, hours)
@@ -49,13 +54,19 @@ class StepChances:
             blast_division=per_step(scenario.leukaemia.division_rate_per_day),
             blast_death=per_step(scenario.leukaemia.death_rate_per_day),
             b_cell_death=per_step(1.0 / scenario.b_cells.lifespan_days),
-            car_t_kill=per_step(car_t.kill_rate_per_day * scenario.therapy.product_fitness),
+            b_cell_maturation=per_step(1.0 / scenario.b_cells.maturation_days),
+            car_t_kill=per_step(car_t.kill_rate_per_day * fitness),
+            car_t_division_per_kill=min(1.0, car_t.division_prob_per_kill * fitness),
             car_t_effector_death=from_half_life(car_t.effector_half_life_days),
             car_t_memory_death=from_half_life(car_t.memory_half_life_days),
+            car_t_memory_budding=per_step(car_t.memory_budding_rate_per_day * fitness),
             car_t_exhausted_death=from_half_life(car_t.exhausted_half_life_days),
             car_t_homeostatic_division=per_step(car_t.homeostatic_division_rate_per_day),
             alemtuzumab_car_t_death=per_step(
                 scenario.lymphodepletion.alemtuzumab_car_t_death_rate_per_day
+            ),
+            alemtuzumab_native_t_death=per_step(
+                scenario.lymphodepletion.alemtuzumab_native_t_death_rate_per_day
             ),
             taught_kill=per_step(native.taught_kill_rate_per_day),
             taught_death=from_half_life(native.taught_half_life_days),

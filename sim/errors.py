@@ -8,3 +8,17 @@ class UserInputError(Exception):
     what is allowed. The command line prints it and exits with status 2, without a
     traceback.
     """
+
+
+class FaultError(Exception):
+    """A fault of the machine, not of the input: a full disk, a permission, a lost device.
+
+    The message is one line naming the file and what went wrong, and says what was kept;
+    the command line prints it and exits with status 1, without a traceback.
+    """
+
+
+def describe_os_error(error: OSError) -> str:
+    """An OSError as ``"PATH: what went wrong"`` (one line)."""
+    reason = error.strerror or str(error)
+    return f"{error.filename}: {reason}" if error.filename else reason

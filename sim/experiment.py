@@ -28,14 +28,24 @@ as quoted keys (``"car_t.dose_cells"``) or as sub-tables (``[sweep.car_t]``).
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.batch.spec import DEFAULT_ROOT_SEED, MAX_SEED, BatchSpec, Sweep
+from sim.batch.executors import check_scheduler_address
+from sim.batch.spec import DEFAULT_ROOT_SEED, BatchSpec, Sweep
 from sim.errors import UserInputError
+from sim.limits import (
+    MAX_DAYS,
+    MAX_REPLICATES,
+    MAX_SEED,
+    MAX_WORKERS,
+    check_path,
+    decode_text,
+    parse_toml,
+    shorten,
+)
 from sim.loader import Override, parse_key
 
 TOP_LEVEL_ONLY_KEYS = frozenset(
@@ -61,14 +71,18 @@ class ExperimentFile(BaseModel):
 
     description: str = Field("", description="free text: what the experiment asks")
     scenarios: list[str] = Field(min_length=1, description="scenario names or paths")
-    replicates: int = Field(ge=1, description="runs per scenario and sweep cell")
+    replicates: int = Field(ge=1, le=MAX_REPLICATES, description="runs per scenario and sweep cell")
     seed: int = Field(DEFAULT_ROOT_SEED, ge=0, le=MAX_SEED, description="the root seed")
-    days: int | None = Field(None, ge=1, description="days per run (default: the scenario's)")
+    days: int | None = Field(
+        None, ge=1, le=MAX_DAYS, description="days per run (default: the scenario's)"
+    )
     out: str | None = Field(None, description="output directory (relative to the current one)")
     set: dict[str, Any] = Field(default_factory=dict, description="overrides for every run")
     sweep: dict[str, Any] = Field(default_factory=dict, description="swept keys and values")
-    workers: int | None = Field(None, ge=1, description="local process pool size")
-    dask_local: int | None = Field(None, ge=1, description="Dask LocalCluster worker processes")
+    workers: int | None = Field(None, ge=1, le=MAX_WORKERS, description="local process pool size")
+    dask_local: int | None = Field(
+        None, ge=1, le=MAX_WORKERS, description="Dask LocalCluster worker processes"
+    )
     scheduler: str | None = Field(None, description="address of a running Dask scheduler")
     serial: bool = Field(False, description="run in this process")
 
@@ -122,6 +136,10 @@ class Experiment:
                     f"{path}: {table_name}.{misplaced[0]}: {misplaced[0]!r} is a top-level "
                     f"key; move it above the first table ([set] or [sweep])"
                 )
+        if contents.out is not None:
+            check_path(f"{path}: out", contents.out)
+        if contents.scheduler is not None:
+            check_scheduler_address(f"{path}: scheduler", contents.scheduler)
         set_source, sweep_source = f"{path}: [set]", f"{path}: [sweep]"
         sets = tuple(
             Override(parse_key(key, set_source), value, set_source)
@@ -135,13 +153,30 @@ class Experiment:
                 )
             sweeps.append(Sweep(key=key, values=tuple(values), source=sweep_source))
         self.spec = BatchSpec(
-            scenarios=tuple(contents.scenarios),
+            scenarios=tuple(self._scenario_ref(ref) for ref in contents.scenarios),
             replicates=contents.replicates,
             root_seed=contents.seed,
             days=contents.days,
             sets=sets,
             sweeps=tuple(sweeps),
+            origin=str(path),
         )
+
+    def _scenario_ref(self, ref: str) -> str:
+        """A scenario of the file: a name as it is; a path resolved against the file's folder.
+
+        (``base`` in a scenario file is resolved the same way, against its own file.)
+        """
+        check_path(f"{self.path}: scenarios", ref)
+        if not (ref.endswith(".toml") or "/" in ref or "\\" in ref):
+            return ref
+        resolved = Path(ref) if Path(ref).is_absolute() else self.path.parent / ref
+        if not resolved.is_file():
+            raise UserInputError(
+                f"{self.path}: scenarios: {ref!r}: no such scenario file (looked for {resolved}, "
+                "relative to the experiment file's folder)"
+            )
+        return str(resolved)
 
     @property
     def out(self) -> str | None:
@@ -163,23 +198,21 @@ def _describe(path: Path, error: ValidationError) -> str:
         return f"{path}: {key}: missing; an experiment needs scenarios and replicates"
     message = problem["msg"].removeprefix("Value error, ")
     given = problem.get("input")
-    shown = "" if isinstance(given, dict) else f" (got {given!r})"
+    shown = "" if isinstance(given, dict) else f" (got {shorten(repr(given))})"
     return f"{path}: {key}: {message}{shown}"
 
 
 def load_experiment(path: Path | str) -> Experiment:
     """Read and validate an experiment file; every mistake is one-line UserInputError."""
-    path = Path(path)
+    path = check_path("--experiment", path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as error:
         raise UserInputError(
             f"--experiment {path}: cannot read the file ({error.strerror})"
         ) from None
-    try:
-        table = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise UserInputError(f"{path}: not valid TOML: {error}") from None
+    text = decode_text(path, data)
+    table = parse_toml(text, str(path))
     try:
         contents = ExperimentFile.model_validate(table)
     except ValidationError as error:

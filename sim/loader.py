@@ -21,7 +21,16 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import UserInputError
+from sim.limits import (
+    MAX_NESTING_DEPTH,
+    check_one_line,
+    check_path,
+    check_value,
+    read_toml_file,
+    shorten,
+)
 from sim.parameters import Scenario
+from sim.rules import check_scenario_rules
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 """The shipped scenario files (TOML data only)."""
@@ -33,9 +42,19 @@ def scenario_names() -> list[str]:
     return sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
 
 
-def list_scenarios() -> list[tuple[str, str]]:
-    """``(name, description)`` of every shipped scenario, sorted by name."""
-    return [(name, load_scenario(name).description) for name in scenario_names()]
+def list_scenarios() -> list[tuple[str, str, str | None]]:
+    """``(name, description, error)`` of every shipped scenario, sorted by name.
+
+    A file that does not load is listed with its one-line error (and an empty
+    description), so one bad file does not hide the others.
+    """
+    entries: list[tuple[str, str, str | None]] = []
+    for name in scenario_names():
+        try:
+            entries.append((name, load_scenario(name).description, None))
+        except UserInputError as error:
+            entries.append((name, "", str(error)))
+    return entries
 
 
 @dataclass(frozen=True)
@@ -78,15 +97,36 @@ def load_scenario(name_or_path: str | Path, overrides: Sequence[Override | str] 
     """
     path = _resolve(name_or_path)
     merged, sources = _read_with_bases(path, chain=())
-    for override in overrides:
-        typed = parse_override(override) if isinstance(override, str) else override
-        _set_key(merged, typed.key, typed.value, sources, typed.label)
     merged.setdefault("name", path.stem)
     sources.setdefault(("name",), str(path))
+    for override in overrides:
+        typed = parse_override(override) if isinstance(override, str) else override
+        check_value(typed.value, typed.label, depth_used=len(typed.key))
+        _set_key(merged, typed.key, typed.value, sources, typed.label)
+    return _validate(merged, sources, path)
+
+
+def _validate(merged: dict[str, Any], sources: dict[tuple[str, ...], str], path: Path) -> Scenario:
+    """Validate the merged table and the rules across tables; errors name their source."""
     try:
-        return Scenario.model_validate(merged)
+        scenario = Scenario.model_validate(merged)
     except ValidationError as error:
         raise UserInputError(_describe(error, sources, path)) from None
+    problem = check_scenario_rules(scenario)
+    if problem is not None:
+        keys, message = problem
+        source = _last_source(keys, sources, str(path))
+        raise UserInputError(f"{source}: {message}")
+    return scenario
+
+
+def _last_source(
+    keys: Sequence[tuple[str, ...]], sources: dict[tuple[str, ...], str], default: str
+) -> str:
+    """The source that set the last-applied of ``keys`` (overrides come after files)."""
+    order = {key: position for position, key in enumerate(sources)}
+    given = [key for key in keys if key in order]
+    return sources[max(given, key=order.__getitem__)] if given else default
 
 
 def parse_key(key: str, source: str = OVERRIDE_SOURCE, text: str | None = None) -> tuple[str, ...]:
@@ -95,9 +135,14 @@ def parse_key(key: str, source: str = OVERRIDE_SOURCE, text: str | None = None) 
     ``text`` is the whole option as given, for the error message (default: ``key``).
     """
     shown = key if text is None else text
+    check_one_line(f"{source} {shown[:60]!r}", shown)
     key_path = tuple(part.strip() for part in key.strip().split("."))
     if any(not part for part in key_path):
         raise UserInputError(f"{source} {shown!r}: the key {key.strip()!r} has an empty part")
+    if len(key_path) > MAX_NESTING_DEPTH:
+        raise UserInputError(
+            f"{source} {shown[:60]!r}: the key has more than {MAX_NESTING_DEPTH} parts"
+        )
     return key_path
 
 
@@ -111,6 +156,10 @@ def parse_value(raw: str) -> Any:
         return tomllib.loads(f"value = {raw}")["value"]
     except tomllib.TOMLDecodeError:
         return raw
+    except RecursionError:
+        raise UserInputError(
+            f"{raw[:40]!r}...: nested deeper than {MAX_NESTING_DEPTH} levels"
+        ) from None
 
 
 def parse_override(text: str, source: str = OVERRIDE_SOURCE) -> Override:
@@ -120,15 +169,23 @@ def parse_override(text: str, source: str = OVERRIDE_SOURCE) -> Override:
     boolean, ``[3, 5]`` a list); a bare word that is not TOML is taken as a string, so
     ``therapy.arm=donor`` works without quotes.
     """
+    check_one_line(f"{source} {text[:60]!r}", text)
     key, sep, raw = text.partition("=")
     if not sep or not key.strip() or not raw.strip():
         raise UserInputError(f"{source} {text!r}: expected KEY=VALUE such as car_t.dose_cells=40")
-    return Override(parse_key(key, source, text), parse_value(raw), source, text)
+    key_path = parse_key(key, source, text)
+    try:
+        value = parse_value(raw)
+    except UserInputError as error:
+        raise UserInputError(f"{source} {text[:60]!r}: {error}") from None
+    label = f"{source} {text!r}"
+    check_value(value, label, depth_used=len(key_path))
+    return Override(key_path, value, source, text)
 
 
 def _resolve(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
-    candidate = Path(text)
+    candidate = check_path(text[:60] or "SCENARIO", text)
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
         if not candidate.is_file():
             raise UserInputError(f"{text}: no such scenario file")
@@ -149,14 +206,7 @@ def _read_with_bases(
     if path.resolve() in chain:
         names = " -> ".join(p.stem for p in (*chain, path.resolve()))
         raise UserInputError(f"{path}: base: scenarios inherit in a circle ({names})")
-    try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise UserInputError(f"{path}: not valid TOML: {error}") from None
-    except OSError as error:
-        raise UserInputError(f"{path}: cannot read the file: {error.strerror}") from None
-
+    table = read_toml_file(path)
     base_name = table.pop("base", None)
     if base_name is None:
         merged: dict[str, Any] = {}
@@ -174,7 +224,9 @@ def _read_with_bases(
 
 
 def _resolve_base(base_name: str, child: Path) -> Path:
+    check_path(f"{child}: base", base_name)
     beside = child.parent / f"{base_name}.toml"
+    check_path(f"{child}: base", str(beside))
     if beside.is_file():
         return beside
     try:
@@ -211,6 +263,7 @@ def _set_key(
             raise UserInputError(f"{source}: {where} is a value, not a table")
         table = inner
     table[key_path[-1]] = value
+    sources.pop(key_path, None)  # re-inserted: the order of sources is the order applied
     sources[key_path] = source
 
 
@@ -226,7 +279,7 @@ def _describe(error: ValidationError, sources: dict[tuple[str, ...], str], path:
     allowed_text = _field_text(location)
     message = problem["msg"].removeprefix("Value error, ")
     given = problem.get("input")
-    shown = "" if isinstance(given, dict) else f" (got {given!r})"
+    shown = "" if isinstance(given, dict) else f" (got {shorten(repr(given))})"
     return f"{source}: {key}: {message}{shown}{allowed_text}"
 
 

@@ -17,9 +17,11 @@ from mesa import DataCollector
 
 from agents.kinds import MobileKind, ResidentKind
 from sim.model import CarTModel
+from sim.patient import PATIENT_SUMMARY_FIELDS
 
 REMISSION_BLAST_PCT = 5.0  # blasts below 5 % of the sites: complete remission
 REMISSION_CHECK_DAY = 28  # days after infusion
+CRS_WINDOW_DAYS = 28  # CRS is graded on the days 0-28 after infusion
 
 Reporter = Callable[[CarTModel], float | int]
 
@@ -114,9 +116,12 @@ def daily_table(collector: DataCollector) -> pd.DataFrame:
 
 
 def summarise(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
-    """The summary record of one run: SUMMARY_FIELDS, then EXTRA_SUMMARY_FIELDS, in order."""
+    """The summary record of one run: SUMMARY_FIELDS, EXTRA_SUMMARY_FIELDS, then the
+    patient's PATIENT_SUMMARY_FIELDS (:mod:`sim.patient`), in order."""
     record = _summary_values(model, daily)
-    return {name: record[name] for name in (*SUMMARY_FIELDS, *EXTRA_SUMMARY_FIELDS)}
+    record.update(model.patient.summary_fields())
+    fields = (*SUMMARY_FIELDS, *EXTRA_SUMMARY_FIELDS, *PATIENT_SUMMARY_FIELDS)
+    return {name: record[name] for name in fields}
 
 
 def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
@@ -166,10 +171,11 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
     baseline = model.b_cells_at_start
     aplasia = after["b_cells"].to_numpy() < model.parameters.b_cells.aplasia_threshold * baseline
     record["b_cell_aplasia_days"] = int(aplasia[1:].sum()) if baseline else 0
-    grades = after["crs_grade"].to_numpy()
+    window = days_after <= CRS_WINDOW_DAYS
+    grades = after["crs_grade"].to_numpy()[window]
     record["crs_grade"] = int(grades.max())
     if grades.max() > 0:
-        record["crs_onset_day"] = int(days_after[np.argmax(grades > 0)])
+        record["crs_onset_day"] = int(days_after[window][np.argmax(grades > 0)])
     return record
 
 

@@ -40,6 +40,7 @@ from sim.contacts import ContactScreen, by_kind
 from sim.events import RECENT_EVENTS_KEPT, CellEvent, EventQueue
 from sim.movement import moves_this_step, walk
 from sim.parameters import Scenario
+from sim.patient import effective_scenario
 from sim.therapy import Therapy
 from sim.timeline import TherapyPlan
 from sim.tissue import Tissue
@@ -53,6 +54,8 @@ class CarTModel(mesa.Model):
     Args:
         scenario: the validated parameters (see :mod:`sim.parameters`).
         seed: the run's seed; the same scenario and seed give the same run, bit for bit.
+            It also draws the run's virtual patient (:mod:`sim.patient`); ``parameters``
+            is the scenario as that patient (``patient`` holds the draws).
         screen_contacts: let only T-cells with something next to them call ``interact``
             (an optimisation; ``False`` calls it for every T-cell and gives the same run).
 
@@ -65,6 +68,8 @@ class CarTModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, seed: int, screen_contacts: bool = True) -> None:
         super().__init__(rng=seed)
+        # the run's own patient (sim.patient), drawn on a stream of its own
+        scenario, self.patient = effective_scenario(scenario, seed)
         self.parameters = scenario
         self.seed = seed
         self.screen_contacts = screen_contacts
@@ -113,8 +118,10 @@ class CarTModel(mesa.Model):
         for site in blast_sites.tolist():
             LeukaemicBlast(self, site, cd19_positive=site not in negative)
         n_b_cells = round(self.parameters.b_cells.target_fraction * tissue.n_sites)
-        for site in tissue.random_empty_sites(tissue.resident_kind, n_b_cells, self.rng).tolist():
-            HealthyBCell(self, site)
+        b_sites = tissue.random_empty_sites(tissue.resident_kind, n_b_cells, self.rng)
+        precursors = self.rng.random(b_sites.size) < HealthyBCell.precursor_share_at_rest(self)
+        for site, precursor in zip(b_sites.tolist(), precursors.tolist(), strict=True):
+            HealthyBCell(self, site, precursor=precursor)
         n_t_cells = round(self.parameters.native_t.normal_fraction * tissue.n_sites)
         for site in tissue.random_empty_sites(tissue.mobile_kind, n_t_cells, self.rng).tolist():
             NativeTCell(self, site)

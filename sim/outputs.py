@@ -14,7 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import UserInputError
+from sim.errors import FaultError, UserInputError, describe_os_error
+from sim.limits import check_path
+
+TEMP_MARKER = ".tmp-"
+"""Written files first get a temporary name holding this marker, then are renamed."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class RunResult:
 
 def prepare_output_dir(out_dir: Path, option: str = "--out") -> None:
     """Create ``out_dir`` (before any work is done) or say in one line why it cannot be."""
+    out_dir = check_path(option, str(out_dir))
     if out_dir.exists() and not out_dir.is_dir():
         raise UserInputError(f"{option} {out_dir}: exists and is not a directory")
     try:
@@ -42,11 +47,41 @@ def prepare_output_dir(out_dir: Path, option: str = "--out") -> None:
         raise UserInputError(f"{option} {out_dir}: not writable")
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file, flush it to disk, then rename it onto ``path``.
+
+    A full disk or a crash leaves the old file (or none), never a short one.
+    """
+    temporary = path.with_name(f"{path.name}{TEMP_MARKER}{os.getpid()}")
+    try:
+        with temporary.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def write_result(result: RunResult, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``summary.json`` and ``timeseries.csv`` into ``out_dir``; return their paths."""
+    """Write ``summary.json`` and ``timeseries.csv`` into ``out_dir``; return their paths.
+
+    Each file is written whole or not at all (:func:`write_atomically`).
+
+    Raises:
+        FaultError: the disk is full or the folder not writable (one line; exit status 1).
+    """
     prepare_output_dir(out_dir)
     summary_path = out_dir / "summary.json"
     timeseries_path = out_dir / "timeseries.csv"
-    summary_path.write_text(json.dumps(result.summary, indent=2) + "\n")
-    result.timeseries.to_csv(timeseries_path, index=False, float_format="%.6g")
+    summary = (json.dumps(result.summary, indent=2) + "\n").encode()
+    table = result.timeseries.to_csv(index=False, float_format="%.6g").encode()
+    try:
+        write_atomically(timeseries_path, table)
+        write_atomically(summary_path, summary)
+    except OSError as error:
+        raise FaultError(
+            f"--out {out_dir}: cannot write the results ({describe_os_error(error)}); "
+            "nothing was left half-written"
+        ) from None
     return summary_path, timeseries_path

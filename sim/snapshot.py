@@ -223,7 +223,7 @@ class OutcomeJudge:
                 else:
                     self.outcome = Outcome(
                         "remission",
-                        f"Remission at day 28 ({counts.blast_pct:.1f} % blasts), not MRD-negative",
+                        f"Remission at day 28 ({counts.blast_pct:.1f} % blasts; not MRD-negative)",
                     )
             else:
                 self.outcome = Outcome(

@@ -167,7 +167,7 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(tmp_path
             ["--set", "car_t.dose_cells", ">= 0"],
         ),
         (["run", "classroom", "--set", "therapy.arm=sideways"], ["therapy.arm", "donor"]),
-        (["run", "classroom", "--days", "0"], ["--days", "at least 1"]),
+        (["run", "classroom", "--days", "0"], ["--days", "from 1 to 3650"]),
         (["run", "classroom", "--seed", "x"], ["--seed", "whole number"]),
         (["batch", "classroom", "--sweep", "a..b=1"], ["--sweep", "empty part"]),
         (["batch", "classroom", "--workers", "1", "--serial"], ["not allowed with"]),

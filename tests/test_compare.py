@@ -180,7 +180,8 @@ def test_small_end_to_end_compare_on_the_classroom_scenario(
 ) -> None:
     donor = tmp_path / "classroom_donor.toml"
     donor.write_text(
-        'base = "classroom"\n[therapy]\narm = "donor"\n[lymphodepletion]\nalemtuzumab = true\n'
+        'base = "classroom"\n[therapy]\narm = "donor"\nbridging_days = []\n'
+        "[lymphodepletion]\nalemtuzumab = true\n"
     )
     out = tmp_path / "cmp"
     argv = ["compare", "classroom", str(donor), "--replicates", "2", "--days", "30",

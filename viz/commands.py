@@ -10,6 +10,8 @@ import argparse
 
 import viz.live.cli
 import viz.report.command
+import viz.validation.command
+import viz.sensitivity.command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,4 +22,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """
     viz.live.cli.register(subparsers)
     viz.report.command.register(subparsers)
+    viz.validation.command.register(subparsers)
+    viz.sensitivity.command.register(subparsers)
     return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from sim.analysis.comparison import Comparison, NumberRow, ShareRow
-from sim.analysis.tables import number, percent
+from sim.analysis.tables import number, p_text, percent
 
 HOW_TO_READ = (
     "**How to read this.** Each run is one virtual patient; the two arms treat the same "
@@ -135,5 +135,11 @@ def _relapse_sentence(comparison: Comparison) -> str:
     clear = "a clear difference" if estimate.excludes_zero else "not a clear difference"
     return (
         f"Once in remission, patients stayed relapse-free longer with {longer} than with "
-        f"{shorter} ({values}; {clear}, log-rank p = {survival.logrank.p_value:.2g})."
+        f"{shorter} ({values}; {clear}, log-rank p {_p(survival.logrank.p_value)})."
     )
+
+
+def _p(p_value: float) -> str:
+    """``= 0.03`` or ``< 0.001``."""
+    text = p_text(p_value)
+    return text.replace("<", "< ") if text.startswith("<") else f"= {text}"

@@ -11,6 +11,8 @@ from sim.analysis.effects import Estimate
 WIDE_MARK = "\u2020"  # dagger
 DASH = "\u2013"  # en dash: ranges, and "nothing to show"
 MINUS = "\u2212"
+PETO_RELIABLE = (1 / 3, 3.0)
+"""Peto's one-step hazard ratio is shown only in this range: far from 1 it is biased."""
 
 
 def percent(share: float) -> str:
@@ -129,9 +131,12 @@ def _survival_rows(comparison: Comparison) -> list[list[str]]:
             ]
         )
         hr = survival.logrank.hazard_ratio
-        hr_text = (
-            DASH if math.isnan(hr.value) else f"{hr.value:.2f} ({hr.low:.2f} to {hr.high:.2f})"
-        )
+        if math.isnan(hr.value):
+            hr_text = DASH
+        elif not PETO_RELIABLE[0] <= hr.value <= PETO_RELIABLE[1]:
+            hr_text = "not shown (Peto: too far from 1)"
+        else:
+            hr_text = f"{hr.value:.2f} ({hr.low:.2f} to {hr.high:.2f})"
         rows.append(["  hazard ratio of relapse, A over B (Peto)", "", "", hr_text, ""])
     else:
         rows.append(["  (too few remissions in an arm to test)", "", "", "", ""])

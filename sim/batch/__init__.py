@@ -11,6 +11,8 @@ A batch is every combination of scenario x sweep cell x replicate. One concept p
   :func:`open_executor`, :class:`SerialExecutor`, a process pool, Dask);
 - :mod:`sim.batch.store`: the output directory (:class:`BatchDirectory`), its manifest,
   part files and atomic writes;
+- :mod:`sim.batch.parts`: what a part file claims to be, and the check that it is
+  (:func:`read_verified_part`);
 - :mod:`sim.batch.runner`: running the unfinished runs with retries and a progress bar
   (:func:`run_batch`);
 - :mod:`sim.batch.consolidate`: the part files gathered into ``runs.parquet``,
@@ -32,6 +34,7 @@ from sim.batch.executors import (
     execution_choice,
     open_executor,
 )
+from sim.batch.parts import content_checksum, read_verified_part
 from sim.batch.plan import (
     MANIFEST_FORMAT,
     BatchPlan,
@@ -64,6 +67,7 @@ from sim.batch.store import (
     LOCK_FILE,
     MANIFEST_FILE,
     PARTS_DIR,
+    REJECTED_DIR,
     RUN_METADATA_KEY,
     RUNS_CSV,
     RUNS_PARQUET,
@@ -91,6 +95,7 @@ __all__ = [
     "MAX_SEED",
     "OUTCOME_FIELD",
     "PARTS_DIR",
+    "REJECTED_DIR",
     "RUNS_CSV",
     "RUNS_PARQUET",
     "RUN_METADATA_KEY",
@@ -118,6 +123,7 @@ __all__ = [
     "available_cores",
     "build_plan",
     "consolidate",
+    "content_checksum",
     "execute_batch",
     "execute_run",
     "execution_choice",
@@ -126,6 +132,7 @@ __all__ = [
     "open_executor",
     "package_versions",
     "parse_sweep",
+    "read_verified_part",
     "replicate_seed",
     "run_batch",
     "split_sweep_values",

@@ -7,7 +7,6 @@ not depend on which worker ran what, or when.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,7 @@ from sim.batch.store import (
     TIMESERIES_PARQUET,
     BatchDirectory,
     atomic_path,
-    part_summary,
+    read_verified_part,
 )
 
 CONSOLIDATION_CHUNK_RUNS = 256
@@ -90,15 +89,18 @@ class ConsolidationReport:
 
     runs: int
     corrupt_parts: tuple[str, ...]
+    """Ids of the runs whose parts failed verification and were set aside."""
 
 
 def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationReport:
     """Gather the part files into ``runs.parquet``, ``runs.csv`` and ``timeseries.parquet``.
 
     Rows are in plan order whatever the order the runs finished in. Two passes over the
-    parts (schemas first, then data, a chunk of runs at a time) keep memory flat. A part
-    that cannot be read (a disk that lost it in a power cut) is renamed ``*.corrupt`` and
-    reported, so the next invocation computes that run again.
+    parts (verification and schemas first, then data, a chunk of runs at a time) keep
+    memory flat. Every part is verified against the run it claims to be
+    (:func:`~sim.batch.store.read_verified_part`); one that fails (unreadable, damaged,
+    another run's) is moved to ``parts/rejected/`` and reported, so that run is computed
+    again, and the tables hold exactly the verified runs.
     """
     finished_ids = directory.finished_run_ids()
     runs_schema: pa.Schema | None = None
@@ -108,14 +110,14 @@ def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationRepo
     for run in plan.runs:
         if run.run_id not in finished_ids:
             continue
-        path = directory.part_path(run.run_id)
         try:
-            part_schema = pq.read_schema(path)
-            summary = part_summary(part_schema)
-        except (OSError, KeyError, ValueError, pa.ArrowException):
-            os.replace(path, path.with_name(path.name + ".corrupt"))
+            summary, part = read_verified_part(directory.part_path(run.run_id), run)
+        except ValueError as problem:
+            directory.reject_part(run, str(problem))
             corrupt.append(run.run_id)
             continue
+        part_schema = part.schema
+        del part
         good_ids.add(run.run_id)
         row_schema = pa.Table.from_pylist([_run_row(run, summary)]).schema
         runs_schema = _unify(runs_schema, row_schema)
@@ -152,8 +154,11 @@ def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationRepo
         for run in plan.runs:
             if run.run_id not in good_ids:
                 continue
-            part = pq.read_table(directory.part_path(run.run_id))
-            rows.append(_run_row(run, part_summary(part.schema)))
+            try:
+                summary, part = read_verified_part(directory.part_path(run.run_id), run)
+            except ValueError as problem:  # changed since the first pass: nothing is written
+                raise OSError(f"{directory.part_path(run.run_id)} changed: {problem}") from None
+            rows.append(_run_row(run, summary))
             series.append(_conform(_timeseries_with_keys(run, part), timeseries_schema))
             if len(rows) >= CONSOLIDATION_CHUNK_RUNS:
                 flush()

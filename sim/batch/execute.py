@@ -31,6 +31,7 @@ from sim.batch.store import (
     atomic_write_bytes,
 )
 from sim.batch.summary import OUTCOME_FIELD, format_cell_table, summarise_cells
+from sim.errors import FaultError, describe_os_error
 
 EXIT_OK = 0
 EXIT_FAILED_RUNS = 1
@@ -85,13 +86,23 @@ def execute_batch(
     plan = build_plan(spec, load)
     directory = BatchDirectory(out_dir)
     started = time.time()
-    outcome = BatchOutcome(planned=plan.n_runs, already_finished=0)
-    executor_description = "none (nothing left to run)"
     try:
-        with _sigterm_as_interrupt():
-            directory.open(plan, command, experiment)
-            finished_ids = directory.finished_run_ids()
-            already = sum(run.run_id in finished_ids for run in plan.runs)
+        with _sigterm_as_interrupt(), contextlib.ExitStack() as stack:
+            stack.callback(directory.close)
+            # An existing batch is locked and its parts verified first; a new directory
+            # is created only once the executor is known to work.
+            finished_ids: set[str] = set()
+            if directory.check(plan):
+                directory.open(plan, command, experiment)
+                finished_ids = directory.verified_run_ids(plan)
+            runs_left = sum(run.run_id not in finished_ids for run in plan.runs)
+            handle = None
+            if runs_left:
+                choice = execution or ExecutionChoice("pool")
+                handle = stack.enter_context(open_executor(choice, runs_left))
+            if not directory.is_open:
+                directory.open(plan, command, experiment)
+            already = plan.n_runs - runs_left
             _say(
                 f"{plan.n_runs} runs ({_count(len(spec.scenarios), 'scenario')} x "
                 f"{_count(spec.cells_per_scenario, 'sweep cell')} x "
@@ -99,42 +110,43 @@ def execute_batch(
                 + (f"; resuming, {already} already finished" if already else "")
             )
             outcome = BatchOutcome(planned=plan.n_runs, already_finished=already)
-            if already < plan.n_runs:
-                choice = execution or ExecutionChoice("pool")
-                with open_executor(choice, plan.n_runs - already) as handle:
-                    executor_description = handle.description
-                    _say(f"running on: {handle.description}")
-                    outcome = run_batch(
-                        plan,
-                        directory,
-                        handle.executor,
-                        max_in_flight=handle.max_in_flight,
-                        simulate=simulate,
-                        progress=progress,
-                        finished_ids=finished_ids,
-                    )
-                    if outcome.interrupted:
-                        handle.abort()
-            _record_invocation(directory, command, executor_description, started, outcome)
-            if outcome.interrupted:
-                raise KeyboardInterrupt
-            if outcome.executor_error:
-                _say(
-                    f"stopped: the executor failed ({outcome.executor_error}); "
-                    f"{outcome.finished} of {plan.n_runs} runs are saved in {directory.path}; "
-                    "run the same command again to finish the rest"
+            if handle is not None:
+                _say(f"running on: {handle.description}")
+                outcome = run_batch(
+                    plan,
+                    directory,
+                    handle.executor,
+                    max_in_flight=handle.max_in_flight,
+                    simulate=simulate,
+                    progress=progress,
+                    finished_ids=finished_ids,
                 )
-                return EXIT_FAILED_RUNS
-            return _finish(plan, directory, outcome, show_table)
+                if outcome.interrupted:
+                    handle.abort()
+            description = handle.description if handle else "none (nothing left to run)"
+            if outcome.write_error is not None:
+                raise outcome.write_error
+            return _finish(plan, directory, outcome, show_table, command, description, started)
     except KeyboardInterrupt:
-        finished = len(directory.finished_run_ids()) if directory.parts.is_dir() else 0
         _say(
-            f"interrupted: {finished} of {plan.n_runs} runs are saved in {directory.path}; "
-            f"run the same command again to finish the rest"
+            f"interrupted: {_saved(directory)} of {plan.n_runs} runs are saved in "
+            f"{directory.path}; run the same command again to finish the rest"
         )
         return EXIT_INTERRUPTED
-    finally:
-        directory.close()
+    except OSError as error:
+        raise FaultError(
+            f"batch: {describe_os_error(error)}; {_saved(directory)} of {plan.n_runs} runs "
+            f"are saved in {directory.path}; free space or fix the permission, then run the "
+            "same command again"
+        ) from None
+
+
+def _saved(directory: BatchDirectory) -> int:
+    """Runs with a part file (listed, not opened; 0 when that cannot be listed)."""
+    try:
+        return len(directory.finished_run_ids())
+    except OSError:
+        return 0
 
 
 def _count(number: int, noun: str) -> str:
@@ -184,13 +196,23 @@ def _write_failures(directory: BatchDirectory, outcome: BatchOutcome) -> None:
     atomic_write_bytes(path, (json.dumps(records, indent=2) + "\n").encode())
 
 
+def _mark_rebuilding(directory: BatchDirectory) -> None:
+    """Before the tables are rebuilt: the manifest claims no count until they are."""
+    manifest = directory.read_manifest()
+    manifest["runs_finished"] = None
+    manifest["complete"] = False
+    directory.write_manifest(manifest)
+
+
 def _record_invocation(
     directory: BatchDirectory,
     command: Sequence[str],
     executor_description: str,
     started: float,
     outcome: BatchOutcome,
+    runs_in_tables: int,
 ) -> None:
+    """Append this invocation to the manifest; ``runs_finished`` is the tables' row count."""
     manifest = directory.read_manifest()
     manifest.setdefault("invocations", []).append(
         {
@@ -205,22 +227,40 @@ def _record_invocation(
             "runs_per_minute": round(outcome.runs_per_minute, 3),
         }
     )
-    manifest["runs_finished"] = outcome.finished
-    manifest["complete"] = outcome.finished == outcome.planned
+    manifest["runs_finished"] = runs_in_tables
+    manifest["complete"] = runs_in_tables == outcome.planned
     directory.write_manifest(manifest)
 
 
 def _finish(
-    plan: BatchPlan, directory: BatchDirectory, outcome: BatchOutcome, show_table: bool
+    plan: BatchPlan,
+    directory: BatchDirectory,
+    outcome: BatchOutcome,
+    show_table: bool,
+    command: Sequence[str],
+    executor_description: str,
+    started: float,
 ) -> int:
+    """Rebuild the tables from the verified parts, record the invocation, report."""
+    _mark_rebuilding(directory)
     report = consolidate(plan, directory)
+    _record_invocation(directory, command, executor_description, started, outcome, report.runs)
     _write_failures(directory, outcome)
+    if outcome.interrupted:
+        raise KeyboardInterrupt
     if report.runs:
         _say(
             f"{report.runs} of {plan.n_runs} runs in {directory.path / RUNS_PARQUET}, "
             f"{RUNS_CSV} and {TIMESERIES_PARQUET}"
             + (f" ({outcome.runs_per_minute:.1f} runs/min)" if outcome.completed else "")
         )
+    if outcome.executor_error:
+        _say(
+            f"stopped: the executor failed ({outcome.executor_error}); "
+            f"{report.runs} of {plan.n_runs} runs are saved in {directory.path}; "
+            "run the same command again to finish the rest"
+        )
+        return EXIT_FAILED_RUNS
     cells = summarise_cells(plan, directory) if show_table else None
     if cells:
         print(format_cell_table(cells))
@@ -237,8 +277,8 @@ def _finish(
         status = EXIT_FAILED_RUNS
     if report.corrupt_parts:
         _say(
-            f"{len(report.corrupt_parts)} saved runs were unreadable and set aside (*.corrupt); "
-            "run the same command again to compute them"
+            f"{len(report.corrupt_parts)} saved runs failed verification while the tables were "
+            "rebuilt and were set aside (parts/rejected/); run the same command again"
         )
         status = EXIT_FAILED_RUNS
     return status

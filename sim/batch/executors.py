@@ -11,14 +11,26 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sim.errors import UserInputError
+from sim.limits import check_one_line
+
+SCHEDULER_ADDRESS = re.compile(
+    r"^(?:tcp://)?(?P<host>[A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})$"
+)
+"""``tcp://HOST:PORT`` (the ``tcp://`` may be left out)."""
+PARENT_POLL_SECONDS = 1.0
+"""How often a pool worker checks that the batch's main process is still alive."""
+PR_SET_PDEATHSIG = 1
 
 DASK_PRELOAD_MODULE = "sim.batch.executors"
 """The module Dask workers of our LocalCluster preload (its :func:`dask_setup` runs there)."""
@@ -100,9 +112,55 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def check_scheduler_address(label: str, address: str) -> str:
+    """Check a Dask scheduler address (``tcp://HOST:PORT``) before connecting; return it.
+
+    ``tls://`` needs certificates that cartsim does not configure, so it is refused here
+    with one line instead of failing deep inside Dask.
+    """
+    check_one_line(label, address)
+    text = address.strip()
+    scheme = text.split("://", 1)[0] if "://" in text else None
+    if scheme is not None and scheme != "tcp":
+        raise UserInputError(
+            f"{label} {text!r}: the {scheme}:// scheme is not supported; give "
+            "tcp://HOST:PORT (for an encrypted link, tunnel tcp:// through SSH: docs/batch.md)"
+        )
+    match = SCHEDULER_ADDRESS.match(text)
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        raise UserInputError(
+            f"{label} {text!r}: expected tcp://HOST:PORT, such as tcp://10.0.0.5:8786"
+        )
+    return text
+
+
 def ignore_sigint() -> None:
-    """Pool worker initializer: Ctrl-C is the main process's business (it stops the pool)."""
+    """Ctrl-C is the main process's business (it stops the pool)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    """End this worker as soon as the process that started it is gone (even by SIGKILL)."""
+    with contextlib.suppress(Exception):  # Linux: the kernel kills us when the parent dies
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:  # every system: poll the parent
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="cartsim-parent-watch", daemon=True).start()
+
+
+def pool_worker_setup(parent_pid: int) -> None:
+    """Pool worker initializer: leave Ctrl-C to the main process, and die with it."""
+    ignore_sigint()
+    _exit_when_orphaned(parent_pid)
 
 
 def dask_setup(worker: object) -> None:
@@ -143,7 +201,8 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=ignore_sigint,
+            initializer=pool_worker_setup,
+            initargs=(os.getpid(),),
         )
         try:
             yield ExecutorHandle(
@@ -177,12 +236,13 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
             client.close()
             cluster.close()
         return
-    address = choice.address or ""
+    address = check_scheduler_address("--scheduler", choice.address or "")
     try:
         client = Client(address, timeout="20s")
-    except (OSError, TimeoutError, ValueError) as error:
+    except Exception as error:
+        first_line = (str(error).strip().splitlines() or [""])[0]
         raise UserInputError(
-            f"--scheduler {address}: cannot connect ({type(error).__name__}: {error}); "
+            f"--scheduler {address}: cannot connect ({type(error).__name__}: {first_line}); "
             "is `dask scheduler` running there, and the port open?"
         ) from None
     try:

@@ -172,7 +172,13 @@ def build_plan(spec: BatchSpec, load: LoadScenario | None = None) -> BatchPlan:
                 *spec.sets,
                 *(s.override(v) for s, v in zip(spec.sweeps, given_values, strict=True)),
             ]
-            scenario = load(scenario_ref, overrides)
+            try:
+                scenario = load(scenario_ref, overrides)
+            except UserInputError as error:
+                message = str(error)
+                if spec.origin and message.startswith(f"{scenario_ref}:"):
+                    raise UserInputError(f"{spec.origin}: scenarios: {message}") from None
+                raise
             scenarios[(scenario_index, cell_index)] = scenario
             if scenario_index == 0:
                 dump = scenario.model_dump(mode="json")

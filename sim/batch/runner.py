@@ -70,6 +70,7 @@ class BatchOutcome:
     retried: int = 0
     interrupted: bool = False
     executor_error: str | None = None
+    write_error: OSError | None = None
     elapsed_seconds: float = 0.0
 
     @property
@@ -122,6 +123,14 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class _WriteFailed(Exception):
+    """A finished run could not be saved (a full disk, a permission): not the run's fault."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _ExecutorLost(Exception):
@@ -182,19 +191,30 @@ def run_batch(
 
     lost: list[BaseException] = []
 
+    def retry_or_fail(run: PlannedRun, attempt: int, error: Exception) -> None:
+        if attempt < max_attempts:
+            outcome.retried += 1
+            retry_queue.append((run, attempt + 1))
+        else:
+            message, trace = _describe_error(error)
+            outcome.failures.append(RunFailure(run, attempt, message, trace))
+
     def handle(future: Future[Any]) -> None:
         run, attempt = in_flight.pop(future)
         try:
-            directory.write_part(run, future.result())
+            result = future.result()
         except BrokenExecutor as error:  # a worker process died and took the pool with it
             lost.append(error)
-        except Exception as error:  # the run failed on the worker, or its result is unusable
-            if attempt < max_attempts:
-                outcome.retried += 1
-                retry_queue.append((run, attempt + 1))
-            else:
-                message, trace = _describe_error(error)
-                outcome.failures.append(RunFailure(run, attempt, message, trace))
+            return
+        except Exception as error:  # the run failed on the worker
+            retry_or_fail(run, attempt, error)
+            return
+        try:
+            directory.write_part(run, result)
+        except OSError as error:  # the disk is full or not writable: not the run's fault,
+            raise _WriteFailed(error) from error  # and computing it again would not help
+        except Exception as error:  # the result is unusable (cannot be stored)
+            retry_or_fail(run, attempt, error)
         else:
             outcome.completed += 1
             bar.advance()
@@ -222,6 +242,8 @@ def run_batch(
         outcome.interrupted = True
     except _ExecutorLost as executor_lost:
         outcome.executor_error = _describe_error(executor_lost.error)[0]
+    except _WriteFailed as write_failed:
+        outcome.write_error = write_failed.error
     finally:
         for future in in_flight:
             future.cancel()

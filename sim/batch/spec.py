@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 
 from sim.errors import UserInputError
+from sim.limits import MAX_DAYS, MAX_REPLICATES, MAX_RUNS, MAX_SEED, check_one_line, check_value
 from sim.loader import Override, parse_key, parse_override, parse_value
 
 DEFAULT_ROOT_SEED = 0
-MAX_SEED = 2**63 - 1
-"""The largest seed (of ``main.py run --seed`` and a batch's root seed)."""
 
 SWEEP_SOURCE = "--sweep"
 
@@ -88,6 +87,7 @@ def parse_sweep(text: str, source: str = SWEEP_SOURCE) -> Sweep:
     Each value is read as TOML like a ``--set`` value (lists too:
     ``therapy.bridging_days=[],[5]``).
     """
+    check_one_line(f"{source} {text[:60]!r}", text)
     key, sep, raw_values = text.partition("=")
     if not sep or not key.strip() or not raw_values.strip():
         example = "car_t.dose_cells=20,40,80"
@@ -98,7 +98,14 @@ def parse_sweep(text: str, source: str = SWEEP_SOURCE) -> Sweep:
         raise UserInputError(
             f"{source} {text!r}: an empty value (two commas in a row, or a trailing comma)"
         )
-    return Sweep(".".join(key_path), tuple(parse_value(value) for value in values), source)
+    typed = []
+    for value in values:
+        try:
+            typed.append(parse_value(value))
+        except UserInputError as error:
+            raise UserInputError(f"{source} {text[:60]!r}: {error}") from None
+        check_value(typed[-1], f"{source} {text[:60]!r}", depth_used=len(key_path) + 1)
+    return Sweep(".".join(key_path), tuple(typed), source)
 
 
 def value_key(value: Any) -> str:
@@ -117,6 +124,9 @@ class BatchSpec:
         days: days per run, or None for each scenario's own ``time.days``.
         sets: overrides applied to every scenario (a string is parsed once, as ``--set``).
         sweeps: swept keys; the cells are their Cartesian product, first key outermost.
+        origin: the experiment file the batch was read from, or None for the command line;
+            error messages name the file and its key (``dose.toml: replicates``) or the
+            option (``--replicates``). Not part of equality.
     """
 
     scenarios: tuple[str, ...]
@@ -125,6 +135,13 @@ class BatchSpec:
     days: int | None = None
     sets: tuple[Override, ...] = ()
     sweeps: tuple[Sweep, ...] = ()
+    origin: str | None = field(default=None, compare=False)
+
+    def where(self, option: str) -> str:
+        """How errors name a batch setting: ``--replicates``, or ``dose.toml: replicates``."""
+        if self.origin is None:
+            return option
+        return f"{self.origin}: {option.removeprefix('--').replace('SCENARIO', 'scenarios')}"
 
     def __post_init__(self) -> None:
         sets = tuple(parse_override(o) if isinstance(o, str) else o for o in self.sets)
@@ -133,13 +150,13 @@ class BatchSpec:
         object.__setattr__(self, "sweeps", tuple(self.sweeps))
         if not self.scenarios:
             raise UserInputError("batch: name at least one SCENARIO, or give --experiment FILE")
-        check_int("--replicates", self.replicates, minimum=1)
-        check_int("--seed", self.root_seed, minimum=0, maximum=MAX_SEED)
+        check_int(self.where("--replicates"), self.replicates, minimum=1, maximum=MAX_REPLICATES)
+        check_int(self.where("--seed"), self.root_seed, minimum=0, maximum=MAX_SEED)
         if self.days is not None:
-            check_int("--days", self.days, minimum=1)
+            check_int(self.where("--days"), self.days, minimum=1, maximum=MAX_DAYS)
         for name, count in counts(self.scenarios).items():
             if count > 1:
-                raise UserInputError(f"batch: scenario {name!r} is given twice")
+                raise UserInputError(f"{self.where('SCENARIO')}: {name!r} is given twice")
         set_sources = {override.dotted_key: override.source for override in sets}
         swept = counts([sweep.key for sweep in self.sweeps])
         for sweep in self.sweeps:
@@ -159,6 +176,11 @@ class BatchSpec:
                 raise UserInputError(
                     f"{sweep.source} {sweep.key}: a value is given twice; give each once"
                 )
+        if self.n_runs > MAX_RUNS:
+            raise UserInputError(
+                f"{self.where('--replicates')}: {self.n_runs:,} runs in all (scenarios x sweep "
+                f"cells x replicates); a batch holds at most {MAX_RUNS:,}"
+            )
 
     @property
     def cells_per_scenario(self) -> int:

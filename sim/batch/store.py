@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shlex
+import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from importlib import metadata
@@ -23,6 +24,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.batch.parts import (
+    RUN_METADATA_KEY,
+    SUMMARY_METADATA_KEY,
+    content_checksum,
+    read_verified_part,
+    run_identity,
+)
 from sim.batch.plan import MANIFEST_FORMAT, BatchPlan, PlannedRun
 from sim.batch.spec import replicate_seed
 from sim.errors import UserInputError
@@ -32,6 +40,8 @@ if TYPE_CHECKING:
 
 MANIFEST_FILE = "manifest.json"
 PARTS_DIR = "parts"
+REJECTED_DIR = "rejected"
+"""Under ``parts/``: part files that failed verification, set aside (then recomputed)."""
 RUNS_PARQUET = "runs.parquet"
 RUNS_CSV = "runs.csv"
 TIMESERIES_PARQUET = "timeseries.parquet"
@@ -40,8 +50,6 @@ LOCK_FILE = ".lock"
 PART_PREFIX = "run-"
 PART_SUFFIX = ".parquet"
 TEMP_MARKER = ".tmp-"
-SUMMARY_METADATA_KEY = b"cartsim.summary"
-RUN_METADATA_KEY = b"cartsim.run"
 
 PACKAGES_RECORDED = (
     "cartsim",
@@ -132,6 +140,8 @@ class BatchDirectory:
         self.path = Path(path)
         self.parts = self.path / PARTS_DIR
         self._lock_handle: TextIO | None = None
+        self.is_open = False
+        """True once :meth:`open` succeeded (until :meth:`close`)."""
 
     # -- opening ------------------------------------------------------------------------
 
@@ -149,25 +159,12 @@ class BatchDirectory:
         """
         from sim.outputs import prepare_output_dir  # imports pandas: late
 
+        self.check(plan)
         prepare_output_dir(self.path, "--out")
         self._lock()
-        manifest_path = self.path / MANIFEST_FILE
-        if manifest_path.exists():
-            manifest = self.read_manifest()
-            if manifest.get("fingerprint") != plan.fingerprint:
-                started_by = manifest.get("command_line", "another command")
-                raise UserInputError(
-                    f"--out {self.path}: holds a different batch (started by: {started_by}); "
-                    "re-run that command to resume it, or choose another --out"
-                )
+        if self.check(plan):
             resuming = True
         else:
-            others = [p.name for p in self.path.iterdir() if p.name != LOCK_FILE]
-            if others:
-                raise UserInputError(
-                    f"--out {self.path}: the directory is not empty and holds no "
-                    f"{MANIFEST_FILE} (found {others[0]}); choose a new or empty directory"
-                )
             manifest = {
                 "format": MANIFEST_FORMAT,
                 "fingerprint": plan.fingerprint,
@@ -194,7 +191,42 @@ class BatchDirectory:
             resuming = False
         self.parts.mkdir(exist_ok=True)
         self._remove_temporaries()
+        self.is_open = True
         return resuming
+
+    def check(self, plan: BatchPlan) -> bool:
+        """Check, without changing anything, that the directory may hold ``plan``.
+
+        Returns True when it already holds this batch (a resume), False when it is new or
+        empty.
+
+        Raises:
+            UserInputError: the directory holds a different batch, or other files, or
+                is not a directory.
+        """
+        from sim.limits import check_path
+
+        check_path("--out", str(self.path))
+        if not self.path.exists():
+            return False
+        if not self.path.is_dir():
+            raise UserInputError(f"--out {self.path}: exists and is not a directory")
+        if (self.path / MANIFEST_FILE).exists():
+            manifest = self.read_manifest()
+            if manifest.get("fingerprint") != plan.fingerprint:
+                started_by = manifest.get("command_line", "another command")
+                raise UserInputError(
+                    f"--out {self.path}: holds a different batch (started by: {started_by}); "
+                    "re-run that command to resume it, or choose another --out"
+                )
+            return True
+        others = [p.name for p in self.path.iterdir() if p.name != LOCK_FILE]
+        if others:
+            raise UserInputError(
+                f"--out {self.path}: the directory is not empty and holds no "
+                f"{MANIFEST_FILE} (found {others[0]}); choose a new or empty directory"
+            )
+        return False
 
     def _lock(self) -> None:
         try:
@@ -213,6 +245,7 @@ class BatchDirectory:
 
     def close(self) -> None:
         """Release the directory's lock."""
+        self.is_open = False
         if self._lock_handle is not None:
             self._lock_handle.close()
             self._lock_handle = None
@@ -230,10 +263,12 @@ class BatchDirectory:
         """The manifest as a dict (UserInputError if it is not a batch manifest)."""
         manifest_path = self.path / MANIFEST_FILE
         try:
-            manifest = json.loads(manifest_path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
+            manifest = json.loads(manifest_path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError, RecursionError) as error:
+            reason = str(error).splitlines()[0][:80] if str(error) else type(error).__name__
             raise UserInputError(
-                f"{manifest_path}: not a readable batch manifest ({error})"
+                f"{manifest_path}: not a readable batch manifest ({reason}); choose another "
+                "--out, or delete the directory to start the batch again"
             ) from None
         if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
             raise UserInputError(f"{manifest_path}: not a {MANIFEST_FORMAT} manifest")
@@ -261,30 +296,56 @@ class BatchDirectory:
                 finished.add(name[len(PART_PREFIX) : -len(PART_SUFFIX)])
         return finished
 
+    def reject_part(self, run: PlannedRun, reason: str) -> Path:
+        """Move ``run``'s part file to ``parts/rejected/`` (a new name each time), and warn.
+
+        The run counts as unfinished afterwards, so it is computed again.
+        """
+        rejected = self.parts / REJECTED_DIR
+        rejected.mkdir(exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        target = rejected / f"{PART_PREFIX}{run.run_id}-{stamp}{PART_SUFFIX}"
+        os.replace(self.part_path(run.run_id), target)
+        print(
+            f"batch: warning: the saved part of {run.label} (seed {run.seed}) is {reason}; "
+            f"moved to {target.relative_to(self.path)}, it will be computed again",
+            file=sys.stderr,
+            flush=True,
+        )
+        return target
+
+    def verified_run_ids(self, plan: BatchPlan) -> set[str]:
+        """Ids of the runs whose part file is verified; the others are set aside.
+
+        Reads every part (:func:`read_verified_part`); a part that is unreadable,
+        damaged or holds another run is moved to ``parts/rejected/`` with a warning.
+        """
+        listed = self.finished_run_ids()
+        verified: set[str] = set()
+        for run in plan.runs:
+            if run.run_id not in listed:
+                continue
+            try:
+                read_verified_part(self.part_path(run.run_id), run)
+            except ValueError as problem:
+                self.reject_part(run, str(problem))
+            else:
+                verified.add(run.run_id)
+        return verified
+
     def write_part(self, run: PlannedRun, result: RunResultLike) -> None:
         """Store one finished run: its time series as a table, its summary as metadata.
 
         The file appears under its final name only once complete (temp file + rename).
         """
         summary_text = json.dumps(result.summary, default=_json_default, allow_nan=True)
-        run_text = json.dumps(
-            {
-                "run_id": run.run_id,
-                "scenario": run.scenario,
-                "sweep": [list(item) for item in run.sweep_values],
-                "replicate": run.replicate,
-                "seed": run.seed,
-            }
-        )
         table = pa.Table.from_pandas(result.timeseries, preserve_index=False)
+        run_text = json.dumps(
+            {**run_identity(run), "checksum": content_checksum(summary_text, table)}
+        )
         table = table.replace_schema_metadata(
             {SUMMARY_METADATA_KEY: summary_text.encode(), RUN_METADATA_KEY: run_text.encode()}
         )
         buffer = pa.BufferOutputStream()
         pq.write_table(table, buffer)
         atomic_write_bytes(self.part_path(run.run_id), buffer.getvalue().to_pybytes())
-
-
-def part_summary(schema: pa.Schema) -> dict[str, Any]:
-    """The summary record stored in a part file's schema (KeyError or ValueError if none)."""
-    return json.loads((schema.metadata or {})[SUMMARY_METADATA_KEY])

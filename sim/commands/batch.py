@@ -28,7 +28,13 @@ from sim.batch import (
     execution_choice,
     parse_sweep,
 )
-from sim.commands.options import add_execution_options, add_override_option, execution_from_args
+from sim.commands.options import (
+    add_execution_options,
+    add_override_option,
+    execution_from_args,
+    output_dir,
+    whole_number,
+)
 from sim.errors import UserInputError
 
 EXAMPLES = f"""\
@@ -84,17 +90,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="read the batch from a TOML experiment file instead (see docs/batch.md)",
     )
-    parser.add_argument("--replicates", type=int, metavar="N", help="runs per scenario and cell")
-    parser.add_argument("--out", metavar="DIR", help="output directory (resumed if it exists)")
+    parser.add_argument(
+        "--replicates", type=whole_number, metavar="N", help="runs per scenario and cell"
+    )
+    parser.add_argument(
+        "--out", type=output_dir, metavar="DIR", help="output directory (resumed if it exists)"
+    )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=whole_number,
         metavar="S",
         help=f"root seed, 0 <= S < 2**63; replicate seeds derive from it "
         f"(default {DEFAULT_ROOT_SEED})",
     )
     parser.add_argument(
-        "--days", type=int, metavar="N", help="days per run (default: each scenario's own)"
+        "--days", type=whole_number, metavar="N", help="days per run (default: each scenario's own)"
     )
     add_override_option(
         parser, "override a parameter in every run, e.g. car_t.dose_cells=40 (repeatable)"
@@ -174,7 +184,7 @@ def request_from_args(args: argparse.Namespace) -> BatchRequest:
         raise UserInputError("--replicates: required; how many runs per scenario and cell")
     if not args.out:
         raise UserInputError("--out: required; the directory for the results")
-    spec = BatchSpec(  # checks --replicates, --seed, --days, --set and --sweep
+    spec = BatchSpec(  # checks --replicates, --seed, --days (sim.limits), --set and --sweep
         scenarios=tuple(args.scenarios),
         replicates=args.replicates,
         root_seed=DEFAULT_ROOT_SEED if args.seed is None else args.seed,

@@ -9,26 +9,73 @@ objects, the executor options an :class:`~sim.batch.ExecutionChoice`.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from sim.batch.executors import ExecutionChoice, available_cores, execution_choice
-from sim.batch.spec import MAX_SEED
+from sim.batch.executors import (
+    ExecutionChoice,
+    available_cores,
+    check_scheduler_address,
+    execution_choice,
+)
 from sim.errors import UserInputError
+from sim.limits import MAX_DAYS, MAX_REPLICATES, MAX_SEED, MAX_WORKERS, check_path, shorten
 from sim.loader import parse_override
 
 
 def _whole_number(text: str) -> int:
     try:
+        if len(text) > 40:
+            raise ValueError(text)
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {shorten(text, 40)!r}"
+        ) from None
+
+
+def whole_number(text: str) -> int:
+    """Argument type: any whole number (its range is checked where it is used)."""
+    return _whole_number(text)
+
+
+def _bounded(text: str, maximum: int) -> int:
+    value = _whole_number(text)
+    if not 1 <= value <= maximum:
+        raise argparse.ArgumentTypeError(
+            f"must be from 1 to {maximum}, got {shorten(str(value), 40)}"
+        )
+    return value
 
 
 def positive_int(text: str) -> int:
-    """Argument type: a whole number >= 1 (``--days``, ``--replicates``)."""
+    """Argument type: a whole number >= 1 (a count with no limit of its own)."""
     value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def days(text: str) -> int:
+    """Argument type: days per run, 1 to :data:`~sim.limits.MAX_DAYS` (``--days``)."""
+    return _bounded(text, MAX_DAYS)
+
+
+def replicates(text: str) -> int:
+    """Argument type: 1 to :data:`~sim.limits.MAX_REPLICATES` (``--replicates``)."""
+    return _bounded(text, MAX_REPLICATES)
+
+
+def workers(text: str) -> int:
+    """Argument type: 1 to :data:`~sim.limits.MAX_WORKERS` (``--workers``, ``--dask-local``)."""
+    return _bounded(text, MAX_WORKERS)
+
+
+def output_dir(text: str) -> Path:
+    """Argument type: an output folder; empty, a newline or an over-long name is refused."""
+    try:
+        return check_path("folder", text)
+    except UserInputError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("folder: ")) from None
 
 
 def seed(text: str) -> int:
@@ -66,13 +113,13 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
-        type=int,
+        type=workers,
         metavar="W",
         help=f"local process pool of W workers (default: the number of cores, {available_cores()})",
     )
     where.add_argument(
         "--dask-local",
-        type=int,
+        type=workers,
         metavar="W",
         help="start a Dask LocalCluster of W worker processes on this machine",
     )
@@ -97,8 +144,8 @@ def execution_from_args(args: argparse.Namespace) -> ExecutionChoice | None:
     """
     _check_count("--workers", args.workers)
     _check_count("--dask-local", args.dask_local)
-    if args.scheduler is not None and not args.scheduler.strip():
-        raise UserInputError("--scheduler: give the address, such as tcp://10.0.0.5:8786")
+    if args.scheduler is not None:
+        check_scheduler_address("--scheduler", args.scheduler)
     return execution_choice(
         serial=args.serial,
         workers=args.workers,

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sim.commands.options import add_override_option, positive_int, seed
+from sim.commands.options import add_override_option, days, output_dir, seed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,12 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("scenario", metavar="SCENARIO", help="a scenario name or a .toml file")
     parser.add_argument("--seed", type=seed, default=1, help="random seed (default: 1)")
-    parser.add_argument(
-        "--days", type=positive_int, help="days to simulate (default: the scenario's)"
-    )
+    parser.add_argument("--days", type=days, help="days to simulate (default: the scenario's)")
     add_override_option(parser)
     parser.add_argument(
-        "--out", type=Path, default=Path("out"), metavar="DIR", help="output folder"
+        "--out", type=output_dir, default=Path("out"), metavar="DIR", help="output folder"
     )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=command_run)

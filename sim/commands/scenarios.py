@@ -14,11 +14,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def command_scenarios(args: argparse.Namespace) -> int:
-    """``scenarios``: print each scenario's name and description; returns 0."""
+    """``scenarios``: print each scenario's name and description; returns 0.
+
+    A file that does not load is listed with its error instead of its description, so
+    one bad file does not hide the others.
+    """
     from sim.loader import list_scenarios
 
     entries = list_scenarios()
-    width = max(len(name) for name, _ in entries)
-    for name, description in entries:
-        print(f"{name:<{width}}  {description}")
+    width = max((len(name) for name, _, _ in entries), default=0)
+    for name, description, error in entries:
+        print(f"{name:<{width}}  {description if error is None else 'cannot load: ' + error}")
     return 0

@@ -15,7 +15,15 @@ class CarTParameters(Section):
         24,
         ge=0,
         le=100_000,
-        description="cells infused (agents)",
+        description="cells infused (agents), when dose_per_10k_sites is not set",
+        source="scaled dose: the grid cannot hold a 3,900-fold expansion (docs/model.md)",
+    )
+    dose_per_10k_sites: float | None = parameter(
+        None,
+        ge=0.0,
+        le=100_000.0,
+        description="cells infused per 10,000 sites (same effector-to-target ratio on any "
+        "grid); when set, replaces dose_cells",
         source="scaled dose: the grid cannot hold a 3,900-fold expansion (docs/model.md)",
     )
     motility_sites_per_hour: float = parameter(
@@ -46,12 +54,18 @@ class CarTParameters(Section):
         description="chance that a kill makes the cell divide",
         source="calibrated: T4 peak day, T5 doubling ~19 h (Stein 2019)",
     )
-    exhaustion_kills: int = parameter(
-        12,
-        ge=1,
-        le=1000,
-        description="stimulations (kills) after which a lineage is exhausted",
-        source="3-20, no direct measure (Davenport 2015)",
+    exhaustion_engaged_hours: float = parameter(
+        60.0,
+        gt=0.0,
+        le=10000.0,
+        description=(
+            "hours of full engagement (every neighbour CD19+) after which an effector's"
+            " line is exhausted; one CD19+ neighbour of eight counts 1/8 h an hour"
+        ),
+        source=(
+            "exhaustion driven by antigen exposure (Sahoo et al. J R Soc Interface 2020);"
+            " CAR killing wanes after ~20 h engaged (Davenport 2015); calibrated: T1, T13"
+        ),
     )
     effector_half_life_days: float = parameter(
         3.5,
@@ -68,11 +82,11 @@ class CarTParameters(Section):
         source=CALIBRATED,
     )
     memory_fraction: float = parameter(
-        0.05,
+        0.02,
         ge=0.0,
         le=1.0,
-        description="chance that a daughter is a memory cell",
-        source="T7: long-term phase ~0.8% of peak (Stein 2019)",
+        description="chance that a daughter of an effector is a memory cell",
+        source="T7: long-term phase ~0.8% of peak (Stein 2019); calibrated",
     )
     memory_half_life_days: float = parameter(
         217.0,
@@ -80,6 +94,18 @@ class CarTParameters(Section):
         le=36500.0,
         description="memory-cell half-life, days",
         source="T7: ~217 d (Stein 2019)",
+    )
+    memory_budding_rate_per_day: float = parameter(
+        1.0,
+        ge=0.0,
+        le=100.0,
+        description=(
+            "fresh effectors a memory cell buds per day next to a CD19+ cell (it stays memory)"
+        ),
+        source=(
+            "memory as a self-renewing reservoir that gives rise to effectors on antigen"
+            " (Kirouac et al. 2023; Hardiansyah & Ng 2019); calibrated: T7, T11"
+        ),
     )
     homeostatic_division_rate_per_day: float = parameter(
         0.1,

@@ -11,6 +11,7 @@ from sim.parameters.cells import (
     RejectionParameters,
     TeachingParameters,
 )
+from sim.parameters.patient import PatientParameters
 from sim.parameters.tissue import (
     BCellParameters,
     FieldParameters,
@@ -42,3 +43,4 @@ class Scenario(Section):
     lymphodepletion: LymphodepletionParameters = Field(default_factory=LymphodepletionParameters)
     therapy: TherapyParameters = Field(default_factory=TherapyParameters)
     tocilizumab: TocilizumabParameters = Field(default_factory=TocilizumabParameters)
+    patient: PatientParameters = Field(default_factory=PatientParameters)

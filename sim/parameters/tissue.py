@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from sim.limits import MAX_DAYS, MIN_HOURS_PER_STEP
 from sim.parameters.base import CALIBRATED, Section, parameter
 
 SCALE = "model scale: 10⁴ sites resolve 1 blast in 10⁴ (MRD limit 0.01%)"
@@ -29,7 +30,7 @@ class TimeParameters(Section):
 
     hours_per_step: float = parameter(
         1.0,
-        gt=0.0,
+        ge=MIN_HOURS_PER_STEP,
         le=24.0,
         description="hours per step; 24 must be a whole number of steps",
         source="numerical setting (results do not depend on it beyond sampling noise)",
@@ -37,7 +38,7 @@ class TimeParameters(Section):
     days: int = parameter(
         240,
         ge=1,
-        le=3650,
+        le=MAX_DAYS,
         description="days simulated, from enrolment (day 0)",
         source="scenario setting",
     )
@@ -90,11 +91,14 @@ class LeukaemiaParameters(Section):
         source="T9 (net growth = division - death)",
     )
     cd19_loss_prob: float = parameter(
-        0.0005,
+        0.00002,
         ge=0.0,
         le=1.0,
         description="chance that a daughter is CD19-negative",
-        source="assumption (CD19-negative relapse exists; no rate)",
+        source=(
+            "assumption (CD19-negative relapse exists; no rate); low enough that"
+            " >= 90% of responders are MRD-negative (T12)"
+        ),
     )
     dense_mass: bool = parameter(
         False,
@@ -120,11 +124,28 @@ class BCellParameters(Section):
         description="mean B-cell life, days",
         source="B-cell life ~60 d (León-Triana et al. 2021)",
     )
-    regeneration_rate_per_day: float = parameter(
-        0.02,
+    maturation_days: float = parameter(
+        7.0,
+        gt=0.0,
+        le=365.0,
+        description="mean days a new B-cell spends as a dividing CD19+ precursor before it matures",
+        source="CD19+ pro-/pre-B precursors mature over days (León-Triana et al. 2021)",
+    )
+    precursor_influx_per_day: float = parameter(
+        2.0,
         ge=0.0,
-        le=10.0,
-        description="new B-cells per day, per missing B-cell below the target",
+        le=10000.0,
+        description="new precursors a day from CD19-negative stem cells, per 10,000 sites",
+        source="CAR T-cells cannot see the stem cells that seed the B lineage; calibrated: T11",
+    )
+    precursor_feedback_gain: float = parameter(
+        0.5,
+        ge=0.0,
+        le=100.0,
+        description=(
+            "extra precursor divisions, per precursor and maturation time, for each share"
+            " of the target the B-cells are missing (catch-up)"
+        ),
         source=CALIBRATED,
     )
     aplasia_threshold: float = parameter(

@@ -62,6 +62,16 @@ class LymphodepletionParameters(Section):
         description="extra deaths per day of CD52+ CAR T-cells under it",
         source="assumption: alemtuzumab removes CD52+ cells within days",
     )
+    alemtuzumab_native_t_death_rate_per_day: float = parameter(
+        2.0,
+        ge=0.0,
+        le=100.0,
+        description="extra deaths per day of host (CD52+) T-cells while it is in the blood",
+        source=(
+            "alemtuzumab removes CD52+ lymphocytes for weeks after dosing"
+            " (Benjamin 2020); assumption: as fast as for CD52+ CAR T-cells"
+        ),
+    )
 
 
 class TherapyParameters(Section):
@@ -117,7 +127,7 @@ class TherapyParameters(Section):
     product_fitness: float = parameter(
         1.0,
         gt=0.0,
-        le=1.0,
+        le=10.0,
         description="scales the CAR T-cell kill rate (1 = healthy donor)",
         source="assumption (1 = healthy donor)",
     )

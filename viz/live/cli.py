@@ -200,6 +200,9 @@ def render_headless(app: object, args: argparse.Namespace) -> int:
         steps = round(args.at_day * app.arms[0].model.steps_per_day)  # type: ignore[attr-defined]
         while app.arms[0].step_count < steps:  # type: ignore[attr-defined]
             app._advance(1)  # type: ignore[attr-defined]
+    if args.record is None:
+        for grid in app.grids:  # type: ignore[attr-defined]
+            grid.clear_marks()  # a still reads better without the last hours' kill marks
     app.frame(1 / 30)  # type: ignore[attr-defined]
     if args.screenshot is not None:
         app.screenshot(args.screenshot)  # type: ignore[attr-defined]

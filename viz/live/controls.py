@@ -32,7 +32,7 @@ class SliderSpec:
     def value_of(self, scenario: Scenario) -> float:
         """The parameter's value in ``scenario``."""
         table, name = self.key.split(".")
-        return getattr(getattr(scenario, table), name)
+        return float(getattr(getattr(scenario, table), name))
 
     def text(self, value: float) -> str:
         """``value`` as the slider shows it."""
@@ -45,7 +45,7 @@ SLIDERS = (
     SliderSpec("car_t.dose_cells", "Dose", "cells", 0, 200, integer=True),
     SliderSpec("car_t.kill_rate_per_day", "Kill rate", "/day", 0.0, 10.0),
     SliderSpec("car_t.division_prob_per_kill", "Divide per kill", "", 0.0, 1.0),
-    SliderSpec("car_t.exhaustion_kills", "Exhausts after", "kills", 1, 50, integer=True),
+    SliderSpec("car_t.memory_fraction", "Memory share", "", 0.0, 0.5),
     SliderSpec("leukaemia.division_rate_per_day", "Blast growth", "/day", 0.0, 0.5),
     SliderSpec("leukaemia.cd19_loss_prob", "CD19 loss", "/division", 0.0, 0.02),
 )
@@ -121,7 +121,7 @@ class Controls:
         self.sliders: dict[str, UIHorizontalSlider] = {}
         self.slider_labels: dict[str, UILabel] = {}
         area = lay.sliders  # type: ignore[attr-defined]
-        note_h = round(22 * u)
+        note_h = round(max(22 * u, 1.7 * lay.text_px))  # labels >= ~1.8x the font
         self.note = UILabel(
             pygame.Rect(area.x, area.y, area.w, note_h), "Sliders apply on Reset (R)", manager
         )

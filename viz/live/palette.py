@@ -207,6 +207,7 @@ def gui_theme(theme: Theme, scale: float) -> dict:
         return "#{:02x}{:02x}{:02x}".format(*colour)
 
     size = str(round(14 * scale * theme.text_scale))
+    font_spec = {"name": "noto_sans", "size": size}
     light = theme.name == "projector"
     normal_bg = "#ffffff" if light else "#3a3f4e"
     hovered_bg = "#dde8f5" if light else "#4b5266"
@@ -236,6 +237,9 @@ def gui_theme(theme: Theme, scale: float) -> dict:
         "label": {
             "colours": {"normal_text": hex_colour(theme.text), "dark_bg": "#00000000"},
             "misc": {"text_horiz_alignment": "left"},
+            "font": font_spec,
         },
-        "tool_tip": {"colours": {"dark_bg": hex_colour(theme.panel)}},
+        "button": {"font": font_spec},
+        "drop_down_menu": {"font": font_spec},
+        "tool_tip": {"colours": {"dark_bg": hex_colour(theme.panel)}, "font": font_spec},
     }

@@ -102,8 +102,10 @@ def draw_timeline(
         seg = pygame.Rect(x_of(0), bar.y, max(1, x_of(made) - x_of(0)), bar.h)
         pygame.draw.rect(screen, SKY_BLUE, seg, border_radius=3)
         text = "manufacturing failed" if plan.manufacturing_failed else "manufacturing"
-        if font(small).size(text)[0] + 6 <= seg.w:
-            draw_text(screen, text, small, dark, seg.center, anchor="center")
+        first_ld = plan.lymphodepletion_days[0] if plan.lymphodepletion_days else made
+        room = pygame.Rect(seg.x, seg.y, x_of(min(made, first_ld)) - seg.x, seg.h)
+        if font(small).size(text)[0] + 6 <= room.w:
+            draw_text(screen, text, small, dark, room.center, anchor="center")
         elif plan.manufacturing_failed:
             draw_text(screen, text, small, theme.text, (seg.right + 4, below))
     for ld_day in plan.lymphodepletion_days:
@@ -196,7 +198,9 @@ def draw_banner(screen: pygame.Surface, rect: pygame.Rect, outcome: Outcome, tex
         "not_infused": (90, 90, 90),
     }.get(outcome.state, (60, 60, 60))
     size = round(text_px * 1.15)
-    height = round(size * 2.0)
+    while size > 9 and font(size, True).size(outcome.text)[0] > rect.w - 12:
+        size -= 1  # shrink to fit a narrow grid
+    height = round(max(size, text_px) * 2.0)
     band = pygame.Rect(rect.x, rect.bottom - height, rect.w, height)
     surface = pygame.Surface(band.size, pygame.SRCALPHA)
     surface.fill((*colour, 225))

@@ -129,6 +129,10 @@ def draw_kinetics(comparison: Comparison, path: Path) -> None:
                         linewidth=0)  # fmt: skip
         ax.plot(table["day"], table["median"], color=style.colour, linestyle=style.linestyle,
                 label=f"{style.name}: median, band = middle half of runs")  # fmt: skip
+    alive = [t.loc[t["q75"] > 0, "day"].max() for t in comparison.kinetics if not t.empty]
+    alive = [day for day in alive if day == day]  # drop nan (no CAR T-cells at all)
+    if alive:
+        ax.set_xlim(right=1.15 * max(alive) + 5)  # the all-zero tail says nothing more
     ax.set_yscale("symlog", linthresh=1)
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)

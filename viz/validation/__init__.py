@@ -1,0 +1,1 @@
+"""The ``validate`` command and its figures (the measures are in :mod:`sim.validation`)."""
