@@ -98,8 +98,11 @@ def decode_text(path: Path, data: bytes) -> str:
         raise UserInputError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; not a TOML file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UserInputError(f"{path}: UTF-16 text; save the file as UTF-8")
-    if b"\x00" in data:
-        raise UserInputError(f"{path}: a binary file (it holds NUL bytes), not TOML text")
+    control = data.translate(None, b"\t\n\r" + bytes(range(32, 256)).replace(b"\x7f", b""))
+    if control:
+        raise UserInputError(
+            f"{path}: a binary file (it holds control byte 0x{control[0]:02x}), not TOML text"
+        )
     try:
         return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as error:

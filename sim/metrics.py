@@ -21,6 +21,7 @@ from sim.patient import PATIENT_SUMMARY_FIELDS
 
 REMISSION_BLAST_PCT = 5.0  # blasts below 5 % of the sites: complete remission
 REMISSION_CHECK_DAY = 28  # days after infusion
+BEST_RESPONSE_LAST_DAY = 91  # days after infusion: "within 3 months"
 CRS_WINDOW_DAYS = 28  # CRS is graded on the days 0-28 after infusion
 
 Reporter = Callable[[CarTModel], float | int]
@@ -73,6 +74,9 @@ SUMMARY_FIELDS = (
     "blast_pct_at_infusion",
     "remission_day28",
     "mrd_negative_day28",
+    "remission_within_3_months",
+    "mrd_negative_within_3_months",
+    "unobserved_reason",
     "relapse",
     "relapse_day",
     "relapse_cd19_negative",
@@ -135,6 +139,9 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
         "blast_pct_at_infusion": None,
         "remission_day28": False,
         "mrd_negative_day28": False,
+        "remission_within_3_months": False,
+        "mrd_negative_within_3_months": False,
+        "unobserved_reason": None,
         "relapse": False,
         "relapse_day": None,
         "relapse_cd19_negative": False,
@@ -158,7 +165,10 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
         "cd19_negative_blasts_killed": int(last["cd19_negative_blasts_killed"]),
         "gvhd_score": float(model.gvhd_score),
     }
-    if plan.infusion_day is None or plan.infusion_day > record["days_simulated"]:
+    if plan.infusion_day is None:
+        return record
+    if plan.infusion_day > record["days_simulated"]:
+        _unobserved(record, "run ended before infusion", within_3_months=True)
         return record
     infusion = plan.infusion_day
     blasts_at_infusion = model.therapy.blasts_at_infusion
@@ -180,10 +190,26 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
 
 
 def _response(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarray) -> None:
-    """Remission and MRD at day 28; relapse (blasts back to >= 5 %) after that."""
+    """Remission and MRD at day 28 and within 3 months; relapse (blasts back to >= 5 %).
+
+    A response the run did not last long enough to see is None, with the reason in
+    ``unobserved_reason``; remission or MRD negativity within 3 months is True as soon
+    as it is seen.
+    """
+    window = after[days_after <= BEST_RESPONSE_LAST_DAY]
+    remission_seen = bool((window["blast_pct"] < REMISSION_BLAST_PCT).any())
+    mrd_seen = bool((window["blasts"] == 0).any())
+    window_complete = bool(days_after.max() >= BEST_RESPONSE_LAST_DAY)
+    record["remission_within_3_months"] = remission_seen or (None if not window_complete else False)
+    record["mrd_negative_within_3_months"] = mrd_seen or (None if not window_complete else False)
     check = np.flatnonzero(days_after == REMISSION_CHECK_DAY)
     if check.size == 0:
+        _unobserved(record, f"run ended before day {REMISSION_CHECK_DAY} after infusion", False)
         return
+    if not window_complete and not (remission_seen and mrd_seen):
+        record["unobserved_reason"] = (
+            f"run ended before day {BEST_RESPONSE_LAST_DAY} after infusion"
+        )
     row = after.iloc[int(check[0])]
     record["remission_day28"] = bool(row["blast_pct"] < REMISSION_BLAST_PCT)
     record["mrd_negative_day28"] = bool(row["blasts"] == 0)
@@ -199,6 +225,16 @@ def _response(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarra
     record["relapse_cd19_negative"] = bool(
         first["blasts_cd19_negative"] > first["blasts_cd19_positive"]
     )
+
+
+def _unobserved(record: dict[str, Any], reason: str, within_3_months: bool) -> None:
+    """The run ended too early to see day 28 (and, if ``within_3_months``, any response)."""
+    record["unobserved_reason"] = reason
+    for name in ("remission_day28", "mrd_negative_day28", "relapse", "relapse_cd19_negative"):
+        record[name] = None
+    if within_3_months:
+        record["remission_within_3_months"] = None
+        record["mrd_negative_within_3_months"] = None
 
 
 def _car_t_kinetics(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarray) -> None:

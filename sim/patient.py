@@ -75,7 +75,9 @@ PATIENT_SUMMARY_FIELDS = tuple(f"patient_{name}" for name in Patient.__dataclass
 
 def stream(seed: int, quantity: str) -> np.random.Generator:
     """The random generator of one quantity of the patient of the run with ``seed``."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PATIENT_STREAM, STREAMS[quantity])))
+    return np.random.default_rng(
+        np.random.SeedSequence(seed, spawn_key=(PATIENT_STREAM, STREAMS[quantity]))
+    )
 
 
 def draw_value(

@@ -18,9 +18,7 @@ PER_10K = ["car_t.dose_per_10k_sites=75.0", "therapy.manufacturing_failure_prob=
 
 
 def _runs(side: int, seeds: range, days: int) -> list[dict]:
-    scenario = load_scenario(
-        "classroom", [*PER_10K, f"grid.width={side}", f"grid.height={side}"]
-    )
+    scenario = load_scenario("classroom", [*PER_10K, f"grid.width={side}", f"grid.height={side}"])
     return [run_simulation(scenario, seed, days).summary for seed in seeds]
 
 

@@ -70,7 +70,9 @@ def test_patient_does_not_touch_the_model_stream() -> None:
     from sim.model import CarTModel
 
     scenario = load_scenario("classroom")
-    spread = _with_patient(scenario, cytokine_amplification={"dist": "lognormal", "median": 1.0, "sigma": 0.4})
+    spread = _with_patient(
+        scenario, cytokine_amplification={"dist": "lognormal", "median": 1.0, "sigma": 0.4}
+    )
     plain, drawn = CarTModel(scenario, seed=4), CarTModel(spread, seed=4)
     assert plain.plan == drawn.plan  # the plan comes from the model's generator
     assert plain.rng.random() == drawn.rng.random()
@@ -94,7 +96,10 @@ def test_effective_scenario_applies_every_quantity() -> None:
     assert patient.cd19_negative_subclone
     assert effective.leukaemia.initial_cd19_negative_fraction == 0.1
     assert effective.car_t.cytokine_per_kill == 2.0 * scenario.car_t.cytokine_per_kill
-    assert effective.native_t.taught_cytokine_per_kill == 2.0 * scenario.native_t.taught_cytokine_per_kill
+    assert (
+        effective.native_t.taught_cytokine_per_kill
+        == 2.0 * scenario.native_t.taught_cytokine_per_kill
+    )
     assert effective.lymphodepletion.alemtuzumab_recovery_delay_days == 60.0
     assert scenario.leukaemia.initial_blast_fraction != 0.3  # the input is left alone
 
@@ -125,7 +130,10 @@ def test_distribution_samples_have_their_centre() -> None:
     uniform = Uniform(dist="uniform", low=2.0, high=4.0)
     assert abs(np.mean([beta.sample(rng) for _ in range(4000)]) - 0.3) < 0.01
     assert abs(np.mean([uniform.sample(rng) for _ in range(4000)]) - 3.0) < 0.05
-    logs = [math.log(Lognormal(dist="lognormal", median=2.0, sigma=0.5).sample(rng)) for _ in range(4000)]
+    logs = [
+        math.log(Lognormal(dist="lognormal", median=2.0, sigma=0.5).sample(rng))
+        for _ in range(4000)
+    ]
     assert abs(np.median(logs) - math.log(2.0)) < 0.03
 
 
@@ -144,7 +152,7 @@ def test_bad_patient_tables_are_refused(entry: dict) -> None:
         PatientParameters.model_validate(entry)
 
 
-def test_a_patient_table_in_a_scenario_file_loads(tmp_path) -> None:  # noqa: ANN001
+def test_a_patient_table_in_a_scenario_file_loads(tmp_path) -> None:
     path = tmp_path / "varied.toml"
     path.write_text(
         'base = "autologous"\n[patient]\n'
@@ -159,7 +167,9 @@ def test_a_patient_table_in_a_scenario_file_loads(tmp_path) -> None:  # noqa: AN
 
 
 def test_dose_per_10k_sites_scales_with_the_grid() -> None:
-    scenario = load_scenario("autologous", ["car_t.dose_per_10k_sites=24.0", "grid.width=50", "grid.height=50"])
+    scenario = load_scenario(
+        "autologous", ["car_t.dose_per_10k_sites=24.0", "grid.width=50", "grid.height=50"]
+    )
     effective, _ = effective_scenario(scenario, seed=0)
     assert effective.car_t.dose_cells == 6
 

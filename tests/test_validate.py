@@ -53,6 +53,7 @@ def test_median_has_an_order_statistic_interval() -> None:
 
 def test_doubling_and_half_life_are_recovered_from_exact_curves() -> None:
     runs = _runs(3)
+
     # rise doubling every 18 h to day 8 after infusion (day 18), then half-life 4 days
     def car_t(index: int, day: int) -> float:
         after = day - 10
@@ -107,8 +108,11 @@ def test_persistence_is_censored_not_guessed() -> None:
 
 def test_burden_comparison_holds_only_when_both_directions_are_significant() -> None:
     def arm(remissions: int, crs: int, n: int = 40) -> tuple[pd.DataFrame, pd.DataFrame]:
-        runs = _runs(n, remission_within_3_months=[i < remissions for i in range(n)],
-                     crs_grade=[3 if i < crs else 1 for i in range(n)])
+        runs = _runs(
+            n,
+            remission_within_3_months=[i < remissions for i in range(n)],
+            crs_grade=[3 if i < crs else 1 for i in range(n)],
+        )
         return runs, pd.DataFrame(columns=["run_id", "day"])
 
     high, ref = arm(15, 35), arm(35, 5)
@@ -136,7 +140,7 @@ def test_verdicts(target: str, measured: Measured, expected: str) -> None:
     assert judge(TARGETS[target], measured) == expected
 
 
-def test_validate_command_end_to_end(tmp_path) -> None:  # noqa: ANN001
+def test_validate_command_end_to_end(tmp_path) -> None:
     from main import main
 
     out = tmp_path / "v"

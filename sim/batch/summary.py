@@ -19,7 +19,11 @@ OUTCOME_FIELD = "remission_day28"
 
 @dataclass(frozen=True)
 class CellSummary:
-    """The outcome share of one scenario and sweep cell, with its Wilson interval."""
+    """The outcome share of one scenario and sweep cell, with its Wilson interval.
+
+    ``runs`` counts the runs where the outcome was observed; ``unobserved`` those where it
+    is null (the run ended before day 28 after infusion), left out of the share.
+    """
 
     scenario: str
     sweep_values: tuple[tuple[str, Any], ...]
@@ -27,6 +31,7 @@ class CellSummary:
     successes: int
     low: float
     high: float
+    unobserved: int = 0
 
     @property
     def share(self) -> float:
@@ -38,7 +43,7 @@ def summarise_cells(plan: BatchPlan, directory: BatchDirectory) -> list[CellSumm
     """Per scenario and sweep cell: runs, how many had :data:`OUTCOME_FIELD` true, Wilson CI.
 
     Reads two columns of ``runs.parquet``; None when that file or field is missing. Runs
-    where the field is null do not count.
+    where the field is null (not observed) are left out of the share and counted apart.
     """
     path = directory.path / RUNS_PARQUET
     if not path.exists() or OUTCOME_FIELD not in pq.read_schema(path).names:
@@ -51,13 +56,17 @@ def summarise_cells(plan: BatchPlan, directory: BatchDirectory) -> list[CellSumm
     )
     counts: dict[tuple[int, int], list[int]] = {}
     for run in plan.runs:
-        value = outcomes.get(run.run_id)
-        tally = counts.setdefault((run.scenario_index, run.cell_index), [0, 0])
-        if value is not None:
+        tally = counts.setdefault((run.scenario_index, run.cell_index), [0, 0, 0])
+        if run.run_id not in outcomes:
+            continue
+        value = outcomes[run.run_id]
+        if value is None:
+            tally[2] += 1
+        else:
             tally[0] += 1
             tally[1] += int(bool(value))
     cells = []
-    for (scenario_index, cell_index), (runs, successes) in counts.items():
+    for (scenario_index, cell_index), (runs, successes, unobserved) in counts.items():
         low, high = wilson_interval(successes, runs)
         cells.append(
             CellSummary(
@@ -67,15 +76,25 @@ def summarise_cells(plan: BatchPlan, directory: BatchDirectory) -> list[CellSumm
                 successes=successes,
                 low=low,
                 high=high,
+                unobserved=unobserved,
             )
         )
     return cells
 
 
 def format_cell_table(cells: Sequence[CellSummary]) -> str:
-    """A plain-text table: scenario, sweep values, runs, outcome count, share, 95% Wilson CI."""
+    """A plain-text table: scenario, sweep values, runs, outcome count, share, 95% Wilson CI,
+    and runs where the outcome was not observed (null; not in the share)."""
     sweep_keys = [key for key, _ in cells[0].sweep_values] if cells else []
-    header = ["scenario", *sweep_keys, "runs", OUTCOME_FIELD, "share", "95% CI (Wilson)"]
+    header = [
+        "scenario",
+        *sweep_keys,
+        "runs",
+        OUTCOME_FIELD,
+        "share",
+        "95% CI (Wilson)",
+        "unobserved",
+    ]
     body = []
     for cell in cells:
         share = "-" if not cell.runs else f"{cell.share:.2f}"
@@ -88,6 +107,7 @@ def format_cell_table(cells: Sequence[CellSummary]) -> str:
                 str(cell.successes),
                 share,
                 interval,
+                str(cell.unobserved),
             ]
         )
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]

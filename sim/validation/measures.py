@@ -79,7 +79,7 @@ def after_infusion(runs: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _per_run(runs: pd.DataFrame, series: pd.DataFrame, name: str, fn) -> pd.Series:  # noqa: ANN001
+def _per_run(runs: pd.DataFrame, series: pd.DataFrame, name: str, fn) -> pd.Series:
     """``fn(one run's days after infusion)`` for each infused run, indexed by ``run_id``
     (None where the run could not show it)."""
     table = after_infusion(runs, series)

@@ -79,9 +79,7 @@ def validation_batches(
 
     specs = {}
     for name in target_scenarios(targets):
-        growth_only = all(
-            t.measure_kind == "growth" for t in targets if name in t.scenarios
-        )
+        growth_only = all(t.measure_kind == "growth" for t in targets if name in t.scenarios)
         run_days = days or (QUICK_DAYS if quick else FULL_DAYS)
         if growth_only:
             run_days = min(run_days, GROWTH_DAYS)
@@ -220,7 +218,7 @@ HEADER = ("id", "quantity", "target", "tolerance", "simulated (95% CI)", "runs",
 
 def _number(value: float) -> str:
     if math.isnan(value):
-        return "–"
+        return "n/a"
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
     return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
@@ -284,7 +282,9 @@ def text_table(results: Sequence[Result]) -> str:
     """The table as aligned text."""
     rows = [list(HEADER), *(result_row(r) for r in results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
 
 
 def markdown_table(results: Sequence[Result]) -> str:

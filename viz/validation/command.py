@@ -39,17 +39,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true",
-                        help=f"small, short batches on a 50 x 50 grid ({QUICK_REPLICATES} "
-                        "replicates); unresolved targets do not fail")
-    parser.add_argument("--replicates", type=positive_int, metavar="N",
-                        help=f"runs per scenario (default {DEFAULT_REPLICATES}; "
-                        f"quick {QUICK_REPLICATES})")
-    parser.add_argument("--days", type=positive_int, metavar="N",
-                        help="days per run (default: enough for every target; quick 120)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"small, short batches on a 50 x 50 grid ({QUICK_REPLICATES} "
+        "replicates); unresolved targets do not fail",
+    )
+    parser.add_argument(
+        "--replicates",
+        type=positive_int,
+        metavar="N",
+        help=f"runs per scenario (default {DEFAULT_REPLICATES}; quick {QUICK_REPLICATES})",
+    )
+    parser.add_argument(
+        "--days",
+        type=positive_int,
+        metavar="N",
+        help="days per run (default: enough for every target; quick 120)",
+    )
     parser.add_argument("--seed", type=seed, default=0, metavar="S", help="root seed (default 0)")
-    parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="output folder (default runs/validation, or runs/validation_quick)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default runs/validation, or runs/validation_quick)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_execution_options(parser)
     parser.set_defaults(func=validate_command)

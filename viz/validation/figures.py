@@ -44,14 +44,29 @@ def kinetics_figure(tables: Tables, path: Path, scenario: str) -> None:
         if not table.empty:
             quant = daily_quantiles(table, "car_t", run="run_id", day="day_after")
             days = quant["day_after"].to_numpy()
-            axis.fill_between(days, quant["q25"].clip(lower=0.5), quant["q75"].clip(lower=0.5),
-                              color=BLUE, alpha=0.25, label="interquartile range")
-            axis.plot(days, quant["median"].clip(lower=0.5), color=BLUE,
-                      label=f"median of {table['run_id'].nunique()} infused runs")
+            axis.fill_between(
+                days,
+                quant["q25"].clip(lower=0.5),
+                quant["q75"].clip(lower=0.5),
+                color=BLUE,
+                alpha=0.25,
+                label="interquartile range",
+            )
+            axis.plot(
+                days,
+                quant["median"].clip(lower=0.5),
+                color=BLUE,
+                label=f"median of {table['run_id'].nunique()} infused runs",
+            )
             peak = float(quant["median"].max())
             smooth = np.linspace(0, days.max(), 400)
-            axis.plot(smooth, stein_curve(smooth, peak), color=ORANGE, linestyle="--",
-                      label="Stein 2019 shape, same peak")
+            axis.plot(
+                smooth,
+                stein_curve(smooth, peak),
+                color=ORANGE,
+                linestyle="--",
+                label="Stein 2019 shape, same peak",
+            )
         axis.set_yscale("log")
         axis.set_xlabel("days after infusion")
         axis.set_ylabel("CAR T-cells on the grid")
@@ -76,8 +91,9 @@ def shares_figure(results: Sequence[Result], path: Path) -> None:
                 axis.plot(value, row, marker="D", color=ORANGE, markersize=9, linestyle="")
             if not math.isnan(m.value):
                 err = [[m.value - m.low], [m.high - m.value]] if not math.isnan(m.low) else None
-                axis.errorbar(m.value, row, xerr=err, marker="o", color=BLUE, capsize=5,
-                              markersize=8)
+                axis.errorbar(
+                    m.value, row, xerr=err, marker="o", color=BLUE, capsize=5, markersize=8
+                )
         axis.set_yticks(range(len(shown)))
         axis.set_yticklabels([f"{r.target.id} ({r.status})" for r in reversed(shown)])
         axis.set_xlim(-2, 102)
@@ -92,16 +108,22 @@ def growth_figure(tables: Tables, path: Path, doubling_days: float, scenario: st
         figure, (axis,) = new_figure()
         quant = daily_quantiles(tables.series, "blasts", run="run_id")
         days = quant["day"].to_numpy()
-        axis.fill_between(days, quant["q25"], quant["q75"], color=BLUE, alpha=0.25,
-                          label="interquartile range")
+        axis.fill_between(
+            days, quant["q25"], quant["q75"], color=BLUE, alpha=0.25, label="interquartile range"
+        )
         axis.plot(days, quant["median"], color=BLUE, label="median blasts")
         if math.isfinite(doubling_days) and doubling_days > 0:
             start = float(quant["median"].iloc[0])
             fitted = start * 2.0 ** (days / doubling_days)
             limit = GROWTH_FIT_MAX_BLAST_PCT / 100 * _sites(tables)
             keep = fitted <= 1.5 * limit
-            axis.plot(days[keep], fitted[keep], color=ORANGE, linestyle="--",
-                      label=f"fitted doubling {doubling_days:.1f} d")
+            axis.plot(
+                days[keep],
+                fitted[keep],
+                color=ORANGE,
+                linestyle="--",
+                label=f"fitted doubling {doubling_days:.1f} d",
+            )
         axis.set_yscale("log")
         axis.set_xlabel("days from enrolment")
         axis.set_ylabel("blasts on the grid")
@@ -121,16 +143,28 @@ def aplasia_figure(tables: Tables, path: Path, scenario: str) -> None:
             table["b_pct"] = 100.0 * table["b_cells"] / table["run_id"].map(start).clip(lower=1)
             quant = daily_quantiles(table, "b_pct", run="run_id", day="day_after")
             days = quant["day_after"].to_numpy()
-            axis.fill_between(days, quant["q25"], quant["q75"], color=BLUE, alpha=0.25,
-                              label="interquartile range")
+            axis.fill_between(
+                days,
+                quant["q25"],
+                quant["q75"],
+                color=BLUE,
+                alpha=0.25,
+                label="interquartile range",
+            )
             axis.plot(days, quant["median"], color=BLUE, label="median B-cells")
             in_aplasia = table.groupby("day_after")["b_pct"].apply(
                 lambda v: 100.0 * float((v < 100 * APLASIA_SHARE).mean())
             )
-            axis.plot(in_aplasia.index, in_aplasia.to_numpy(), color=ORANGE, linestyle=":",
-                      label="% of runs in aplasia")
-        axis.axhline(100 * APLASIA_SHARE, color=GREY, linestyle="--",
-                     label="aplasia line (10% of day 0)")
+            axis.plot(
+                in_aplasia.index,
+                in_aplasia.to_numpy(),
+                color=ORANGE,
+                linestyle=":",
+                label="% of runs in aplasia",
+            )
+        axis.axhline(
+            100 * APLASIA_SHARE, color=GREY, linestyle="--", label="aplasia line (10% of day 0)"
+        )
         axis.set_ylim(0, 110)
         axis.set_xlabel("days after infusion")
         axis.set_ylabel("% (of day-0 B-cells; of runs)")
@@ -144,15 +178,13 @@ def _sites(tables: Tables) -> float:
     return float(first["blasts"] / max(first["blast_pct"], 1e-9) * 100.0)
 
 
-def _rc():  # noqa: ANN202
+def _rc():
     import matplotlib.pyplot as plt
 
     return plt.rc_context(RC)
 
 
-def all_figures(
-    results: Sequence[Result], tables: dict[str, Tables], out_dir: Path
-) -> list[Path]:
+def all_figures(results: Sequence[Result], tables: dict[str, Tables], out_dir: Path) -> list[Path]:
     """Every figure the tables allow, into ``out_dir``; returns their paths."""
     paths = []
     if "autologous" in tables:
