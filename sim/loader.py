@@ -185,7 +185,7 @@ def parse_override(text: str, source: str = OVERRIDE_SOURCE) -> Override:
 
 def _resolve(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
-    candidate = check_path(text[:60] or "SCENARIO", text)
+    candidate = check_path(f"SCENARIO {shorten(text)!r}", text)
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
         if not candidate.is_file():
             raise UserInputError(f"{text}: no such scenario file")

@@ -91,13 +91,14 @@ def test_shift_r_draws_a_new_seed(app: LiveApp) -> None:
 
 
 def test_slider_changes_the_parameter_on_reset(app: LiveApp) -> None:
-    slider = app.controls.sliders["car_t.dose_cells"]
-    assert app.arms[0].scenario.car_t.dose_cells == 12
+    key_name = "car_t.dose_per_10k_sites"
+    slider = app.controls.sliders[key_name]
+    start = slider.get_current_value()
     click(app, slider.right_button.rect.center)
-    assert app.wanted["car_t.dose_cells"] == 13
-    assert app.arms[0].scenario.car_t.dose_cells == 12  # not before the reset
+    assert app.wanted[key_name] == start + 1
+    assert app.arms[0].model.parameters.car_t.dose_per_10k_sites != start + 1  # not yet
     key(app, pygame.K_r)
-    assert app.arms[0].model.parameters.car_t.dose_cells == 13
+    assert app.arms[0].model.parameters.car_t.dose_per_10k_sites == start + 1
 
 
 def test_infuse_button_adds_car_t_cells(app: LiveApp) -> None:

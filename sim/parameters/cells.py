@@ -41,21 +41,21 @@ class CarTParameters(Section):
         source="scenario setting (off: a random walk)",
     )
     kill_rate_per_day: float = parameter(
-        2.0,
+        4.0,
         ge=0.0,
         le=500.0,
         description="kills per day next to a CD19+ cell (fitness 1)",
         source="2-16 kills/d (Halle 2016); 1-20 (Weigelin 2021)",
     )
     division_prob_per_kill: float = parameter(
-        0.45,
+        0.3,
         ge=0.0,
         le=1.0,
         description="chance that a kill makes the cell divide",
         source="calibrated: T4 peak day, T5 doubling ~19 h (Stein 2019)",
     )
     exhaustion_engaged_hours: float = parameter(
-        60.0,
+        100.0,
         gt=0.0,
         le=10000.0,
         description=(
@@ -82,7 +82,7 @@ class CarTParameters(Section):
         source=CALIBRATED,
     )
     memory_fraction: float = parameter(
-        0.02,
+        0.04,
         ge=0.0,
         le=1.0,
         description="chance that a daughter of an effector is a memory cell",
@@ -108,7 +108,7 @@ class CarTParameters(Section):
         ),
     )
     homeostatic_division_rate_per_day: float = parameter(
-        0.1,
+        0.3,
         ge=0.0,
         le=10.0,
         description="divisions per day during the homeostatic boost",
@@ -122,7 +122,7 @@ class CarTParameters(Section):
         source=CALIBRATED,
     )
     cytokine_per_kill: float = parameter(
-        1.0,
+        0.5,
         ge=0.0,
         le=1000.0,
         description="cytokine released by a kill (units)",

@@ -30,9 +30,14 @@ class SliderSpec:
     integer: bool = False
 
     def value_of(self, scenario: Scenario) -> float:
-        """The parameter's value in ``scenario``."""
+        """The parameter's value in ``scenario`` (an unset dose per 10,000 sites is the
+        scenario's ``dose_cells`` scaled to 10,000 sites)."""
         table, name = self.key.split(".")
-        return float(getattr(getattr(scenario, table), name))
+        value = getattr(getattr(scenario, table), name)
+        if value is None and self.key == "car_t.dose_per_10k_sites":
+            sites = scenario.grid.width * scenario.grid.height
+            return round(scenario.car_t.dose_cells * 10_000 / sites, 1)
+        return float(value)
 
     def text(self, value: float) -> str:
         """``value`` as the slider shows it."""
@@ -42,7 +47,7 @@ class SliderSpec:
 
 
 SLIDERS = (
-    SliderSpec("car_t.dose_cells", "Dose", "cells", 0, 200, integer=True),
+    SliderSpec("car_t.dose_per_10k_sites", "Dose", "/10k sites", 0, 300, integer=True),
     SliderSpec("car_t.kill_rate_per_day", "Kill rate", "/day", 0.0, 10.0),
     SliderSpec("car_t.division_prob_per_kill", "Divide per kill", "", 0.0, 1.0),
     SliderSpec("car_t.memory_fraction", "Memory share", "", 0.0, 0.5),
