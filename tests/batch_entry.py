@@ -16,7 +16,7 @@ sys.path[:0] = [str(TESTS_DIR.parent), str(TESTS_DIR)]
 import batch_fakes  # noqa: E402
 
 from sim.commands import batch as batch_command_line  # noqa: E402
-from sim.errors import UserInputError  # noqa: E402
+from sim.errors import FaultError, UserInputError  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -35,6 +35,9 @@ def main(argv: list[str]) -> int:
     except UserInputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except FaultError as error:  # a full disk, a permission: as main.py does
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

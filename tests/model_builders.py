@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sim.loader import load_scenario
 from sim.model import CarTModel
 from sim.parameters import Scenario
+from sim.parameters.patient import PatientParameters
 
 EMPTY_TISSUE = (
     "grid.width=7",
@@ -15,14 +16,25 @@ EMPTY_TISSUE = (
     "b_cells.target_fraction=0.0",
     "native_t.normal_fraction=0.0",
     "therapy.arm='none'",
+    "therapy.bridging_days=[]",
     "car_t.motility_sites_per_hour=0.0",
     "native_t.motility_sites_per_hour=0.0",
 )
 
 
 def empty_scenario(overrides: Sequence[str] = ()) -> Scenario:
-    """A 7x7 tissue with no cells and no therapy; T-cells stand still unless told."""
-    return load_scenario("autologous", [*EMPTY_TISSUE, *overrides])
+    """A 7x7 tissue with no cells and no therapy; T-cells stand still unless told.
+
+    One fixed patient (no ``[patient]`` spread) and the dose in cells (``dose_cells``),
+    unless the overrides say otherwise.
+    """
+    scenario = load_scenario("autologous", [*EMPTY_TISSUE, *overrides])
+    if not any(o.startswith("patient.") for o in overrides):
+        scenario = scenario.model_copy(update={"patient": PatientParameters()})
+    if not any(o.startswith("car_t.dose_per_10k_sites") for o in overrides):
+        car_t = scenario.car_t.model_copy(update={"dose_per_10k_sites": None})
+        scenario = scenario.model_copy(update={"car_t": car_t})
+    return scenario
 
 
 def empty_model(overrides: Sequence[str] = (), seed: int = 1) -> CarTModel:

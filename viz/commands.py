@@ -10,8 +10,8 @@ import argparse
 
 import viz.live.cli
 import viz.report.command
-import viz.validation.command
 import viz.sensitivity.command
+import viz.validation.command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

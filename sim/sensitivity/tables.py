@@ -74,9 +74,10 @@ def indices_markdown(design: Design, results: Sequence[OutputIndices]) -> str:
     if method == "morris":
         intro = (
             f"Morris elementary effects, {design.samples} trajectories of {len(design.ranges) + 1} "
-            "points. mu* is the mean absolute change of the output when the parameter moves "
-            "2/3 of its range (95% bootstrap interval); sigma its spread (interactions, "
-            "curvature). *above noise*: mu* minus its interval exceeds what the replicate "
+            "points. mu* is the mean absolute elementary effect: the output's change over a "
+            "step of 2/3 of the parameter's range, divided by 2/3 (so per whole range; 95% "
+            "bootstrap interval); sigma its spread (interactions, curvature). "
+            "*above noise*: mu* minus its interval exceeds what the replicate "
             "noise alone gives."
         )
     else:

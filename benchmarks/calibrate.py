@@ -1,0 +1,147 @@
+"""The calibration sweeps of docs/validation.md (Calibration), through the batch runner.
+
+Each sweep varies one or two rule parameters of a scenario around the chosen defaults,
+runs replicates of every cell with :func:`sim.batch.execute_batch` (resumable: the same
+command continues an interrupted sweep) and prints, per cell, the targets that parameter
+is calibrated to, measured as ``validate`` measures them (:mod:`sim.validation.measures`),
+with 95% intervals::
+
+    uv run python benchmarks/calibrate.py                      # every sweep, 50 x 50 grid
+    uv run python benchmarks/calibrate.py exhaustion --replicates 40 --full --out runs/cal
+
+By default the sweeps run on a 50 x 50 grid (the dose is per 10,000 sites, so the
+effector-to-target ratio is the one of the default grid) for 200 days; ``--full`` runs
+them on the scenarios' own grids for 330 days.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.batch import RUNS_PARQUET, TIMESERIES_PARQUET, BatchSpec, Sweep, execute_batch
+from sim.batch.executors import execution_choice
+from sim.validation import measures
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """One calibration sweep: a scenario, the swept keys and values, what it fits."""
+
+    scenario: str
+    sweeps: tuple[tuple[str, tuple[object, ...]], ...]
+    fits: str
+
+
+SWEEPS: dict[str, SweepPlan] = {
+    "exhaustion": SweepPlan(
+        "autologous",
+        (("car_t.exhaustion_engaged_hours", (60.0, 100.0, 160.0)),),
+        "T1 remission, T12 MRD, T4 peak day (exhaustion by time engaged)",
+    ),
+    "fitness": SweepPlan(
+        "autologous",
+        (("patient.product_fitness.sigma", (0.4, 0.7, 1.0)),),
+        "T1 remission within 3 months (non-response from poor products)",
+    ),
+    "memory": SweepPlan(
+        "autologous",
+        (
+            ("car_t.memory_fraction", (0.02, 0.04)),
+            ("car_t.memory_budding_rate_per_day", (0.5, 1.0)),
+        ),
+        "T7 persistence > 180 d, T11 B-cell aplasia at 6 months",
+    ),
+    "b_cells": SweepPlan(
+        "autologous",
+        (("b_cells.precursor_influx_per_day", (1.0, 2.0, 4.0)),),
+        "T11 B-cell aplasia at 6 months",
+    ),
+    "cytokine": SweepPlan(
+        "autologous",
+        (("car_t.cytokine_per_kill", (0.25, 0.5, 1.0)),),
+        "T8 CRS of any grade",
+    ),
+    "rejection": SweepPlan(
+        "donor",
+        (("patient.host_t_suppression_days.median", (3.0, 6.0, 12.0)),),
+        "T10 donor remission (rejection after alemtuzumab wears off)",
+    ),
+}
+
+
+def _fmt(m: measures.Measured) -> str:
+    if math.isnan(m.value):
+        return f"  -  (n={m.runs})"
+    return f"{m.value:5.1f} [{m.low:5.1f}, {m.high:5.1f}] n={m.runs}"
+
+
+def cell_measures(runs: pd.DataFrame, series: pd.DataFrame) -> dict[str, str]:
+    """The targets a sweep cell is read for, as ``validate`` measures them."""
+    infused = runs[runs["infused"].astype(bool)]
+    ids = set(infused["run_id"])
+    series = series[series["run_id"].isin(ids)]
+    remission = measures.remission_within(infused, series)
+    responders = infused[remission.fillna(False).astype(bool).to_numpy()]
+    resp_series = series[series["run_id"].isin(set(responders["run_id"]))]
+    return {
+        "T1 remission 3 mo %": _fmt(measures.share(remission)),
+        "T12 MRD-neg | resp %": _fmt(
+            measures.share(measures.mrd_negative_within(responders, resp_series))
+        ),
+        "T7 persist>180 | resp %": _fmt(measures.share(measures.persistence_beyond(responders))),
+        "T11 aplasia 6 mo | resp %": _fmt(
+            measures.share(measures.aplasia_at(responders, resp_series))
+        ),
+        "T8 CRS any %": _fmt(measures.share(infused["crs_grade"] > 0)),
+        "T4 peak day": _fmt(measures.median(infused["cart_peak_day"].dropna())),
+    }
+
+
+def run_sweep(name: str, plan: SweepPlan, args: argparse.Namespace) -> None:
+    """Run one sweep through the batch runner and print its table."""
+    sets: list[str] = []
+    if not args.full:
+        sets = ["grid.width=50", "grid.height=50"]
+    sweeps = tuple(Sweep(key, values) for key, values in plan.sweeps)
+    days = args.days or (330 if args.full else 200)
+    spec = BatchSpec((plan.scenario,), args.replicates, args.seed, days, tuple(sets), sweeps)
+    out = args.out / name
+    execution = execution_choice(
+        serial=False, workers=args.workers, dask_local=None, scheduler=None
+    )
+    status = execute_batch(spec, out, execution, show_table=False)
+    if status != 0:
+        sys.exit(status)
+    runs = pd.read_parquet(out / RUNS_PARQUET)
+    series = pd.read_parquet(out / TIMESERIES_PARQUET)
+    keys = [sweep.key for sweep in sweeps]
+    print(f"\n== {name}: {plan.scenario}, fits {plan.fits}")
+    for values, cell in runs.groupby(keys, sort=False):
+        label = ", ".join(f"{k}={v}" for k, v in zip(keys, values if isinstance(values, tuple) else (values,), strict=True))
+        print(f"-- {label}")
+        for target, text in cell_measures(cell, series[series["run_id"].isin(set(cell["run_id"]))]).items():
+            print(f"   {target:26s} {text}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweeps", nargs="*", choices=[*SWEEPS, []], help="default: all")
+    parser.add_argument("--replicates", type=int, default=16)
+    parser.add_argument("--days", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--full", action="store_true", help="the scenarios' own grids")
+    parser.add_argument("--out", type=Path, default=Path("runs/calibration"))
+    args = parser.parse_args(argv)
+    for name in args.sweeps or list(SWEEPS):
+        run_sweep(name, SWEEPS[name], args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""The rules of durable control (docs/model.md), each on a tiny hand-built tissue:
+memory as a reservoir that buds effectors, exhaustion by time engaged with antigen,
+B-cells from CD19-positive precursors, alemtuzumab against host T-cells, product fitness."""
+
+from __future__ import annotations
+
+import pytest
+from model_builders import empty_model, run_steps
+
+from agents.car_t_cell import CarTCell
+from agents.healthy_b_cell import HealthyBCell
+from agents.kinds import ResidentKind
+from agents.leukaemic_blast import LeukaemicBlast
+from agents.native_t_cell import NativeTCell
+
+CENTRE = 3 * 7 + 3  # site (3, 3) of a 7x7 tissue
+NEIGHBOUR = 3 * 7 + 4
+STILL = ["leukaemia.division_rate_per_day=0.0", "leukaemia.death_rate_per_day=0.0"]
+NO_DEATHS = [
+    "car_t.effector_half_life_days=3650",
+    "car_t.memory_half_life_days=36500",
+    "b_cells.lifespan_days=3650",
+]
+
+
+def test_memory_cell_buds_fresh_effectors_and_stays_memory() -> None:
+    model = empty_model(["car_t.memory_budding_rate_per_day=100.0", "car_t.kill_rate_per_day=0"])
+    memory = CarTCell(model, CENTRE, state="memory")
+    HealthyBCell(model, NEIGHBOUR, precursor=False)
+    run_steps(model, 1)
+    assert memory.state == "memory"
+    buds = [cell for cell in model.t_cells() if cell is not memory]
+    assert len(buds) == 1
+    assert buds[0].state == "effector" and buds[0].engaged_hours == 0.0
+    assert buds[0].site in model.tissue.neighbour_tuples[CENTRE]
+
+
+def test_memory_cell_never_kills_and_buds_nothing_without_antigen() -> None:
+    model = empty_model(["car_t.memory_budding_rate_per_day=100.0", *STILL])
+    memory = CarTCell(model, CENTRE, state="memory")
+    run_steps(model, 48)
+    assert model.census.car_t == 1
+    LeukaemicBlast(model, NEIGHBOUR, cd19_positive=False)
+    run_steps(model, 48)
+    assert model.census.car_t == 1 and memory.kills == 0
+
+
+def test_exhaustion_follows_time_engaged_even_without_kills() -> None:
+    """No kills at all: surrounded by CD19+ cells it tires after the set hours."""
+    model = empty_model(["car_t.kill_rate_per_day=0", "car_t.exhaustion_engaged_hours=10", *STILL])
+    car_t = CarTCell(model, CENTRE)
+    for site in model.tissue.neighbour_tuples[CENTRE]:
+        LeukaemicBlast(model, site)
+    run_steps(model, 9)
+    assert car_t.state == "effector"
+    run_steps(model, 1)
+    assert car_t.state == "exhausted" and car_t.kills == 0
+
+
+def test_one_cd19_positive_neighbour_tires_eight_times_slower() -> None:
+    model = empty_model(
+        ["car_t.kill_rate_per_day=0", "car_t.exhaustion_engaged_hours=10", *STILL, *NO_DEATHS]
+    )
+    car_t = CarTCell(model, CENTRE)
+    LeukaemicBlast(model, NEIGHBOUR)
+    run_steps(model, 79)
+    assert car_t.state == "effector"
+    assert car_t.engaged_hours == pytest.approx(79 / 8)
+    run_steps(model, 1)
+    assert car_t.state == "exhausted"
+
+
+def test_cd19_negative_neighbours_do_not_tire_a_car_t_cell() -> None:
+    model = empty_model(["car_t.exhaustion_engaged_hours=1", *STILL, *NO_DEATHS])
+    car_t = CarTCell(model, CENTRE)
+    for site in model.tissue.neighbour_tuples[CENTRE]:
+        LeukaemicBlast(model, site, cd19_positive=False)
+    run_steps(model, 100)
+    assert car_t.state == "effector" and car_t.engaged_hours == 0.0
+
+
+def test_effector_daughters_inherit_engaged_time_memory_daughters_do_not() -> None:
+    for memory_fraction, state, engaged in ((0.0, "effector", 5.0), (1.0, "memory", 0.0)):
+        model = empty_model([f"car_t.memory_fraction={memory_fraction}", *STILL])
+        mother = CarTCell(model, CENTRE, engaged_hours=5.0)
+        daughter = mother.divide()
+        assert daughter is not None
+        assert daughter.state == state and daughter.engaged_hours == engaged
+
+
+def test_product_fitness_scales_kills_divisions_and_budding() -> None:
+    full = empty_model(["therapy.product_fitness=1.0"]).chances
+    poor = empty_model(["therapy.product_fitness=0.5"]).chances
+    assert poor.car_t_division_per_kill == pytest.approx(0.5 * full.car_t_division_per_kill)
+    assert poor.car_t_kill < full.car_t_kill
+    assert poor.car_t_memory_budding < full.car_t_memory_budding
+
+
+def test_new_b_cells_are_precursors_that_mature() -> None:
+    model = empty_model(["b_cells.maturation_days=0.5", *NO_DEATHS])
+    cell = HealthyBCell(model, CENTRE)
+    assert cell.precursor and model.census.b_cell_precursors == 1
+    run_steps(model, 24 * 10)
+    assert cell.alive and not cell.precursor
+    assert model.census.b_cell_precursors == 0
+
+
+def test_without_precursors_only_the_stem_cell_influx_is_left() -> None:
+    """The supply comes from precursors: remove them (as CAR T-cells do) and the marrow
+    makes only the influx; with precursors back it catches up toward the target."""
+    overrides = [
+        "grid.width=30",
+        "grid.height=30",
+        "b_cells.target_fraction=0.2",
+        "b_cells.precursor_influx_per_day=10",
+    ]
+    model = empty_model(overrides, seed=3)
+    for cell in list(model.agents_by_type[HealthyBCell]):
+        cell.die()
+    assert model.census.b_cell_precursors == 0
+    influx_only = HealthyBCell.production_per_day(model)
+    assert influx_only == pytest.approx(10 * 900 / 10_000)
+    HealthyBCell(model, CENTRE)
+    assert HealthyBCell.production_per_day(model) > influx_only
+
+
+def test_b_cells_settle_at_the_target_and_come_back_after_a_loss() -> None:
+    model = empty_model(["grid.width=30", "grid.height=30", "b_cells.target_fraction=0.2"], seed=3)
+    assert model.census.resident[ResidentKind.B_CELL] == 180
+    for cell in list(model.agents_by_type[HealthyBCell])[:150]:
+        cell.die()
+    run_steps(model, 90 * 24)
+    assert 140 <= model.census.resident[ResidentKind.B_CELL] <= 230
+
+
+def test_alemtuzumab_removes_host_t_cells_of_every_state_while_it_acts() -> None:
+    model = empty_model(["lymphodepletion.alemtuzumab=true"])
+    naive = NativeTCell(model, 0)
+    model.therapy.alemtuzumab_active = True
+    assert naive.death_probability() == pytest.approx(model.chances.alemtuzumab_native_t_death)
+    model.therapy.alemtuzumab_active = False
+    assert naive.death_probability() == 0.0
