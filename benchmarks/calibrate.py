@@ -123,9 +123,11 @@ def run_sweep(name: str, plan: SweepPlan, args: argparse.Namespace) -> None:
     keys = [sweep.key for sweep in sweeps]
     print(f"\n== {name}: {plan.scenario}, fits {plan.fits}")
     for values, cell in runs.groupby(keys, sort=False):
-        label = ", ".join(f"{k}={v}" for k, v in zip(keys, values if isinstance(values, tuple) else (values,), strict=True))
+        cell_values = values if isinstance(values, tuple) else (values,)
+        label = ", ".join(f"{k}={v}" for k, v in zip(keys, cell_values, strict=True))
         print(f"-- {label}")
-        for target, text in cell_measures(cell, series[series["run_id"].isin(set(cell["run_id"]))]).items():
+        cell_series = series[series["run_id"].isin(set(cell["run_id"]))]
+        for target, text in cell_measures(cell, cell_series).items():
             print(f"   {target:26s} {text}")
 
 

@@ -85,6 +85,7 @@ class CarTModel(mesa.Model):
         self.recent_events: deque[CellEvent] = deque(maxlen=RECENT_EVENTS_KEPT)
         self.resident_events = EventQueue()
         self.tissue = Tissue(scenario.grid.width, scenario.grid.height, self.random)
+        self.tissue.well_mixed = scenario.grid.well_mixed  # model check (sim.movement.mix)
         self.therapy = Therapy(self)
         self.cytokine_peak_today = 0.0
         self.gvhd_score = 0.0

@@ -7,6 +7,9 @@ moved one after the other). A cell may make several moves in a step
 (``motility_sites_per_hour`` x ``hours_per_step``, the fraction rounded at random).
 With ``chemotaxis_bias`` > 0, that share of moves goes to the free neighbour with the
 most antigen instead of a random one.
+
+In the well-mixed limit (``grid.well_mixed``, a model check) :func:`mix` replaces the
+walk: every T-cell goes to a uniformly random free site of the mobile layer.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ def walk(
     """Move the T-cells of table ``rows``, ``moves[i]`` tries each; updates the tissue."""
     if rows.size == 0:
         return
+    if tissue.well_mixed:
+        mix(tissue, rows, rng)
+        return
     table = tissue.t_cells
     kind_layer = tissue.mobile_kind
     has_bias = bool(chemotaxis_bias.any())
@@ -61,6 +67,14 @@ def walk(
             moving, destination = movers[winners], target[winners]
             tissue.move_mobiles(rows[moving], destination, origin[winners])
             sites[moving] = destination
+
+
+def mix(tissue: Tissue, rows: np.ndarray, rng: np.random.Generator) -> None:
+    """The well-mixed limit: the T-cells of table ``rows`` go to distinct sites of the
+    mobile layer drawn uniformly at random (the layer holds nothing else, so after the
+    cells leave every site is free); no memory of where they were is left."""
+    destination = rng.choice(tissue.n_sites, size=rows.size, replace=False)
+    tissue.move_mobiles(rows, destination)
 
 
 def resolve_turns(

@@ -128,6 +128,9 @@ class Tissue:
         ]
         self.fields_active = False
         self._released: list[tuple[int, float, float]] = []
+        # the well-mixed limit (grid.well_mixed, a model check): see empty_resident_neighbours
+        self.well_mixed = False
+        self._random = random_source
         # work space of the numpy walk (sim.movement), all "never" between uses
         self.scratch_claims = np.full(self.n_sites, np.iinfo(np.int64).max, dtype=np.int64)
         self.scratch_left_at = np.full(self.n_sites, np.iinfo(np.int64).max, dtype=np.int64)
@@ -198,8 +201,18 @@ class Tissue:
         return None if row < 0 else self.t_cells.cells[row]
 
     def empty_resident_neighbours(self, site: int) -> list[int]:
-        """Neighbours of ``site`` with no resident cell."""
+        """Neighbours of ``site`` with no resident cell.
+
+        In the well-mixed limit (``well_mixed``) the "neighbours" are 8 distinct sites
+        other than ``site``, drawn uniformly at random at each call: a dividing resident
+        still needs one of 8 candidate sites empty, but space acts only through the total
+        occupancy (the only draw of the model's Python generator this switch adds).
+        """
         residents = self.residents
+        if self.well_mixed:
+            others = self._random.sample(range(self.n_sites - 1), len(MOORE_OFFSETS))
+            candidates = [n + (n >= site) for n in others]  # skip the cell's own site
+            return [n for n in candidates if residents[n] is None]
         return [n for n in self.neighbour_tuples[site] if residents[n] is None]
 
     def empty_mobile_neighbours(self, site: int) -> list[int]:

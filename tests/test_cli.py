@@ -184,3 +184,19 @@ def test_bad_command_lines_get_one_line_and_status_2(
     assert len(error_lines) == 1, done.stderr
     for word in must_mention:
         assert word in done.stderr
+
+
+def test_a_response_the_run_was_too_short_to_see_is_null_with_a_reason(tmp_path: Path) -> None:
+    from sim.loader import load_scenario
+    from sim.run import run_simulation
+
+    short = run_simulation(load_scenario("classroom"), 1, 20).summary
+    assert short["infusion_day"] is not None and short["infusion_day"] + 28 > 20
+    assert short["remission_day28"] is None and short["mrd_negative_day28"] is None
+    assert short["relapse"] is None
+    assert short["unobserved_reason"] == "run ended before day 28 after infusion"
+    if short["remission_within_3_months"] is not True:  # true as soon as seen
+        assert short["remission_within_3_months"] is None
+    full = run_simulation(load_scenario("classroom"), 1, short["infusion_day"] + 28).summary
+    assert isinstance(full["remission_day28"], bool)
+    assert isinstance(full["mrd_negative_day28"], bool)

@@ -201,8 +201,8 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=ignore_sigint,
-            initargs=(),
+            initializer=pool_worker_setup,
+            initargs=(os.getpid(),),
         )
         try:
             yield ExecutorHandle(

@@ -23,6 +23,14 @@ class GridParameters(Section):
         description="bone marrow (B-ALL) or lymph node (LBCL)",
         source="scenario setting",
     )
+    well_mixed: bool = parameter(
+        False,
+        description=(
+            "well-mixed limit: T-cells go to random free sites every step, and a dividing"
+            " resident's 8 candidate sites are random sites, not its neighbours"
+        ),
+        source="model check (docs/validation.md)",
+    )
 
 
 class TimeParameters(Section):
