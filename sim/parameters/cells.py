@@ -122,7 +122,7 @@ class CarTParameters(Section):
         source=CALIBRATED,
     )
     cytokine_per_kill: float = parameter(
-        0.5,
+        0.35,
         ge=0.0,
         le=1000.0,
         description="cytokine released by a kill (units)",
@@ -169,7 +169,7 @@ class NativeTParameters(Section):
         source="hypothesis: below car_t.kill_rate_per_day (docs/model.md)",
     )
     taught_division_prob_per_kill: float = parameter(
-        0.2,
+        0.1,
         ge=0.0,
         le=1.0,
         description="chance that a taught cell's kill makes it divide",

@@ -32,6 +32,7 @@ CAR T-cell, so they are not needed.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -274,7 +275,7 @@ def solve_mean_field(
         breaks = [day, day + 1.0]
         if day < boost_end < day + 1:
             breaks.insert(1, boost_end)
-        for start, end in zip(breaks[:-1], breaks[1:], strict=True):
+        for start, end in itertools.pairwise(breaks):
             boost = end <= boost_end + 1e-9
             solution = solve_ivp(
                 lambda _t, state, boost=boost: derivatives(state, rates, boost),
