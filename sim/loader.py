@@ -103,7 +103,31 @@ def load_scenario(name_or_path: str | Path, overrides: Sequence[Override | str] 
         typed = parse_override(override) if isinstance(override, str) else override
         check_value(typed.value, typed.label, depth_used=len(typed.key))
         _set_key(merged, typed.key, typed.value, sources, typed.label)
+    _drop_superseded(merged, sources)
     return _validate(merged, sources, path)
+
+
+SUPERSEDED_BY: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("leukaemia", "initial_blast_fraction"): ("patient", "blast_fraction_at_enrolment"),
+    ("therapy", "bridging_blast_kill_fraction"): ("patient", "bridging_blast_kill_fraction"),
+    ("lymphodepletion", "alemtuzumab_recovery_delay_days"): ("patient", "host_t_suppression_days"),
+    ("car_t", "dose_cells"): ("car_t", "dose_per_10k_sites"),
+}
+"""A parameter, and the entry that replaces it in a run when present (a patient's draw, or
+the dose per 10,000 sites). Whichever of the two was set last wins: a ``--set`` (or a
+child scenario file) that sets the parameter drops the entry that would replace it."""
+
+
+def _drop_superseded(merged: dict[str, Any], sources: dict[tuple[str, ...], str]) -> None:
+    """Apply :data:`SUPERSEDED_BY`: the later of a parameter and its replacement wins."""
+    order = {key: position for position, key in enumerate(sources)}
+    for parameter_key, replacing_key in SUPERSEDED_BY.items():
+        if parameter_key not in order or replacing_key not in order:
+            continue
+        if order[parameter_key] > order[replacing_key]:
+            table = merged.get(replacing_key[0])
+            if isinstance(table, dict):
+                table.pop(replacing_key[1], None)
 
 
 def _validate(merged: dict[str, Any], sources: dict[tuple[str, ...], str], path: Path) -> Scenario:
@@ -242,7 +266,7 @@ def _flatten(
     table: dict[str, Any], prefix: tuple[str, ...] = ()
 ) -> Iterable[tuple[tuple[str, ...], Any]]:
     for key, value in table.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and "dist" not in value:  # a distribution is one value
             yield from _flatten(value, (*prefix, key))
         else:
             yield (*prefix, key), value

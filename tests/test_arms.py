@@ -334,3 +334,42 @@ def test_failed_manufacturing_is_not_infused_and_not_a_relapse(seed: int) -> Non
     # untreated: no lymphodepletion and no bridging, so the leukaemia keeps growing
     assert daily["blasts"].iloc[-1] > 2 * daily["blasts"].iloc[0]
     assert daily["blast_pct"].iloc[-1] >= 5.0
+
+
+# --- the classroom scenario keeps the biology --------------------------------------------
+def _directions(scenario: Scenario, seeds: range, days_after: int) -> dict[str, float]:
+    """Shares over infused runs: remission within 3 months, expansion above 10-fold, B-cells
+    below the aplasia line at some point after infusion, any CRS."""
+    remission = expansion = aplasia = crs = infused = 0
+    for seed in seeds:
+        day = infusion_day(scenario, seed)
+        if day is None:
+            continue
+        result = run_simulation(scenario, seed, day + days_after)
+        after = result.timeseries[result.timeseries["day"] >= day]
+        window = after[after["day"] <= day + 91]
+        b_cells_at_start = result.timeseries["b_cells"].iloc[0]
+        infused += 1
+        remission += bool((window["blast_pct"] < 5).any())
+        expansion += bool(after["car_t"].max() > 10 * after["car_t"].iloc[0])
+        aplasia += bool((after["b_cells"] < 0.1 * b_cells_at_start).any())
+        crs += result.summary["crs_grade"] > 0
+    return {
+        "remission": remission / infused,
+        "expansion": expansion / infused,
+        "aplasia": aplasia / infused,
+        "crs": crs / infused,
+    }
+
+
+@pytest.mark.slow
+def test_classroom_outcomes_point_the_same_way_as_autologous() -> None:
+    """The small demo keeps the biology: in both, most infused patients respond, most
+    products expand more than tenfold, most patients reach B-cell aplasia and have CRS,
+    and not every patient responds (Wilson intervals of each share above one half)."""
+    classroom = _directions(load_scenario("classroom"), range(24), 50)
+    autologous = _directions(small("autologous"), range(24), 100)
+    for shares in (classroom, autologous):
+        for name, value in shares.items():
+            low = binomtest(round(value * 24), 24).proportion_ci(method="wilson").low
+            assert value > 0.5 and low > 0.3, (name, shares)

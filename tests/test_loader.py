@@ -102,3 +102,39 @@ def test_overrides_are_validated_like_files() -> None:
 def test_parameters_reject_unknown_fields_directly() -> None:
     with pytest.raises(ValueError, match="Extra inputs"):
         Scenario.model_validate({"car_t": {"speed": 3}})
+
+
+def test_a_set_parameter_wins_over_the_patient_draw_that_would_replace_it() -> None:
+    drawn = load_scenario("classroom")
+    assert drawn.patient.blast_fraction_at_enrolment is not None
+    fixed = load_scenario("classroom", ["leukaemia.initial_blast_fraction=0.5"])
+    assert fixed.patient.blast_fraction_at_enrolment is None
+    assert fixed.leukaemia.initial_blast_fraction == 0.5
+
+
+def test_a_set_dose_in_cells_wins_over_the_dose_per_area() -> None:
+    assert load_scenario("classroom").car_t.dose_per_10k_sites is not None
+    fixed = load_scenario("classroom", ["car_t.dose_cells=6"])
+    assert fixed.car_t.dose_per_10k_sites is None
+    assert fixed.car_t.dose_cells == 6
+
+
+def test_a_later_patient_entry_wins_over_an_earlier_parameter() -> None:
+    scenario = load_scenario(
+        "classroom",
+        [
+            "leukaemia.initial_blast_fraction=0.5",
+            'patient.blast_fraction_at_enrolment={dist="uniform", low=0.3, high=0.3}',
+        ],
+    )
+    assert scenario.patient.blast_fraction_at_enrolment is not None
+
+
+def test_a_distribution_is_replaced_whole_not_merged(tmp_path) -> None:
+    child = tmp_path / "child.toml"
+    child.write_text(
+        'base = "autologous"\ndescription = "x"\n[patient]\n'
+        'product_fitness = {dist = "uniform", low = 0.5, high = 0.9}\n'
+    )
+    scenario = load_scenario(child)
+    assert scenario.patient.product_fitness.dist == "uniform"

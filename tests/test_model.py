@@ -20,6 +20,8 @@ from sim.movement import resolve_turns, walk
 from sim.run import run_simulation
 
 SMALL = ["grid.width=40", "grid.height=40"]
+# one patient with a fit product (the classroom scenario draws the fitness per patient)
+FIT_PRODUCT = ["patient.product_fitness.mean=0.99", "patient.product_fitness.concentration=1e6"]
 
 
 def check_invariants(model: CarTModel) -> None:
@@ -214,7 +216,7 @@ def test_untreated_leukaemia_fills_the_marrow_and_stops() -> None:
 
 
 def test_autologous_run_shows_expansion_kills_exhaustion_contraction_and_memory() -> None:
-    result = run_simulation(load_scenario("classroom"), seed=1)
+    result = run_simulation(load_scenario("classroom", FIT_PRODUCT), seed=1)
     series, summary = result.timeseries, result.summary
     infusion = summary["infusion_day"]
     assert summary["infused"]
@@ -229,7 +231,7 @@ def test_autologous_run_shows_expansion_kills_exhaustion_contraction_and_memory(
 
 
 def test_taught_cells_appear_only_with_teaching_and_kill_cd19_negative_blasts() -> None:
-    escape = ["leukaemia.initial_cd19_negative_fraction=0.2", "time.days=40"]
+    escape = ["leukaemia.initial_cd19_negative_fraction=0.2", "time.days=40", *FIT_PRODUCT]
     taught_kills = []
     for enabled in (True, False):
         scenario = load_scenario("classroom", [*escape, f"teaching.enabled={str(enabled).lower()}"])
@@ -284,9 +286,11 @@ def test_halving_the_step_keeps_outcomes_with_many_replicates() -> None:
 
 def test_the_summary_has_exactly_the_declared_fields() -> None:
     from sim.metrics import EXTRA_SUMMARY_FIELDS, SUMMARY_FIELDS, _summary_values
+    from sim.patient import PATIENT_SUMMARY_FIELDS
 
     scenario = load_scenario("classroom", ["time.days=3"])
     model = CarTModel(scenario, seed=1)
     result = run_simulation(scenario, seed=1)
-    assert list(result.summary) == [*SUMMARY_FIELDS, *EXTRA_SUMMARY_FIELDS]
-    assert set(_summary_values(model, result.timeseries)) == set(result.summary)
+    assert list(result.summary) == [*SUMMARY_FIELDS, *EXTRA_SUMMARY_FIELDS, *PATIENT_SUMMARY_FIELDS]
+    values = set(_summary_values(model, result.timeseries)) | set(PATIENT_SUMMARY_FIELDS)
+    assert values == set(result.summary)

@@ -20,13 +20,20 @@ from sim.patient import (
 )
 
 
+def _fixed(name: str) -> Scenario:
+    """The scenario ``name`` as one fixed patient: no ``[patient]`` entries, dose in cells."""
+    scenario = load_scenario(name)
+    car_t = scenario.car_t.model_copy(update={"dose_per_10k_sites": None})
+    return scenario.model_copy(update={"patient": PatientParameters(), "car_t": car_t})
+
+
 def _with_patient(scenario: Scenario, **entries: object) -> Scenario:
     table = PatientParameters.model_validate({**scenario.patient.model_dump(), **entries})
     return scenario.model_copy(update={"patient": table})
 
 
 def test_default_patient_leaves_the_scenario_itself() -> None:
-    scenario = load_scenario("autologous")
+    scenario = _fixed("autologous")
     effective, patient = effective_scenario(scenario, seed=3)
     assert effective is scenario
     assert patient.product_fitness == 1.0 and patient.cytokine_amplification == 1.0
@@ -36,7 +43,7 @@ def test_default_patient_leaves_the_scenario_itself() -> None:
 
 
 def test_donor_patient_records_the_suppression_window() -> None:
-    donor = load_scenario("donor")
+    donor = _fixed("donor")
     _, patient = effective_scenario(donor, seed=1)
     assert patient.host_t_suppression_days == donor.lymphodepletion.alemtuzumab_recovery_delay_days
 
@@ -177,6 +184,6 @@ def test_dose_per_10k_sites_scales_with_the_grid() -> None:
 def test_summary_records_the_patient() -> None:
     from sim.run import run_simulation
 
-    summary = run_simulation(load_scenario("classroom"), seed=2, days=2).summary
+    summary = run_simulation(_fixed("classroom"), seed=2, days=2).summary
     assert list(summary)[-len(PATIENT_SUMMARY_FIELDS) :] == list(PATIENT_SUMMARY_FIELDS)
     assert summary["patient_product_fitness"] == 1.0

@@ -55,7 +55,7 @@ class CarTParameters(Section):
         source="calibrated: T4 peak day, T5 doubling ~19 h (Stein 2019)",
     )
     exhaustion_engaged_hours: float = parameter(
-        100.0,
+        40.0,
         gt=0.0,
         le=10000.0,
         description=(
@@ -82,7 +82,7 @@ class CarTParameters(Section):
         source=CALIBRATED,
     )
     memory_fraction: float = parameter(
-        0.04,
+        0.02,
         ge=0.0,
         le=1.0,
         description="chance that a daughter of an effector is a memory cell",
@@ -96,7 +96,7 @@ class CarTParameters(Section):
         source="T7: ~217 d (Stein 2019)",
     )
     memory_budding_rate_per_day: float = parameter(
-        1.0,
+        3.0,
         ge=0.0,
         le=100.0,
         description=(
@@ -122,7 +122,7 @@ class CarTParameters(Section):
         source=CALIBRATED,
     )
     cytokine_per_kill: float = parameter(
-        0.35,
+        0.5,
         ge=0.0,
         le=1000.0,
         description="cytokine released by a kill (units)",

@@ -99,7 +99,7 @@ class LeukaemiaParameters(Section):
         source="T9 (net growth = division - death)",
     )
     cd19_loss_prob: float = parameter(
-        0.00002,
+        0.000001,
         ge=0.0,
         le=1.0,
         description="chance that a daughter is CD19-negative",
