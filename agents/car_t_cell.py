@@ -42,7 +42,8 @@ class CarTCell(TCell):
       programme is imprinted on the line); at ``exhaustion_engaged_hours`` it is
       *exhausted*: no killing, no division, faster death;
     - effectors die at the contraction rate (``effector_half_life_days``); a daughter is a
-      *memory* cell with chance ``memory_fraction``;
+      *memory* cell with chance ``memory_fraction`` x (1 - engaged / exhaustion hours):
+      a line driven hard by antigen makes fewer memory cells;
     - a memory cell is a self-renewing reservoir: it dies slowly
       (``memory_half_life_days``), never kills, and next to a CD19-positive cell buds a
       fresh effector (engaged 0 h) into a free neighbour at ``memory_budding_rate_per_day``
@@ -141,7 +142,9 @@ class CarTCell(TCell):
     def make_daughter(self, site: int) -> CarTCell:
         """An effector of the lineage with the mother's engaged hours (or, with chance
         ``memory_fraction``, a memory cell)."""
-        becomes_memory = self.random.random() < self.model.parameters.car_t.memory_fraction
+        parameters = self.model.parameters.car_t
+        rested = max(0.0, 1.0 - self.engaged_hours / parameters.exhaustion_engaged_hours)
+        becomes_memory = self.random.random() < parameters.memory_fraction * rested
         return CarTCell(
             self.model,
             site,

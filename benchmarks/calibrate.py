@@ -41,19 +41,20 @@ class SweepPlan:
 SWEEPS: dict[str, SweepPlan] = {
     "exhaustion": SweepPlan(
         "autologous",
-        (("car_t.exhaustion_engaged_hours", (60.0, 100.0, 160.0)),),
-        "T1 remission, T12 MRD, T4 peak day (exhaustion by time engaged)",
+        (("car_t.exhaustion_engaged_hours", (20.0, 40.0, 80.0)),),
+        "T1 remission, T12 MRD, T4 peak day (exhaustion by time engaged); T13 needs the"
+        " high_burden scenario too (sweep it with --scenario high_burden)",
     ),
     "fitness": SweepPlan(
         "autologous",
-        (("patient.product_fitness.sigma", (0.4, 0.7, 1.0)),),
+        (("patient.product_fitness.mean", (0.7, 0.8, 0.9)),),
         "T1 remission within 3 months (non-response from poor products)",
     ),
     "memory": SweepPlan(
         "autologous",
         (
-            ("car_t.memory_fraction", (0.02, 0.04)),
-            ("car_t.memory_budding_rate_per_day", (0.5, 1.0)),
+            ("car_t.memory_fraction", (0.03, 0.06)),
+            ("car_t.memory_budding_rate_per_day", (1.0, 3.0)),
         ),
         "T7 persistence > 180 d, T11 B-cell aplasia at 6 months",
     ),
@@ -64,7 +65,7 @@ SWEEPS: dict[str, SweepPlan] = {
     ),
     "cytokine": SweepPlan(
         "autologous",
-        (("car_t.cytokine_per_kill", (0.25, 0.5, 1.0)),),
+        (("car_t.cytokine_per_kill", (0.35, 0.5, 0.7)),),
         "T8 CRS of any grade",
     ),
     "rejection": SweepPlan(
@@ -110,7 +111,8 @@ def run_sweep(name: str, plan: SweepPlan, args: argparse.Namespace) -> None:
         sets = ["grid.width=50", "grid.height=50"]
     sweeps = tuple(Sweep(key, values) for key, values in plan.sweeps)
     days = args.days or (330 if args.full else 200)
-    spec = BatchSpec((plan.scenario,), args.replicates, args.seed, days, tuple(sets), sweeps)
+    scenario = args.scenario or plan.scenario
+    spec = BatchSpec((scenario,), args.replicates, args.seed, days, tuple(sets), sweeps)
     out = args.out / name
     execution = execution_choice(
         serial=False, workers=args.workers, dask_local=None, scheduler=None
@@ -121,7 +123,7 @@ def run_sweep(name: str, plan: SweepPlan, args: argparse.Namespace) -> None:
     runs = pd.read_parquet(out / RUNS_PARQUET)
     series = pd.read_parquet(out / TIMESERIES_PARQUET)
     keys = [sweep.key for sweep in sweeps]
-    print(f"\n== {name}: {plan.scenario}, fits {plan.fits}")
+    print(f"\n== {name}: {scenario}, fits {plan.fits}")
     for values, cell in runs.groupby(keys, sort=False):
         cell_values = values if isinstance(values, tuple) else (values,)
         label = ", ".join(f"{k}={v}" for k, v in zip(keys, cell_values, strict=True))
@@ -133,14 +135,18 @@ def run_sweep(name: str, plan: SweepPlan, args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweeps", nargs="*", choices=[*SWEEPS, []], help="default: all")
+    parser.add_argument("sweeps", nargs="*", help=f"of {', '.join(SWEEPS)} (default: all)")
     parser.add_argument("--replicates", type=int, default=16)
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--full", action="store_true", help="the scenarios' own grids")
+    parser.add_argument("--scenario", default=None, help="sweep this scenario instead")
     parser.add_argument("--out", type=Path, default=Path("runs/calibration"))
     args = parser.parse_args(argv)
+    unknown = [name for name in args.sweeps if name not in SWEEPS]
+    if unknown:
+        parser.error(f"unknown sweep {unknown[0]!r}; choose from {', '.join(SWEEPS)}")
     for name in args.sweeps or list(SWEEPS):
         run_sweep(name, SWEEPS[name], args)
 

@@ -26,6 +26,17 @@ SMALL = ("grid.width=50", "grid.height=50")
 ALPHA = 0.05  # quick tests (few seeds, large effects)
 ALPHA_SLOW = 0.01  # slow tests (many seeds)
 TEACHING_OFF = ("teaching.enabled=false",)
+# One fixed patient where a quick test checks a mechanism with few seeds (the shipped
+# scenarios draw a patient per run; the slow tests keep the draws).
+FIT_PRODUCT = ("patient.product_fitness.mean=0.99", "patient.product_fitness.concentration=1e6")
+LOW_BURDEN = (
+    "patient.blast_fraction_at_enrolment.mean=0.1",
+    "patient.blast_fraction_at_enrolment.concentration=1e6",
+)
+LATE_HOST_RECOVERY = (
+    "patient.host_t_suppression_days.median=28.0",
+    "patient.host_t_suppression_days.sigma=0.0",
+)
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -126,12 +137,14 @@ def test_scenario_switches_are_what_their_names_say() -> None:
 
 
 # --- 1. the donor arm is infused earlier, at a lower burden --------------------------------
-def check_donor_earlier_and_lower(seeds: Sequence[int], alpha: float) -> None:
+def check_donor_earlier_and_lower(
+    seeds: Sequence[int], alpha: float, overrides: Sequence[str] = ()
+) -> None:
     """Seed for seed: donor infusion day and blast % at infusion below the autologous."""
     earlier = lower = burden_pairs = 0
     for seed in seeds:
-        donor = run_simulation(small("donor"), seed, 6).summary
-        autologous_scenario = small("autologous")
+        donor = run_simulation(small("donor", overrides), seed, 6).summary
+        autologous_scenario = small("autologous", overrides)
         day = infusion_day(autologous_scenario, seed)
         if day is None:  # manufacturing failed: the donor arm is infused, the other never
             earlier += 1
@@ -145,8 +158,8 @@ def check_donor_earlier_and_lower(seeds: Sequence[int], alpha: float) -> None:
 
 
 def test_donor_is_infused_earlier_at_lower_burden() -> None:
-    """Quick: 8 seeds."""
-    check_donor_earlier_and_lower(range(8), ALPHA)
+    """Quick: 8 seeds, the same burden at enrolment in both arms."""
+    check_donor_earlier_and_lower(range(8), ALPHA, LOW_BURDEN)
 
 
 @pytest.mark.slow
@@ -180,8 +193,9 @@ def check_alemtuzumab(seeds: Sequence[int], overrides: Sequence[str], alpha: flo
 
 
 def test_without_alemtuzumab_the_graft_is_rejected() -> None:
-    """Quick: 10 seeds, teaching off in both arms (the product's own effect)."""
-    check_alemtuzumab(range(10), TEACHING_OFF, ALPHA)
+    """Quick: 10 seeds, teaching off in both arms (the product's own effect), host T-cells
+    kept down for 4 weeks by alemtuzumab."""
+    check_alemtuzumab(range(10), (*TEACHING_OFF, *LATE_HOST_RECOVERY), ALPHA)
 
 
 @pytest.mark.slow
@@ -225,11 +239,13 @@ def test_tcr_intact_product_gives_gvhd_many_seeds() -> None:
 
 
 # --- 4. autologous CAR T-cells persist longer ----------------------------------------------
-def check_persistence(seeds: Sequence[int], days_after: int, alpha: float) -> None:
+def check_persistence(
+    seeds: Sequence[int], days_after: int, alpha: float, overrides: Sequence[str] = ()
+) -> None:
     """Seed for seed: the last day a CAR T-cell is alive, autologous after donor."""
     wins = pairs = 0
     for seed in seeds:
-        autologous = summary_after_infusion("autologous", seed, days_after)
+        autologous = summary_after_infusion("autologous", seed, days_after, overrides)
         if autologous is None:  # manufacturing failed
             continue
         donor = summary_after_infusion("donor", seed, days_after)
@@ -240,8 +256,8 @@ def check_persistence(seeds: Sequence[int], days_after: int, alpha: float) -> No
 
 
 def test_autologous_cells_persist_longer() -> None:
-    """Quick: 6 seeds, 70 days after infusion."""
-    check_persistence(range(6), 70, ALPHA)
+    """Quick: 8 seeds, 70 days after infusion, a fit autologous product."""
+    check_persistence(range(8), 70, ALPHA, FIT_PRODUCT)
 
 
 @pytest.mark.slow
@@ -251,15 +267,17 @@ def test_autologous_cells_persist_longer_many_seeds() -> None:
 
 
 # --- 5. teaching kills CD19-negative blasts ------------------------------------------------
-def check_teaching(name: str, seeds: Sequence[int], alpha: float) -> None:
+def check_teaching(
+    name: str, seeds: Sequence[int], alpha: float, overrides: Sequence[str] = ()
+) -> None:
     """Seed for seed, CD19-negative blasts killed: teaching on above teaching off (ties,
     both none, are left out of the sign test)."""
     on_minus_off = []
     for seed in seeds:
-        on = summary_after_infusion(name, seed, 28)
+        on = summary_after_infusion(name, seed, 28, overrides)
         if on is None:
             continue
-        off = summary_after_infusion(name, seed, 28, TEACHING_OFF)
+        off = summary_after_infusion(name, seed, 28, (*overrides, *TEACHING_OFF))
         assert off is not None
         assert off["cd19_negative_blasts_killed"] == 0  # nobody else can kill them
         on_minus_off.append(on["cd19_negative_blasts_killed"] - off["cd19_negative_blasts_killed"])
@@ -269,8 +287,8 @@ def check_teaching(name: str, seeds: Sequence[int], alpha: float) -> None:
 
 
 def test_teaching_off_kills_fewer_cd19_negative_blasts() -> None:
-    """Quick: 5 seeds of the CD19-escape scenario (a CD19-negative subclone)."""
-    check_teaching("cd19_escape", range(5), ALPHA)
+    """Quick: 7 seeds of the CD19-escape scenario (a CD19-negative subclone), fit products."""
+    check_teaching("cd19_escape", range(7), ALPHA, FIT_PRODUCT)
 
 
 @pytest.mark.slow
@@ -319,7 +337,7 @@ def test_default_manufacturing_matches_the_clinic() -> None:
 @pytest.mark.parametrize("seed", [3, 4])
 def test_failed_manufacturing_is_not_infused_and_not_a_relapse(seed: int) -> None:
     """A failed run records ``infused = false``, goes on untreated, and is no relapse."""
-    scenario = small("autologous", ["therapy.manufacturing_failure_prob=1.0"])
+    scenario = small("autologous", ["therapy.manufacturing_failure_prob=1.0", *LOW_BURDEN])
     result = run_simulation(scenario, seed, 70)
     summary = result.summary
     assert summary["infused"] is False

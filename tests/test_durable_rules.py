@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from model_builders import empty_model, run_steps
+from scipy import stats
 
 from agents.car_t_cell import CarTCell
 from agents.healthy_b_cell import HealthyBCell
@@ -80,12 +81,30 @@ def test_cd19_negative_neighbours_do_not_tire_a_car_t_cell() -> None:
 
 
 def test_effector_daughters_inherit_engaged_time_memory_daughters_do_not() -> None:
-    for memory_fraction, state, engaged in ((0.0, "effector", 5.0), (1.0, "memory", 0.0)):
-        model = empty_model([f"car_t.memory_fraction={memory_fraction}", *STILL])
-        mother = CarTCell(model, CENTRE, engaged_hours=5.0)
-        daughter = mother.divide()
+    model = empty_model(["car_t.memory_fraction=0.0", *STILL])
+    daughter = CarTCell(model, CENTRE, engaged_hours=5.0).divide()
+    assert daughter is not None
+    assert daughter.state == "effector" and daughter.engaged_hours == 5.0
+    model = empty_model(["car_t.memory_fraction=1.0", *STILL])
+    daughter = CarTCell(model, CENTRE).divide()  # a rested mother: always memory here
+    assert daughter is not None
+    assert daughter.state == "memory" and daughter.engaged_hours == 0.0
+
+
+def test_a_line_driven_hard_by_antigen_makes_fewer_memory_cells() -> None:
+    """Memory chance = memory_fraction x (1 - engaged / exhaustion hours): a mother at
+    three quarters of the way to exhaustion makes memory daughters a quarter of the time."""
+    memory = 0
+    trials = 400
+    for seed in range(trials):
+        model = empty_model(
+            ["car_t.memory_fraction=1.0", "car_t.exhaustion_engaged_hours=40", *STILL], seed
+        )
+        daughter = CarTCell(model, CENTRE, engaged_hours=30.0).divide()
         assert daughter is not None
-        assert daughter.state == state and daughter.engaged_hours == engaged
+        memory += daughter.state == "memory"
+    interval = stats.binomtest(memory, trials).proportion_ci(method="wilson")
+    assert interval.low <= 0.25 <= interval.high
 
 
 def test_product_fitness_scales_kills_divisions_and_budding() -> None:

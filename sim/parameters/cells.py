@@ -82,10 +82,13 @@ class CarTParameters(Section):
         source=CALIBRATED,
     )
     memory_fraction: float = parameter(
-        0.02,
+        0.06,
         ge=0.0,
         le=1.0,
-        description="chance that a daughter of an effector is a memory cell",
+        description=(
+            "chance that a daughter of a rested effector is a memory cell (scaled down by"
+            " the share of exhaustion_engaged_hours its line has used)"
+        ),
         source="T7: long-term phase ~0.8% of peak (Stein 2019); calibrated",
     )
     memory_half_life_days: float = parameter(
@@ -126,7 +129,7 @@ class CarTParameters(Section):
         ge=0.0,
         le=1000.0,
         description="cytokine released by a kill (units)",
-        source="model unit (the CRS thresholds are stated in it)",
+        source="calibrated: T8 CRS of any grade (with fields.crs_grade_thresholds)",
     )
     antigen_per_kill: float = parameter(
         1.0,
@@ -173,7 +176,7 @@ class NativeTParameters(Section):
         ge=0.0,
         le=1.0,
         description="chance that a taught cell's kill makes it divide",
-        source=HYPOTHESIS,
+        source="hypothesis, not calibrated; low enough that teaching alone cures no one (T1)",
     )
     taught_half_life_days: float = parameter(
         10.0,

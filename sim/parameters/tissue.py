@@ -140,7 +140,7 @@ class BCellParameters(Section):
         source="CD19+ pro-/pre-B precursors mature over days (León-Triana et al. 2021)",
     )
     precursor_influx_per_day: float = parameter(
-        2.0,
+        4.0,
         ge=0.0,
         le=10000.0,
         description="new precursors a day from CD19-negative stem cells, per 10,000 sites",
