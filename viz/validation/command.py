@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "validate",
         help="check the model against the clinical targets T1-T13",
         description="Run the batches the clinical targets need, measure each target with "
-        "its 95%% interval, and judge it within / outside / unresolved.",
+        "its 95% interval, and judge it within / outside / unresolved.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
