@@ -30,6 +30,7 @@ from sim.limits import (
     shorten,
 )
 from sim.parameters import Scenario
+from sim.patient import SUPERSEDED_BY
 from sim.rules import check_scenario_rules
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -105,17 +106,6 @@ def load_scenario(name_or_path: str | Path, overrides: Sequence[Override | str] 
         _set_key(merged, typed.key, typed.value, sources, typed.label)
     _drop_superseded(merged, sources)
     return _validate(merged, sources, path)
-
-
-SUPERSEDED_BY: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("leukaemia", "initial_blast_fraction"): ("patient", "blast_fraction_at_enrolment"),
-    ("therapy", "bridging_blast_kill_fraction"): ("patient", "bridging_blast_kill_fraction"),
-    ("lymphodepletion", "alemtuzumab_recovery_delay_days"): ("patient", "host_t_suppression_days"),
-    ("car_t", "dose_cells"): ("car_t", "dose_per_10k_sites"),
-}
-"""A parameter, and the entry that replaces it in a run when present (a patient's draw, or
-the dose per 10,000 sites). Whichever of the two was set last wins: a ``--set`` (or a
-child scenario file) that sets the parameter drops the entry that would replace it."""
 
 
 def _drop_superseded(merged: dict[str, Any], sources: dict[tuple[str, ...], str]) -> None:

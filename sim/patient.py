@@ -41,6 +41,18 @@ STREAMS = {
 }
 
 
+SUPERSEDED_BY: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("leukaemia", "initial_blast_fraction"): ("patient", "blast_fraction_at_enrolment"),
+    ("therapy", "bridging_blast_kill_fraction"): ("patient", "bridging_blast_kill_fraction"),
+    ("lymphodepletion", "alemtuzumab_recovery_delay_days"): ("patient", "host_t_suppression_days"),
+    ("car_t", "dose_cells"): ("car_t", "dose_per_10k_sites"),
+}
+"""A parameter, and the entry that replaces it in a run when present (a patient's draw,
+or the dose per 10,000 sites, as :func:`effective_scenario` applies them). The loader
+lets whichever of the two was set last win: a ``--set`` (or a child scenario file) that
+sets the parameter drops the entry that would replace it."""
+
+
 @dataclass(frozen=True)
 class Patient:
     """One drawn patient (the ``patient_*`` fields of the run's summary).
