@@ -149,7 +149,8 @@ class TCell(Agent):
         agree.
         """
         tissue = self.model.tissue
-        target = self.random.choice(tissue.neighbour_tuples[self.site])
+        # one of eight directions; one off a bounded grid gives its own site: no move
+        target = self.random.choice(tissue.move_tuples[self.site])
         if tissue.mobile_row[target] < 0:
             tissue.move_mobiles(np.array([self.row]), np.array([target]))
 

@@ -98,7 +98,10 @@ class ContactScreen:
         """For T-cells on ``sites`` of ``kinds``: is one of their triggers next to them?"""
         around = tissue.neighbours[sites]
         pair = tissue.resident_kind[around] * N_MOBILE + tissue.mobile_kind[around]
-        contact = self.table[kinds[:, None], pair].any(axis=1)
+        hits = self.table[kinds[:, None], pair]
+        if tissue.neighbour_on_grid is not None:  # a bounded grid: no neighbour off its edge
+            hits &= tissue.neighbour_on_grid[sites]
+        contact = hits.any(axis=1)
         if self.any_antigen_trigger and tissue.fields_active:
             thresholds = self.antigen_threshold[kinds]
             watching = np.flatnonzero(np.isfinite(thresholds))

@@ -84,7 +84,12 @@ class CarTModel(mesa.Model):
         self.census = Census()
         self.recent_events: deque[CellEvent] = deque(maxlen=RECENT_EVENTS_KEPT)
         self.resident_events = EventQueue()
-        self.tissue = Tissue(scenario.grid.width, scenario.grid.height, self.random)
+        self.tissue = Tissue(
+            scenario.grid.width,
+            scenario.grid.height,
+            self.random,
+            bounded=scenario.grid.tissue == "lymph_node",  # a node has an edge (a capsule)
+        )
         self.tissue.well_mixed = scenario.grid.well_mixed  # model check (sim.movement.mix)
         self.therapy = Therapy(self)
         self.cytokine_peak_today = 0.0
@@ -112,7 +117,7 @@ class CarTModel(mesa.Model):
             blast_sites = self.rng.choice(tissue.n_sites, size=n_blasts, replace=False)
         n_negative = round(leukaemia.initial_cd19_negative_fraction * n_blasts)
         if leukaemia.cd19_negative_clustered:
-            order = np.argsort(self._distance_from(int(blast_sites[0]), blast_sites))
+            order = np.argsort(tissue.distance_from(int(blast_sites[0]), blast_sites))
             negative = set(blast_sites[order[:n_negative]].tolist())
         else:
             negative = set(self.rng.choice(blast_sites, size=n_negative, replace=False).tolist())
@@ -127,20 +132,11 @@ class CarTModel(mesa.Model):
         for site in tissue.random_empty_sites(tissue.mobile_kind, n_t_cells, self.rng).tolist():
             NativeTCell(self, site)
 
-    def _distance_from(self, site: int, sites: np.ndarray) -> np.ndarray:
-        """Torus distance (Chebyshev) from one site to many."""
-        tissue = self.tissue
-        x0, y0 = tissue.coordinates(site)
-        x, y = np.divmod(sites, tissue.height)
-        dx = np.abs(x - x0)
-        dy = np.abs(y - y0)
-        return np.maximum(np.minimum(dx, tissue.width - dx), np.minimum(dy, tissue.height - dy))
-
     def _central_disc(self, count: int) -> np.ndarray:
-        """The ``count`` sites nearest the centre (a dense tumour mass)."""
+        """The ``count`` sites nearest the centre of the grid (a dense tumour mass)."""
         tissue = self.tissue
         x, y = np.divmod(np.arange(tissue.n_sites), tissue.height)
-        distance = np.hypot(x - tissue.width / 2, y - tissue.height / 2)
+        distance = np.hypot(x - (tissue.width - 1) / 2, y - (tissue.height - 1) / 2)
         distance += self.rng.random(tissue.n_sites) * 1e-3
         return np.argsort(distance)[:count]
 

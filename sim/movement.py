@@ -8,6 +8,12 @@ moved one after the other). A cell may make several moves in a step
 With ``chemotaxis_bias`` > 0, that share of moves goes to the free neighbour with the
 most antigen instead of a random one.
 
+On a bounded grid (a lymph node, :mod:`sim.geometry`) a direction that leaves the grid
+targets the cell's own site (``Tissue.neighbours``): that site is taken (by the cell
+itself) and never freed during the round, so the move fails like a move onto an
+occupied site, and chemotaxis never prefers it. No cell crosses the edge, and none
+wraps around it.
+
 In the well-mixed limit (``grid.well_mixed``, a model check) :func:`mix` replaces the
 walk: every T-cell goes to a uniformly random free site of the mobile layer.
 """

@@ -1,9 +1,12 @@
 """The tissue: a Mesa grid with two occupancy layers and two fields, plus fast lookups.
 
 Sites are numbered ``site = x * height + y``, so a flat view of any layer's ``(width,
-height)`` array is indexed by site. Each site has eight Moore neighbours on a torus,
-precomputed once as an ``(n_sites, 8)`` array (for numpy) and as tuples (for the rules on
-the agent classes, which look at one cell at a time).
+height)`` array is indexed by site. The shape (:mod:`sim.geometry`) is a torus (the
+marrow) or a bounded grid (a lymph node, whose edge is the capsule). Each site's Moore
+neighbours are precomputed once: as an ``(n_sites, 8)`` array of move targets (for numpy;
+on a bounded grid a direction off the grid gives the site itself) and as tuples of the
+neighbours on the grid (for the rules on the agent classes, which look at one cell at a
+time).
 """
 
 from __future__ import annotations
@@ -16,12 +19,20 @@ import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from agents.kinds import MobileKind, ResidentKind
+from sim.geometry import (
+    MOORE_OFFSETS,
+    chebyshev_distance,
+    edge_sites,
+    move_targets,
+    neighbour_lists,
+    neighbour_mean,
+    on_grid_directions,
+)
 from sim.parameters import FieldParameters
 
 if TYPE_CHECKING:
     from mesa import Agent
 
-MOORE_OFFSETS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 QUIET_FIELD_TOTAL = 1e-6  # below this grid total a field is set to zero and left alone
 SYSTEMIC_SCALE_SITES = 10_000  # systemic cytokine is stated per 10,000 sites
 
@@ -75,14 +86,6 @@ class TCellTable:
         self._free = list(range(2 * old - 1, old - 1, -1))
 
 
-def neighbour_mean(square: np.ndarray) -> np.ndarray:
-    """Mean of the eight Moore neighbours of every site of a 2-D array on a torus."""
-    padded = np.pad(square, 1, mode="wrap")
-    rows = padded[:-2] + padded[1:-1] + padded[2:]
-    box = rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]
-    return (box - square) / 8.0
-
-
 def _flat(layer: object) -> np.ndarray:
     """The flat (per-site) view of a Mesa property layer (``.data`` in 3.5, itself in 4)."""
     array = layer if isinstance(layer, np.ndarray) else layer.data  # type: ignore[attr-defined]
@@ -90,9 +93,11 @@ def _flat(layer: object) -> np.ndarray:
 
 
 class Tissue:
-    """A torus of sites with a resident and a mobile layer, and cytokine and antigen fields.
+    """A grid of sites with a resident and a mobile layer, and cytokine and antigen fields:
+    a torus, or (``bounded``) a lymph node whose edge is the capsule (:mod:`sim.geometry`).
 
     Attributes:
+        bounded: the grid has an edge (a lymph node) instead of wrapping around.
         grid: the Mesa ``OrthogonalMooreGrid`` holding the four property layers.
         resident_kind: flat int8 array, the :class:`ResidentKind` of each site.
         mobile_kind: flat int8 array, the :class:`MobileKind` of each site.
@@ -101,14 +106,25 @@ class Tissue:
         residents: the resident agent of each site, or ``None``.
         mobile_row: flat int array, the row in ``t_cells`` of each site's T-cell, or -1.
         t_cells: the table of every T-cell's site and kind.
-        neighbours: ``(n_sites, 8)`` int array of Moore neighbours.
+        neighbours: ``(n_sites, 8)`` int array, the site one move away in each of the
+            eight directions; on a bounded grid, the site itself where the move would
+            leave the grid (a T-cell stands there, so the move fails).
+        neighbour_on_grid: ``(n_sites, 8)`` bool array, which entries of ``neighbours``
+            are real neighbours; ``None`` on a torus (all are).
+        neighbour_tuples: per site, its neighbours on the grid (8; on a bounded grid 5
+            on an edge and 3 in a corner).
+        move_tuples: per site, the row of ``neighbours`` as a tuple (what a T-cell's
+            move picks from; the same as ``neighbour_tuples`` on a torus).
     """
 
-    def __init__(self, width: int, height: int, random_source: random.Random) -> None:
+    def __init__(
+        self, width: int, height: int, random_source: random.Random, bounded: bool = False
+    ) -> None:
         self.width = width
         self.height = height
         self.n_sites = width * height
-        self.grid = OrthogonalMooreGrid((width, height), torus=True, random=random_source)
+        self.bounded = bounded
+        self.grid = OrthogonalMooreGrid((width, height), torus=not bounded, random=random_source)
         layers = {
             "resident_kind": self.grid.create_property_layer("resident_kind", 0, dtype=np.int8),
             "mobile_kind": self.grid.create_property_layer("mobile_kind", 0, dtype=np.int8),
@@ -122,10 +138,12 @@ class Tissue:
         self.residents: list[Agent | None] = [None] * self.n_sites
         self.mobile_row = np.full(self.n_sites, -1, dtype=np.int64)
         self.t_cells = TCellTable()
-        self.neighbours = self._moore_neighbours()
-        self.neighbour_tuples: list[tuple[int, ...]] = [
-            tuple(row) for row in self.neighbours.tolist()
-        ]
+        self.neighbours = move_targets(width, height, bounded)
+        self.neighbour_on_grid = on_grid_directions(width, height) if bounded else None
+        self.neighbour_tuples = neighbour_lists(self.neighbours, self.neighbour_on_grid)
+        self.move_tuples = (
+            neighbour_lists(self.neighbours, None) if bounded else self.neighbour_tuples
+        )
         self.fields_active = False
         self._released: list[tuple[int, float, float]] = []
         # the well-mixed limit (grid.well_mixed, a model check): see empty_resident_neighbours
@@ -135,17 +153,14 @@ class Tissue:
         self.scratch_claims = np.full(self.n_sites, np.iinfo(np.int64).max, dtype=np.int64)
         self.scratch_left_at = np.full(self.n_sites, np.iinfo(np.int64).max, dtype=np.int64)
 
-    def _moore_neighbours(self) -> np.ndarray:
-        x, y = np.divmod(np.arange(self.n_sites), self.height)
-        columns = [
-            ((x + dx) % self.width) * self.height + (y + dy) % self.height
-            for dx, dy in MOORE_OFFSETS
-        ]
-        return np.stack(columns, axis=1).astype(np.int64)
-
     def coordinates(self, site: int) -> tuple[int, int]:
         """``(x, y)`` of a site."""
         return divmod(site, self.height)
+
+    def distance_from(self, site: int, sites: np.ndarray) -> np.ndarray:
+        """Moves (Chebyshev distance) from ``site`` to each of ``sites``; across the
+        seams on a torus, within the grid on a bounded one."""
+        return chebyshev_distance(self.width, self.height, self.bounded, site, sites)
 
     # --- occupancy -------------------------------------------------------------------
     def place_resident(self, agent: Agent, site: int, kind: ResidentKind) -> None:
@@ -240,10 +255,9 @@ class Tissue:
         return rng.choice(empty, size=count, replace=False)
 
     def border_sites(self) -> np.ndarray:
-        """The sites on the edge of the grid (where cells enter a lymph node)."""
-        x, y = np.divmod(np.arange(self.n_sites), self.height)
-        on_border = (x == 0) | (x == self.width - 1) | (y == 0) | (y == self.height - 1)
-        return np.flatnonzero(on_border)
+        """The sites on the outermost rows and columns: on a bounded grid (a lymph
+        node) the sites under the capsule, where infused cells enter."""
+        return edge_sites(self.width, self.height)
 
     # --- fields ----------------------------------------------------------------------
     def release(self, site: int, cytokine: float, antigen: float) -> None:
@@ -262,7 +276,8 @@ class Tissue:
 
         Only ``cytokine_release_factor`` (0-1) of the released cytokine is added (below 1
         while tocilizumab acts). Cytokine: each site passes a share ``1 - exp(-D h)`` of
-        its content to its eight neighbours in equal parts, then decays with its
+        its content to its eight neighbours in equal parts (on a bounded grid the part
+        aimed across the edge is reflected back: no flux), then decays with its
         half-life. Antigen debris does not move; it decays with its half-life. Both stay
         non-negative.
         """
@@ -282,7 +297,7 @@ class Tissue:
         keep_antigen = 0.5 ** (hours / parameters.antigen_half_life_hours)
         square = self.cytokine.reshape(self.width, self.height)
         if spread > 0.0:
-            square += spread * (neighbour_mean(square) - square)
+            square += spread * (neighbour_mean(square, self.bounded) - square)
         self.cytokine *= keep_cytokine
         self.antigen *= keep_antigen
         cytokine_total = float(self.cytokine.sum())

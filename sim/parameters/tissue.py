@@ -14,14 +14,19 @@ SCALE = "model scale: 10⁴ sites resolve 1 blast in 10⁴ (MRD limit 0.01%)"
 
 
 class GridParameters(Section):
-    """The patch of tissue: a torus of ``width`` x ``height`` sites, one cell per site."""
+    """The patch of tissue: ``width`` x ``height`` sites, one cell per site; a torus (marrow)
+    or a bounded grid (a lymph node, whose edge is the capsule)."""
 
     width: int = parameter(100, ge=5, le=1000, description="sites across", source=SCALE)
     height: int = parameter(100, ge=5, le=1000, description="sites down", source=SCALE)
     tissue: Literal["marrow", "lymph_node"] = parameter(
         "marrow",
-        description="bone marrow (B-ALL) or lymph node (LBCL)",
-        source="scenario setting",
+        description=(
+            "bone marrow (B-ALL): a torus, no edge; or lymph node (LBCL): a bounded grid"
+            " whose edge is the capsule (no move, no cytokine crosses it; infused cells"
+            " enter there with therapy.entry = border)"
+        ),
+        source="scenario setting; the node's shape: docs/model.md (Lymph node)",
     )
     well_mixed: bool = parameter(
         False,
