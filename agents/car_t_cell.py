@@ -47,7 +47,10 @@ class CarTCell(TCell):
     - a memory cell is a self-renewing reservoir: it dies slowly
       (``memory_half_life_days``), never kills, and next to a CD19-positive cell buds a
       fresh effector (engaged 0 h) into a free neighbour at ``memory_budding_rate_per_day``
-      x product fitness, staying a memory cell itself;
+      x product fitness, staying a memory cell itself; with
+      ``memory_exhaustion_engaged_hours`` set, its own time engaged with antigen counts as
+      an effector's does, and at that many hours it is exhausted (chronic antigen wears
+      out the reservoir: a heavy leukaemia burden uses it up faster);
     - during the homeostatic boost after lymphodepletion, effectors also divide at
       ``homeostatic_division_rate_per_day``;
     - donor cells only: a cell that kept its TCR adds to the graft-versus-host score, and
@@ -92,11 +95,14 @@ class CarTCell(TCell):
         targets = self.resident_neighbours(CD19_POSITIVE_RESIDENTS)
         if not targets:
             return
-        if state == "memory":
-            self.bud()
-            return
         model = self.model
         self.engaged_hours += len(targets) / 8 * model.hours_per_step
+        if state == "memory":
+            self.bud()
+            limit = model.parameters.car_t.memory_exhaustion_engaged_hours
+            if limit is not None and self.engaged_hours >= limit:
+                self.become("exhausted")
+            return
         site = self.strike(targets, model.chances.car_t_kill)
         if site is not None:
             self.kill(model.tissue.residents[site])  # type: ignore[arg-type]

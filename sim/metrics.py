@@ -72,6 +72,7 @@ SUMMARY_FIELDS = (
     "infused",
     "infusion_day",
     "blast_pct_at_infusion",
+    "cart_infused",
     "remission_day28",
     "mrd_negative_day28",
     "remission_within_3_months",
@@ -137,6 +138,7 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
         "infused": plan.infused,
         "infusion_day": plan.infusion_day,
         "blast_pct_at_infusion": None,
+        "cart_infused": None,
         "remission_day28": False,
         "mrd_negative_day28": False,
         "remission_within_3_months": False,
@@ -174,6 +176,7 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
     blasts_at_infusion = model.therapy.blasts_at_infusion
     if blasts_at_infusion is not None:
         record["blast_pct_at_infusion"] = 100.0 * blasts_at_infusion / model.tissue.n_sites
+    record["cart_infused"] = model.therapy.cells_infused
     after = daily[daily["day"] >= infusion].reset_index(drop=True)
     days_after = after["day"].to_numpy() - infusion
     _response(record, after, days_after)

@@ -52,6 +52,7 @@ class Therapy:
         homeostatic_boost_until_step: CAR T-cells divide homeostatically up to this step.
         tocilizumab_until_step: tocilizumab damps cytokine release up to this step.
         blasts_at_infusion: blasts when the planned infusion went in (``None`` before).
+        cells_infused: CAR T-cells the planned infusion placed (``None`` before).
         given: every treatment given so far, in order.
     """
 
@@ -64,6 +65,7 @@ class Therapy:
         self.homeostatic_boost_until_step = -1
         self.tocilizumab_until_step = -1
         self.blasts_at_infusion: int | None = None
+        self.cells_infused: int | None = None
         self.given: list[GivenTreatment] = []
 
     # --- the plan --------------------------------------------------------------------
@@ -77,7 +79,7 @@ class Therapy:
             self.lymphodepletion_dose()
         if day == plan.infusion_day:
             self.blasts_at_infusion = self.model.census.blasts
-            self.infuse(planned=True)
+            self.cells_infused = self.infuse(planned=True)
         if plan.infusion_day is not None and ld.alemtuzumab and plan.lymphodepletion_days:
             window_end = plan.infusion_day + ld.alemtuzumab_recovery_delay_days
             self.alemtuzumab_active = plan.lymphodepletion_days[0] <= day < window_end

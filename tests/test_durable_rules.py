@@ -1,6 +1,7 @@
 """The rules of durable control (docs/model.md), each on a tiny hand-built tissue:
-memory as a reservoir that buds effectors, exhaustion by time engaged with antigen,
-B-cells from CD19-positive precursors, alemtuzumab against host T-cells, product fitness."""
+memory as a reservoir that buds effectors (and tires on chronic antigen), exhaustion by
+time engaged with antigen, B-cells from CD19-positive precursors, alemtuzumab against
+host T-cells, product fitness."""
 
 from __future__ import annotations
 
@@ -69,6 +70,28 @@ def test_one_cd19_positive_neighbour_tires_eight_times_slower() -> None:
     assert car_t.engaged_hours == pytest.approx(79 / 8)
     run_steps(model, 1)
     assert car_t.state == "exhausted"
+
+
+@pytest.mark.parametrize("limit_hours", [12, 201])
+def test_memory_cell_tires_at_its_engaged_hours(limit_hours: int) -> None:
+    """Surrounded by CD19+ cells, a memory cell counts an engaged hour an hour, stays a
+    memory cell below memory_exhaustion_engaged_hours and is exhausted at it."""
+    model = empty_model(
+        [
+            f"car_t.memory_exhaustion_engaged_hours={limit_hours}",
+            "car_t.memory_budding_rate_per_day=0",
+            *STILL,
+            *NO_DEATHS,
+        ]
+    )
+    memory = CarTCell(model, CENTRE, state="memory")
+    for site in model.tissue.neighbour_tuples[CENTRE]:
+        LeukaemicBlast(model, site)
+    run_steps(model, limit_hours - 1)
+    assert memory.state == "memory"
+    assert memory.engaged_hours == pytest.approx(limit_hours - 1)
+    run_steps(model, 1)
+    assert memory.state == "exhausted"
 
 
 def test_cd19_negative_neighbours_do_not_tire_a_car_t_cell() -> None:

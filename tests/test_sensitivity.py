@@ -58,7 +58,7 @@ def test_model_bounds_come_from_the_pydantic_fields() -> None:
 
 def test_every_default_range_is_inside_the_model_and_covers_the_autologous_value() -> None:
     autologous = load_scenario("autologous").model_dump()
-    assert 8 <= len(DEFAULT_KEYS) <= 10
+    assert 8 <= len(DEFAULT_KEYS) <= 12
     for key in DEFAULT_KEYS:
         item = default_range(key, all_keys()[key])  # raises if outside the model's bounds
         value = value_of(autologous, key)

@@ -12,7 +12,16 @@ import pytest
 from sim.validation import measures
 from sim.validation.measures import Measured
 from sim.validation.targets import load_targets
-from sim.validation.validate import OUTSIDE, UNRESOLVED, WITHIN, judge
+from sim.validation.validate import (
+    OUTSIDE,
+    QUICK_REPLICATES,
+    UNRESOLVED,
+    WITHIN,
+    full_batch_sizes,
+    judge,
+    target_scenarios,
+    validation_batches,
+)
 
 TARGETS = {target.id: target for target in load_targets()}
 
@@ -52,22 +61,29 @@ def test_median_has_an_order_statistic_interval() -> None:
 
 
 def test_doubling_and_half_life_are_recovered_from_exact_curves() -> None:
-    runs = _runs(3)
+    runs = _runs(3, cart_infused=[10] * 3)
 
-    # rise doubling every 18 h to day 8 after infusion (day 18), then half-life 4 days
+    # 10 cells infused at the start of day 10, doubling every 18 h to the end of day 8
+    # after infusion (day 18: 9 days in), then a half-life of 4 days
     def car_t(index: int, day: int) -> float:
         after = day - 10
         if after < 0:
             return 0
         if after <= 8:
-            return 10 * 2 ** (after * 24 / 18)
-        return 10 * 2 ** (8 * 24 / 18) * 0.5 ** ((after - 8) / 4)
+            return 10 * 2 ** ((after + 1) * 24 / 18)
+        return 10 * 2 ** (9 * 24 / 18) * 0.5 ** ((after - 8) / 4)
 
     series = _series(runs, 60, car_t=car_t)
     doubling = measures.kinetics(runs, series, "expansion_doubling_hours")
     half_life = measures.kinetics(runs, series, "contraction_half_life_days")
     assert doubling.value == pytest.approx(18.0, rel=1e-6)
     assert half_life.value == pytest.approx(4.0, rel=1e-6)
+
+
+def test_doubling_is_not_observed_without_the_dose() -> None:
+    runs = _runs(2)
+    series = _series(runs, 40, car_t=lambda i, d: 0 if d < 10 else 2 ** (d - 10))
+    assert measures.kinetics(runs, series, "expansion_doubling_hours").runs == 0
 
 
 def test_growth_doubling_is_fitted_while_blasts_are_few() -> None:
@@ -156,3 +172,26 @@ def test_validate_command_end_to_end(tmp_path) -> None:
     # the same command resumes: nothing is run again, the same table comes out
     assert main([*argv, "--no-progress", "--out", str(out)]) == status
     assert pd.read_csv(out / "validation.csv").equals(table)
+
+
+def test_full_batches_take_their_sizes_from_batches_toml() -> None:
+    targets = load_targets()
+    sizes = full_batch_sizes()
+    assert set(sizes) == set(target_scenarios(targets))
+    specs = validation_batches(targets, None, quick=False)
+    for name, spec in specs.items():
+        assert (spec.replicates, spec.days) == sizes[name]
+        assert spec.sets == ()
+
+
+def test_replicates_and_days_given_replace_every_scenarios_own() -> None:
+    specs = validation_batches(load_targets(), 7, quick=False, days=55)
+    assert {(spec.replicates, spec.days) for spec in specs.values()} == {(7, 55)}
+
+
+def test_quick_batches_are_small_on_a_50_by_50_grid() -> None:
+    specs = validation_batches(load_targets(), None, quick=True)
+    assert {spec.replicates for spec in specs.values()} == {QUICK_REPLICATES}
+    for spec in specs.values():
+        keys = {override.key: override.value for override in spec.sets}
+        assert keys[("grid", "width")] == keys[("grid", "height")] == 50

@@ -48,11 +48,11 @@ class CarTParameters(Section):
         source="2-16 kills/d (Halle 2016); 1-20 (Weigelin 2021)",
     )
     division_prob_per_kill: float = parameter(
-        0.3,
+        0.6,
         ge=0.0,
         le=1.0,
         description="chance that a kill makes the cell divide",
-        source="calibrated: T4 peak day, T5 doubling ~19 h (Stein 2019)",
+        source="calibrated: T5 doubling 12-36 h with the peak on day 7-13 (Stein 2019)",
     )
     exhaustion_engaged_hours: float = parameter(
         40.0,
@@ -82,7 +82,7 @@ class CarTParameters(Section):
         source=CALIBRATED,
     )
     memory_fraction: float = parameter(
-        0.06,
+        0.03,
         ge=0.0,
         le=1.0,
         description=(
@@ -99,7 +99,7 @@ class CarTParameters(Section):
         source="T7: ~217 d (Stein 2019)",
     )
     memory_budding_rate_per_day: float = parameter(
-        3.0,
+        1.5,
         ge=0.0,
         le=100.0,
         description=(
@@ -110,6 +110,19 @@ class CarTParameters(Section):
             " (Kirouac et al. 2023; Hardiansyah & Ng 2019); calibrated: T7, T11"
         ),
     )
+    memory_exhaustion_engaged_hours: float | None = parameter(
+        40.0,
+        gt=0.0,
+        le=100_000.0,
+        description=(
+            "hours of full engagement after which a memory cell is exhausted too (it counts"
+            " engaged time like an effector; a bud starts at 0 h); none: memory never tires"
+        ),
+        source=(
+            "chronic antigen exhausts the memory-like precursors that renew exhausted"
+            " lines (Wherry & Kurachi Nat Rev Immunol 2015); calibrated: T13"
+        ),
+    )
     homeostatic_division_rate_per_day: float = parameter(
         0.3,
         ge=0.0,
@@ -118,14 +131,14 @@ class CarTParameters(Section):
         source="calibrated: T4, T5",
     )
     homeostatic_boost_days: float = parameter(
-        10.0,
+        8.0,
         ge=0.0,
         le=365.0,
         description="boost length after lymphodepletion ends, days",
         source=CALIBRATED,
     )
     cytokine_per_kill: float = parameter(
-        0.5,
+        0.3,
         ge=0.0,
         le=1000.0,
         description="cytokine released by a kill (units)",

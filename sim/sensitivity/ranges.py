@@ -83,17 +83,21 @@ DEFAULT_RANGES: dict[str, tuple[float, float, Scale]] = {
     "car_t.exhaustion_engaged_hours": (15.0, 240.0, "log"),
     "car_t.memory_fraction": (0.002, 0.1, "log"),
     "car_t.memory_budding_rate_per_day": (0.1, 10.0, "log"),
+    "car_t.memory_exhaustion_engaged_hours": (10.0, 400.0, "log"),
     "car_t.dose_per_10k_sites": (6.0, 96.0, "log"),
     "therapy.product_fitness": (0.3, 1.0, "linear"),
+    "leukaemia.initial_blast_fraction": (0.05, 0.6, "linear"),
     "teaching.prob_per_hour": (0.002, 0.2, "log"),
     "rejection.prob_per_hour": (0.002, 0.2, "log"),
     "leukaemia.division_rate_per_day": (0.035, 0.14, "log"),
 }
 """The default parameters and their study ranges: CAR T-cell killing, expansion,
-exhaustion, memory (share of daughters, budding of effectors) and dose (per 10,000
-sites, so the same on any grid), product quality, teaching, rejection, and the
-leukaemia's growth (doubling 5-20 days). The patients' distributions (``[patient]``)
-vary between replicates and so enter as replicate noise."""
+exhaustion, memory (share of daughters, budding of effectors, its own exhaustion) and
+dose (per 10,000 sites, so the same on any grid), two patient traits held fixed at a
+sampled value (product quality and the leukaemia burden at enrolment: a sampled value
+replaces the patient's draw), teaching, rejection, and the leukaemia's growth (doubling
+5-20 days). The other patient distributions (``[patient]``) vary between replicates and
+so enter as replicate noise."""
 
 DEFAULT_KEYS: tuple[str, ...] = tuple(DEFAULT_RANGES)
 

@@ -307,12 +307,16 @@ def _row(day: int, y: np.ndarray) -> dict[str, Any]:
 CHECK_ARMS = {"untreated": "no_treatment", "autologous": "autologous"}
 
 
+MEMORY_EXHAUSTION_OFF_HOURS = 100_000.0  # beyond any check's engaged time (days x 24 h)
+
+
 def check_scenario(
     arm: str, width: int = 30, infusion_day: int = 10, dose_per_10k_sites: float = 300.0
 ) -> Scenario:
     """The scenario of the check for ``arm`` (``untreated`` or ``autologous``): its shipped
     scenario on a ``width`` x ``width`` well-mixed grid, with no native T-cells (so no
-    teaching or rejection), one fixed patient, no bridging, and (autologous) a product
+    teaching or rejection), one fixed patient, no bridging, memory cells that never tire
+    (that rule is not in the ODE), and (autologous) a product
     that is always made and infused on ``infusion_day`` at ``dose_per_10k_sites``."""
     overrides = [
         f"grid.width={width}",
@@ -321,6 +325,8 @@ def check_scenario(
         "native_t.normal_fraction=0.0",
         "teaching.enabled=false",
         "therapy.bridging_days=[]",
+        # memory exhaustion is not in the ODE: out of reach in the check (docs/validation.md)
+        f"car_t.memory_exhaustion_engaged_hours={MEMORY_EXHAUSTION_OFF_HOURS}",
     ]
     if arm == "autologous":
         overrides += [

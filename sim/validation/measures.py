@@ -4,8 +4,9 @@ Each function takes plain tables (``runs``: one row per run, the summary fields;
 ``series``: one row per run and day, the daily counts, with ``run_id`` and ``day`` from
 enrolment) and returns a :class:`Measured`: the value, its 95% interval and how many runs
 it rests on. Shares are percentages with Wilson intervals; medians have the
-distribution-free (order-statistic) interval; rates are fitted per run (log-linear least
-squares) and summarised by their median. A value a run could not show (it ended too
+distribution-free (order-statistic) interval; rates are measured per run (the expansion
+as the fold from the dose to the peak, the contraction by log-linear least squares) and
+summarised by their median. A value a run could not show (it ended too
 early, it was never infused) is left out, never guessed.
 """
 
@@ -160,14 +161,18 @@ def log_linear_rate(days: np.ndarray, counts: np.ndarray) -> float:
     return float(slope)
 
 
-def expansion_doubling_hours(days: pd.DataFrame) -> float:
-    """One run's CAR T-cell doubling time (hours), fitted from infusion to the peak."""
+def expansion_doubling_hours(days: pd.DataFrame, infused: float | None) -> float:
+    """One run's CAR T-cell doubling time (hours) from infusion to the peak, as the
+    target was derived (ln of the fold expansion over the time to the peak): from the
+    ``infused`` cells at the start of the infusion day to the most alive at the end of a
+    day. nan when the dose is unknown (a batch from before ``cart_infused``)."""
     counts = days["car_t"].to_numpy()
-    peak = int(np.argmax(counts))
-    rate = log_linear_rate(days["day_after"].to_numpy()[: peak + 1], counts[: peak + 1])
-    if math.isnan(rate):
+    if infused is None or not infused > 0 or counts.size == 0:
         return math.nan
-    return 24.0 * math.log(2.0) / rate if rate > 0 else math.inf
+    peak = int(np.argmax(counts))
+    hours_to_peak = 24.0 * (int(days["day_after"].to_numpy()[peak]) + 1)
+    fold = counts[peak] / float(infused)
+    return hours_to_peak * math.log(2.0) / math.log(fold) if fold > 1 else math.inf
 
 
 def contraction_half_life_days(days: pd.DataFrame) -> float:
@@ -182,14 +187,23 @@ def contraction_half_life_days(days: pd.DataFrame) -> float:
 
 
 def kinetics(runs: pd.DataFrame, series: pd.DataFrame, quantity: str) -> Measured:
-    """The median over infused runs of a per-run kinetic fit (``quantity``: the name of
-    :func:`expansion_doubling_hours` or :func:`contraction_half_life_days`)."""
-    fits = {
-        "expansion_doubling_hours": expansion_doubling_hours,
-        "contraction_half_life_days": contraction_half_life_days,
-    }
-    values = _per_run(runs, series, quantity, fits[quantity])
-    return median(values.astype(float), "per-run log-linear fit, median over infused runs")
+    """The median over infused runs of a per-run kinetic measure (``quantity``:
+    ``expansion_doubling_hours`` or ``contraction_half_life_days``)."""
+    if quantity == "expansion_doubling_hours":
+        infused = runs[runs["infused"].astype(bool)]
+        dose_column = infused.get("cart_infused", pd.Series(dtype=float))
+        doses = dict(zip(infused["run_id"], dose_column, strict=False))
+        values = _per_run(
+            runs,
+            series,
+            quantity,
+            lambda days: expansion_doubling_hours(days, doses.get(days["run_id"].iloc[0])),
+        )
+        note = "per run ln(peak / cells infused) over the time to the peak, median over runs"
+    else:
+        values = _per_run(runs, series, quantity, contraction_half_life_days)
+        note = "per-run log-linear fit over 3 weeks after the peak, median over runs"
+    return median(values.astype(float), note)
 
 
 def blast_doubling_days(days: pd.DataFrame) -> float:

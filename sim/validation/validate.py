@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,10 @@ from sim.validation.measures import Measured
 from sim.validation.targets import Target, load_targets
 
 FULL_DAYS = 330  # longest manufacturing (133 d) plus 6 months of follow-up
+FULL_REPLICATES = 100  # a scenario batches.toml does not list
+QUICK_REPLICATES = 12
 QUICK_DAYS = 120
+BATCHES_FILE = Path(__file__).resolve().parent / "batches.toml"
 GROWTH_DAYS = 90  # the untreated growth needs only its first weeks
 QUICK_GRID = 50  # quick mode runs on 50 x 50 sites, with the dose per 10,000 sites kept
 WITHIN, OUTSIDE, UNRESOLVED = "within", "outside", "unresolved"
@@ -62,25 +66,41 @@ def target_scenarios(targets: Sequence[Target]) -> list[str]:
     return names
 
 
+def full_batch_sizes(path: Path = BATCHES_FILE) -> dict[str, tuple[int, int]]:
+    """``{scenario: (replicates, days)}`` of a full validation (``batches.toml``)."""
+    with path.open("rb") as handle:
+        tables = tomllib.load(handle)
+    return {name: (int(t["replicates"]), int(t["days"])) for name, t in tables.items()}
+
+
 def validation_batches(
     targets: Sequence[Target],
-    replicates: int,
+    replicates: int | None,
     quick: bool,
     root_seed: int = 0,
     days: int | None = None,
 ) -> dict[str, BatchSpec]:
     """The batch of each scenario the targets need.
 
-    Full: each scenario on its own grid for ``days`` (default :data:`FULL_DAYS`; the
-    untreated scenario :data:`GROWTH_DAYS`). Quick: a 50 x 50 grid with the dose given per
-    10,000 sites (the same effector-to-target ratio) and :data:`QUICK_DAYS` days.
+    Full: each scenario on its own grid with the replicates and days of
+    :func:`full_batch_sizes` (a scenario it does not list: :data:`FULL_REPLICATES`,
+    :data:`FULL_DAYS`, or :data:`GROWTH_DAYS` when only its growth is read). Quick: a 50 x
+    50 grid with the dose given per 10,000 sites (the same effector-to-target ratio),
+    :data:`QUICK_REPLICATES` runs of :data:`QUICK_DAYS` days. ``replicates`` and ``days``,
+    when given, replace these for every scenario.
     """
     from sim.loader import load_scenario
 
+    sizes = {} if quick else full_batch_sizes()
     specs = {}
     for name in target_scenarios(targets):
         growth_only = all(t.measure_kind == "growth" for t in targets if name in t.scenarios)
-        run_days = days or (QUICK_DAYS if quick else FULL_DAYS)
+        if quick:
+            planned = (QUICK_REPLICATES, QUICK_DAYS)
+        else:
+            planned = sizes.get(name, (FULL_REPLICATES, GROWTH_DAYS if growth_only else FULL_DAYS))
+        run_replicates = replicates or planned[0]
+        run_days = days or planned[1]
         if growth_only:
             run_days = min(run_days, GROWTH_DAYS)
         sets: list[Override] = []
@@ -95,7 +115,7 @@ def validation_batches(
                 Override(("grid", "height"), QUICK_GRID, "validate --quick"),
                 Override(("car_t", "dose_per_10k_sites"), float(per_10k), "validate --quick"),
             ]
-        specs[name] = BatchSpec((name,), replicates, root_seed, run_days, tuple(sets))
+        specs[name] = BatchSpec((name,), run_replicates, root_seed, run_days, tuple(sets))
     return specs
 
 
@@ -305,6 +325,7 @@ __all__ = [
     "Tables",
     "evaluate",
     "failed",
+    "full_batch_sizes",
     "judge",
     "load_targets",
     "markdown_table",

@@ -42,7 +42,8 @@ INFO = (
         "Each step is an hour or so. CAR T-cells walk at random; next to a CD19-positive cell "
         "(blast or healthy B-cell) they may kill it, divide and release cytokine. After "
         "about two days spent next to targets they exhaust; a few become long-lived "
-        "memory cells that bud fresh killers when CD19 comes back. Blasts divide into free "
+        "memory cells that bud fresh killers when CD19 comes back (too much CD19 wears "
+        "them out as well). Blasts divide into free "
         "space and rarely lose CD19, which hides them from CAR T-cells. Native T-cells near "
         "a kill can be 'taught' to attack blasts (a hypothesis you can switch off).",
     ),

@@ -15,8 +15,6 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_REPLICATES = 100
-QUICK_REPLICATES = 12
 EXIT_OK, EXIT_OUTSIDE = 0, 1
 EXAMPLES = """\
 examples:
@@ -42,14 +40,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"small, short batches on a 50 x 50 grid ({QUICK_REPLICATES} "
-        "replicates); unresolved targets do not fail",
+        help="small, short batches on a 50 x 50 grid (12 replicates); unresolved targets"
+        " do not fail",
     )
     parser.add_argument(
         "--replicates",
         type=positive_int,
         metavar="N",
-        help=f"runs per scenario (default {DEFAULT_REPLICATES}; quick {QUICK_REPLICATES})",
+        help="runs per scenario (default: what each scenario's targets need, listed in"
+        " sim/validation/batches.toml, 40-240; quick 12)",
     )
     parser.add_argument(
         "--days",
@@ -85,19 +84,17 @@ def validate_command(args: argparse.Namespace) -> int:
     from viz.validation.figures import all_figures
 
     quick = bool(args.quick)
-    replicates = args.replicates or (QUICK_REPLICATES if quick else DEFAULT_REPLICATES)
     out_dir = args.out or Path("runs/validation_quick" if quick else "runs/validation")
     execution = execution_from_args(args)
     targets = load_targets()
-    specs = validation_batches(targets, replicates, quick, args.seed, args.days)
+    specs = validation_batches(targets, args.replicates, quick, args.seed, args.days)
     tables = run_validation(specs, out_dir, execution, progress=not args.no_progress)
     results = evaluate(targets, tables)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "validation.csv").write_text(csv_text(results))
     mode = "quick" if quick else "full"
-    header = (
-        f"# Validation ({mode}: {replicates} replicates per scenario, root seed {args.seed})\n\n"
-    )
+    sizes = ", ".join(f"{name} {spec.replicates} x {spec.days} d" for name, spec in specs.items())
+    header = f"# Validation ({mode}: {sizes}; root seed {args.seed})\n\n"
     (out_dir / "validation.md").write_text(header + markdown_table(results) + "\n")
     figures = all_figures(results, tables, out_dir)
     print(text_table(results))
