@@ -107,7 +107,7 @@ def test_a_killed_batch_resumes_to_exactly_the_uninterrupted_runs(
     total = 2 * 2 * 6
 
     command = [sys.executable, str(ENTRY), *argv, str(out)]
-    env = {**os.environ, "BATCH_FAKE_SLEEP": "0.1", "BATCH_FAKE_LOG": str(log)}
+    env = {**os.environ, "BATCH_FAKE_SLEEP": "0.3", "BATCH_FAKE_LOG": str(log)}
     # A new session, killed as a whole: like Ctrl-C in a terminal, or kill -9 of the job.
     process = subprocess.Popen(
         [*command, *first_executor],

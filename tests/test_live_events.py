@@ -79,7 +79,15 @@ def test_lymphodepletion_now_kills_the_courses_share() -> None:
 
 
 def _cytokine_runs(give_tocilizumab: bool) -> list[float]:
-    model = empty_model([FAST_KILLS, NO_BLAST_DIVISION, "tocilizumab.duration_days=0.5"])
+    # one CAR T-cell that walks and never divides: it kills at most one blast a step, so
+    # kills (and releases) go on through the whole day
+    settings = [
+        FAST_KILLS,
+        NO_BLAST_DIVISION,
+        "car_t.division_prob_per_kill=0.0",
+        "car_t.motility_sites_per_hour=1.0",
+    ]
+    model = empty_model([*settings, "tocilizumab.duration_days=0.5"])
     _fill_with_blasts(model)
     CarTCell(model, CENTRE)
     if give_tocilizumab:
