@@ -86,6 +86,10 @@ def test_an_unreadable_part_is_set_aside_and_computed_again(tmp_path: Path) -> N
     pd.testing.assert_frame_equal(read_runs(tmp_path), before)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("stop_signal", "first_executor", "resume_executor"),
     [
@@ -113,6 +117,9 @@ def test_a_killed_batch_resumes_to_exactly_the_uninterrupted_runs(
         [*command, *first_executor],
         env=env,
         start_new_session=True,
+        # Ctrl-C reaches the batch as in a terminal, even when this test runs where
+        # SIGINT is ignored (a background job of a script inherits SIG_IGN)
+        preexec_fn=_default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
