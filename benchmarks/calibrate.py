@@ -53,24 +53,24 @@ SWEEPS: dict[str, SweepPlan] = {
     "memory": SweepPlan(
         "autologous",
         (
-            ("car_t.memory_fraction", (0.03, 0.06)),
-            ("car_t.memory_budding_rate_per_day", (1.0, 3.0)),
+            ("car_t.memory_budding_rate_per_day", (1.5, 3.0)),
+            ("car_t.memory_exhaustion_engaged_hours", (30.0, 40.0)),
         ),
-        "T7 persistence > 180 d, T11 B-cell aplasia at 6 months",
+        "T7 persistence > 180 d, T11 B-cell aplasia at 6 months, T12 MRD negativity",
     ),
     "b_cells": SweepPlan(
         "autologous",
-        (("b_cells.precursor_influx_per_day", (1.0, 2.0, 4.0)),),
+        (("b_cells.precursor_influx_per_day", (4.0, 8.0, 16.0)),),
         "T11 B-cell aplasia at 6 months",
     ),
     "cytokine": SweepPlan(
         "autologous",
-        (("car_t.cytokine_per_kill", (0.35, 0.5, 0.7)),),
+        (("car_t.cytokine_per_kill", (0.2, 0.3, 0.4)),),
         "T8 CRS of any grade",
     ),
     "rejection": SweepPlan(
         "donor",
-        (("patient.host_t_suppression_days.median", (3.0, 6.0, 12.0)),),
+        (("patient.host_t_suppression_days.median", (1.5, 2.0, 3.5)),),
         "T10 donor remission (rejection after alemtuzumab wears off)",
     ),
 }
@@ -101,6 +101,7 @@ def cell_measures(runs: pd.DataFrame, series: pd.DataFrame) -> dict[str, str]:
         ),
         "T8 CRS any %": _fmt(measures.share(infused["crs_grade"] > 0)),
         "T4 peak day": _fmt(measures.median(infused["cart_peak_day"].dropna())),
+        "T5 doubling h": _fmt(measures.kinetics(infused, series, "expansion_doubling_hours")),
     }
 
 

@@ -191,8 +191,12 @@ def kinetics(runs: pd.DataFrame, series: pd.DataFrame, quantity: str) -> Measure
     ``expansion_doubling_hours`` or ``contraction_half_life_days``)."""
     if quantity == "expansion_doubling_hours":
         infused = runs[runs["infused"].astype(bool)]
-        dose_column = infused.get("cart_infused", pd.Series(dtype=float))
-        doses = dict(zip(infused["run_id"], dose_column, strict=False))
+        # batches from before the cart_infused field have no dose: not observed
+        doses = (
+            dict(zip(infused["run_id"], infused["cart_infused"], strict=True))
+            if ("cart_infused" in infused)
+            else {}
+        )
         values = _per_run(
             runs,
             series,
