@@ -34,7 +34,8 @@ class CarTCell(TCell):
       ``kill_rate_per_day`` x product fitness, at most one a step;
     - a kill stimulates it: it divides into a free neighbour with chance
       ``division_prob_per_kill`` x product fitness (at most 1: a poor product kills and
-      proliferates less, Fraietta et al. Nat Med 2018), releases ``cytokine_per_kill`` and leaves
+      proliferates less, Fraietta et al. Nat Med 2018), releases ``cytokine_per_kill`` (a
+      blast; less for a healthy B-cell, see ``HealthyBCell``) and leaves
       ``antigen_per_kill`` of debris at the dead cell's site;
     - exhaustion is driven by the time engaged with antigen (Sahoo 2020): every hour an
       effector spends next to CD19-positive cells adds (CD19+ neighbours / 8) hours to its
@@ -130,9 +131,8 @@ class CarTCell(TCell):
         """Kill ``target``, then respond to the stimulation."""
         self.model.record_kill(target, killer="car_t")
         parameters = self.model.parameters.car_t
-        self.model.tissue.release(
-            target.site, parameters.cytokine_per_kill, parameters.antigen_per_kill
-        )
+        cytokine = parameters.cytokine_per_kill * target.inflammation_when_killed()
+        self.model.tissue.release(target.site, cytokine, parameters.antigen_per_kill)
         target.die()
         self.kills += 1
         self.stimulations += 1

@@ -93,6 +93,11 @@ class ResidentCell(Agent):
         """The end of its natural life, booked when it was born."""
         self.die()
 
+    def inflammation_when_killed(self) -> float:
+        """The share of a killer's ``cytokine_per_kill`` its death releases (1: a blast,
+        which dies by pyroptosis and sets off the macrophages)."""
+        return 1.0
+
 
 class TCell(Agent):
     """A mobile cell: it walks over the mobile layer, and meets the cells around it.

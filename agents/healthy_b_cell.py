@@ -28,7 +28,9 @@ class HealthyBCell(ResidentCell):
       of the sites) and catches up after a loss;
     - CAR T-cells that kill the precursors cut the supply: while they persist, only the
       trickle from the stem cells is left (B-cell aplasia). A marrow full of blasts has no
-      room for new B-cells.
+      room for new B-cells;
+    - a B-cell killed by a CAR T-cell releases ``cytokine_share_when_killed`` of the
+      cytokine a blast's death releases (no pyroptosis).
     """
 
     def __init__(self, model: CarTModel, site: int, precursor: bool = True) -> None:
@@ -47,6 +49,12 @@ class HealthyBCell(ResidentCell):
         self.precursor = False
         self.model.census.b_cell_precursors -= 1
         self.schedule(self.model.chances.b_cell_death, "scheduled_death")
+
+    def inflammation_when_killed(self) -> float:
+        """Killing a healthy B-cell inflames less than killing a blast
+        (``cytokine_share_when_killed``): normal B-cells carry little gasdermin E, so they
+        die without the pyroptosis that drives CRS (Liu et al. Sci Immunol 2020)."""
+        return self.model.parameters.b_cells.cytokine_share_when_killed
 
     def die(self) -> None:
         """Leave the tissue (and the count of precursors)."""

@@ -47,8 +47,17 @@ SWEEPS: dict[str, SweepPlan] = {
     ),
     "fitness": SweepPlan(
         "autologous",
-        (("patient.product_fitness.mean", (0.7, 0.8, 0.9)),),
-        "T1 remission within 3 months (non-response from poor products)",
+        (
+            ("patient.product_fitness.mean", (0.8, 0.85, 0.9)),
+            ("patient.product_fitness.concentration", (3.0, 8.0)),
+        ),
+        "T1 remission (non-response from poor products), T12 MRD (partial responses of"
+        " middling products); T13 needs the high_burden scenario too (--scenario)",
+    ),
+    "teaching": SweepPlan(
+        "autologous",
+        (("native_t.taught_division_prob_per_kill", (0.05, 0.1)),),
+        "T12 MRD negativity (taught cells alone must not grind a leukaemia down), T1",
     ),
     "memory": SweepPlan(
         "autologous",
@@ -67,6 +76,12 @@ SWEEPS: dict[str, SweepPlan] = {
         "autologous",
         (("car_t.cytokine_per_kill", (0.2, 0.3, 0.4)),),
         "T8 CRS of any grade",
+    ),
+    "crs_share": SweepPlan(
+        "autologous",
+        (("b_cells.cytokine_share_when_killed", (0.3, 1.0)),),
+        "T8 CRS of any grade; T13 CRS higher with a high burden (compare with --scenario"
+        " high_burden: the mean grade)",
     ),
     "rejection": SweepPlan(
         "donor",
@@ -87,11 +102,11 @@ def cell_measures(runs: pd.DataFrame, series: pd.DataFrame) -> dict[str, str]:
     infused = runs[runs["infused"].astype(bool)]
     ids = set(infused["run_id"])
     series = series[series["run_id"].isin(ids)]
-    remission = measures.remission_within(infused, series)
+    remission = measures.sustained_remission_within(infused, series)
     responders = infused[remission.fillna(False).astype(bool).to_numpy()]
     resp_series = series[series["run_id"].isin(set(responders["run_id"]))]
     return {
-        "T1 remission 3 mo %": _fmt(measures.share(remission)),
+        "T1 remission 3 mo, 28 d %": _fmt(measures.share(remission)),
         "T12 MRD-neg | resp %": _fmt(
             measures.share(measures.mrd_negative_within(responders, resp_series))
         ),
@@ -100,6 +115,7 @@ def cell_measures(runs: pd.DataFrame, series: pd.DataFrame) -> dict[str, str]:
             measures.share(measures.aplasia_at(responders, resp_series))
         ),
         "T8 CRS any %": _fmt(measures.share(infused["crs_grade"] > 0)),
+        "T13 CRS mean grade": f"{infused['crs_grade'].astype(float).mean():5.2f} n={len(infused)}",
         "T4 peak day": _fmt(measures.median(infused["cart_peak_day"].dropna())),
         "T5 doubling h": _fmt(measures.kinetics(infused, series, "expansion_doubling_hours")),
     }

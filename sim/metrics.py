@@ -22,6 +22,7 @@ from sim.patient import PATIENT_SUMMARY_FIELDS
 REMISSION_BLAST_PCT = 5.0  # blasts below 5 % of the sites: complete remission
 REMISSION_CHECK_DAY = 28  # days after infusion
 BEST_RESPONSE_LAST_DAY = 91  # days after infusion: "within 3 months"
+REMISSION_HOLD_DAYS = 28  # ELIANA's endpoint: a remission within 3 months maintained >= 28 d
 CRS_WINDOW_DAYS = 28  # CRS is graded on the days 0-28 after infusion
 
 Reporter = Callable[[CarTModel], float | int]
@@ -77,6 +78,7 @@ SUMMARY_FIELDS = (
     "mrd_negative_day28",
     "remission_within_3_months",
     "mrd_negative_within_3_months",
+    "remission_sustained_within_3_months",
     "unobserved_reason",
     "relapse",
     "relapse_day",
@@ -143,6 +145,7 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
         "mrd_negative_day28": False,
         "remission_within_3_months": False,
         "mrd_negative_within_3_months": False,
+        "remission_sustained_within_3_months": False,
         "unobserved_reason": None,
         "relapse": False,
         "relapse_day": None,
@@ -205,6 +208,12 @@ def _response(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarra
     window_complete = bool(days_after.max() >= BEST_RESPONSE_LAST_DAY)
     record["remission_within_3_months"] = remission_seen or (None if not window_complete else False)
     record["mrd_negative_within_3_months"] = mrd_seen or (None if not window_complete else False)
+    sustained = sustained_remission(after["blast_pct"].to_numpy() < REMISSION_BLAST_PCT)
+    record["remission_sustained_within_3_months"] = sustained
+    if sustained is None:
+        record["unobserved_reason"] = (
+            f"run ended before a remission could last {REMISSION_HOLD_DAYS} days"
+        )
     check = np.flatnonzero(days_after == REMISSION_CHECK_DAY)
     if check.size == 0:
         _unobserved(record, f"run ended before day {REMISSION_CHECK_DAY} after infusion", False)
@@ -230,6 +239,35 @@ def _response(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarra
     )
 
 
+def sustained_remission(
+    in_remission: np.ndarray,
+    last_start_day: int = BEST_RESPONSE_LAST_DAY,
+    hold_days: int = REMISSION_HOLD_DAYS,
+) -> bool | None:
+    """ELIANA's primary endpoint for one run: a remission that starts within 3 months of
+    infusion and is maintained for at least 28 days.
+
+    ``in_remission[d]`` says whether day ``d`` after infusion (0 = the infusion day) was
+    in remission. True when some day ``s <= last_start_day`` starts ``hold_days``
+    consecutive days in remission; None when the run ended before that could be decided
+    (a remission still running at the end that could yet last long enough, or the run
+    ended before ``last_start_day``); False otherwise.
+    """
+    days = in_remission.size
+    run_length = np.zeros(days + 1, dtype=np.int64)  # remission days in a row from each day
+    for day in range(days - 1, -1, -1):
+        run_length[day] = run_length[day + 1] + 1 if in_remission[day] else 0
+    if (run_length[: last_start_day + 1] >= hold_days).any():
+        return True
+    trailing = 0  # remission days in a row at the end of the run
+    while trailing < days and in_remission[days - 1 - trailing]:
+        trailing += 1
+    still_open = trailing > 0 and days - trailing <= last_start_day
+    if still_open or days <= last_start_day:
+        return None
+    return False
+
+
 def _unobserved(record: dict[str, Any], reason: str, within_3_months: bool) -> None:
     """The run ended too early to see day 28 (and, if ``within_3_months``, any response)."""
     record["unobserved_reason"] = reason
@@ -238,6 +276,7 @@ def _unobserved(record: dict[str, Any], reason: str, within_3_months: bool) -> N
     if within_3_months:
         record["remission_within_3_months"] = None
         record["mrd_negative_within_3_months"] = None
+        record["remission_sustained_within_3_months"] = None
 
 
 def _car_t_kinetics(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarray) -> None:

@@ -197,6 +197,7 @@ def test_a_response_the_run_was_too_short_to_see_is_null_with_a_reason(tmp_path:
     assert short["unobserved_reason"] == "run ended before day 28 after infusion"
     if short["remission_within_3_months"] is not True:  # true as soon as seen
         assert short["remission_within_3_months"] is None
+    assert short["remission_sustained_within_3_months"] is None  # 28 days not yet seen
     full = run_simulation(load_scenario("classroom"), 1, short["infusion_day"] + 28).summary
     assert isinstance(full["remission_day28"], bool)
     assert isinstance(full["mrd_negative_day28"], bool)

@@ -50,6 +50,21 @@ def test_car_t_kills_healthy_b_cells_too() -> None:
     assert model.census.b_cells_killed_by_car_t == 1
 
 
+@pytest.mark.parametrize("share", [0.3, 1.0])
+def test_killing_a_b_cell_releases_its_share_of_a_blast_kills_cytokine(share: float) -> None:
+    released = {}
+    for victim in (LeukaemicBlast, HealthyBCell):
+        share_set = f"b_cells.cytokine_share_when_killed={share}"
+        model = empty_model([FAST_KILLS, "leukaemia.division_rate_per_day=0.0", share_set])
+        CarTCell(model, CENTRE)
+        cell = victim(model, NEIGHBOUR)
+        run_steps(model, 1)
+        assert not cell.alive
+        released[victim] = model.tissue.cytokine.sum()
+    assert released[LeukaemicBlast] > 0.0
+    assert released[HealthyBCell] == pytest.approx(share * released[LeukaemicBlast])
+
+
 def test_at_most_one_kill_per_step() -> None:
     model = empty_model([FAST_KILLS, "leukaemia.division_rate_per_day=0.0"])
     CarTCell(model, CENTRE)

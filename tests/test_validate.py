@@ -111,6 +111,43 @@ def test_remission_mrd_and_aplasia_from_the_series() -> None:
     assert list(measures.aplasia_at(runs, series)) == [True, True, False, False]
 
 
+def test_sustained_remission_must_last_28_days_from_a_start_within_3_months() -> None:
+    # infused on day 10; remission from day 20 after it: for 40 days (run 0), for 20 days
+    # (run 1: relapses, not the trial's endpoint), from day 95 (run 2: too late)
+    runs = _runs(3)
+    spans = [(20, 60), (20, 40), (95, 200)]
+    series = _series(
+        runs,
+        250,
+        blast_pct=lambda i, d: 1.0 if spans[i][0] <= d - 10 < spans[i][1] else 50.0,
+    )
+    assert list(measures.sustained_remission_within(runs, series)) == [True, False, False]
+    assert list(measures.remission_within(runs, series)) == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("remission_days", "length", "expected"),
+    [
+        ((10, 38), 200, True),  # exactly 28 days
+        ((10, 37), 200, False),  # 27 days, then relapse
+        ((91, 200), 200, True),  # starts on the last day of the window
+        ((92, 200), 200, False),  # starts too late
+        ((80, 200), 100, None),  # still in remission when the run ends
+        (None, 60, None),  # a remission could still start
+        (None, 120, False),
+    ],
+)
+def test_sustained_remission_rule(
+    remission_days: tuple[int, int] | None, length: int, expected: bool | None
+) -> None:
+    from sim.metrics import sustained_remission
+
+    in_remission = np.zeros(length, dtype=bool)
+    if remission_days is not None:
+        in_remission[remission_days[0] : remission_days[1]] = True
+    assert sustained_remission(in_remission) is expected
+
+
 def test_remission_is_unobservable_when_the_run_ends_early() -> None:
     runs = _runs(1)
     series = _series(runs, 40, blast_pct=lambda i, d: 50.0, blasts=lambda i, d: 100)
@@ -126,7 +163,7 @@ def test_burden_comparison_holds_only_when_both_directions_are_significant() -> 
     def arm(remissions: int, crs: int, n: int = 40) -> tuple[pd.DataFrame, pd.DataFrame]:
         runs = _runs(
             n,
-            remission_within_3_months=[i < remissions for i in range(n)],
+            remission_sustained_within_3_months=[i < remissions for i in range(n)],
             crs_grade=[3 if i < crs else 1 for i in range(n)],
         )
         return runs, pd.DataFrame(columns=["run_id", "day"])

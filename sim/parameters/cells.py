@@ -185,11 +185,14 @@ class NativeTParameters(Section):
         source="hypothesis: below car_t.kill_rate_per_day (docs/model.md)",
     )
     taught_division_prob_per_kill: float = parameter(
-        0.1,
+        0.05,
         ge=0.0,
         le=1.0,
         description="chance that a taught cell's kill makes it divide",
-        source="hypothesis, not calibrated; low enough that teaching alone cures no one (T1)",
+        source=(
+            "hypothesis; below 1 daughter per taught life (x kill rate x mean life 14.4 d),"
+            " so teaching alone cures no one (T1, T12)"
+        ),
     )
     taught_half_life_days: float = parameter(
         10.0,

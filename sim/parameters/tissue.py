@@ -161,6 +161,20 @@ class BCellParameters(Section):
         ),
         source=CALIBRATED,
     )
+    cytokine_share_when_killed: float = parameter(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "share of a kill's cytokine released when the cell killed is a healthy B-cell"
+            " (a blast releases all of it)"
+        ),
+        source=(
+            "CAR T-cells kill leukaemic cells by gasdermin-E pyroptosis, which drives CRS;"
+            " normal B-cells lack it (Liu et al. Sci Immunol 2020); patients treated with"
+            " little leukaemia have little CRS (Park et al. NEJM 2018); calibrated: T8, T13"
+        ),
+    )
     aplasia_threshold: float = parameter(
         0.10,
         ge=0.0,

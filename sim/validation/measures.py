@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import median_with_interval, newcombe_difference, wilson_interval
+from sim.metrics import sustained_remission
 
 RESPONSE_WINDOW_DAYS = 91  # "within 3 months" of infusion, days
 REMISSION_BLAST_PCT = 5.0  # remission: blasts below 5% of the sites
@@ -103,6 +104,22 @@ def remission_within(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Series:
         return False if days["day_after"].max() >= RESPONSE_WINDOW_DAYS else None
 
     return _per_run(runs, series, "remission_within_3_months", fn)
+
+
+def sustained_remission_within(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Series:
+    """Per infused run: ELIANA's endpoint, a remission reached within 3 months of infusion
+    and maintained for at least 28 days (the summary's
+    ``remission_sustained_within_3_months`` when the batch has it)."""
+    if "remission_sustained_within_3_months" in runs.columns:
+        infused = runs[runs["infused"].astype(bool)]
+        return pd.Series(
+            infused["remission_sustained_within_3_months"].to_numpy(), index=infused["run_id"]
+        )
+
+    def fn(days: pd.DataFrame) -> bool | None:
+        return sustained_remission(days["blast_pct"].to_numpy() < REMISSION_BLAST_PCT)
+
+    return _per_run(runs, series, "remission_sustained_within_3_months", fn)
 
 
 def mrd_negative_within(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Series:
@@ -232,8 +249,8 @@ def burden_comparison(
     reference_runs: pd.DataFrame,
     reference_series: pd.DataFrame,
 ) -> Measured:
-    """T13: high burden gives lower remission (one-sided Fisher) and more severe CRS
-    (one-sided Mann-Whitney on the grade), each at p < 0.05.
+    """T13: high burden gives lower remission (sustained, as in T1; one-sided Fisher) and
+    more severe CRS (one-sided Mann-Whitney on the grade), each at p < 0.05.
 
     The value is the difference in remission (percentage points, high minus reference)
     with its interval; ``holds`` is True when both directions are significant, False when
@@ -242,8 +259,8 @@ def burden_comparison(
     """
     from scipy.stats import fisher_exact, mannwhitneyu
 
-    high = remission_within(high_runs, high_series).dropna().astype(bool)
-    ref = remission_within(reference_runs, reference_series).dropna().astype(bool)
+    high = sustained_remission_within(high_runs, high_series).dropna().astype(bool)
+    ref = sustained_remission_within(reference_runs, reference_series).dropna().astype(bool)
     crs_high = high_runs.loc[high_runs["infused"].astype(bool), "crs_grade"].astype(float)
     crs_ref = reference_runs.loc[reference_runs["infused"].astype(bool), "crs_grade"].astype(float)
     if high.empty or ref.empty or crs_high.empty or crs_ref.empty:

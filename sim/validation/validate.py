@@ -167,12 +167,14 @@ def _measure(target: Target, tables: dict[str, Tables]) -> Measured:
     if kind == "share_infused":
         if quantity == "remission_within_3_months":
             return measures.share(measures.remission_within(runs, series))
+        if quantity == "remission_sustained_within_3_months":
+            return measures.share(measures.sustained_remission_within(runs, series))
         if quantity == "crs_any_grade":
             infused = runs[runs["infused"].astype(bool)]
             return measures.share(infused["crs_grade"] > 0)
         return measures.share(runs.loc[runs["infused"].astype(bool), quantity])
     if kind == "share_responders":
-        responders = measures.remission_within(runs, series)
+        responders = measures.sustained_remission_within(runs, series)
         responders = responders[responders.fillna(False).astype(bool)].index
         per_run = {
             "cart_persistence_beyond_180_days": lambda: measures.persistence_beyond(runs),
