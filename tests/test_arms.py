@@ -33,6 +33,10 @@ LOW_BURDEN = (
     "patient.blast_fraction_at_enrolment.mean=0.1",
     "patient.blast_fraction_at_enrolment.concentration=1e6",
 )
+SAME_ENROLMENT = (
+    "patient.blast_fraction_at_enrolment.mean=0.2",
+    "patient.blast_fraction_at_enrolment.concentration=5.0",
+)
 LATE_HOST_RECOVERY = (
     "patient.host_t_suppression_days.median=28.0",
     "patient.host_t_suppression_days.sigma=0.0",
@@ -164,14 +168,18 @@ def test_donor_is_infused_earlier_at_lower_burden() -> None:
 
 @pytest.mark.slow
 def test_donor_is_infused_earlier_at_lower_burden_many_seeds() -> None:
-    """Slow: 40 seeds."""
-    check_donor_earlier_and_lower(range(100, 140), ALPHA_SLOW)
+    """Slow: 40 seeds, the burden at enrolment drawn per patient from the same distribution
+    in both arms (the shipped donor file enrols a higher burden, mean 35% against 20%)."""
+    check_donor_earlier_and_lower(range(100, 140), ALPHA_SLOW, SAME_ENROLMENT)
 
 
 # --- 2. without alemtuzumab the donor product is rejected ----------------------------------
-def check_alemtuzumab(seeds: Sequence[int], overrides: Sequence[str], alpha: float) -> None:
-    """Without alemtuzumab: a smaller peak and a shorter persistence (seed for seed) and
-    fewer remissions (Fisher); 40 days after infusion (remission is read at day 28)."""
+def check_alemtuzumab(
+    seeds: Sequence[int], overrides: Sequence[str], alpha: float, persistence: bool = True
+) -> None:
+    """Without alemtuzumab: a smaller peak and (``persistence``) a shorter persistence,
+    seed for seed, and fewer remissions (Fisher); 40 days after infusion (remission is
+    read at day 28)."""
     with_alem = [summary_after_infusion("donor", s, 40, overrides) for s in seeds]
     without = [summary_after_infusion("donor_no_alemtuzumab", s, 40, overrides) for s in seeds]
     pairs = list(zip(with_alem, without, strict=True))
@@ -181,7 +189,8 @@ def check_alemtuzumab(seeds: Sequence[int], overrides: Sequence[str], alpha: flo
         (a["cart_persistence_days"] or 0) > (b["cart_persistence_days"] or 0) for a, b in pairs
     )
     assert sign_test_p(bigger_peak, n) < alpha, bigger_peak
-    assert sign_test_p(longer, n) < alpha, longer
+    if persistence:
+        assert sign_test_p(longer, n) < alpha, longer
     peak_ratio = np.median([a["cart_peak"] for a in with_alem]) / max(
         1.0, float(np.median([b["cart_peak"] for b in without]))
     )
@@ -200,8 +209,8 @@ def test_without_alemtuzumab_the_graft_is_rejected() -> None:
 
 @pytest.mark.slow
 def test_without_alemtuzumab_the_graft_is_rejected_teaching_off_many_seeds() -> None:
-    """Slow: 40 seeds, teaching off in both arms."""
-    check_alemtuzumab(range(100, 140), TEACHING_OFF, ALPHA_SLOW)
+    """Slow: 40 seeds, teaching off in both arms, host T-cells kept down for 4 weeks."""
+    check_alemtuzumab(range(100, 140), (*TEACHING_OFF, *LATE_HOST_RECOVERY), ALPHA_SLOW)
 
 
 @pytest.mark.slow
@@ -210,9 +219,12 @@ def test_without_alemtuzumab_the_graft_is_rejected_as_shipped() -> None:
 
     With teaching on, host T-cells that survive fludarabine/cyclophosphamide alone can be
     taught before they reject the product; this holds only while a taught cell kills
-    less than a CAR T-cell (docs/model.md).
+    less than a CAR T-cell (docs/model.md). As shipped, the host T-cells that survive
+    alemtuzumab come back within days (``host_t_suppression_days``, median 1.5, calibrated
+    to T10), so the graft is rejected within about a week in both arms and persistence is
+    not compared; the peak and the remissions are.
     """
-    check_alemtuzumab(range(100, 140), (), ALPHA_SLOW)
+    check_alemtuzumab(range(100, 140), (), ALPHA_SLOW, persistence=False)
 
 
 # --- 3. a TCR-intact product gives GvHD ----------------------------------------------------
@@ -293,8 +305,9 @@ def test_teaching_off_kills_fewer_cd19_negative_blasts() -> None:
 
 @pytest.mark.slow
 def test_teaching_off_kills_fewer_cd19_negative_blasts_many_seeds() -> None:
-    """Slow: 24 seeds of the autologous scenario (CD19-negative blasts arise by mutation)."""
-    check_teaching("autologous", range(100, 124), ALPHA_SLOW)
+    """Slow: 24 seeds of the CD19-escape scenario with the patient drawn per run (in the
+    autologous scenario too few patients carry CD19-negative blasts to compare)."""
+    check_teaching("cd19_escape", range(100, 124), ALPHA_SLOW)
 
 
 def test_no_teaching_scenario_is_autologous_with_teaching_off() -> None:
