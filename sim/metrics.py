@@ -257,12 +257,11 @@ def sustained_remission(
     run_length = np.zeros(days + 1, dtype=np.int64)  # remission days in a row from each day
     for day in range(days - 1, -1, -1):
         run_length[day] = run_length[day + 1] + 1 if in_remission[day] else 0
-    if (run_length[: last_start_day + 1] >= hold_days).any():
+    starts = np.arange(min(days, last_start_day + 1))
+    if (run_length[starts] >= hold_days).any():
         return True
-    trailing = 0  # remission days in a row at the end of the run
-    while trailing < days and in_remission[days - 1 - trailing]:
-        trailing += 1
-    still_open = trailing > 0 and days - trailing <= last_start_day
+    # a remission that began in time and is still running when the run ends may yet last
+    still_open = ((run_length[starts] > 0) & (run_length[starts] == days - starts)).any()
     if still_open or days <= last_start_day:
         return None
     return False

@@ -232,3 +232,13 @@ def test_quick_batches_are_small_on_a_50_by_50_grid() -> None:
     for spec in specs.values():
         keys = {override.key: override.value for override in spec.sets}
         assert keys[("grid", "width")] == keys[("grid", "height")] == 50
+
+
+def test_validate_help_states_the_quick_batch_size() -> None:
+    """The command line keeps its imports light, so its help states the quick size as
+    text; it must be the size the quick validation runs."""
+    from main import build_parser
+
+    _, commands = build_parser()
+    help_text = commands.choices["validate"].format_help()
+    assert f"({QUICK_REPLICATES} replicates)" in " ".join(help_text.split())

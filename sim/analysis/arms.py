@@ -18,15 +18,12 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserInputError
+from sim.metrics import REMISSION_BLAST_PCT, REMISSION_CHECK_DAY
 
 MANIFEST_FILE = "manifest.json"
 RUNS_FILE = "runs.parquet"
 TIMESERIES_FILE = "timeseries.parquet"
 MANIFEST_FORMAT_PREFIX = "cartsim-batch/"
-REMISSION_BLAST_PCT = 5.0
-"""Blasts below this share of the sites (%) is remission (docs/model.md)."""
-REMISSION_CHECK_DAY = 28
-"""Remission is assessed this many days after infusion."""
 SEVERE_CRS_GRADE = 3
 BEST_RESPONSE_FIELD = "remission_within_3_months"
 TIMESERIES_COLUMNS = ["scenario", "replicate", "day", "blast_pct", "car_t"]

@@ -13,16 +13,16 @@ early, it was never infused) is left out, never guessed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis import median_with_interval, newcombe_difference, wilson_interval
-from sim.metrics import sustained_remission
+from sim.metrics import BEST_RESPONSE_LAST_DAY as RESPONSE_WINDOW_DAYS
+from sim.metrics import REMISSION_BLAST_PCT, sustained_remission
 
-RESPONSE_WINDOW_DAYS = 91  # "within 3 months" of infusion, days
-REMISSION_BLAST_PCT = 5.0  # remission: blasts below 5% of the sites
 SIX_MONTHS_DAYS = 182  # B-cell aplasia "at 6 months", days after infusion
 PERSISTENCE_DAYS = 180  # T7: CAR T-cells still present beyond this many days
 APLASIA_SHARE = 0.1  # B-cell aplasia: B-cells below 10% of their day-0 count
@@ -90,54 +90,59 @@ def _per_run(runs: pd.DataFrame, series: pd.DataFrame, name: str, fn) -> pd.Seri
     return pd.Series([values.get(r) for r in infused], index=infused.to_numpy(), name=name)
 
 
-def remission_within(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Series:
-    """Per infused run: remission (blasts < 5% of the sites) on some day within 3 months
-    of infusion; the summary's ``remission_within_3_months`` when the batch has it."""
-    if "remission_within_3_months" in runs.columns:
+def _summary_or_series(
+    runs: pd.DataFrame,
+    series: pd.DataFrame,
+    field: str,
+    fn: Callable[[pd.DataFrame], bool | None],
+) -> pd.Series:
+    """Per infused run: the summary's ``field`` when the batch has it, else ``fn`` of the
+    run's days after infusion (batches from before the field)."""
+    if field in runs.columns:
         infused = runs[runs["infused"].astype(bool)]
-        return pd.Series(infused["remission_within_3_months"].to_numpy(), index=infused["run_id"])
+        return pd.Series(infused[field].to_numpy(), index=infused["run_id"])
+    return _per_run(runs, series, field, fn)
+
+
+def _seen_within_window(
+    condition: Callable[[pd.DataFrame], pd.Series],
+) -> Callable[[pd.DataFrame], bool | None]:
+    """True when ``condition`` holds on some day from 1 to 91 after infusion; None when
+    the run ended before day 91 without it; False otherwise."""
 
     def fn(days: pd.DataFrame) -> bool | None:
         window = days[(days["day_after"] >= 1) & (days["day_after"] <= RESPONSE_WINDOW_DAYS)]
-        if (window["blast_pct"] < REMISSION_BLAST_PCT).any():
+        if condition(window).any():
             return True
         return False if days["day_after"].max() >= RESPONSE_WINDOW_DAYS else None
 
-    return _per_run(runs, series, "remission_within_3_months", fn)
+    return fn
+
+
+def remission_within(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Series:
+    """Per infused run: remission (blasts < 5% of the sites) on some day within 3 months
+    of infusion (the summary's ``remission_within_3_months``)."""
+    in_remission = _seen_within_window(lambda days: days["blast_pct"] < REMISSION_BLAST_PCT)
+    return _summary_or_series(runs, series, "remission_within_3_months", in_remission)
 
 
 def sustained_remission_within(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Series:
     """Per infused run: ELIANA's endpoint, a remission reached within 3 months of infusion
     and maintained for at least 28 days (the summary's
-    ``remission_sustained_within_3_months`` when the batch has it)."""
-    if "remission_sustained_within_3_months" in runs.columns:
-        infused = runs[runs["infused"].astype(bool)]
-        return pd.Series(
-            infused["remission_sustained_within_3_months"].to_numpy(), index=infused["run_id"]
-        )
-
-    def fn(days: pd.DataFrame) -> bool | None:
-        return sustained_remission(days["blast_pct"].to_numpy() < REMISSION_BLAST_PCT)
-
-    return _per_run(runs, series, "remission_sustained_within_3_months", fn)
+    ``remission_sustained_within_3_months``; :func:`sim.metrics.sustained_remission`)."""
+    return _summary_or_series(
+        runs,
+        series,
+        "remission_sustained_within_3_months",
+        lambda days: sustained_remission(days["blast_pct"].to_numpy() < REMISSION_BLAST_PCT),
+    )
 
 
 def mrd_negative_within(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Series:
     """Per infused run: no blast left on some day within 3 months of infusion (the
-    summary's ``mrd_negative_within_3_months`` when the batch has it)."""
-    if "mrd_negative_within_3_months" in runs.columns:
-        infused = runs[runs["infused"].astype(bool)]
-        return pd.Series(
-            infused["mrd_negative_within_3_months"].to_numpy(), index=infused["run_id"]
-        )
-
-    def fn(days: pd.DataFrame) -> bool | None:
-        window = days[(days["day_after"] >= 1) & (days["day_after"] <= RESPONSE_WINDOW_DAYS)]
-        if (window["blasts"] == 0).any():
-            return True
-        return False if days["day_after"].max() >= RESPONSE_WINDOW_DAYS else None
-
-    return _per_run(runs, series, "mrd_negative_within_3_months", fn)
+    summary's ``mrd_negative_within_3_months``)."""
+    no_blast = _seen_within_window(lambda days: days["blasts"] == 0)
+    return _summary_or_series(runs, series, "mrd_negative_within_3_months", no_blast)
 
 
 def persistence_beyond(runs: pd.DataFrame, days: int = PERSISTENCE_DAYS) -> pd.Series:
