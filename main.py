@@ -1,8 +1,7 @@
 """cartsim's command line: ``uv run main.py [COMMAND]`` (also installed as ``cartsim``).
 
-main.py only assembles the command line from each part's ``register(subparsers)``
-(:mod:`sim.commands`: ``run``, ``scenarios``, ``batch``; :mod:`viz.commands`: the live
-view ``animate``, ``compare``) and dispatches. With no command it starts the live view
+main.py only assembles the command line from the one list of commands in
+:mod:`commands` and dispatches. With no command it starts the live view
 (``animate``) when that is registered, and prints the usage otherwise.
 """
 
@@ -12,8 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import sim.commands
-import viz.commands
+import commands as command_list
 from sim.errors import FaultError, UserInputError
 
 PROGRAM = "cartsim"
@@ -33,24 +31,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
-    """The top parser, with every part's commands registered; and its subparsers."""
+    """The top parser, with every command registered; and its subparsers."""
     parser = _Parser(
         prog=PROGRAM,
         description="Simulate CAR T-cell therapy of B-cell leukaemia (a Mesa agent-based model).",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sim.commands.register(commands)
-    viz.commands.register(commands)
-    return parser, commands
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    command_list.register(subcommands)
+    return parser, subcommands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command; bad input gives one line and status 2."""
-    parser, commands = build_parser()
+    parser, subcommands = build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            if DEFAULT_COMMAND not in commands.choices:
+            if DEFAULT_COMMAND not in subcommands.choices:
                 parser.print_help()
                 return 0
             args = parser.parse_args([DEFAULT_COMMAND])

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Literal
 
 from agents.cell import TCell, Triggers
 from agents.kinds import CD19_POSITIVE_RESIDENTS, MobileKind
+from agents.surroundings import MOORE_NEIGHBOURS
 
 if TYPE_CHECKING:
     from agents.cell import ResidentCell
-    from sim.model import CarTModel
+    from agents.surroundings import Surroundings
 
 Origin = Literal["autologous", "donor"]
 State = Literal["effector", "memory", "exhausted"]
@@ -64,7 +65,7 @@ class CarTCell(TCell):
 
     def __init__(
         self,
-        model: CarTModel,
+        model: Surroundings,
         site: int,
         origin: Origin = "autologous",
         state: State = "effector",
@@ -97,7 +98,7 @@ class CarTCell(TCell):
         if not targets:
             return
         model = self.model
-        self.engaged_hours += len(targets) / 8 * model.hours_per_step
+        self.engaged_hours += len(targets) / MOORE_NEIGHBOURS * model.hours_per_step
         if state == "memory":
             self.bud()
             limit = model.parameters.car_t.memory_exhaustion_engaged_hours
@@ -106,7 +107,7 @@ class CarTCell(TCell):
             return
         site = self.strike(targets, model.chances.car_t_kill)
         if site is not None:
-            self.kill(model.tissue.residents[site])  # type: ignore[arg-type]
+            self.kill(model.tissue.resident_at(site))  # type: ignore[arg-type]
         if self.engaged_hours >= model.parameters.car_t.exhaustion_engaged_hours and self.alive:
             self.become("exhausted")
 
@@ -167,7 +168,7 @@ class CarTCell(TCell):
         super().die()
 
     @classmethod
-    def death_probability_of(cls, kind: MobileKind, model: CarTModel) -> float:
+    def death_probability_of(cls, kind: MobileKind, model: Surroundings) -> float:
         """Contraction, memory or exhaustion death, plus alemtuzumab for CD52+ cells."""
         origin, state = _ORIGIN_STATE[MobileKind(kind)]
         chances = model.chances
@@ -187,14 +188,14 @@ class CarTCell(TCell):
         return tuple(_KIND.values())
 
     @classmethod
-    def triggers(cls, kind: int, model: CarTModel) -> Triggers:
+    def triggers(cls, kind: int, model: Surroundings) -> Triggers:
         """Effectors and memory cells act on a CD19-positive neighbour; exhausted ones never."""
         if cls.state_of(kind) == "exhausted":
             return Triggers()
         return Triggers(residents=CD19_POSITIVE_RESIDENTS)
 
     @classmethod
-    def motility_of(cls, kind: int, model: CarTModel) -> tuple[float, float]:
+    def motility_of(cls, kind: int, model: Surroundings) -> tuple[float, float]:
         """``motility_sites_per_hour`` and ``chemotaxis_bias`` of ``[car_t]``."""
         parameters = model.parameters.car_t
         return parameters.motility_sites_per_hour, parameters.chemotaxis_bias

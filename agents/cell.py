@@ -11,13 +11,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 from mesa import Agent
 
 from agents.kinds import MobileKind, ResidentKind
 
 if TYPE_CHECKING:
-    from sim.model import CarTModel
+    from agents.surroundings import Surroundings
 
 
 def steps_until(probability_per_step: float, uniform: float) -> int | None:
@@ -33,11 +32,10 @@ def steps_until(probability_per_step: float, uniform: float) -> int | None:
     return 1 + int(math.log1p(-uniform) / math.log1p(-probability_per_step))
 
 
-def arrival_sites(model: CarTModel, per_day: float, layer: np.ndarray) -> list[int]:
-    """Random empty sites of ``layer`` for the cells arriving in one step, when cells
-    arrive at ``per_day`` a day (a Poisson number each step)."""
-    arrivals = int(model.rng.poisson(per_day * model.hours_per_step / 24))
-    return model.tissue.random_empty_sites(layer, arrivals, model.rng).tolist()
+def arrivals_this_step(model: Surroundings, per_day: float) -> int:
+    """How many cells arrive in one step when they arrive at ``per_day`` a day (a Poisson
+    number each step)."""
+    return int(model.rng.poisson(per_day * model.hours_per_step / 24))
 
 
 @dataclass(frozen=True)
@@ -61,9 +59,9 @@ class ResidentCell(Agent):
     ``born_step`` is the model step at which it was made (0: placed at set-up).
     """
 
-    model: CarTModel
+    model: Surroundings
 
-    def __init__(self, model: CarTModel, site: int, kind: ResidentKind) -> None:
+    def __init__(self, model: Surroundings, site: int, kind: ResidentKind) -> None:
         super().__init__(model)
         self.site = site
         self.kind = int(kind)
@@ -114,9 +112,9 @@ class TCell(Agent):
     not count them) and ``born_step`` (the model step at which it was made).
     """
 
-    model: CarTModel
+    model: Surroundings
 
-    def __init__(self, model: CarTModel, site: int, kind: MobileKind) -> None:
+    def __init__(self, model: Surroundings, site: int, kind: MobileKind) -> None:
         super().__init__(model)
         self.kind = int(kind)
         self.alive = True
@@ -130,7 +128,7 @@ class TCell(Agent):
     @property
     def site(self) -> int:
         """Its site on the tissue."""
-        return int(self.model.tissue.t_cells.site[self.row])
+        return self.model.tissue.mobile_site(self.row)
 
     @property
     def xy(self) -> tuple[int, int]:
@@ -155,17 +153,17 @@ class TCell(Agent):
         """
         tissue = self.model.tissue
         # one of eight directions; one off a bounded grid gives its own site: no move
-        target = self.random.choice(tissue.move_tuples[self.site])
-        if tissue.mobile_row[target] < 0:
-            tissue.move_mobiles(np.array([self.row]), np.array([target]))
+        target = self.random.choice(tissue.move_options(self.site))
+        if tissue.mobile_at(target) is None:
+            tissue.move_mobile(self.row, target)
 
     def resident_neighbours(self, kinds: frozenset[int]) -> list[int]:
         """Neighbouring sites whose resident cell is one of ``kinds``."""
-        residents = self.model.tissue.residents
+        tissue = self.model.tissue
         return [
             n
-            for n in self.model.tissue.neighbour_tuples[self.site]
-            if (cell := residents[n]) is not None and cell.kind in kinds
+            for n in tissue.sites_around(self.site)
+            if (cell := tissue.resident_at(n)) is not None and cell.kind in kinds
         ]
 
     def t_cell_neighbours(self, kinds: frozenset[int]) -> list[int]:
@@ -175,7 +173,7 @@ class TCell(Agent):
         phase = self.model.encounter_phase
         return [
             n
-            for n in tissue.neighbour_tuples[self.site]
+            for n in tissue.sites_around(self.site)
             if (cell := tissue.mobile_at(n)) is not None
             and cell.kind in kinds
             and cell.changed_in_phase < phase
@@ -207,12 +205,12 @@ class TCell(Agent):
         raise NotImplementedError
 
     @classmethod
-    def triggers(cls, kind: int, model: CarTModel) -> Triggers:
+    def triggers(cls, kind: int, model: Surroundings) -> Triggers:
         """What next to a cell of ``kind`` its rule acts on, under the model's switches."""
         return Triggers()
 
     @classmethod
-    def motility_of(cls, kind: int, model: CarTModel) -> tuple[float, float]:
+    def motility_of(cls, kind: int, model: Surroundings) -> tuple[float, float]:
         """``(sites per hour, chemotaxis bias)`` of a cell of ``kind``."""
         raise NotImplementedError
 
@@ -226,7 +224,7 @@ class TCell(Agent):
         return type(self).death_probability_of(self.kind, self.model)
 
     @classmethod
-    def death_probability_of(cls, kind: int, model: CarTModel) -> float:
+    def death_probability_of(cls, kind: int, model: Surroundings) -> float:
         """Chance per step that a cell of ``kind`` dies, in the model's present state."""
         raise NotImplementedError
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agents.cell import ResidentCell, arrival_sites
+from agents.cell import ResidentCell, arrivals_this_step
 from agents.kinds import ResidentKind
 
 if TYPE_CHECKING:
-    from sim.model import CarTModel
+    from agents.surroundings import Surroundings
 
 INFLUX_SCALE_SITES = 10_000  # the stem-cell influx is stated per 10,000 sites
 
@@ -33,7 +33,7 @@ class HealthyBCell(ResidentCell):
       cytokine a blast's death releases (no pyroptosis).
     """
 
-    def __init__(self, model: CarTModel, site: int, precursor: bool = True) -> None:
+    def __init__(self, model: Surroundings, site: int, precursor: bool = True) -> None:
         super().__init__(model, site, ResidentKind.B_CELL)
         self.precursor = precursor
         if precursor:
@@ -63,7 +63,7 @@ class HealthyBCell(ResidentCell):
         super().die()
 
     @classmethod
-    def production_per_day(cls, model: CarTModel) -> float:
+    def production_per_day(cls, model: Surroundings) -> float:
         """New precursors a day: the stem-cell influx plus the precursors' divisions."""
         parameters = model.parameters.b_cells
         n_sites = model.tissue.n_sites
@@ -77,15 +77,16 @@ class HealthyBCell(ResidentCell):
         return influx + precursors * per_precursor / parameters.maturation_days
 
     @classmethod
-    def replenish(cls, model: CarTModel) -> int:
+    def replenish(cls, model: Surroundings) -> int:
         """The marrow's production in one step; returns how many B-cells were made."""
-        sites = arrival_sites(model, cls.production_per_day(model), model.tissue.resident_kind)
+        arrivals = arrivals_this_step(model, cls.production_per_day(model))
+        sites = model.tissue.random_empty_resident_sites(arrivals, model.rng).tolist()
         for site in sites:
             cls(model, site)
         return len(sites)
 
     @classmethod
-    def precursor_share_at_rest(cls, model: CarTModel) -> float:
+    def precursor_share_at_rest(cls, model: Surroundings) -> float:
         """Share of precursors in a steady B lineage: maturation / (maturation + life)."""
         parameters = model.parameters.b_cells
         return parameters.maturation_days / (parameters.maturation_days + parameters.lifespan_days)

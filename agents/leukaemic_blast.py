@@ -8,7 +8,7 @@ from agents.cell import ResidentCell
 from agents.kinds import ResidentKind
 
 if TYPE_CHECKING:
-    from sim.model import CarTModel
+    from agents.surroundings import Surroundings
 
 
 class LeukaemicBlast(ResidentCell):
@@ -25,7 +25,7 @@ class LeukaemicBlast(ResidentCell):
     in the steps between.
     """
 
-    def __init__(self, model: CarTModel, site: int, cd19_positive: bool = True) -> None:
+    def __init__(self, model: Surroundings, site: int, cd19_positive: bool = True) -> None:
         kind = (
             ResidentKind.BLAST_CD19_POSITIVE if cd19_positive else ResidentKind.BLAST_CD19_NEGATIVE
         )

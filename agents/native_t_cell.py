@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from agents.cell import TCell, Triggers, arrival_sites
+from agents.cell import TCell, Triggers, arrivals_this_step
 from agents.kinds import BLASTS, CAR_T_KINDS, DONOR_CAR_T_KINDS, MobileKind
 
 if TYPE_CHECKING:
-    from sim.model import CarTModel
+    from agents.surroundings import Surroundings
 
 State = Literal["naive", "taught", "alloreactive"]
 
@@ -40,7 +40,7 @@ class NativeTCell(TCell):
     - alemtuzumab (CD52) removes host T-cells of every state while it is in the blood.
     """
 
-    def __init__(self, model: CarTModel, site: int, state: State = "naive") -> None:
+    def __init__(self, model: Surroundings, site: int, state: State = "naive") -> None:
         super().__init__(model, site, _KIND[state])
 
     @property
@@ -86,10 +86,9 @@ class NativeTCell(TCell):
         """Fresh antigen debris on or next to its site, or a CAR T-cell that just killed."""
         tissue = self.model.tissue
         threshold = self.model.parameters.teaching.fresh_debris_threshold
-        around = tissue.neighbour_tuples[self.site]
-        if tissue.antigen[self.site] >= threshold:
+        if tissue.antigen_at(self.site) >= threshold:
             return True
-        if any(tissue.antigen[n] >= threshold for n in around):
+        if any(tissue.antigen_at(n) >= threshold for n in tissue.sites_around(self.site)):
             return True
         return any(
             tissue.mobile_at(site).has_just_killed()  # type: ignore[union-attr]
@@ -102,7 +101,7 @@ class NativeTCell(TCell):
         site = self.strike(self.resident_neighbours(BLASTS), model.chances.taught_kill)
         if site is None:
             return
-        blast = model.tissue.residents[site]
+        blast = model.tissue.resident_at(site)
         model.record_kill(blast, killer="taught")  # type: ignore[arg-type]
         model.tissue.release(
             site,
@@ -132,7 +131,7 @@ class NativeTCell(TCell):
         return NativeTCell(self.model, site, self.state)
 
     @classmethod
-    def death_probability_of(cls, kind: MobileKind, model: CarTModel) -> float:
+    def death_probability_of(cls, kind: MobileKind, model: Surroundings) -> float:
         """Naive cells are kept at their normal size; taught and alloreactive cells contract;
         while alemtuzumab is in the blood, every host T-cell (CD52+) also dies at
         ``lymphodepletion.alemtuzumab_native_t_death_rate_per_day``."""
@@ -147,7 +146,7 @@ class NativeTCell(TCell):
         return tuple(_KIND.values())
 
     @classmethod
-    def triggers(cls, kind: int, model: CarTModel) -> Triggers:
+    def triggers(cls, kind: int, model: Surroundings) -> Triggers:
         """Naive: (teaching on) fresh debris, a CAR T-cell or a taught cell; (donor cells
         present) a donor CAR T-cell. Taught: a blast. Alloreactive: a donor CAR T-cell."""
         state = _STATE[MobileKind(kind)]
@@ -165,12 +164,12 @@ class NativeTCell(TCell):
         return Triggers(mobiles=mobiles, antigen_at_least=debris)
 
     @classmethod
-    def motility_of(cls, kind: int, model: CarTModel) -> tuple[float, float]:
+    def motility_of(cls, kind: int, model: Surroundings) -> tuple[float, float]:
         """``native_t.motility_sites_per_hour``; no chemotaxis."""
         return model.parameters.native_t.motility_sites_per_hour, 0.0
 
     @classmethod
-    def recover(cls, model: CarTModel) -> int:
+    def recover(cls, model: Surroundings) -> int:
         """New naive cells in one step, toward the normal count; returns how many."""
         if not model.therapy.native_t_recovering:
             return 0
@@ -181,7 +180,8 @@ class NativeTCell(TCell):
         if missing <= 0:
             return 0
         per_day = missing * parameters.recovery_rate_per_day
-        sites = arrival_sites(model, per_day, model.tissue.mobile_kind)
+        arrivals = arrivals_this_step(model, per_day)
+        sites = model.tissue.random_empty_mobile_sites(arrivals, model.rng).tolist()
         for site in sites:
             cls(model, site)
         return len(sites)

@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.batch import (
+from sim.errors import UserInputError
+from sim.outputs import RunResult
+from study.batch import (
     BatchDirectory,
     BatchSpec,
     SerialExecutor,
@@ -43,8 +45,6 @@ from sim.batch import (
     consolidate,
     run_batch,
 )
-from sim.errors import UserInputError
-from sim.outputs import RunResult
 
 SYNTHETIC_DAYS = 240
 SYNTHETIC_COLUMNS = 24

@@ -1,9 +1,9 @@
 """The calibration sweeps of docs/validation.md (Calibration), through the batch runner.
 
 Each sweep varies one or two rule parameters of a scenario around the chosen defaults,
-runs replicates of every cell with :func:`sim.batch.execute_batch` (resumable: the same
+runs replicates of every cell with :func:`study.batch.execute_batch` (resumable: the same
 command continues an interrupted sweep) and prints, per cell, the targets that parameter
-is calibrated to, measured as ``validate`` measures them (:mod:`sim.validation.measures`),
+is calibrated to, measured as ``validate`` measures them (:mod:`study.validation.measures`),
 with 95% intervals::
 
     uv run python benchmarks/calibrate.py                      # every sweep, 50 x 50 grid
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.batch import RUNS_PARQUET, TIMESERIES_PARQUET, BatchSpec, Sweep, execute_batch
-from sim.batch.executors import execution_choice
-from sim.validation import measures
+from study.batch import RUNS_PARQUET, TIMESERIES_PARQUET, BatchSpec, Sweep, execute_batch
+from study.batch.executors import execution_choice
+from study.validation import measures
 
 
 @dataclass(frozen=True)

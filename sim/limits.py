@@ -1,7 +1,7 @@
 """The one set of limits on user input: the command line, scenario files and experiment files.
 
 Every number, name and file a user gives is checked against these limits where it enters
-(:mod:`sim.commands`, :mod:`sim.loader`, :mod:`sim.experiment`, :mod:`sim.batch.spec`), so
+(:mod:`commands`, :mod:`sim.loader`, :mod:`study.experiment`, :mod:`study.batch.spec`), so
 a mistake is one line (:class:`~sim.errors.UserInputError`, exit status 2) before anything
 runs, never a traceback, a command that never ends or memory filled with seeds. The
 README's "Limits" section lists them; a test keeps it in step.

@@ -31,7 +31,7 @@ from sim.limits import (
 )
 from sim.parameters import Scenario
 from sim.patient import SUPERSEDED_BY
-from sim.rules import check_scenario_rules
+from sim.scenario_checks import check_scenario_rules
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 """The shipped scenario files (TOML data only)."""

@@ -1,7 +1,8 @@
 """The virtual patient of a run: drawn once from the run's seed, applied to its scenario.
 
-A scenario's ``[patient]`` table (:class:`sim.parameters.patient.PatientParameters`) holds
-distributions. :func:`draw_patient` draws one patient from them, each quantity on its own
+A scenario's ``[patient]`` table
+(:class:`sim.parameters.patient_distributions.PatientParameters`) holds distributions.
+:func:`draw_patient` draws one patient from them, each quantity on its own
 random stream ``SeedSequence(seed, spawn_key=(PATIENT_STREAM, i))``, so the model's own
 generator (seeded with ``seed``) is untouched, and a spread given to one quantity does not
 change the draws of the others. :func:`effective_scenario` builds the scenario the run
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import UserInputError
 from sim.parameters import Scenario
-from sim.parameters.patient import RANGES, Beta, Lognormal, Uniform
+from sim.parameters.patient_distributions import RANGES, Beta, Lognormal, Uniform
 
 PATIENT_STREAM = 0x50415449  # "PATI": the spawn key of the patient's random streams
 MAX_REDRAWS = 1000

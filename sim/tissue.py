@@ -157,6 +157,40 @@ class Tissue:
         """``(x, y)`` of a site."""
         return divmod(site, self.height)
 
+    # --- what a rule may ask (agents.surroundings.TissueView) -------------------------
+    def sites_around(self, site: int) -> tuple[int, ...]:
+        """The neighbouring sites of ``site`` on the grid."""
+        return self.neighbour_tuples[site]
+
+    def move_options(self, site: int) -> tuple[int, ...]:
+        """Where one move from ``site`` leads in each of the 8 directions (``site``
+        itself off a bounded grid's edge)."""
+        return self.move_tuples[site]
+
+    def resident_at(self, site: int) -> Agent | None:
+        """The resident cell on ``site``, or ``None``."""
+        return self.residents[site]
+
+    def mobile_site(self, row: int) -> int:
+        """The site of the T-cell in ``row``."""
+        return int(self.t_cells.site[row])
+
+    def antigen_at(self, site: int) -> float:
+        """Antigen debris on ``site``."""
+        return float(self.antigen[site])
+
+    def move_mobile(self, row: int, target: int) -> None:
+        """Move one T-cell to the empty mobile site ``target``."""
+        self.move_mobiles(np.array([row]), np.array([target]))
+
+    def random_empty_resident_sites(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """Up to ``count`` distinct sites with no resident cell, uniformly at random."""
+        return self.random_empty_sites(self.resident_kind, count, rng)
+
+    def random_empty_mobile_sites(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """Up to ``count`` distinct sites with no T-cell, uniformly at random."""
+        return self.random_empty_sites(self.mobile_kind, count, rng)
+
     def distance_from(self, site: int, sites: np.ndarray) -> np.ndarray:
         """Moves (Chebyshev distance) from ``site`` to each of ``sites``; across the
         seams on a torus, within the grid on a bounded one."""

@@ -1,7 +1,7 @@
 """``python tests/batch_entry.py ARGS...``: the ``batch`` command with the fake model.
 
 Used by the tests that interrupt a batch in a subprocess. It builds the command line with
-:func:`sim.commands.batch.register`, like main.py, and injects the fakes of ``batch_fakes``.
+:func:`commands.batch.register`, like main.py, and injects the fakes of ``batch_fakes``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ sys.path[:0] = [str(TESTS_DIR.parent), str(TESTS_DIR)]
 
 import batch_fakes  # noqa: E402
 
-from sim.commands import batch as batch_command_line  # noqa: E402
+from commands import batch as batch_command_line  # noqa: E402
 from sim.errors import FaultError, UserInputError  # noqa: E402
 
 

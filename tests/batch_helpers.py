@@ -12,7 +12,8 @@ import batch_fakes
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.batch import (
+from commands import batch as batch_command_line
+from study.batch import (
     RUN_METADATA_KEY,
     RUNS_PARQUET,
     BatchDirectory,
@@ -22,7 +23,6 @@ from sim.batch import (
     consolidate,
     run_batch,
 )
-from sim.commands import batch as batch_command_line
 
 ENTRY = Path(__file__).resolve().parent / "batch_entry.py"
 TWO_BY_TWO = BatchSpec(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sim.loader import load_scenario
 from sim.model import CarTModel
 from sim.parameters import Scenario
-from sim.parameters.patient import PatientParameters
+from sim.parameters.patient_distributions import PatientParameters
 
 EMPTY_TISSUE = (
     "grid.width=7",

@@ -1,4 +1,4 @@
-"""The shared statistics of sim.analysis against values worked out by hand on small
+"""The shared statistics of study.analysis against values worked out by hand on small
 made-up tables (the arithmetic is in the comments)."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from sim.analysis.effects import (
+from study.analysis.effects import (
     median_with_interval,
     newcombe_difference,
     paired_newcombe_difference,
 )
-from sim.analysis.kinetics import spread
-from sim.analysis.proportions import wilson_interval
-from sim.analysis.share_tests import PairedTable, fisher_exact_test, mcnemar_exact_test
-from sim.analysis.survival import (
+from study.analysis.kinetics import spread
+from study.analysis.proportions import wilson_interval
+from study.analysis.share_tests import PairedTable, fisher_exact_test, mcnemar_exact_test
+from study.analysis.survival import (
     kaplan_meier,
     logrank_test,
     restricted_mean,

@@ -379,7 +379,7 @@ def test_unknown_scenarios_in_an_experiment_name_the_file_and_key(
 def test_scenario_paths_in_an_experiment_are_relative_to_its_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sim.experiment import load_experiment
+    from study.experiment import load_experiment
 
     folder = tmp_path / "study"
     folder.mkdir()

@@ -25,7 +25,8 @@ from batch_helpers import (
     spawn_pool,
 )
 
-from sim.batch import (
+from sim.errors import UserInputError
+from study.batch import (
     MANIFEST_FILE,
     RUNS_CSV,
     RUNS_PARQUET,
@@ -41,7 +42,6 @@ from sim.batch import (
     replicate_seed,
     run_batch,
 )
-from sim.errors import UserInputError
 
 # --------------------------------------------------------------------------------------
 # plan and seeds

@@ -29,7 +29,10 @@ from batch_helpers import (
 )
 from scipy.stats import binomtest
 
-from sim.batch import (
+from commands import batch as batch_command_line
+from sim.errors import UserInputError
+from sim.loader import Override
+from study.batch import (
     FAILURES_FILE,
     MANIFEST_FILE,
     RUNS_PARQUET,
@@ -45,10 +48,7 @@ from sim.batch import (
     run_batch,
     summarise_cells,
 )
-from sim.commands import batch as batch_command_line
-from sim.errors import UserInputError
-from sim.experiment import load_experiment
-from sim.loader import Override
+from study.experiment import load_experiment
 
 # --------------------------------------------------------------------------------------
 # resume

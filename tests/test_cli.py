@@ -1,4 +1,10 @@
-"""The command line, run as a user runs it: a subprocess, exit status, files, one-line errors."""
+"""The command line: the process boundary where it is the point, in-process elsewhere.
+
+A handful of tests start ``python main.py`` as a user does (exit status, files, one line on
+stderr, bit-identical files from two processes); the rest call :func:`main.main` in this
+process, which parses and dispatches exactly as the console does, without the interpreter
+start. The wider table of bad inputs is in ``test_bad_input.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +17,44 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import commands
+import main
 from sim.metrics import DAILY_REPORTERS, SUMMARY_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cartsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run ``python main.py ARGS`` and capture what it prints."""
+def cartsim_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python main.py ARGS`` in a new process and capture what it prints."""
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *args],
         capture_output=True,
         text=True,
-        cwd=cwd,
+        cwd=ROOT,
         timeout=300,
         check=False,
     )
 
 
-def test_run_writes_summary_and_timeseries_identically_for_the_same_seed(tmp_path: Path) -> None:
+def cartsim(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``main.main(ARGS)`` in this process: (exit status, stdout, stderr)."""
+    try:
+        status = main.main(list(args))
+    except SystemExit as stop:  # --help and argparse's own errors
+        status = int(stop.code or 0)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# --------------------------------------------------------------------------------------
+# in a new process: what only a process shows
+# --------------------------------------------------------------------------------------
+
+
+def test_two_processes_write_the_same_files_for_the_same_seed(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):
-        done = cartsim("run", "classroom", "--seed", "3", "--days", "20", "--out", str(out))
+        done = cartsim_process("run", "classroom", "--seed", "3", "--days", "20", "--out", str(out))
         assert done.returncode == 0, done.stderr
         assert "remission_day28" in done.stdout
     for name in ("summary.json", "timeseries.csv"):
@@ -44,60 +67,84 @@ def test_run_writes_summary_and_timeseries_identically_for_the_same_seed(tmp_pat
     assert table["day"].tolist() == list(range(21))
 
 
-def test_set_overrides_change_the_run(tmp_path: Path) -> None:
-    done = cartsim(
-        "run",
-        "classroom",
-        "--days",
-        "5",
-        "--quiet",
-        "--out",
-        str(tmp_path),
-        "--set",
-        "grid.width=20",
-        "--set",
-        "leukaemia.initial_blast_fraction=0.5",
+def test_help_in_a_new_process_lists_every_command() -> None:
+    done = cartsim_process("--help")
+    assert done.returncode == 0 and "usage:" in done.stdout
+    for command in ("run", "scenarios", "batch", "compare", "validate", "sensitivity", "animate"):
+        assert command in done.stdout
+
+
+def test_bad_input_in_a_new_process_is_one_line_and_status_2(tmp_path: Path) -> None:
+    done = cartsim_process("run", "no_such_scenario", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "no_such_scenario" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------------------
+# in this process
+# --------------------------------------------------------------------------------------
+
+
+def test_set_overrides_change_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = cartsim(
+        capsys,
+        *("run", "classroom", "--days", "5", "--quiet", "--out", str(tmp_path)),
+        *("--set", "grid.width=20", "--set", "leukaemia.initial_blast_fraction=0.5"),
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == ""
+    assert status == 0, err
+    assert out == ""
     table = pd.read_csv(tmp_path / "timeseries.csv")
     assert table["blasts"].iloc[0] == round(0.5 * 20 * 40)
 
 
-def test_a_scenario_file_path_works_and_inherits(tmp_path: Path) -> None:
+def test_a_scenario_file_path_works_and_inherits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "mine.toml"
     path.write_text('base = "classroom"\ndescription = "mine"\n[time]\ndays = 3\n')
-    done = cartsim("run", str(path), "--quiet", "--out", str(tmp_path / "out"))
-    assert done.returncode == 0, done.stderr
+    status, _, err = cartsim(capsys, "run", str(path), "--quiet", "--out", str(tmp_path / "out"))
+    assert status == 0, err
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["scenario"] == "mine" and summary["days_simulated"] == 3
 
 
-def test_scenarios_lists_each_with_a_description() -> None:
-    done = cartsim("scenarios")
-    assert done.returncode == 0
-    lines = dict(line.split(maxsplit=1) for line in done.stdout.strip().splitlines())
+def test_scenarios_lists_each_with_a_description(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = cartsim(capsys, "scenarios")
+    assert status == 0
+    lines = dict(line.split(maxsplit=1) for line in out.strip().splitlines())
     for name in ("autologous", "no_treatment", "classroom"):
         assert lines[name].strip()
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["scenarios"], ["batch"]])
-def test_help_is_there_for_every_command(command: list[str]) -> None:
-    done = cartsim(*command, "--help")
-    assert done.returncode == 0
-    assert "usage:" in done.stdout
+def _command_names() -> list[str]:
+    _, subcommands = main.build_parser()
+    return sorted(subcommands.choices)
+
+
+def test_every_command_module_is_registered_once() -> None:
+    modules = sorted(
+        path.stem
+        for path in (ROOT / "commands").glob("*.py")
+        if path.stem not in ("__init__", "options")
+    )
+    assert sorted(module.__name__.split(".")[-1] for module in commands.COMMANDS) == modules
+    assert _command_names() == modules
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in _command_names())])
+def test_help_is_there_for_every_command(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = cartsim(capsys, *command, "--help")
+    assert status == 0
+    assert "usage:" in out
 
 
 def test_without_a_command_main_runs_animate_if_registered_else_prints_the_usage(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import main
-    import viz.commands
-
-    _, commands = main.build_parser()
-    if main.DEFAULT_COMMAND not in commands.choices:
-        assert main.main([]) == 0
-        assert "usage:" in capsys.readouterr().out
     calls: list[str] = []
 
     def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,16 +152,15 @@ def test_without_a_command_main_runs_animate_if_registered_else_prints_the_usage
         animate.add_argument("scenario", nargs="?", default="classroom")
         animate.set_defaults(func=lambda args: calls.append(args.scenario) or 7)
 
-    monkeypatch.setattr(viz.commands, "register", register)
+    fake_animate = argparse.Namespace(register=register)
+    others = tuple(module for module in commands.COMMANDS if module is not commands.animate)
+    monkeypatch.setattr(commands, "COMMANDS", (*others, fake_animate))
     assert main.main([]) == 7 and calls == ["classroom"]
     assert main.main(["animate", "donor"]) == 7 and calls == ["classroom", "donor"]
 
-
-def test_sim_and_viz_commands_are_all_registered() -> None:
-    import main
-
-    _, commands = main.build_parser()
-    assert {"run", "scenarios", "batch"} <= set(commands.choices)
+    monkeypatch.setattr(commands, "COMMANDS", others)
+    assert main.main([]) == 0
+    assert "usage:" in capsys.readouterr().out
 
 
 BAD_TOML_CASES = {
@@ -125,40 +171,43 @@ BAD_TOML_CASES = {
     "unknown table": ("[cart]\ndose_cells = 3\n", ["cart", "unknown key", "car_t"]),
     "wrong type": ('[car_t]\ndose_cells = "many"\n', ["car_t.dose_cells", "integer"]),
     "out of range": ("[leukaemia]\ncd19_loss_prob = 1.5\n", ["leukaemia.cd19_loss_prob", "<= 1.0"]),
-    "bad toml": ("[car_t\n", ["not valid TOML"]),
     "bad base": ('base = "nowhere"\n', ["base", "nowhere"]),
 }
+"""Scenario files whose keys or values are wrong (bad bytes and encodings: test_bad_input)."""
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TOML_CASES))
-def test_bad_scenario_files_get_one_line_and_status_2(tmp_path: Path, case: str) -> None:
+def test_bad_scenario_files_get_one_line_and_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
     text, must_mention = BAD_TOML_CASES[case]
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    done = cartsim("run", str(path), "--out", str(tmp_path / "out"))
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
-    assert str(path) in done.stderr
+    status, _, err = cartsim(capsys, "run", str(path), "--out", str(tmp_path / "out"))
+    assert status == 2
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert str(path) in err
     for word in must_mention:
-        assert word in done.stderr
+        assert word in err
     assert not (tmp_path / "out").exists()
 
 
-def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(tmp_path: Path) -> None:
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     for out in (blocker, blocker / "below"):
-        done = cartsim("run", "classroom", "--out", str(out))
-        assert done.returncode == 2
-        assert "Traceback" not in done.stderr
-        assert done.stderr.count("\n") == 1 and "--out" in done.stderr
+        status, _, err = cartsim(capsys, "run", "classroom", "--out", str(out))
+        assert status == 2
+        assert "Traceback" not in err
+        assert err.count("\n") == 1 and "--out" in err
 
 
 @pytest.mark.parametrize(
     ("args", "must_mention"),
     [
-        (["run", "no_such_scenario"], ["no_such_scenario", "autologous"]),
         (["run", "/nowhere/x.toml"], ["/nowhere/x.toml", "no such"]),
         (["run", "classroom", "--set", "car_t.dose_cells"], ["--set", "KEY=VALUE"]),
         (["run", "classroom", "--set", "car_t.dose=3"], ["--set", "car_t.dose", "dose_cells"]),
@@ -167,26 +216,24 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(tmp_path
             ["--set", "car_t.dose_cells", ">= 0"],
         ),
         (["run", "classroom", "--set", "therapy.arm=sideways"], ["therapy.arm", "donor"]),
-        (["run", "classroom", "--days", "0"], ["--days", "from 1 to 3650"]),
-        (["run", "classroom", "--seed", "x"], ["--seed", "whole number"]),
-        (["batch", "classroom", "--sweep", "a..b=1"], ["--sweep", "empty part"]),
         (["batch", "classroom", "--workers", "1", "--serial"], ["not allowed with"]),
         (["fly"], ["invalid choice"]),
     ],
 )
 def test_bad_command_lines_get_one_line_and_status_2(
-    args: list[str], must_mention: list[str], tmp_path: Path
+    args: list[str], must_mention: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    done = cartsim(*args, "--out", str(tmp_path)) if args[0] == "run" else cartsim(*args)
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    error_lines = [line for line in done.stderr.splitlines() if "error" in line]
-    assert len(error_lines) == 1, done.stderr
+    argv = [*args, "--out", str(tmp_path)] if args[0] == "run" else args
+    status, _, err = cartsim(capsys, *argv)
+    assert status == 2
+    assert "Traceback" not in err
+    error_lines = [line for line in err.splitlines() if "error" in line]
+    assert len(error_lines) == 1, err
     for word in must_mention:
-        assert word in done.stderr
+        assert word in err
 
 
-def test_a_response_the_run_was_too_short_to_see_is_null_with_a_reason(tmp_path: Path) -> None:
+def test_a_response_the_run_was_too_short_to_see_is_null_with_a_reason() -> None:
     from sim.loader import load_scenario
     from sim.run import run_simulation
 

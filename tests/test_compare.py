@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 import main
-from sim.analysis.arms import load_arms
-from sim.analysis.comparison import compare_arms
-from sim.analysis.narrative import plain_words
 from sim.errors import UserInputError
-from viz.report.figures import FIGURES
+from study.analysis.arms import load_arms
+from study.analysis.comparison import compare_arms
+from study.analysis.narrative import plain_words
+from viz.comparison_figures import FIGURES
 
 DAYS = 80
 

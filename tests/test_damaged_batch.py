@@ -25,9 +25,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim.batch import MANIFEST_FILE, RUN_METADATA_KEY, RUNS_PARQUET, BatchDirectory
-from sim.commands import batch as batch_command_line
+from commands import batch as batch_command_line
 from sim.errors import FaultError
+from study.batch import MANIFEST_FILE, RUN_METADATA_KEY, RUNS_PARQUET, BatchDirectory
 
 ENTRY = Path(__file__).resolve().parent / "batch_entry.py"
 ARGV = ["alpha", "beta", "--replicates", "3", "--days", "6", "--serial", "--no-progress"]

@@ -9,7 +9,7 @@ import pygame
 import pytest
 
 from main import main
-from viz.live.cli import NO_DISPLAY
+from viz.live.launch import NO_DISPLAY
 
 
 def test_no_display_names_the_alternatives(monkeypatch, capsys) -> None:

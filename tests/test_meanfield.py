@@ -1,5 +1,5 @@
 """The mean-field check: in the well-mixed limit the agents' mean follows the ODE of the
-same rules, and an ODE with a wrong rate does not (sim/validation/meanfield.py).
+same rules, and an ODE with a wrong rate does not (study/validation/meanfield.py).
 
 Fast versions (seconds): 30 x 30 grid, 20 seeds, 30 days. The slow versions
 (``uv run pytest -m slow tests/test_meanfield.py``): untreated on 50 x 50 for 80 days
@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from sim.model import CarTModel
-from sim.validation.meanfield import (
+from study.validation.meanfield import (
     MeanFieldRates,
     check_scenario,
     none_of_eight,
     solve_mean_field,
 )
-from sim.validation.meanfield_check import agent_runs, compare, infusion_transient
+from study.validation.meanfield_check import agent_runs, compare, infusion_transient
 
 FAST = {"width": 30, "days": 30, "seeds": range(1, 21)}
 SLOW = {

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sim.errors import UserInputError
 from sim.loader import load_scenario
 from sim.parameters import Scenario
-from sim.parameters.patient import Beta, Lognormal, PatientParameters, Uniform
+from sim.parameters.patient_distributions import Beta, Lognormal, PatientParameters, Uniform
 from sim.patient import (
     PATIENT_SUMMARY_FIELDS,
     draw_patient,

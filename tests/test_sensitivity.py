@@ -13,7 +13,7 @@ import pytest
 import main
 from sim.errors import UserInputError
 from sim.loader import load_scenario, parse_override
-from sim.sensitivity import (
+from study.sensitivity import (
     DEFAULT_KEYS,
     DESIGN_FILE,
     INDICES_CSV,
@@ -28,8 +28,8 @@ from sim.sensitivity import (
     resolve_ranges,
     write_design,
 )
-from sim.sensitivity.design import design_record
-from sim.sensitivity.ranges import all_keys, default_range
+from study.sensitivity.design import design_record
+from study.sensitivity.ranges import all_keys, default_range
 
 QUICK_PARAMS = "car_t.kill_rate_per_day,car_t.dose_per_10k_sites,teaching.prob_per_hour"
 

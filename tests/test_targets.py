@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import UserInputError
-from sim.validation import MEASURE_KINDS, TARGETS_FILE, load_targets
+from study.validation import MEASURE_KINDS, TARGETS_FILE, load_targets
 
 
 def test_the_thirteen_targets_load_in_order() -> None:

@@ -9,10 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.validation import measures
-from sim.validation.measures import Measured
-from sim.validation.targets import load_targets
-from sim.validation.validate import (
+from study.validation import measures
+from study.validation.evaluation import (
     OUTSIDE,
     QUICK_REPLICATES,
     UNRESOLVED,
@@ -22,6 +20,8 @@ from sim.validation.validate import (
     target_scenarios,
     validation_batches,
 )
+from study.validation.measures import Measured
+from study.validation.targets import load_targets
 
 TARGETS = {target.id: target for target in load_targets()}
 

@@ -8,7 +8,7 @@ its value comes from (``source``, see :func:`source_of`); docs/model.md's parame
 is generated from these models by docs/make_parameter_table.py.
 
 Modules: ``base`` (the table base class, the ``parameter`` helper, step conversions),
-``tissue`` (grid, time, leukaemia, B-cells, fields), ``cells`` (CAR T-cells, native
+``tissue_tables`` (grid, time, leukaemia, B-cells, fields), ``cells`` (CAR T-cells, native
 T-cells, teaching, rejection), ``treatment`` (lymphodepletion, therapy, tocilizumab),
 ``scenario`` (the whole scenario).
 """
@@ -30,7 +30,7 @@ from sim.parameters.cells import (
     TeachingParameters,
 )
 from sim.parameters.scenario import Scenario
-from sim.parameters.tissue import (
+from sim.parameters.tissue_tables import (
     BCellParameters,
     FieldParameters,
     GridParameters,

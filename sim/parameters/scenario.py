@@ -11,8 +11,8 @@ from sim.parameters.cells import (
     RejectionParameters,
     TeachingParameters,
 )
-from sim.parameters.patient import PatientParameters
-from sim.parameters.tissue import (
+from sim.parameters.patient_distributions import PatientParameters
+from sim.parameters.tissue_tables import (
     BCellParameters,
     FieldParameters,
     GridParameters,

@@ -17,6 +17,7 @@ from sim.errors import UserInputError
 from sim.loader import Override, load_scenario, parse_override, scenario_names
 from sim.parameters import Scenario
 from sim.snapshot import describe_site
+from viz.live import palette, panels, text
 from viz.live.controls import (
     DEFAULT_SPEED_INDEX,
     SIDE_BY_SIDE,
@@ -25,15 +26,17 @@ from viz.live.controls import (
     Controls,
 )
 from viz.live.gridview import GridView
+from viz.live.inputs import handle_events
 from viz.live.layout import Layout, make_layout
 from viz.live.palette import DARK, PROJECTOR, Theme, gui_theme
 from viz.live.plots import TimeSeriesPlot
 from viz.live.recording import VideoWriter, save_screenshot, timestamped
+from viz.live.render import render
 from viz.live.session import Arm, Frame, load_arms
+from viz.live.text import HINT
 
 STEP_BUDGET_SECONDS = 0.012  # model time per frame at most: the sim slows, not the redraw
 STATUS_SECONDS = 6.0
-HINT = "Space to play, H for help"
 EVENT_METHODS = {
     "infuse": "infuse_now",
     "lymphodepletion": "lymphodepletion_now",
@@ -67,8 +70,6 @@ def _assignment(key: str, value: float) -> str:
 
 def clear_caches() -> None:
     """Forget cached fonts, texts and legend tiles."""
-    from viz.live import palette, panels, text
-
     palette.font.cache_clear()
     text.rendered.cache_clear()
     panels._TILE_CACHE.clear()
@@ -371,9 +372,6 @@ class LiveApp:
 
     def frame(self, dt: float = 1 / 60) -> None:
         """One frame: input, simulation, drawing (and the recorder)."""
-        from viz.live.inputs import handle_events
-        from viz.live.render import render
-
         handle_events(self)
         self.update(dt)
         self.controls.refresh(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pygame
 
-from viz.live.palette import Theme
+from viz.live.palette import Theme, font
 from viz.live.text import draw_text, wrap
 
 KEYS = (
@@ -167,8 +167,6 @@ def draw_inspector(
     """A box with ``lines`` next to ``anchor``, kept inside ``bounds``."""
     size = max(10, round(text_px * 0.9))
     line_h = round(size * 1.45)
-    from viz.live.palette import font
-
     width = max(font(size).size(line)[0] for line in lines) + 24
     rect = pygame.Rect(anchor[0] + 14, anchor[1] + 14, width, line_h * len(lines) + 16)
     rect.clamp_ip(bounds)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pygame
 
-from viz.live.palette import SERIES, Theme
+from viz.live.palette import SERIES, Theme, font
 from viz.live.session import Frame
 from viz.live.text import draw_text
 
@@ -164,8 +164,6 @@ class TimeSeriesPlot:
     def _legend(self, screen: pygame.Surface, names: Sequence[str]) -> None:
         theme, t = self.theme, self.text_px
         small = max(9, round(t * 0.85))
-        from viz.live.palette import font
-
         x = self.rect.x + 8
         y = self.rect.y + 4
         for key in KEYS:

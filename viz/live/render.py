@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 import pygame
 
 from sim.snapshot import describe_site
-from viz.live.app import HINT
 from viz.live.overlays import draw_help, draw_info, draw_inspector, inspector_lines
 from viz.live.panels import draw_banner, draw_legend, draw_monitors, draw_timeline
-from viz.live.text import draw_text
+from viz.live.text import HINT, draw_text
 
 if TYPE_CHECKING:
     from viz.live.app import LiveApp

@@ -8,6 +8,9 @@ import pygame
 
 from viz.live.palette import Colour, font
 
+HINT = "Space to play, H for help"
+"""The status line of a fresh view: how to start and where the keys are."""
+
 
 @lru_cache(maxsize=4096)
 def rendered(text: str, size: int, colour: Colour, bold: bool = False) -> pygame.Surface:

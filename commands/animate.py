@@ -1,0 +1,127 @@
+"""The ``animate`` command: open the live view, or render a screenshot or a video headless.
+
+``uv run main.py`` runs it on ``classroom``. With no display it prints one line that
+points to ``run``, ``--screenshot`` and ``--record`` and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from commands.options import add_override_option, positive_int, seed
+from sim.errors import UserInputError
+from viz.live.launch import Capture, run_live
+
+DEFAULT_SCENARIO = "classroom"
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}"
+        ) from None
+    if not sep or not (640 <= size[0] <= 7680 and 360 <= size[1] <= 4320):
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT from 640x360 to 7680x4320, got {text!r}"
+        )
+    return size
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``animate`` to ``subparsers``."""
+    parser = subparsers.add_parser(
+        "animate",
+        help="the live teaching view (the default command)",
+        description="Open the live view of a scenario, or two side by side (same seed, in "
+        "step). Press H in the window for every key.",
+    )
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help=f"one or two scenario names or .toml files (default: {DEFAULT_SCENARIO})",
+    )
+    parser.add_argument("--seed", type=seed, default=1, help="random seed (default: 1)")
+    add_override_option(parser)
+    parser.add_argument("--fullscreen", action="store_true", help="open fullscreen")
+    parser.add_argument(
+        "--projector", action="store_true", help="light theme with larger text, for a projector"
+    )
+    parser.add_argument(
+        "--size",
+        type=_size,
+        default=(1280, 720),
+        metavar="WxH",
+        help="window size in px (default: 1280x720)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE.png",
+        help="render one frame headless, save it and exit",
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE.mp4|FILE.gif",
+        help="render --frames frames headless (playing) into a video and exit",
+    )
+    parser.add_argument(
+        "--frames",
+        type=positive_int,
+        default=300,
+        help="frames to record (default: 300, 10 s at 30 frames a second)",
+    )
+    parser.add_argument(
+        "--at-day",
+        type=float,
+        default=None,
+        metavar="DAY",
+        help="with --screenshot or --record: first run to this day",
+    )
+    parser.add_argument(
+        "--speed",
+        type=int,
+        default=None,
+        metavar="HOURS",
+        help="simulated hours per second of playback (3 to 384)",
+    )
+    parser.set_defaults(func=command_animate)
+
+
+def command_animate(args: argparse.Namespace) -> int:
+    """Run ``animate``; bad input raises :class:`UserInputError`."""
+    from viz.live.app import LiveConfig
+
+    names = list(args.scenarios) or [DEFAULT_SCENARIO]
+    if len(names) > 2:
+        raise UserInputError(f"animate: at most two scenarios side by side, got {len(names)}")
+    if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
+        raise UserInputError(f"--screenshot {args.screenshot}: the file must end in .png")
+    for path in (args.screenshot, args.record):
+        if path is not None and not path.resolve().parent.exists():
+            raise UserInputError(f"{path}: the folder {path.parent} does not exist")
+    if args.record is not None:
+        from viz.live.recording import check_video_path
+
+        check_video_path(args.record)
+    from sim.loader import load_scenario
+
+    for name in names:  # bad input is reported before any window opens
+        load_scenario(name, list(args.overrides))
+    config = LiveConfig(
+        scenarios=names,
+        seed=args.seed,
+        overrides=list(args.overrides),
+        projector=args.projector,
+        fullscreen=args.fullscreen and not args.screenshot,
+        size=args.size,
+    )
+    capture = None
+    if args.screenshot is not None or args.record is not None:
+        capture = Capture(args.screenshot, args.record, args.frames, args.at_day)
+    return run_live(config, capture, args.speed)

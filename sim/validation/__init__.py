@@ -1,5 +1,0 @@
-"""Validation against the clinic: the clinical targets T1-T13 as data, and their loader."""
-
-from sim.validation.targets import MEASURE_KINDS, TARGETS_FILE, Target, load_targets
-
-__all__ = ["MEASURE_KINDS", "TARGETS_FILE", "Target", "load_targets"]

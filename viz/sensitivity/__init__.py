@@ -1,1 +1,0 @@
-"""The ``sensitivity`` command and its figure (the analysis itself is :mod:`sim.sensitivity`)."""

@@ -1,1 +1,0 @@
-"""The ``validate`` command and its figures (the measures are in :mod:`sim.validation`)."""
