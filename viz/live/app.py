@@ -18,11 +18,10 @@ from sim.loader import Override, load_scenario, parse_override, scenario_names
 from sim.parameters import Scenario
 from sim.snapshot import describe_site
 from viz.live import palette, panels, text
+from viz.live.capturing import Captures
 from viz.live.controls import (
-    DEFAULT_SPEED_INDEX,
     SIDE_BY_SIDE,
     SLIDERS,
-    SPEEDS_HOURS_PER_SECOND,
     Controls,
 )
 from viz.live.gridview import GridView
@@ -30,9 +29,10 @@ from viz.live.inputs import handle_events
 from viz.live.layout import Layout, make_layout
 from viz.live.palette import DARK, PROJECTOR, Theme, gui_theme
 from viz.live.plots import TimeSeriesPlot
-from viz.live.recording import VideoWriter, save_screenshot, timestamped
+from viz.live.recording import DEFAULT_CAPTURES
 from viz.live.render import render
 from viz.live.session import Arm, Frame, load_arms
+from viz.live.speeds import DEFAULT_SPEED_INDEX, SPEEDS_HOURS_PER_SECOND
 from viz.live.text import HINT
 
 STEP_BUDGET_SECONDS = 0.012  # model time per frame at most: the sim slows, not the redraw
@@ -60,6 +60,8 @@ class LiveConfig:
     projector: bool = False
     fullscreen: bool = False
     size: tuple[int, int] = (1280, 720)
+    out: Path = DEFAULT_CAPTURES
+    own_patients: bool = False
 
 
 def _assignment(key: str, value: float) -> str:
@@ -92,7 +94,9 @@ class LiveApp:
         self.wanted: dict[str, float] = {}
         self.applied: dict[str, float] = {}
         self.base: Scenario = load_scenario(self.names[0], config.overrides)
-        self.arms: list[Arm] = load_arms(self.names, config.overrides, self.seed)
+        self.arms: list[Arm] = load_arms(
+            self.names, config.overrides, self.seed, config.own_patients
+        )
         self.playing = False
         self.speed_index = DEFAULT_SPEED_INDEX
         self.steps_due = 0.0
@@ -105,7 +109,7 @@ class LiveApp:
         self.dragged = False
         self.status = HINT
         self.status_until = float("inf")
-        self.recorder: VideoWriter | None = None
+        self.captures = Captures(config.out)
         self.running = True
         self.now = 0.0
         self.fullscreen = config.fullscreen
@@ -198,7 +202,9 @@ class LiveApp:
                 for key, value in self.wanted.items()
             ]
             base = load_scenario(names[0], self.config.overrides)
-            arms = load_arms(names, [*self.config.overrides, *sliders], seed)
+            arms = load_arms(
+                names, [*self.config.overrides, *sliders], seed, self.config.own_patients
+            )
         except UserInputError as error:
             self.set_status(f"Not applied: {error}")
             return False
@@ -303,21 +309,19 @@ class LiveApp:
             return None
         return describe_site(self.arms[arm_index].model, *site)
 
-    def screenshot(self, path: Path | None = None) -> Path:
-        """Save the window as a PNG."""
-        saved = save_screenshot(self.screen, path or timestamped("cartsim", ".png"))
+    def screenshot(self, path: Path | None = None) -> Path | None:
+        """Save the window as a PNG (``path``, or a new name in the captures folder)."""
+        try:
+            saved = self.captures.screenshot(self.screen, path)
+        except UserInputError as error:
+            self.set_status(f"Not saved: {error}")
+            return None
         self.set_status(f"Saved {saved}")
         return saved
 
     def toggle_recording(self) -> None:
-        """Start or stop writing the window to an MP4."""
-        if self.recorder is None:
-            self.recorder = VideoWriter(timestamped("cartsim", ".mp4"))
-            self.set_status(f"Recording to {self.recorder.path} (V to stop)")
-        else:
-            path = self.recorder.close()
-            self.recorder = None
-            self.set_status(f"Saved {path}")
+        """Start or stop writing the window to an MP4 in the captures folder."""
+        self.set_status(self.captures.toggle_recording())
 
     def toggle_theme(self) -> None:
         """Dark default or the light projector theme (larger text)."""
@@ -384,8 +388,7 @@ class LiveApp:
         )
         self.manager.update(dt)
         render(self)
-        if self.recorder is not None:
-            self.recorder.add(self.screen)
+        self.captures.add(self.screen)
         pygame.display.flip()
 
     def run(self) -> int:
@@ -394,6 +397,7 @@ class LiveApp:
         while self.running:
             dt = clock.tick(60) / 1000.0
             self.frame(min(dt, 0.1))
-        if self.recorder is not None:
-            self.recorder.close()
+        message = self.captures.stop()
+        if message:
+            print(message)
         return 0

@@ -14,8 +14,6 @@ from pygame_gui.elements import UIButton, UIDropDownMenu, UIHorizontalSlider, UI
 from sim.parameters import Scenario
 
 SIDE_BY_SIDE = "autologous vs donor"
-SPEEDS_HOURS_PER_SECOND = (3, 6, 12, 24, 48, 96, 192, 384)
-DEFAULT_SPEED_INDEX = 3
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,7 @@ def _status(app: LiveApp) -> None:
         f"{' vs '.join(app.names)}  ·  seed {app.seed}  ·  {state}  ·  {app.speed} h/s"
         f"  ·  step {arm.step_count}"
     )
-    if app.recorder is not None:
-        right = "REC  ·  " + right
+    recorder = app.captures.recorder
+    if recorder is not None:
+        right = f"REC {recorder.path}  ·  " + right
     draw_text(screen, right, small, theme.muted, lay.status.midright, anchor="midright")
