@@ -51,8 +51,6 @@ def test_screenshot_writes_a_png_headless(tmp_path, capsys) -> None:
         ["animate", "--speed", "999", "--screenshot", "x.png"],
         ["animate", "--speed", "1", "--screenshot", "x.png"],
         ["animate", "--at-day", "20"],
-        ["--size", "1280x"],
-        ["--patients", "mine"],
     ],
 )
 def test_bad_input_is_one_line(argv, capsys) -> None:
@@ -84,3 +82,12 @@ def test_a_speed_between_steps_says_which_step_it_gets(tmp_path, capsys) -> None
     path = tmp_path / "s.png"
     assert main(["animate", "--speed", "100", "--screenshot", str(path)]) == 0
     assert "--speed 100 runs at 96" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--size", "1280x"], ["--patients", "mine"]])
+def test_bad_live_view_options_without_a_command_are_one_line(argv, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("cartsim animate: error:")
