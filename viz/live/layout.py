@@ -68,16 +68,16 @@ def make_layout(size: tuple[int, int], n_arms: int, text_scale: float = 1.0) -> 
         right_x = grid.right + s(14)
         right_w = width - margin - right_x
         monitors = pygame.Rect(right_x, body_top, right_w, s(74))
-        timeline = pygame.Rect(right_x, monitors.bottom + s(6), right_w, s(58))
+        timeline = pygame.Rect(right_x, monitors.bottom + s(6), right_w, s(72))
         arms = (ArmArea(pygame.Rect(0, 0, 0, 0), grid, monitors, timeline),)
         plot_top = timeline.bottom + s(6)
-        plot = pygame.Rect(right_x, plot_top, right_w, s(196))
+        plot = pygame.Rect(right_x, plot_top, right_w, s(184))
         legend_columns = 2
     else:
         right_w = s(430)
         col_w = (width - 2 * margin - right_w - s(14) * n_arms) // n_arms
         title_h = s(24)
-        monitors_h, timeline_h = s(60), s(54)
+        monitors_h, timeline_h = s(60), s(70)
         grid_side = min(col_w, body_h - title_h - monitors_h - timeline_h - s(12))
         arms_list = []
         for index in range(n_arms):

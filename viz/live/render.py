@@ -8,8 +8,10 @@ import pygame
 
 from sim.snapshot import describe_site
 from viz.live.overlays import draw_help, draw_info, draw_inspector, inspector_lines
-from viz.live.panels import draw_banner, draw_legend, draw_monitors, draw_timeline
+from viz.live.palette import font
+from viz.live.panels import draw_banner, draw_legend, draw_monitors
 from viz.live.text import HINT, draw_text
+from viz.live.timeline import draw_timeline
 
 if TYPE_CHECKING:
     from viz.live.app import LiveApp
@@ -32,25 +34,17 @@ def render(app: LiveApp) -> None:
     t = lay.text_px
     screen.fill(theme.background)
     shown = [app.shown(index) for index in range(len(app.arms))]
+    end_day = plot_days(app, max(data.day for data in shown))
     for index, (arm, area, grid, data) in enumerate(
         zip(app.arms, lay.arms, app.grids, shown, strict=True)
     ):
         grid.draw(screen, data.resident, data.mobile, data.cytokine, app.now)
         draw_banner(screen, pygame.Rect(*grid.origin, *grid.view_px), data.outcome, t)
-        draw_monitors(screen, area.monitors, data.day, data.counts, theme, t)
-        draw_timeline(screen, area.timeline, data.plan, data.day, arm.run_days(), theme, t)
+        highest = arm.highest_crs_grade(data.step)
+        draw_monitors(screen, area.monitors, data.day, data.counts, theme, t, highest)
+        draw_timeline(screen, area.timeline, data.plan, data.day, end_day, theme, t)
         if area.title.w:
-            title = f"{arm.name}   (seed {arm.seed})"
-            draw_text(
-                screen,
-                title,
-                round(t * 1.1),
-                theme.text,
-                area.title.midleft,
-                True,
-                anchor="midleft",
-            )
-        del index
+            _arm_title(app, index, area.title)
     day = shown[0].day
     tables = []
     for index, arm in enumerate(app.arms):
@@ -59,7 +53,7 @@ def render(app: LiveApp) -> None:
     app.plot.draw(
         screen,
         tables,
-        plot_days(app, day),
+        end_day,
         [arm.name for arm in app.arms],
         marker_day=day if app.scrub_index is not None else None,
     )
@@ -78,6 +72,43 @@ def render(app: LiveApp) -> None:
         draw_help(screen, theme, t)
     elif app.overlay == "info":
         draw_info(screen, theme, t)
+
+
+def patients_note(app: LiveApp) -> str:
+    """Whose patients the arms are (side by side)."""
+    if app.config.own_patients:
+        return "each arm its own trial population"
+    return f"same patient: {app.arms[0].name} population"
+
+
+def arm_title(app: LiveApp, index: int) -> str:
+    """An arm's title: its scenario, seed and blasts at enrolment and at infusion."""
+    arm = app.arms[index]
+    enrolment, infusion = arm.blast_pct_at()
+    planned = arm.latest.plan.infusion_day
+    at_infusion = (
+        f"{infusion:.1f}% at infusion"
+        if infusion is not None
+        else ("no infusion" if planned is None else f"infusion day {planned}")
+    )
+    return f"{arm.name} (seed {arm.seed}):  blasts {enrolment:.1f}% at enrolment, {at_infusion}"
+
+
+def _arm_title(app: LiveApp, index: int, rect: pygame.Rect) -> None:
+    t = app.layout.text_px
+    text = arm_title(app, index)
+    size = round(t * 1.05)
+    while size > 9 and font(size, True).size(text)[0] > rect.w:
+        size -= 1
+    draw_text(
+        screen=app.screen,
+        text=text,
+        size=size,
+        colour=app.theme.text,
+        pos=rect.midleft,
+        bold=True,
+        anchor="midleft",
+    )
 
 
 def _scrubber(app: LiveApp, day: float) -> None:
@@ -146,6 +177,8 @@ def _status(app: LiveApp) -> None:
         f"{' vs '.join(app.names)}  ·  seed {app.seed}  ·  {state}  ·  {app.speed} h/s"
         f"  ·  step {arm.step_count}"
     )
+    if len(app.arms) > 1:
+        right = f"{patients_note(app)}  ·  {right}"
     recorder = app.captures.recorder
     if recorder is not None:
         right = f"REC {recorder.path}  ·  " + right

@@ -114,6 +114,22 @@ class Arm:
         self.latest = self.taker.take()
         return self.latest
 
+    def highest_crs_grade(self, step: int) -> int:
+        """The highest CRS grade of the stored frames up to ``step``."""
+        return max(
+            (frame.counts.crs_grade for frame in self.store.frames if frame.step <= step),
+            default=0,
+        )
+
+    def blast_pct_at(self) -> tuple[float, float | None]:
+        """Blasts as % of sites at enrolment (day 0) and at the infusion (None before)."""
+        sites = self.model.tissue.n_sites
+        at_infusion = self.model.therapy.blasts_at_infusion
+        return (
+            self.store.frames[0].counts.blast_pct,
+            None if at_infusion is None else 100.0 * at_infusion / sites,
+        )
+
     def run_days(self) -> int:
         """The scenario's run length, days."""
         return self.scenario.time.days
