@@ -2,10 +2,12 @@
 
 Cell kinds use the Okabe-Ito palette *and* a shape each, so colour is never the only cue:
 blasts are discs (CD19-positive filled, CD19-negative a ring), B-cells rounded squares,
-autologous CAR T-cells diamonds, donor CAR T-cells triangles (filled effector, hollow
-memory, grey exhausted), naive T-cells small dots, taught T-cells stars and alloreactive
-T-cells crosses. One tile is pre-rendered for each (resident, T-cell) pair, drawn at 4x
-and smoothed down.
+CAR T-cells green (filled effector, hollow memory, grey exhausted): the patient's own
+diamonds, a donor's triangles (green like every CAR T-cell: at a few pixels a blue
+triangle was read as a sky-blue B-cell from the back of a room), naive T-cells small
+dots, taught T-cells stars and alloreactive T-cells crosses. One tile is pre-rendered for
+each (resident, T-cell) pair, drawn at 4x and smoothed down. Events are brief sparks
+(:mod:`viz.live.gridview`), a shape no cell has.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ LEGEND: list[tuple[str, int, int]] = [
     ("CAR T memory", ResidentKind.EMPTY, MobileKind.CAR_T_MEMORY),
     ("CAR T exhausted", ResidentKind.EMPTY, MobileKind.CAR_T_EXHAUSTED),
     ("Donor CAR T", ResidentKind.EMPTY, MobileKind.DONOR_CAR_T_EFFECTOR),
+    ("Donor memory", ResidentKind.EMPTY, MobileKind.DONOR_CAR_T_MEMORY),
     ("Naive T-cell", ResidentKind.EMPTY, MobileKind.NATIVE_NAIVE),
     ("Taught T-cell", ResidentKind.EMPTY, MobileKind.NATIVE_TAUGHT),
     ("Alloreactive T", ResidentKind.EMPTY, MobileKind.NATIVE_ALLOREACTIVE),
@@ -164,7 +167,7 @@ def _draw_mobile(surface: pygame.Surface, kind: int, size: int, theme: Theme, sm
         MobileKind.DONOR_CAR_T_MEMORY,
         MobileKind.DONOR_CAR_T_EXHAUSTED,
     ):
-        colour = GREY if kind == MobileKind.DONOR_CAR_T_EXHAUSTED else BLUE
+        colour = GREY if kind == MobileKind.DONOR_CAR_T_EXHAUSTED else GREEN
         hollow = kind == MobileKind.DONOR_CAR_T_MEMORY
         _polygon(surface, colour, out, _triangle(c, r * 1.1), w, hollow)
     elif kind == MobileKind.NATIVE_NAIVE:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pygame
 
 from sim.snapshot import DayCounts, Outcome
+from viz.live.gridview import draw_spark
 from viz.live.palette import (
     LEGEND,
     ORANGE,
@@ -16,6 +17,9 @@ from viz.live.palette import (
     make_tile,
 )
 from viz.live.text import draw_text
+
+MARK_LEGEND = (("Kill (brief)", "car_t_kill"), ("Teaching (brief)", "teaching"))
+"""The event marks the legend explains: label, event kind."""
 
 CRS_COLOURS = ((0x00, 0x9E, 0x73), YELLOW, ORANGE, VERMILLION, (0xA0, 0x20, 0x20))
 
@@ -75,7 +79,8 @@ def draw_legend(
     """Each kind with the very tile the grid uses, and its name."""
     small = max(9, round(text_px * 0.85))
     pygame.draw.rect(screen, theme.panel, rect, border_radius=6)
-    rows = -(-len(LEGEND) // columns)
+    entries = len(LEGEND) + len(MARK_LEGEND)
+    rows = -(-entries // columns)
     row_h = min(round(small * 1.9), (rect.h - 8) // rows)
     tile_px = max(10, row_h - 4)
     col_w = rect.w // columns
@@ -84,6 +89,16 @@ def draw_legend(
         x = rect.x + 6 + col * col_w
         y = rect.y + 4 + row * row_h
         screen.blit(_tile(resident, mobile, tile_px, theme), (x, y))
+        draw_text(
+            screen, label, small, theme.text, (x + tile_px + 6, y + tile_px // 2), anchor="midleft"
+        )
+    for index, (label, kind) in enumerate(MARK_LEGEND, start=len(LEGEND)):
+        col, row = divmod(index, rows)
+        x = rect.x + 6 + col * col_w
+        y = rect.y + 4 + row * row_h
+        pygame.draw.rect(screen, theme.site, pygame.Rect(x, y, tile_px, tile_px))
+        centre = (x + tile_px // 2, y + tile_px // 2)
+        draw_spark(screen, kind, centre, max(3, tile_px // 2), 0.2, theme.outline)
         draw_text(
             screen, label, small, theme.text, (x + tile_px + 6, y + tile_px // 2), anchor="midleft"
         )
