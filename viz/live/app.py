@@ -21,17 +21,18 @@ from viz.live import palette, panels, text
 from viz.live.capturing import Captures
 from viz.live.controls import (
     SIDE_BY_SIDE,
-    SLIDERS,
     Controls,
 )
 from viz.live.gridview import GridView
 from viz.live.inputs import handle_events
 from viz.live.layout import Layout, make_layout
+from viz.live.navigation import Navigation
 from viz.live.palette import DARK, PROJECTOR, Theme, gui_theme
 from viz.live.plots import TimeSeriesPlot
 from viz.live.recording import DEFAULT_CAPTURES
 from viz.live.render import render
-from viz.live.session import Arm, Frame, load_arms
+from viz.live.session import Arm, load_arms
+from viz.live.slider_actions import SliderActions, assignment
 from viz.live.speeds import DEFAULT_SPEED_INDEX, SPEEDS_HOURS_PER_SECOND
 from viz.live.text import HINT
 
@@ -64,12 +65,6 @@ class LiveConfig:
     own_patients: bool = False
 
 
-def _assignment(key: str, value: float) -> str:
-    """``key=value`` for a slider, whole numbers without a decimal point."""
-    spec = next(s for s in SLIDERS if s.key == key)
-    return f"{key}={round(value)}" if spec.integer else f"{key}={value!r}"
-
-
 def clear_caches() -> None:
     """Forget cached fonts, texts and legend tiles."""
     palette.font.cache_clear()
@@ -82,7 +77,7 @@ def scenario_options() -> list[str]:
     return [*scenario_names(), SIDE_BY_SIDE]
 
 
-class LiveApp:
+class LiveApp(Navigation, SliderActions):
     """The live teaching view. Create it after ``pygame.display`` can open a window."""
 
     def __init__(self, config: LiveConfig) -> None:
@@ -111,6 +106,7 @@ class LiveApp:
         self.status_until = float("inf")
         self.captures = Captures(config.out)
         self.running = True
+        self.quit_asked = False  # Esc once asks; Esc again quits
         self.now = 0.0
         self.fullscreen = config.fullscreen
         flags = pygame.FULLSCREEN if config.fullscreen else pygame.RESIZABLE
@@ -171,12 +167,6 @@ class LiveApp:
         if self.status == HINT:
             self.status_until = 0.0
 
-    def step_once(self) -> None:
-        """One model step of every arm (returns to the present first)."""
-        self.go_live()
-        self.playing = False
-        self._advance(1)
-
     def _advance(self, steps: int) -> None:
         for _ in range(steps):
             for arm in self.arms:
@@ -198,7 +188,7 @@ class LiveApp:
         seed = random.randrange(1, 1_000_000) if new_seed else self.seed
         try:
             sliders = [
-                parse_override(_assignment(key, value), "slider")
+                parse_override(assignment(key, value), "slider")
                 for key, value in self.wanted.items()
             ]
             base = load_scenario(names[0], self.config.overrides)
@@ -227,20 +217,6 @@ class LiveApp:
         if not self.reset(names=names):
             self.wanted = saved
 
-    def restore_defaults(self) -> None:
-        """Sliders back to the scenario's values (applied on reset)."""
-        self.wanted = {}
-        for spec in SLIDERS:
-            self.controls.sliders[spec.key].set_current_value(spec.value_of(self.base))
-        self.set_status("Sliders restored to the scenario's values: press R to apply")
-
-    def slider_moved(self, key: str) -> None:
-        """Remember a slider's new value; it applies on reset."""
-        spec = next(s for s in SLIDERS if s.key == key)
-        value = self.controls.slider_value(spec)
-        self.wanted[key] = value
-        self.set_status(f"{spec.label} = {spec.text(value)} {spec.unit}: applies on Reset (R)")
-
     def live_event(self, name: str) -> None:
         """An event button: acts on every arm's model now."""
         self.go_live()
@@ -260,45 +236,6 @@ class LiveApp:
             self.set_status(f"Teaching switched {state} (acts now)")
         else:
             self.set_status(EVENT_DONE[name] + " (acts now)")
-
-    def go_live(self) -> None:
-        """Leave a rewound moment for the present."""
-        if self.scrub_index is not None:
-            self.scrub_index = None
-            for grid in self.grids:
-                grid.clear_marks()
-
-    def scrub_to(self, fraction: float) -> None:
-        """Show the stored frame at ``fraction`` (0-1) of the run so far; pauses."""
-        frames = self.arms[0].store.frames
-        index = round(max(0.0, min(1.0, fraction)) * (len(frames) - 1))
-        self.playing = False
-        self.inspected = None
-        for grid in self.grids:
-            grid.clear_marks()
-        self.scrub_index = None if index >= len(frames) - 1 else index
-
-    def scrub_by(self, frames_back: int) -> None:
-        """Step the rewind by ``frames_back`` stored frames (positive: earlier)."""
-        frames = self.arms[0].store.frames
-        current = len(frames) - 1 if self.scrub_index is None else self.scrub_index
-        index = max(0, min(len(frames) - 1, current - frames_back))
-        self.playing = False
-        self.scrub_index = None if index >= len(frames) - 1 else index
-
-    def shown(self, arm_index: int) -> Frame | object:
-        """What arm ``arm_index`` shows: its latest snapshot, or a stored frame."""
-        arm = self.arms[arm_index]
-        if self.scrub_index is None:
-            return arm.latest
-        step = self.arms[0].store.frames[self.scrub_index].step
-        frames = arm.store.frames
-        best = frames[0]
-        for frame in frames:
-            if frame.step > step:
-                break
-            best = frame
-        return best
 
     def inspect(self, arm_index: int, site: tuple[int, int]) -> dict | None:
         """Select a site and describe what is there now (``None`` while rewound)."""
@@ -352,12 +289,9 @@ class LiveApp:
             self.status_until = float("inf")
         if not self.playing or self.scrub_index is not None:
             return
-        if self.arms[0].model.day >= self.arms[0].run_days():
+        if self.at_end():
             self.playing = False
-            self.set_status(
-                f"End of the run ({self.arms[0].run_days()} days): R to reset, "
-                "or drag the scrubber back"
-            )
+            self.set_status(self.end_message())
             return
         hours = self.arms[0].scenario.time.hours_per_step
         self.steps_due = min(self.steps_due + dt * self.speed / hours, 64.0)

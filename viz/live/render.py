@@ -151,10 +151,13 @@ def _scrubber(app: LiveApp, day: float) -> None:
         if live
         else f"Rewound to day {day:.1f} of {last:.1f}: Space or Go live to continue"
     )
-    text_rect = draw_text(
-        screen, label, small, theme.text, (bar.centerx, bar.centery), anchor="center"
-    )
-    del text_rect
+    # the label sits in the half of the bar away from the knob, so the knob never covers it
+    if x > track.centerx:
+        draw_text(screen, label, small, theme.text, (track.x + 8, bar.centery), anchor="midleft")
+    else:
+        draw_text(
+            screen, label, small, theme.text, (track.right - 8, bar.centery), anchor="midright"
+        )
 
 
 def _status(app: LiveApp) -> None:
