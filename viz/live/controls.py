@@ -87,7 +87,7 @@ def keyed_scenarios() -> dict[str, str]:
 def scenario_facts(name: str) -> str:
     """A scenario's key numbers: product, mean blasts at enrolment, days."""
     if name == SIDE_BY_SIDE:
-        return "same patient, two products"
+        return "same patient"
     try:
         scenario = load_scenario(name)
     except UserInputError:

@@ -14,6 +14,7 @@ MARK_SECONDS = 0.45  # a mark grows and fades once over this time (never flashes
 MAX_MARKS = 60  # marks alive at once per grid: the newest are kept, the grid stays visible
 ZOOM_LEVELS_PX = (10, 14, 20, 28)
 CYTOKINE_FULL_UNITS = 0.06  # cytokine per site drawn at full overlay strength
+SELECTED = (255, 255, 255)  # the inspected site's ring: white on the dark marrow
 MARK_COLOURS = {
     "car_t_kill": GREEN,
     "taught_kill": YELLOW,
@@ -50,7 +51,7 @@ class GridView:
         self.tiles = make_tiles(cell, self.theme)
         # one pixel wider than needed: keeps blits off the slow 16-byte-stride path
         self.kept = pygame.Surface((self.width * cell + 1, self.height * cell)).convert()
-        self.kept.fill(self.theme.site)
+        self.kept.fill(self.theme.marrow)
         self.codes = np.full((self.width, self.height), -1, dtype=np.int16)
         self._overlay_small = pygame.Surface((self.width, self.height), pygame.SRCALPHA)
         self._overlay_small.fill((*PURPLE, 0))
@@ -166,7 +167,7 @@ class GridView:
         if self.selected is not None:
             cx, cy = self._site_centre(*self.selected)
             r = max(4, self.cell_px)
-            pygame.draw.circle(screen, self.theme.accent, (cx, cy), r, width=2)
+            pygame.draw.circle(screen, SELECTED, (cx, cy), r, width=2)
         screen.set_clip(clip)
         pygame.draw.rect(
             screen, self.theme.panel_edge, pygame.Rect(ox - 1, oy - 1, w + 2, h + 2), 1

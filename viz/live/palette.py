@@ -41,7 +41,10 @@ FONT_DIR = Path(pygame_gui.__file__).resolve().parent / "data"
 
 @dataclass(frozen=True)
 class Theme:
-    """The colours and text size of one look. ``text_scale`` multiplies every font."""
+    """The colours and text size of one look. ``text_scale`` multiplies every font.
+    ``marrow`` is an empty site of the grid: dark in both themes, because the cell colours
+    (sky-blue B-cells, yellow stars) lose their contrast on white (about 2:1) and keep it on
+    a dark field (7:1 and more), the way a fluorescence image is shown."""
 
     name: str
     background: Colour
@@ -50,6 +53,7 @@ class Theme:
     text: Colour
     muted: Colour
     site: Colour
+    marrow: Colour
     outline: Colour
     naive: Colour
     accent: Colour
@@ -64,6 +68,7 @@ DARK = Theme(
     text=(235, 235, 240),
     muted=(160, 165, 178),
     site=(44, 46, 56),
+    marrow=(44, 46, 56),
     outline=(10, 10, 12),
     naive=(175, 175, 185),
     accent=(255, 255, 255),
@@ -77,8 +82,9 @@ PROJECTOR = Theme(
     text=(10, 10, 10),
     muted=(70, 70, 70),
     site=(255, 255, 255),
+    marrow=(40, 42, 50),
     outline=(0, 0, 0),
-    naive=(95, 95, 95),
+    naive=(175, 175, 185),
     accent=(0, 0, 0),
     text_scale=1.2,
 )
@@ -188,7 +194,7 @@ def make_tile(resident: int, mobile: int, cell_px: int, theme: Theme) -> pygame.
     the T-cell is drawn larger, over the resident, so it stays visible."""
     big = cell_px * 4
     surface = pygame.Surface((big, big))
-    surface.fill(theme.site)
+    surface.fill(theme.marrow)
     _draw_resident(surface, resident, big)
     _draw_mobile(surface, mobile, big, theme, small=cell_px < 8)
     return pygame.transform.smoothscale(surface, (cell_px, cell_px))

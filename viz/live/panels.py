@@ -41,7 +41,7 @@ def draw_monitors(
         ("Day", f"{int(day)}", f"+{hours} h"),
         ("Blasts", f"{counts.blast_pct:.1f}%", f"{counts.blasts_cd19_negative} CD19-"),
         ("CAR T-cells", f"{counts.car_t:,}", f"{counts.taught_t} taught T"),
-        ("CRS grade", f"{counts.crs_grade}", f"highest {max(max_crs_grade, counts.crs_grade)}"),
+        ("CRS grade", f"{counts.crs_grade}", f"max {max(max_crs_grade, counts.crs_grade)}"),
     ]
     big = round(rect.h * 0.42)
     small = max(9, round(text_px * 0.85))
@@ -84,6 +84,9 @@ def draw_legend(
     row_h = min(round(small * 1.9), (rect.h - 8) // rows)
     tile_px = max(10, row_h - 4)
     col_w = rect.w // columns
+    labels = [entry[0] for entry in LEGEND] + [entry[0] for entry in MARK_LEGEND]
+    while small > 8 and max(font(small).size(label)[0] for label in labels) > col_w - tile_px - 14:
+        small -= 1  # a narrow window: smaller names rather than names over the sliders
     for index, (label, resident, mobile) in enumerate(LEGEND):
         col, row = divmod(index, rows)
         x = rect.x + 6 + col * col_w
@@ -96,7 +99,7 @@ def draw_legend(
         col, row = divmod(index, rows)
         x = rect.x + 6 + col * col_w
         y = rect.y + 4 + row * row_h
-        pygame.draw.rect(screen, theme.site, pygame.Rect(x, y, tile_px, tile_px))
+        pygame.draw.rect(screen, theme.marrow, pygame.Rect(x, y, tile_px, tile_px))
         centre = (x + tile_px // 2, y + tile_px // 2)
         draw_spark(screen, kind, centre, max(3, tile_px // 2), 0.2, theme.outline)
         draw_text(

@@ -81,23 +81,33 @@ def patients_note(app: LiveApp) -> str:
     return f"same patient: {app.arms[0].name} population"
 
 
-def arm_title(app: LiveApp, index: int) -> str:
-    """An arm's title: its scenario, seed and blasts at enrolment and at infusion."""
+def arm_titles(app: LiveApp, index: int) -> list[str]:
+    """An arm's title, longest first: its scenario, seed and blasts at enrolment and at
+    infusion (shorter forms for narrow columns)."""
     arm = app.arms[index]
     enrolment, infusion = arm.blast_pct_at()
     planned = arm.latest.plan.infusion_day
-    at_infusion = (
-        f"{infusion:.1f}% at infusion"
-        if infusion is not None
-        else ("no infusion" if planned is None else f"infusion day {planned}")
-    )
-    return f"{arm.name} (seed {arm.seed}):  blasts {enrolment:.1f}% at enrolment, {at_infusion}"
+    if infusion is not None:
+        at_infusion, short = f"{infusion:.1f}% at infusion", f"{infusion:.1f}%"
+    elif planned is None:
+        at_infusion, short = "no infusion", "no infusion"
+    else:
+        at_infusion, short = f"infusion day {planned}", f"infusion d{planned}"
+    return [
+        f"{arm.name} (seed {arm.seed}):  blasts {enrolment:.1f}% at enrolment, {at_infusion}",
+        f"{arm.name}: blasts {enrolment:.1f}% at enrolment, {at_infusion}",
+        f"{arm.name}: blasts {enrolment:.1f}% -> {short}",
+    ]
 
 
 def _arm_title(app: LiveApp, index: int, rect: pygame.Rect) -> None:
-    t = app.layout.text_px
-    text = arm_title(app, index)
-    size = round(t * 1.05)
+    size = round(app.layout.text_px * 1.05)
+    titles = arm_titles(app, index)
+    text = titles[-1]
+    for candidate in titles:  # the longest that fits at a readable size
+        if font(max(10, round(size * 0.85)), True).size(candidate)[0] <= rect.w:
+            text = candidate
+            break
     while size > 9 and font(size, True).size(text)[0] > rect.w:
         size -= 1
     draw_text(
