@@ -121,6 +121,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "used (default: captures)",
     )
     parser.add_argument(
+        "--guided",
+        action="store_true",
+        help="guided mode (G in the window): pause at the infusion, the first kill, CRS "
+        "grade 3, B-cell aplasia, remission and relapse, with one sentence each",
+    )
+    parser.add_argument(
         "--patients",
         choices=("shared", "own"),
         default="shared",
@@ -168,6 +174,7 @@ def command_animate(args: argparse.Namespace) -> int:
         size=args.size,
         out=args.out,
         own_patients=args.patients == "own",
+        guided=args.guided,
     )
     capture = None
     if args.screenshot is not None or args.record is not None:

@@ -224,3 +224,20 @@ def test_every_scenario_has_a_key_and_its_key_numbers_in_the_chooser(app: LiveAp
     assert chooser_text("donor", keyed).endswith("donor: donor cells, 35% blasts, 240 d")
     key(app, pygame.K_b)
     assert app.names == ["autologous", "donor"]
+
+
+def test_guided_mode_pauses_at_the_infusion_with_a_sentence(app: LiveApp) -> None:
+    key(app, pygame.K_g)
+    assert app.guide.enabled
+    key(app, pygame.K_SPACE)
+    infusion = app.arms[0].model.plan.infusion_day
+    for _ in range(400):
+        app.frame(0.25)
+        if not app.playing:
+            break
+    assert not app.playing and app.guide.caption is not None
+    title, sentence = app.guide.caption
+    assert title.startswith("Infusion") and "CD19" in sentence
+    assert app.arms[0].latest.day >= infusion
+    key(app, pygame.K_SPACE)  # plays on to the next moment
+    assert app.playing and app.guide.caption is None

@@ -24,6 +24,7 @@ from viz.live.controls import (
     Controls,
 )
 from viz.live.gridview import GridView
+from viz.live.guide import Guide
 from viz.live.inputs import handle_events
 from viz.live.layout import Layout, make_layout
 from viz.live.navigation import Navigation
@@ -63,6 +64,7 @@ class LiveConfig:
     size: tuple[int, int] = (1280, 720)
     out: Path = DEFAULT_CAPTURES
     own_patients: bool = False
+    guided: bool = False
 
 
 def clear_caches() -> None:
@@ -105,6 +107,9 @@ class LiveApp(Navigation, SliderActions):
         self.status = HINT
         self.status_until = float("inf")
         self.captures = Captures(config.out)
+        self.guide = Guide(enabled=config.guided)
+        self.guide.reset(self.arms)
+        self.given: list[tuple[int, str]] = []  # (step, event button) given this run
         self.running = True
         self.quit_asked = False  # Esc once asks; Esc again quits
         self.now = 0.0
@@ -164,6 +169,7 @@ class LiveApp(Navigation, SliderActions):
         if self.scrub_index is not None:
             self.go_live()
         self.playing = not self.playing
+        self.guide.caption = None
         if self.status == HINT:
             self.status_until = 0.0
 
@@ -205,6 +211,8 @@ class LiveApp(Navigation, SliderActions):
         self.inspector = None
         self.playing = False
         self.steps_due = 0.0
+        self.guide.reset(self.arms)
+        self.given = []
         self.build_ui()
         self.set_status(f"Reset: {' vs '.join(self.names)}, seed {seed}")
         return True
@@ -231,6 +239,7 @@ class LiveApp(Navigation, SliderActions):
                 method()
         for arm in self.arms:
             arm.refresh()
+        self.given.append((self.arms[0].step_count, name))
         if name == "teaching":
             state = "on" if self.arms[0].latest.teaching_enabled else "off"
             self.set_status(f"Teaching switched {state} (acts now)")
@@ -259,6 +268,13 @@ class LiveApp(Navigation, SliderActions):
     def toggle_recording(self) -> None:
         """Start or stop writing the window to an MP4 in the captures folder."""
         self.set_status(self.captures.toggle_recording())
+
+    def toggle_guided(self) -> None:
+        """Guided mode on or off (G): pauses at the moments a lesson turns on."""
+        self.guide.enabled = not self.guide.enabled
+        self.guide.caption = None
+        state = "on: the run pauses at each moment of the lesson" if self.guide.enabled else "off"
+        self.set_status(f"Guided mode {state}")
 
     def toggle_theme(self) -> None:
         """Dark default or the light projector theme (larger text)."""
@@ -307,6 +323,8 @@ class LiveApp(Navigation, SliderActions):
                 break
         if done:
             self._mark_recent()
+            if self.guide.check(self.arms):
+                self.playing = False
 
     def frame(self, dt: float = 1 / 60) -> None:
         """One frame: input, simulation, drawing (and the recorder)."""

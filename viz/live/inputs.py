@@ -91,6 +91,8 @@ def _key(app: LiveApp, event: pygame.event.Event) -> None:
         _toggle_cytokine(app)
     elif key == pygame.K_l:
         app.plot.log_scale = not app.plot.log_scale
+    elif key == pygame.K_g:
+        app.toggle_guided()
 
 
 def _escape(app: LiveApp) -> None:

@@ -23,6 +23,7 @@ KEYS = (
     ("P", "projector theme (light background, larger text)"),
     ("S", "screenshot (PNG in the captures folder, --out)"),
     ("V", "start / stop recording a video (MP4, same folder)"),
+    ("G", "guided mode: pause at each moment of the lesson, with a sentence"),
     ("H", "this help"),
     ("I", "info: what it is, how it works, what to try"),
     ("Esc", "close an overlay, leave fullscreen, or quit (asks first)"),
@@ -182,3 +183,32 @@ def draw_inspector(
             (rect.x + 12, rect.y + 8 + index * line_h),
             bold=index == 0,
         )
+
+
+def draw_caption(
+    screen: pygame.Surface,
+    rect: pygame.Rect,
+    caption: tuple[str, str],
+    theme: Theme,
+    text_px: int,
+) -> None:
+    """Guided mode's caption (title and sentence) across the top of ``rect``."""
+    title, sentence = caption
+    size = round(text_px * 1.1)
+    lines = wrap(sentence, size, rect.w - 32)
+    line_h = round(size * 1.4)
+    box = pygame.Rect(rect.x, rect.y, rect.w, line_h * (len(lines) + 1) + 28)
+    pygame.draw.rect(screen, theme.panel, box, border_radius=8)
+    pygame.draw.rect(screen, theme.accent, box, 2, border_radius=8)
+    draw_text(screen, title, round(size * 1.1), theme.text, (box.x + 16, box.y + 10), True)
+    for index, line in enumerate(lines):
+        y = box.y + 14 + line_h * (index + 1)
+        draw_text(screen, line, size, theme.text, (box.x + 16, y))
+    draw_text(
+        screen,
+        "Space: play on",
+        round(size * 0.85),
+        theme.muted,
+        (box.right - 14, box.y + 12),
+        anchor="topright",
+    )

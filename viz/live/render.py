@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 import pygame
 
 from sim.snapshot import describe_site
-from viz.live.overlays import draw_help, draw_info, draw_inspector, inspector_lines
+from viz.live.overlays import (
+    draw_caption,
+    draw_help,
+    draw_info,
+    draw_inspector,
+    inspector_lines,
+)
 from viz.live.palette import font
 from viz.live.panels import draw_banner, draw_legend, draw_monitors
 from viz.live.text import HINT, draw_text
@@ -68,6 +74,10 @@ def render(app: LiveApp) -> None:
         else:
             lines = inspector_lines(None)
         draw_inspector(screen, app.inspector[0], lines, theme, t, screen.get_rect())
+    if app.guide.caption is not None:
+        grids = [area.grid for area in lay.arms]
+        across = grids[0].unionall(grids[1:]).inflate(-8, 0)
+        draw_caption(screen, across, app.guide.caption, theme, t)
     if app.overlay == "help":
         draw_help(screen, theme, t)
     elif app.overlay == "info":
@@ -192,6 +202,8 @@ def _status(app: LiveApp) -> None:
     )
     if len(app.arms) > 1:
         right = f"{patients_note(app)}  ·  {right}"
+    if app.guide.enabled:
+        right = "GUIDED  ·  " + right
     recorder = app.captures.recorder
     if recorder is not None:
         right = f"REC {recorder.path}  ·  " + right
