@@ -121,6 +121,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "used (default: captures)",
     )
     parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="STATE.json",
+        help="open a view saved with Ctrl+S (scenarios, seed, sliders, buttons pressed, "
+        "the moment shown); the scenario arguments are then taken from the file",
+    )
+    parser.add_argument(
         "--guided",
         action="store_true",
         help="guided mode (G in the window): pause at the infusion, the first kill, CRS "
@@ -141,7 +148,16 @@ def command_animate(args: argparse.Namespace) -> int:
     """Run ``animate``; bad input raises :class:`UserInputError`."""
     from viz.live.app import LiveConfig
 
-    names = list(args.scenarios) or [DEFAULT_SCENARIO]
+    if args.resume is not None:
+        from viz.live.state import read_state
+
+        if args.scenarios or args.overrides:
+            raise UserInputError(
+                "animate --resume: the scenarios and --set values come from the file; drop them"
+            )
+        names = [str(name) for name in read_state(args.resume)["scenarios"]]
+    else:
+        names = list(args.scenarios) or [DEFAULT_SCENARIO]
     if len(names) > 2:
         raise UserInputError(f"animate: at most two scenarios side by side, got {len(names)}")
     if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
@@ -175,6 +191,7 @@ def command_animate(args: argparse.Namespace) -> int:
         out=args.out,
         own_patients=args.patients == "own",
         guided=args.guided,
+        resume=args.resume,
     )
     capture = None
     if args.screenshot is not None or args.record is not None:

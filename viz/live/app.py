@@ -35,6 +35,7 @@ from viz.live.render import render
 from viz.live.session import Arm, load_arms
 from viz.live.slider_actions import SliderActions, assignment
 from viz.live.speeds import DEFAULT_SPEED_INDEX, SPEEDS_HOURS_PER_SECOND
+from viz.live.state import load_view
 from viz.live.text import HINT
 
 STEP_BUDGET_SECONDS = 0.012  # model time per frame at most: the sim slows, not the redraw
@@ -65,6 +66,7 @@ class LiveConfig:
     out: Path = DEFAULT_CAPTURES
     own_patients: bool = False
     guided: bool = False
+    resume: Path | None = None
 
 
 def clear_caches() -> None:
@@ -118,6 +120,8 @@ class LiveApp(Navigation, SliderActions):
         self.screen = pygame.display.set_mode((0, 0) if config.fullscreen else config.size, flags)
         pygame.display.set_caption("cartsim: CAR T-cells against leukaemia")
         self.build_ui()
+        if config.resume is not None:
+            load_view(self, config.resume)
 
     # --- building --------------------------------------------------------------------
     @property

@@ -9,6 +9,8 @@ import pygame_gui
 
 from viz.live.controls import SLIDERS, keyed_scenarios
 from viz.live.overlays import inspector_lines
+from viz.live.readout import export_view
+from viz.live.state import load_view, save_view
 
 if TYPE_CHECKING:
     from viz.live.app import LiveApp
@@ -55,9 +57,14 @@ def _key(app: LiveApp, event: pygame.event.Event) -> None:
         return  # the keys go into the value box
     key = event.key
     shift = bool(event.mod & pygame.KMOD_SHIFT)
+    ctrl = bool(event.mod & pygame.KMOD_CTRL)
     if key != pygame.K_ESCAPE:
         app.quit_asked = False
-    if key == pygame.K_ESCAPE:
+    if ctrl and key == pygame.K_s:
+        save_view(app)
+    elif ctrl and key == pygame.K_o:
+        load_view(app)
+    elif key == pygame.K_ESCAPE:
         _escape(app)
     elif key == pygame.K_SPACE:
         app.toggle_play()
@@ -93,6 +100,8 @@ def _key(app: LiveApp, event: pygame.event.Event) -> None:
         app.plot.log_scale = not app.plot.log_scale
     elif key == pygame.K_g:
         app.toggle_guided()
+    elif key == pygame.K_e:
+        export_view(app)
 
 
 def _escape(app: LiveApp) -> None:

@@ -24,6 +24,8 @@ KEYS = (
     ("S", "screenshot (PNG in the captures folder, --out)"),
     ("V", "start / stop recording a video (MP4, same folder)"),
     ("G", "guided mode: pause at each moment of the lesson, with a sentence"),
+    ("Ctrl+S / O", "save the view's state / reload the newest saved one"),
+    ("E", "export what the plot shows as CSV (captures folder)"),
     ("H", "this help"),
     ("I", "info: what it is, how it works, what to try"),
     ("Esc", "close an overlay, leave fullscreen, or quit (asks first)"),

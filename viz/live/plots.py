@@ -72,8 +72,11 @@ class TimeSeriesPlot:
         self.log_scale = False
         self.cache = TablesCache()
         self.legend_bottom = 0
+        self.shown_tables: list[np.ndarray] = []  # what the last draw plotted, per arm
+        self.x_max_days = 1.0
 
-    def _area(self) -> pygame.Rect:
+    def area(self) -> pygame.Rect:
+        """The plotting area (inside the axes), px."""
         t = self.text_px
         top = self.legend_bottom - self.rect.y if self.legend_bottom else 2 * t
         return pygame.Rect(
@@ -97,9 +100,11 @@ class TimeSeriesPlot:
     ) -> None:
         """Draw each arm's table (solid, then dashed), up to ``x_max_days`` on the x axis."""
         theme = self.theme
+        self.shown_tables = list(tables)
+        self.x_max_days = x_max_days
         pygame.draw.rect(screen, theme.panel, self.rect, border_radius=6)
         self._legend(screen, names)
-        area = self._area()
+        area = self.area()
         pygame.draw.rect(screen, theme.site, area)
         peak = max((float(tab[:, 1:].max()) for tab in tables if tab.size), default=1.0)
         top = (

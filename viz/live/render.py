@@ -16,6 +16,7 @@ from viz.live.overlays import (
 )
 from viz.live.palette import font
 from viz.live.panels import draw_banner, draw_legend, draw_monitors
+from viz.live.readout import draw_hover
 from viz.live.text import HINT, draw_text
 from viz.live.timeline import draw_timeline
 
@@ -64,6 +65,8 @@ def render(app: LiveApp) -> None:
         marker_day=day if app.scrub_index is not None else None,
     )
     draw_legend(screen, lay.legend, theme, t, lay.legend_columns)
+    if pygame.mouse.get_focused():
+        draw_hover(app, pygame.mouse.get_pos())
     _scrubber(app, day)
     _status(app)
     app.manager.draw_ui(screen)
