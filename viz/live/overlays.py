@@ -53,16 +53,21 @@ INFO = (
     ),
     (
         "Things to notice",
-        "The CAR T-cell count rises only once they find targets, then falls. Healthy "
-        "B-cells disappear too (B-cell aplasia). The cytokine peak (C overlay) follows the "
-        "killing: that is cytokine release syndrome (CRS). CD19-negative blasts (rings) "
-        "are never attacked by CAR T-cells.",
+        "CAR T-cells multiply when they kill and, for about a week after lymphodepletion, "
+        "also without targets (homeostatic expansion: the chemotherapy leaves room and "
+        "growth signals), so their number can keep rising after the blasts are gone; "
+        "then it falls and a few memory cells stay. Healthy B-cells disappear too (B-cell "
+        "aplasia). The cytokine peak (C overlay) follows the killing: cytokine release "
+        "syndrome (CRS); the CRS box shows today's grade and the highest so far. "
+        "CD19-negative blasts (orange rings) are never attacked by CAR T-cells; a kill is "
+        "a brief green spark.",
     ),
     (
         "Things to try",
         "Halve the dose and reset. Raise CD19 loss and watch for a CD19-negative relapse. "
         "Give tocilizumab at the cytokine peak. Switch teaching off. Compare autologous "
-        "and donor side by side (key 0). Rewind to the moment the first kill happened.",
+        "and donor side by side (key B: the same patient in both). Press G for guided mode. "
+        "Rewind to the moment the first kill happened.",
     ),
     (
         "Limits",
