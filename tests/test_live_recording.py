@@ -8,56 +8,39 @@ import os
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pygame
-import pytest
+from live_helpers import press
 
-from viz.live.app import LiveApp, LiveConfig
+from viz.live.app import LiveApp
 from viz.live.recording import VideoWriter, fitted, video_size
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[LiveApp]:
-    os.environ["SDL_VIDEODRIVER"] = "dummy"
-    pygame.display.init()
-    pygame.font.init()
-    live = LiveApp(LiveConfig(scenarios=["classroom"], seed=5, out=tmp_path / "caps"))
-    live.frame()
-    yield live
-    pygame.quit()
-
-
-def _key(app: LiveApp, code: int) -> None:
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=code, mod=0, unicode="", scancode=0))
-    app.frame()
-
-
 def test_resizing_and_fullscreen_while_recording_leave_a_playable_video(
-    app: LiveApp, tmp_path: Path
+    view: LiveApp, tmp_path: Path
 ) -> None:
     import imageio.v2 as imageio
 
-    _key(app, pygame.K_v)
-    recorder = app.captures.recorder
+    press(view, pygame.K_v)
+    recorder = view.captures.recorder
     assert recorder is not None and recorder.path.parent == tmp_path / "caps"
-    assert str(recorder.path) in app.status
-    _key(app, pygame.K_SPACE)
+    assert str(recorder.path) in view.status
+    press(view, pygame.K_SPACE)
     for _ in range(3):
-        app.frame()
+        view.frame()
     pygame.display.set_mode((900, 640), pygame.RESIZABLE)
     pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, size=(900, 640), w=900, h=640))
     for _ in range(3):
-        app.frame()
-    assert app.layout.size == (900, 640)
-    _key(app, pygame.K_f)  # fullscreen while recording
+        view.frame()
+    assert view.layout.size == (900, 640)
+    press(view, pygame.K_f)  # fullscreen while recording
     for _ in range(3):
-        app.frame()
-    _key(app, pygame.K_v)
-    assert app.captures.recorder is None
-    assert app.status.startswith("Saved ") and str(recorder.path) in app.status
+        view.frame()
+    press(view, pygame.K_v)
+    assert view.captures.recorder is None
+    assert view.status.startswith("Saved ") and str(recorder.path) in view.status
     frames = imageio.mimread(str(recorder.path), memtest=False)
     assert len(frames) >= 3
     assert {np.asarray(frame).shape for frame in frames} == {(720, 1280, 3)}

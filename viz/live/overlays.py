@@ -86,9 +86,17 @@ def _panel(screen: pygame.Surface, rect: pygame.Rect, theme: Theme) -> None:
     pygame.draw.rect(screen, theme.panel_edge, rect, 2, border_radius=10)
 
 
+def _how_to_close(
+    screen: pygame.Surface, text: str, size: int, theme: Theme, box: pygame.Rect
+) -> None:
+    """The muted note in a box's top-right corner saying how to close it."""
+    draw_text(screen, text, size, theme.muted, (box.right - 16, box.y + 14), anchor="topright")
+
+
 def draw_help(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
-    """Every key and what it does."""
+    """Every key and what it does (smaller text if the list would not fit the height)."""
     w, h = screen.get_size()
+    text_px = min(text_px, int((h - 30) / (1.7 * (len(KEYS) + 3))))
     row = round(text_px * 1.7)
     rect = pygame.Rect(0, 0, min(w - 40, round(text_px * 46)), row * (len(KEYS) + 3))
     rect.center = (w // 2, h // 2)
@@ -99,14 +107,7 @@ def draw_help(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
         y = rect.y + row * (index + 2)
         draw_text(screen, key, text_px, theme.text, (rect.x + 20, y), bold=True)
         draw_text(screen, meaning, text_px, theme.text, (rect.x + 20 + key_w, y))
-    draw_text(
-        screen,
-        "H or Esc to close",
-        round(text_px * 0.9),
-        theme.muted,
-        (rect.right - 16, rect.y + 14),
-        anchor="topright",
-    )
+    _how_to_close(screen, "H or Esc to close", round(text_px * 0.9), theme, rect)
 
 
 def draw_info(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
@@ -118,14 +119,7 @@ def draw_info(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
     size = text_px
     line_h = round(size * 1.45)
     y = rect.y + 14
-    draw_text(
-        screen,
-        "I or Esc to close",
-        round(size * 0.9),
-        theme.muted,
-        (rect.right - 16, y),
-        anchor="topright",
-    )
+    _how_to_close(screen, "I or Esc to close", round(size * 0.9), theme, rect)
     for title, body in INFO:
         draw_text(screen, title, round(size * 1.15), theme.text, (rect.x + 20, y), bold=True)
         y += round(size * 1.7)
@@ -211,11 +205,4 @@ def draw_caption(
     for index, line in enumerate(lines):
         y = box.y + 14 + line_h * (index + 1)
         draw_text(screen, line, size, theme.text, (box.x + 16, y))
-    draw_text(
-        screen,
-        "Space: play on",
-        round(size * 0.85),
-        theme.muted,
-        (box.right - 14, box.y + 12),
-        anchor="topright",
-    )
+    _how_to_close(screen, "Space: play on", round(size * 0.85), theme, box)
