@@ -250,5 +250,6 @@ def gui_theme(theme: Theme, scale: float) -> dict:
         },
         "button": {"font": font_spec},
         "drop_down_menu": {"font": font_spec},
+        "text_entry_line": {"font": font_spec},
         "tool_tip": {"colours": {"dark_bg": hex_colour(theme.panel)}, "font": font_spec},
     }

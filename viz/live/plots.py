@@ -176,8 +176,10 @@ class TimeSeriesPlot:
             if x + 30 + font(small).size(label)[0] > self.rect.right:
                 x = self.rect.x + 8
                 y += round(small * 1.5)
-            pygame.draw.line(screen, colour, (x, y + small * 0.7), (x + 14, y + small * 0.7), 3)
-            rect = draw_text(screen, label, small, theme.text, (x + 18, y))
+            swatch = max(14, small)  # the line sample grows with the text
+            middle = y + small * 0.7
+            pygame.draw.line(screen, colour, (x, middle), (x + swatch, middle), max(3, small // 6))
+            rect = draw_text(screen, label, small, theme.text, (x + swatch + 4, y))
             x = rect.right + 12
         if len(names) > 1:
             y += round(small * 1.5)

@@ -42,16 +42,14 @@ def render(app: LiveApp) -> None:
     screen.fill(theme.background)
     shown = [app.shown(index) for index in range(len(app.arms))]
     end_day = plot_days(app, max(data.day for data in shown))
-    for index, (arm, area, grid, data) in enumerate(
-        zip(app.arms, lay.arms, app.grids, shown, strict=True)
-    ):
+    for arm, area, grid, data in zip(app.arms, lay.arms, app.grids, shown, strict=True):
         grid.draw(screen, data.resident, data.mobile, data.cytokine, app.now)
         draw_banner(screen, pygame.Rect(*grid.origin, *grid.view_px), data.outcome, t)
         highest = arm.highest_crs_grade(data.step)
         draw_monitors(screen, area.monitors, data.day, data.counts, theme, t, highest)
         draw_timeline(screen, area.timeline, data.plan, data.day, end_day, theme, t)
-        if area.title.w:
-            _arm_title(app, index, area.title)
+    if lay.arms[0].title.w:
+        _arm_titles(app)
     day = shown[0].day
     tables = []
     for index, arm in enumerate(app.arms):
@@ -101,7 +99,7 @@ def arm_titles(app: LiveApp, index: int) -> list[str]:
     enrolment, infusion = arm.blast_pct_at()
     planned = arm.latest.plan.infusion_day
     if infusion is not None:
-        at_infusion, short = f"{infusion:.1f}% at infusion", f"{infusion:.1f}%"
+        at_infusion, short = f"{infusion:.1f}% at infusion", f"{infusion:.1f}% infused"
     elif planned is None:
         at_infusion, short = "no infusion", "no infusion"
     else:
@@ -109,29 +107,37 @@ def arm_titles(app: LiveApp, index: int) -> list[str]:
     return [
         f"{arm.name} (seed {arm.seed}):  blasts {enrolment:.1f}% at enrolment, {at_infusion}",
         f"{arm.name}: blasts {enrolment:.1f}% at enrolment, {at_infusion}",
-        f"{arm.name}: blasts {enrolment:.1f}% -> {short}",
+        f"{arm.name}: blasts {enrolment:.1f}% enrolled, {short}",
     ]
 
 
-def _arm_title(app: LiveApp, index: int, rect: pygame.Rect) -> None:
+def _arm_titles(app: LiveApp) -> None:
+    """Every arm's title in the same form and size: the longest form that fits each
+    column at 0.7 of the title size or more, shrunk until it fits."""
+    rects = [area.title for area in app.layout.arms]
+    titles = [arm_titles(app, index) for index in range(len(app.arms))]
     size = round(app.layout.text_px * 1.05)
-    titles = arm_titles(app, index)
-    text = titles[-1]
-    for candidate in titles:  # the longest that fits at a readable size
-        if font(max(10, round(size * 0.85)), True).size(candidate)[0] <= rect.w:
-            text = candidate
-            break
-    while size > 9 and font(size, True).size(text)[0] > rect.w:
-        size -= 1
-    draw_text(
-        screen=app.screen,
-        text=text,
-        size=size,
-        colour=app.theme.text,
-        pos=rect.midleft,
-        bold=True,
-        anchor="midleft",
+
+    def fits(form: int, px: int) -> bool:
+        face = font(px, True)
+        return all(face.size(t[form])[0] <= r.w for t, r in zip(titles, rects, strict=True))
+
+    form = next(
+        (f for f in range(len(titles[0])) if fits(f, max(10, round(size * 0.7)))),
+        len(titles[0]) - 1,
     )
+    while size > 9 and not fits(form, size):
+        size -= 1
+    for index, rect in enumerate(rects):
+        draw_text(
+            screen=app.screen,
+            text=titles[index][form],
+            size=size,
+            colour=app.theme.text,
+            pos=rect.midleft,
+            bold=True,
+            anchor="midleft",
+        )
 
 
 def _scrubber(app: LiveApp, day: float) -> None:

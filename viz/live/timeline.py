@@ -84,8 +84,9 @@ def draw_timeline(
     text_px: int,
 ) -> None:
     """The bar in ``rect`` from day 0 to ``end_day``, labelled, with today's marker."""
-    small = max(9, round(text_px * 0.8))
-    row_h = round(small * 1.35)
+    # title, bar and two label rows share the height: 1.3 + 0.8 + 2 x 1.3 text heights
+    small = max(8, min(round(text_px * 0.8), round((rect.h - 10) / 4.7)))
+    row_h = round(small * 1.3)
     pygame.draw.rect(screen, theme.panel, rect, border_radius=6)
     draw_text(
         screen,
@@ -95,8 +96,7 @@ def draw_timeline(
         (rect.right - 10, rect.y + 2),
         anchor="topright",
     )
-    bar_h = max(6, rect.h - 2 * row_h - small - 12)
-    bar = pygame.Rect(rect.x + 10, rect.y + small + 8, rect.w - 20, min(bar_h, small))
+    bar = pygame.Rect(rect.x + 10, rect.y + row_h + 2, rect.w - 20, max(6, round(small * 0.8)))
 
     def x_of(d: float) -> int:
         return round(bar.x + min(1.0, max(0.0, d / end_day)) * bar.w)
@@ -120,10 +120,13 @@ def draw_timeline(
     face = font(small)
     wanted = [(x_of(p.day), p.label, p.short) for p in phases(plan)]
     for x, row, text in place_labels(wanted, rect.x + 4, rect.right - 4, lambda s: face.size(s)[0]):
-        draw_text(screen, text, small, theme.text, (x, bar.bottom + 3 + row * row_h))
+        draw_text(screen, text, small, theme.text, (x, bar.bottom + 2 + row * row_h))
     today = x_of(day)
+    tip = max(6, small // 2)  # today's marker grows with the text
     pygame.draw.polygon(
-        screen, theme.accent, [(today, bar.y - 1), (today - 6, bar.y - 8), (today + 6, bar.y - 8)]
+        screen,
+        theme.accent,
+        [(today, bar.y - 1), (today - tip, bar.y - 1 - tip), (today + tip, bar.y - 1 - tip)],
     )
     pygame.draw.line(screen, theme.accent, (today, bar.y), (today, bar.bottom), 2)
     if plan.tocilizumab_active:
