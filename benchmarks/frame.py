@@ -124,15 +124,27 @@ def display(choice: str, size: tuple[int, int]) -> Iterator[str]:
         os.environ["SDL_VIDEODRIVER"] = "x11"
         yield f"x11 on DISPLAY={os.environ['DISPLAY']}"
         return
-    number = 90 + os.getpid() % 9
     before = {key: os.environ.get(key) for key in ("DISPLAY", "SDL_VIDEODRIVER")}
-    server = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(  # -displayfd: Xvfb picks a free display and writes it
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_end),
+            "-screen",
+            "0",
+            f"{size[0]}x{size[1]}x24",
+            "-nolisten",
+            "tcp",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        pass_fds=(write_end,),
     )
+    os.close(write_end)
+    with os.fdopen(read_end) as answer:
+        number = answer.readline().strip()
     try:
-        time.sleep(1.0)
         os.environ["DISPLAY"] = f":{number}"
         os.environ["SDL_VIDEODRIVER"] = "x11"
         yield f"x11 on Xvfb :{number} (software X server)"
