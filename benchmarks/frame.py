@@ -3,9 +3,10 @@ one full redraw (grid with the cytokine overlay and the kill marks, plot, panels
 and the display flip, in a real window.
 
 ``uv run python benchmarks/frame.py [--frames N] [--size WxH] [--display auto|x11|dummy]``
-prints JSON with the median and 95th percentile per case. Each case starts half a day
-before the CAR T-cell peak of its run (found by a headless run of the same scenario and
-seed), so the grid changes most and the marks are densest:
+prints JSON with the median and 95th percentile per case, and the flip's share. Each case
+starts half a day before the day with the most kills in its run (found by a headless run
+of the same scenario and seed), and its frames (one step, an hour, each) go on through
+the CAR T-cell peak: the grid changes most and the marks are densest.
 
 - ``classroom``, ``autologous``, ``donor``: one arm at its own peak;
 - ``side_by_side@autologous_peak`` and ``side_by_side@donor_peak``: autologous beside
@@ -44,20 +45,21 @@ CASES = {
 """Case -> (the arms shown, the arm whose peak it starts at)."""
 
 
-def peak_day(name: str, population: str) -> float:
-    """Day (from enrolment) of the CAR T-cell peak of ``name`` at :data:`SEED`, with the
-    patients of ``population`` (as side by side)."""
+def busiest_day(name: str, population: str) -> float:
+    """The day (from enrolment) with the most kills by CAR T-cells in the run of ``name``
+    at :data:`SEED`, with the patients of ``population`` (as side by side). The expansion
+    is under way then and the CAR T-cell peak follows within the measured days."""
     from sim.loader import load_scenario
     from sim.population import shared_population
     from sim.run import run_simulation
 
     shared = shared_population(load_scenario(population))
     scenario = load_scenario(name, shared)
-    result = run_simulation(scenario, SEED, scenario.time.days)
-    summary = result.summary
-    if summary["infusion_day"] is None or summary["cart_peak_day"] is None:
+    daily = run_simulation(scenario, SEED, scenario.time.days).timeseries
+    kills = daily["kills_by_car_t"].diff().fillna(0.0)
+    if kills.max() <= 0:
         return float(scenario.time.days) / 2
-    return float(summary["infusion_day"] + summary["cart_peak_day"])
+    return float(daily["day"].iloc[int(kills.to_numpy().argmax())])
 
 
 def measure(names: list[str], start_day: float, frames: int, size: tuple[int, int]) -> dict:
@@ -173,7 +175,7 @@ def main() -> None:
     peaks = {}
     for label in tqdm(cases, desc="finding the peaks", unit="case", leave=False):
         names, arm = CASES[label]
-        peaks[label] = peak_day(arm, names[0])
+        peaks[label] = busiest_day(arm, names[0])
     with display(args.display, size) as used:  # type: ignore[arg-type]
         import pygame
 
