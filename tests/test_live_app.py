@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
@@ -241,3 +242,34 @@ def test_guided_mode_pauses_at_the_infusion_with_a_sentence(app: LiveApp) -> Non
     assert app.arms[0].latest.day >= infusion
     key(app, pygame.K_SPACE)  # plays on to the next moment
     assert app.playing and app.guide.caption is None
+
+
+def test_kill_marks_are_capped_and_brief(app: LiveApp) -> None:
+    from sim.snapshot import EventMark
+    from viz.live.gridview import MARK_SECONDS, MAX_MARKS
+
+    grid = app.grids[0]
+    grid.clear_marks()
+    events = tuple(EventMark(0, "car_t_kill", x % 40, x // 40) for x in range(300))
+    grid.add_marks(events, now=app.now)
+    assert len(grid.marks) == MAX_MARKS
+    app.now += MARK_SECONDS + 0.01
+    app.frame(0.0)
+    assert grid.marks == []
+
+
+def test_the_timeline_labels_every_phase_with_its_day_without_overlap(app: LiveApp) -> None:
+    from viz.live.timeline import phases, place_labels
+
+    plan = app.arms[0].latest.plan
+    labels = [phase.label for phase in phases(plan)]
+    assert f"infusion d{plan.infusion_day}" in labels
+    assert f"day 28: d{plan.infusion_day + 28}" in labels
+    assert any(label.startswith("collection d0") for label in labels)
+    assert any(label.startswith("lymphodepletion d") for label in labels)
+    wanted = [(100, "infusion d12", "inf."), (104, "day 28: d40", "d28"), (98, "other d11", "d11")]
+    placed = place_labels(wanted, 0, 400, lambda text: 8 * len(text))
+    for row in (0, 1):
+        spans = sorted((x, x + 8 * len(t)) for x, r, t in placed if r == row)
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
+    assert placed[0][2] == "infusion d12"  # the most important label keeps its full text

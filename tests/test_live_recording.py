@@ -66,3 +66,12 @@ def test_timed_frames_keep_real_time(tmp_path: Path) -> None:
     writer.add_timed(surface, 100.2)  # slower: the frames of 0.2 s are due
     assert writer.frames == 7
     writer.close()
+
+
+def test_leaving_fullscreen_returns_to_the_resized_window(view: LiveApp) -> None:
+    pygame.display.set_mode((900, 640), pygame.RESIZABLE)
+    pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, size=(900, 640), w=900, h=640))
+    view.frame()
+    press(view, pygame.K_f)
+    press(view, pygame.K_ESCAPE)
+    assert not view.fullscreen and view.screen.get_size() == (900, 640)

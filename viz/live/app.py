@@ -116,6 +116,7 @@ class LiveApp(Navigation, SliderActions):
         self.quit_asked = False  # Esc once asks; Esc again quits
         self.now = 0.0
         self.fullscreen = config.fullscreen
+        self.window_size = config.size  # the window's size out of fullscreen
         flags = pygame.FULLSCREEN if config.fullscreen else pygame.RESIZABLE
         self.screen = pygame.display.set_mode((0, 0) if config.fullscreen else config.size, flags)
         pygame.display.set_caption("cartsim: CAR T-cells against leukaemia")
@@ -286,12 +287,13 @@ class LiveApp(Navigation, SliderActions):
         self.build_ui()
 
     def toggle_fullscreen(self) -> None:
-        """Fullscreen or back to the window size."""
+        """Fullscreen, or back to the window's size before it."""
         self.fullscreen = not self.fullscreen
         if self.fullscreen:
+            self.window_size = self.screen.get_size()  # to return to
             self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
         else:
-            self.screen = pygame.display.set_mode(self.config.size, pygame.RESIZABLE)
+            self.screen = pygame.display.set_mode(self.window_size, pygame.RESIZABLE)
         self.build_ui()
 
     def resized(self, size: tuple[int, int]) -> None:
