@@ -111,6 +111,8 @@ LEGEND: list[tuple[str, int, int]] = [
     ("Taught T-cell", ResidentKind.EMPTY, MobileKind.NATIVE_TAUGHT),
     ("Alloreactive T", ResidentKind.EMPTY, MobileKind.NATIVE_ALLOREACTIVE),
 ]
+MARK_LEGEND = (("Kill (brief)", "car_t_kill"), ("Teaching (brief)", "teaching"))
+"""The event marks the legend explains: label, event kind (viz.live.gridview)."""
 
 
 @lru_cache(maxsize=64)

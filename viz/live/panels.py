@@ -9,6 +9,7 @@ from sim.snapshot import DayCounts, Outcome
 from viz.live.gridview import draw_spark
 from viz.live.palette import (
     LEGEND,
+    MARK_LEGEND,
     ORANGE,
     VERMILLION,
     YELLOW,
@@ -17,9 +18,6 @@ from viz.live.palette import (
     make_tile,
 )
 from viz.live.text import draw_text
-
-MARK_LEGEND = (("Kill (brief)", "car_t_kill"), ("Teaching (brief)", "teaching"))
-"""The event marks the legend explains: label, event kind."""
 
 CRS_COLOURS = ((0x00, 0x9E, 0x73), YELLOW, ORANGE, VERMILLION, (0xA0, 0x20, 0x20))
 
