@@ -183,6 +183,8 @@ class LiveApp(Navigation, SliderActions):
             for arm in self.arms:
                 arm.step()
         self._mark_recent()
+        if self.guide.check(self.arms):
+            self.playing = False
 
     def _mark_recent(self) -> None:
         """Marks for the events of the last few simulated hours (not a whole batch)."""
