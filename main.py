@@ -2,7 +2,8 @@
 
 main.py only assembles the command line from the one list of commands in
 :mod:`commands` and dispatches. With no command it starts the live view
-(``animate``) when that is registered, and prints the usage otherwise.
+(``animate``) when that is registered, and prints the usage otherwise; options given
+without a command (``main.py --projector --size 1024x768``) are the live view's.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command; bad input gives one line and status 2."""
     parser, subcommands = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _options_only(argv) and DEFAULT_COMMAND in subcommands.choices:
+        argv = [DEFAULT_COMMAND, *argv]  # `main.py --projector`: options of the live view
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -61,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROGRAM}: interrupted\n")
         return EXIT_INTERRUPTED
+
+
+def _options_only(argv: Sequence[str]) -> bool:
+    """Whether the command line starts with an option other than help (no command)."""
+    return bool(argv) and argv[0].startswith("-") and argv[0] not in ("-h", "--help")
 
 
 if __name__ == "__main__":

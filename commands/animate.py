@@ -7,13 +7,34 @@ points to ``run``, ``--screenshot`` and ``--record`` and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from commands.options import add_override_option, positive_int, seed
 from sim.errors import UserInputError
 from viz.live.launch import Capture, run_live
+from viz.live.speeds import SPEEDS_HOURS_PER_SECOND, nearest_speed
 
 DEFAULT_SCENARIO = "classroom"
+MIN_SPEED, MAX_SPEED = SPEEDS_HOURS_PER_SECOND[0], SPEEDS_HOURS_PER_SECOND[-1]
+MAX_AT_DAY = 3650
+
+
+def _check_speed(speed: int | None) -> None:
+    """Refuse a speed outside the steps' range; say which step a value between steps gets."""
+    if speed is None:
+        return
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise UserInputError(
+            f"--speed {speed}: give {MIN_SPEED} to {MAX_SPEED} simulated hours per second"
+        )
+    nearest = nearest_speed(speed)
+    if nearest != speed:
+        print(
+            f"animate: --speed {speed} runs at {nearest} hours per second (the nearest of "
+            f"{', '.join(map(str, SPEEDS_HOURS_PER_SECOND))})",
+            file=sys.stderr,
+        )
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -88,7 +109,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         metavar="HOURS",
-        help="simulated hours per second of playback (3 to 384)",
+        help=f"simulated hours per second of playback ({MIN_SPEED} to {MAX_SPEED}; "
+        "other values go to the nearest step, and say so)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("captures"),
+        metavar="DIR",
+        help="folder for the window's screenshots (S) and videos (V), created when first "
+        "used (default: captures)",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="STATE.json",
+        help="open a view saved with Ctrl+S (scenarios, seed, sliders, buttons pressed, "
+        "the moment shown); the scenario arguments are then taken from the file",
+    )
+    parser.add_argument(
+        "--guided",
+        action="store_true",
+        help="guided mode (G in the window): pause at the infusion, the first kill, CRS "
+        "grade 3, B-cell aplasia, remission and relapse, with one sentence each",
+    )
+    parser.add_argument(
+        "--patients",
+        choices=("shared", "own"),
+        default="shared",
+        help="side by side: 'shared' (default) puts the same patient in both arms, drawn "
+        "from the first arm's patient population; 'own': each arm draws from its own trial "
+        "population",
     )
     parser.set_defaults(func=command_animate)
 
@@ -97,7 +148,16 @@ def command_animate(args: argparse.Namespace) -> int:
     """Run ``animate``; bad input raises :class:`UserInputError`."""
     from viz.live.app import LiveConfig
 
-    names = list(args.scenarios) or [DEFAULT_SCENARIO]
+    if args.resume is not None:
+        from viz.live.state import read_state
+
+        if args.scenarios or args.overrides:
+            raise UserInputError(
+                "animate --resume: the scenarios and --set values come from the file; drop them"
+            )
+        names = [str(name) for name in read_state(args.resume)["scenarios"]]
+    else:
+        names = list(args.scenarios) or [DEFAULT_SCENARIO]
     if len(names) > 2:
         raise UserInputError(f"animate: at most two scenarios side by side, got {len(names)}")
     if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
@@ -105,6 +165,14 @@ def command_animate(args: argparse.Namespace) -> int:
     for path in (args.screenshot, args.record):
         if path is not None and not path.resolve().parent.exists():
             raise UserInputError(f"{path}: the folder {path.parent} does not exist")
+    if args.at_day is not None and args.screenshot is None and args.record is None:
+        raise UserInputError(
+            f"--at-day {args.at_day:g}: only with --screenshot or --record (the window opens "
+            "a few days before the infusion; drag the scrubber or play to move)"
+        )
+    if args.at_day is not None and not 0 <= args.at_day <= MAX_AT_DAY:
+        raise UserInputError(f"--at-day {args.at_day:g}: give a day from 0 to {MAX_AT_DAY}")
+    _check_speed(args.speed)
     if args.record is not None:
         from viz.live.recording import check_video_path
 
@@ -120,6 +188,10 @@ def command_animate(args: argparse.Namespace) -> int:
         projector=args.projector,
         fullscreen=args.fullscreen and not args.screenshot,
         size=args.size,
+        out=args.out,
+        own_patients=args.patients == "own",
+        guided=args.guided,
+        resume=args.resume,
     )
     capture = None
     if args.screenshot is not None or args.record is not None:

@@ -23,8 +23,11 @@ examples:
   uv run main.py compare --from runs/arms                  # a finished two-scenario batch
   uv run main.py compare autologous donor --from runs/library --out runs/report
 
-Replicate k runs on the same seed in both arms (a paired design). Running the same
-command again resumes the batch (finished runs are skipped) and rewrites the report.
+Replicate k runs on the same seed in both arms (a paired design) and, by default, on the
+same virtual patient: both arms enrol A's patient population (--patients shared; the
+product's fitness and alemtuzumab's effect stay with each arm). --patients own lets each
+arm enrol its own trial population. Running the same command again resumes the batch
+(finished runs are skipped) and rewrites the report.
 """
 
 
@@ -68,6 +71,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="BATCH_DIR",
         help="report on a finished batch instead of running one",
     )
+    parser.add_argument(
+        "--patients",
+        choices=("shared", "own"),
+        help="'shared' (default): both arms enrol the patients of A's population, so "
+        "replicate k is one patient treated two ways; 'own': each arm its own population",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=command_compare)
 
@@ -82,6 +91,7 @@ def _batch_options_given(args: argparse.Namespace) -> list[str]:
             ("--workers", args.workers),
             ("--dask-local", args.dask_local),
             ("--scheduler", args.scheduler),
+            ("--patients", args.patients),
         )
         if value is not None
     ]
@@ -124,14 +134,19 @@ def command_compare(args: argparse.Namespace) -> int:
 
 def _run_batch(args: argparse.Namespace, batch_dir: Path) -> int:
     from commands.options import execution_from_args
+    from sim.loader import load_scenario
+    from sim.population import shared_population
     from study.batch import BatchSpec, execute_batch
 
+    sets = list(args.overrides)
+    if args.patients != "own":
+        sets += shared_population(load_scenario(args.arms[0], sets))
     spec = BatchSpec(
         scenarios=tuple(args.arms),
         replicates=args.replicates or DEFAULT_REPLICATES,
         root_seed=args.seed or 0,
         days=args.days,
-        sets=tuple(args.overrides),
+        sets=tuple(sets),
     )
     return execute_batch(
         spec,

@@ -6,12 +6,14 @@
 - ``empty_model``: a factory for the 7x7 hand-built tissue of tests/model_builders.py:
   ``empty_model(["car_t.kill_rate_per_day=0"], seed=3)``.
 - ``out_dir``: a fresh output folder (``tmp_path / "out"``, not yet created).
+- ``view``: the classroom live view on the SDL dummy driver (tests/live_helpers.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from model_builders import empty_model as build_empty_model
@@ -57,3 +59,17 @@ def empty_model() -> EmptyModelFactory:
 def out_dir(tmp_path: Path) -> Path:
     """A fresh output folder inside pytest's temporary folder (not yet created)."""
     return tmp_path / "out"
+
+
+@pytest.fixture
+def view(tmp_path: Path) -> Iterator[Any]:
+    """The ``classroom`` live view (seed 3) on the SDL dummy driver, with its captures
+    folder ``tmp_path / "caps"`` (tests/live_helpers.py)."""
+    import pygame
+    from live_helpers import open_view
+
+    from viz.live.app import LiveConfig
+
+    live = open_view(LiveConfig(scenarios=["classroom"], seed=3, out=tmp_path / "caps"))
+    yield live
+    pygame.quit()

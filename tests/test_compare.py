@@ -206,3 +206,18 @@ def test_load_arms_refuses_a_batch_with_sweeps(tmp_path: Path) -> None:
     (batch / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(UserInputError, match="sweeps"):
         load_arms(batch)
+
+
+def test_the_report_names_whose_patients_the_arms_enrolled(tmp_path: Path) -> None:
+    from sim.loader import load_scenario
+    from sim.population import shared_population
+
+    batch = write_fake_batch(tmp_path / "b", _arms(4, 3, 1))
+    assert "its own scenario's population" in load_arms(batch).pairing_note
+    manifest = json.loads((batch / "manifest.json").read_text())
+    manifest["sets"] = [
+        {"key": o.dotted_key, "value": o.value, "source": o.source}
+        for o in shared_population(load_scenario("autologous"))
+    ]
+    (batch / "manifest.json").write_text(json.dumps(manifest))
+    assert "patients of autologous's population" in load_arms(batch).pairing_note

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
@@ -156,3 +157,119 @@ def test_projector_theme_and_screenshot_not_blank(app: LiveApp, tmp_path) -> Non
     assert image.shape[:2] == (1280, 720)
     colours = np.unique(image.reshape(-1, 3), axis=0)
     assert len(colours) > 50
+
+
+def test_right_never_passes_the_end_of_the_run(app: LiveApp) -> None:
+    arm = app.arms[0]
+    end = arm.run_days() * arm.model.steps_per_day
+    while arm.step_count < end:
+        app._advance(1)
+    key(app, pygame.K_RIGHT)
+    key(app, pygame.K_RIGHT)
+    assert arm.step_count == end
+    assert "End of the run" in app.status
+
+
+def test_right_after_a_rewind_moves_one_frame_not_to_now(app: LiveApp) -> None:
+    for _ in range(12):
+        app._advance(1)
+    steps = app.arms[0].step_count
+    key(app, pygame.K_LEFT)
+    key(app, pygame.K_LEFT)
+    rewound = app.scrub_index
+    key(app, pygame.K_RIGHT)
+    assert app.scrub_index == rewound + 1  # one stored frame later, still rewound
+    assert app.arms[0].step_count == steps  # nothing simulated
+
+
+def test_escape_asks_before_quitting(app: LiveApp) -> None:
+    key(app, pygame.K_ESCAPE)
+    assert app.running and "Quit?" in app.status
+    key(app, pygame.K_h)  # any other key: stay
+    key(app, pygame.K_h)
+    key(app, pygame.K_ESCAPE)
+    assert app.running
+    key(app, pygame.K_ESCAPE)
+    assert not app.running
+
+
+def test_escape_leaves_fullscreen_first(app: LiveApp) -> None:
+    key(app, pygame.K_f)
+    assert app.fullscreen
+    key(app, pygame.K_ESCAPE)
+    assert not app.fullscreen and app.running and not app.quit_asked
+
+
+def test_a_typed_value_moves_the_slider_and_applies_on_reset(app: LiveApp) -> None:
+    import pygame_gui
+
+    entry = app.controls.entries["car_t.kill_rate_per_day"]
+    for text, applied in (("12", False), ("abc", False), ("2.35", True)):
+        entry.set_text(text)
+        pygame.event.post(
+            pygame.event.Event(pygame_gui.UI_TEXT_ENTRY_FINISHED, ui_element=entry, text=text)
+        )
+        app.frame()
+        assert ("car_t.kill_rate_per_day" in app.wanted) == applied
+    assert app.controls.sliders["car_t.kill_rate_per_day"].get_current_value() == 2.35
+    key(app, pygame.K_r)
+    assert app.arms[0].scenario.car_t.kill_rate_per_day == 2.35
+
+
+def test_every_scenario_has_a_key_and_its_key_numbers_in_the_chooser(app: LiveApp) -> None:
+    from sim.loader import scenario_names
+    from viz.live.controls import SIDE_BY_SIDE, chooser_text, keyed_scenarios
+
+    keyed = keyed_scenarios()
+    assert set(keyed.values()) == {*scenario_names(), SIDE_BY_SIDE}
+    assert chooser_text("donor", keyed).endswith("donor: donor cells, 35% blasts, 240 d")
+    key(app, pygame.K_b)
+    assert app.names == ["autologous", "donor"]
+
+
+def test_guided_mode_pauses_at_the_infusion_with_a_sentence(app: LiveApp) -> None:
+    key(app, pygame.K_g)
+    assert app.guide.enabled
+    key(app, pygame.K_SPACE)
+    infusion = app.arms[0].model.plan.infusion_day
+    for _ in range(400):
+        app.frame(0.25)
+        if not app.playing:
+            break
+    assert not app.playing and app.guide.caption is not None
+    title, sentence = app.guide.caption
+    assert title.startswith("Infusion") and "CD19" in sentence
+    assert app.arms[0].latest.day >= infusion
+    key(app, pygame.K_SPACE)  # plays on to the next moment
+    assert app.playing and app.guide.caption is None
+
+
+def test_kill_marks_are_capped_and_brief(app: LiveApp) -> None:
+    from sim.snapshot import EventMark
+    from viz.live.gridview import MARK_SECONDS, MAX_MARKS
+
+    grid = app.grids[0]
+    grid.clear_marks()
+    events = tuple(EventMark(0, "car_t_kill", x % 40, x // 40) for x in range(300))
+    grid.add_marks(events, now=app.now)
+    assert len(grid.marks) == MAX_MARKS
+    app.now += MARK_SECONDS + 0.01
+    app.frame(0.0)
+    assert grid.marks == []
+
+
+def test_the_timeline_labels_every_phase_with_its_day_without_overlap(app: LiveApp) -> None:
+    from viz.live.timeline import phases, place_labels
+
+    plan = app.arms[0].latest.plan
+    labels = [phase.label for phase in phases(plan)]
+    assert f"infusion d{plan.infusion_day}" in labels
+    assert f"day 28: d{plan.infusion_day + 28}" in labels
+    assert any(label.startswith("collection d0") for label in labels)
+    assert any(label.startswith("lymphodepletion d") for label in labels)
+    wanted = [(100, "infusion d12", "inf."), (104, "day 28: d40", "d28"), (98, "other d11", "d11")]
+    placed = place_labels(wanted, 0, 400, lambda text: 8 * len(text))
+    for row in (0, 1):
+        spans = sorted((x, x + 8 * len(t)) for x, r, t in placed if r == row)
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
+    assert placed[0][2] == "infusion d12"  # the most important label keeps its full text

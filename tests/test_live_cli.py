@@ -48,6 +48,9 @@ def test_screenshot_writes_a_png_headless(tmp_path, capsys) -> None:
         ["animate", "classroom", "--record", "x.avi"],
         ["animate", "a", "b", "c"],
         ["animate", "classroom", "--set", "car_t.dose_cells=-1", "--screenshot", "x.png"],
+        ["animate", "--speed", "999", "--screenshot", "x.png"],
+        ["animate", "--speed", "1", "--screenshot", "x.png"],
+        ["animate", "--at-day", "20"],
     ],
 )
 def test_bad_input_is_one_line(argv, capsys) -> None:
@@ -65,3 +68,26 @@ def test_record_writes_a_gif(tmp_path) -> None:
     assert len(frames) >= 3  # (the GIF writer merges identical neighbours)
     assert np.asarray(frames[-1]).std() > 20
     assert not np.array_equal(frames[0], frames[-1])  # it plays
+
+
+def test_live_view_options_need_no_command(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
+    assert main(["--projector", "--size", "1024x768"]) == 2  # animate ran: no display here
+    assert capsys.readouterr().err.strip() == NO_DISPLAY
+
+
+def test_a_speed_between_steps_says_which_step_it_gets(tmp_path, capsys) -> None:
+    path = tmp_path / "s.png"
+    assert main(["animate", "--speed", "100", "--screenshot", str(path)]) == 0
+    assert "--speed 100 runs at 96" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--size", "1280x"], ["--patients", "mine"]])
+def test_bad_live_view_options_without_a_command_are_one_line(argv, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("cartsim animate: error:")

@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.errors import UserInputError
 from sim.metrics import REMISSION_BLAST_PCT, REMISSION_CHECK_DAY
+from sim.population import population_name
 
 MANIFEST_FILE = "manifest.json"
 RUNS_FILE = "runs.parquet"
@@ -150,6 +151,7 @@ def load_arms(batch_dir: Path | str, arm_a: str | None = None, arm_b: str | None
             raise UserInputError(f"compare --from {batch_dir}: arm {name!r} has no finished run")
         arms.append(_arm(name, arm_runs, series[series["scenario"] == name]))
     paired, note = _pairing(arms[0], arms[1], runs)
+    note = f"{note} {_population_note(manifest)}"
     return ArmPair(
         a=arms[0],
         b=arms[1],
@@ -173,12 +175,28 @@ def _pairing(a: Arm, b: Arm, runs: pd.DataFrame) -> tuple[bool, str]:
         )
         return True, (
             f"Paired design: replicate k ran on the same seed in both arms, so the {len(common)} "
-            f"pairs share their random numbers (the same virtual patient); yes/no outcomes are "
+            f"pairs share their random numbers; yes/no outcomes are "
             f"compared pair by pair with McNemar's exact test{extra}."
         )
     return False, (
         "Unpaired: the replicates of the two arms do not share seeds, so the arms are "
         "compared as independent groups (Fisher's exact test)."
+    )
+
+
+def _population_note(manifest: dict[str, Any]) -> str:
+    """Which patients the arms enrolled (``--patients``), from the batch's overrides."""
+    sources = [str(entry.get("source", "")) for entry in manifest.get("sets", [])]
+    name = population_name(sources)
+    if name is None:
+        return (
+            "Each arm enrolled the patients of its own scenario's population (the arms may "
+            "differ in their patients as well as in their treatment)."
+        )
+    return (
+        f"Both arms enrolled the patients of {name}'s population (--patients shared): the "
+        "same burden, leukaemia and host response at each seed; the product's fitness and "
+        "alemtuzumab's effect stay with each arm."
     )
 
 

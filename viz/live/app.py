@@ -18,21 +18,24 @@ from sim.loader import Override, load_scenario, parse_override, scenario_names
 from sim.parameters import Scenario
 from sim.snapshot import describe_site
 from viz.live import palette, panels, text
+from viz.live.capturing import Captures
 from viz.live.controls import (
-    DEFAULT_SPEED_INDEX,
     SIDE_BY_SIDE,
-    SLIDERS,
-    SPEEDS_HOURS_PER_SECOND,
     Controls,
 )
 from viz.live.gridview import GridView
+from viz.live.guide import Guide
 from viz.live.inputs import handle_events
 from viz.live.layout import Layout, make_layout
+from viz.live.navigation import Navigation
 from viz.live.palette import DARK, PROJECTOR, Theme, gui_theme
 from viz.live.plots import TimeSeriesPlot
-from viz.live.recording import VideoWriter, save_screenshot, timestamped
+from viz.live.recording import DEFAULT_CAPTURES
 from viz.live.render import render
-from viz.live.session import Arm, Frame, load_arms
+from viz.live.session import Arm, load_arms
+from viz.live.slider_actions import SliderActions, assignment
+from viz.live.speeds import DEFAULT_SPEED_INDEX, SPEEDS_HOURS_PER_SECOND
+from viz.live.state import load_view
 from viz.live.text import HINT
 
 STEP_BUDGET_SECONDS = 0.012  # model time per frame at most: the sim slows, not the redraw
@@ -60,12 +63,10 @@ class LiveConfig:
     projector: bool = False
     fullscreen: bool = False
     size: tuple[int, int] = (1280, 720)
-
-
-def _assignment(key: str, value: float) -> str:
-    """``key=value`` for a slider, whole numbers without a decimal point."""
-    spec = next(s for s in SLIDERS if s.key == key)
-    return f"{key}={round(value)}" if spec.integer else f"{key}={value!r}"
+    out: Path = DEFAULT_CAPTURES
+    own_patients: bool = False
+    guided: bool = False
+    resume: Path | None = None
 
 
 def clear_caches() -> None:
@@ -80,7 +81,7 @@ def scenario_options() -> list[str]:
     return [*scenario_names(), SIDE_BY_SIDE]
 
 
-class LiveApp:
+class LiveApp(Navigation, SliderActions):
     """The live teaching view. Create it after ``pygame.display`` can open a window."""
 
     def __init__(self, config: LiveConfig) -> None:
@@ -92,7 +93,9 @@ class LiveApp:
         self.wanted: dict[str, float] = {}
         self.applied: dict[str, float] = {}
         self.base: Scenario = load_scenario(self.names[0], config.overrides)
-        self.arms: list[Arm] = load_arms(self.names, config.overrides, self.seed)
+        self.arms: list[Arm] = load_arms(
+            self.names, config.overrides, self.seed, config.own_patients
+        )
         self.playing = False
         self.speed_index = DEFAULT_SPEED_INDEX
         self.steps_due = 0.0
@@ -105,14 +108,21 @@ class LiveApp:
         self.dragged = False
         self.status = HINT
         self.status_until = float("inf")
-        self.recorder: VideoWriter | None = None
+        self.captures = Captures(config.out)
+        self.guide = Guide(enabled=config.guided)
+        self.guide.reset(self.arms)
+        self.given: list[tuple[int, str]] = []  # (step, event button) given this run
         self.running = True
+        self.quit_asked = False  # Esc once asks; Esc again quits
         self.now = 0.0
         self.fullscreen = config.fullscreen
+        self.window_size = config.size  # the window's size out of fullscreen
         flags = pygame.FULLSCREEN if config.fullscreen else pygame.RESIZABLE
         self.screen = pygame.display.set_mode((0, 0) if config.fullscreen else config.size, flags)
         pygame.display.set_caption("cartsim: CAR T-cells against leukaemia")
         self.build_ui()
+        if config.resume is not None:
+            load_view(self, config.resume)
 
     # --- building --------------------------------------------------------------------
     @property
@@ -164,20 +174,17 @@ class LiveApp:
         if self.scrub_index is not None:
             self.go_live()
         self.playing = not self.playing
+        self.guide.caption = None
         if self.status == HINT:
             self.status_until = 0.0
-
-    def step_once(self) -> None:
-        """One model step of every arm (returns to the present first)."""
-        self.go_live()
-        self.playing = False
-        self._advance(1)
 
     def _advance(self, steps: int) -> None:
         for _ in range(steps):
             for arm in self.arms:
                 arm.step()
         self._mark_recent()
+        if self.guide.check(self.arms):
+            self.playing = False
 
     def _mark_recent(self) -> None:
         """Marks for the events of the last few simulated hours (not a whole batch)."""
@@ -194,11 +201,13 @@ class LiveApp:
         seed = random.randrange(1, 1_000_000) if new_seed else self.seed
         try:
             sliders = [
-                parse_override(_assignment(key, value), "slider")
+                parse_override(assignment(key, value), "slider")
                 for key, value in self.wanted.items()
             ]
             base = load_scenario(names[0], self.config.overrides)
-            arms = load_arms(names, [*self.config.overrides, *sliders], seed)
+            arms = load_arms(
+                names, [*self.config.overrides, *sliders], seed, self.config.own_patients
+            )
         except UserInputError as error:
             self.set_status(f"Not applied: {error}")
             return False
@@ -209,6 +218,8 @@ class LiveApp:
         self.inspector = None
         self.playing = False
         self.steps_due = 0.0
+        self.guide.reset(self.arms)
+        self.given = []
         self.build_ui()
         self.set_status(f"Reset: {' vs '.join(self.names)}, seed {seed}")
         return True
@@ -220,20 +231,6 @@ class LiveApp:
         self.wanted = {}
         if not self.reset(names=names):
             self.wanted = saved
-
-    def restore_defaults(self) -> None:
-        """Sliders back to the scenario's values (applied on reset)."""
-        self.wanted = {}
-        for spec in SLIDERS:
-            self.controls.sliders[spec.key].set_current_value(spec.value_of(self.base))
-        self.set_status("Sliders restored to the scenario's values: press R to apply")
-
-    def slider_moved(self, key: str) -> None:
-        """Remember a slider's new value; it applies on reset."""
-        spec = next(s for s in SLIDERS if s.key == key)
-        value = self.controls.slider_value(spec)
-        self.wanted[key] = value
-        self.set_status(f"{spec.label} = {spec.text(value)} {spec.unit}: applies on Reset (R)")
 
     def live_event(self, name: str) -> None:
         """An event button: acts on every arm's model now."""
@@ -249,50 +246,12 @@ class LiveApp:
                 method()
         for arm in self.arms:
             arm.refresh()
+        self.given.append((self.arms[0].step_count, name))
         if name == "teaching":
             state = "on" if self.arms[0].latest.teaching_enabled else "off"
             self.set_status(f"Teaching switched {state} (acts now)")
         else:
             self.set_status(EVENT_DONE[name] + " (acts now)")
-
-    def go_live(self) -> None:
-        """Leave a rewound moment for the present."""
-        if self.scrub_index is not None:
-            self.scrub_index = None
-            for grid in self.grids:
-                grid.clear_marks()
-
-    def scrub_to(self, fraction: float) -> None:
-        """Show the stored frame at ``fraction`` (0-1) of the run so far; pauses."""
-        frames = self.arms[0].store.frames
-        index = round(max(0.0, min(1.0, fraction)) * (len(frames) - 1))
-        self.playing = False
-        self.inspected = None
-        for grid in self.grids:
-            grid.clear_marks()
-        self.scrub_index = None if index >= len(frames) - 1 else index
-
-    def scrub_by(self, frames_back: int) -> None:
-        """Step the rewind by ``frames_back`` stored frames (positive: earlier)."""
-        frames = self.arms[0].store.frames
-        current = len(frames) - 1 if self.scrub_index is None else self.scrub_index
-        index = max(0, min(len(frames) - 1, current - frames_back))
-        self.playing = False
-        self.scrub_index = None if index >= len(frames) - 1 else index
-
-    def shown(self, arm_index: int) -> Frame | object:
-        """What arm ``arm_index`` shows: its latest snapshot, or a stored frame."""
-        arm = self.arms[arm_index]
-        if self.scrub_index is None:
-            return arm.latest
-        step = self.arms[0].store.frames[self.scrub_index].step
-        frames = arm.store.frames
-        best = frames[0]
-        for frame in frames:
-            if frame.step > step:
-                break
-            best = frame
-        return best
 
     def inspect(self, arm_index: int, site: tuple[int, int]) -> dict | None:
         """Select a site and describe what is there now (``None`` while rewound)."""
@@ -303,21 +262,26 @@ class LiveApp:
             return None
         return describe_site(self.arms[arm_index].model, *site)
 
-    def screenshot(self, path: Path | None = None) -> Path:
-        """Save the window as a PNG."""
-        saved = save_screenshot(self.screen, path or timestamped("cartsim", ".png"))
+    def screenshot(self, path: Path | None = None) -> Path | None:
+        """Save the window as a PNG (``path``, or a new name in the captures folder)."""
+        try:
+            saved = self.captures.screenshot(self.screen, path)
+        except UserInputError as error:
+            self.set_status(f"Not saved: {error}")
+            return None
         self.set_status(f"Saved {saved}")
         return saved
 
     def toggle_recording(self) -> None:
-        """Start or stop writing the window to an MP4."""
-        if self.recorder is None:
-            self.recorder = VideoWriter(timestamped("cartsim", ".mp4"))
-            self.set_status(f"Recording to {self.recorder.path} (V to stop)")
-        else:
-            path = self.recorder.close()
-            self.recorder = None
-            self.set_status(f"Saved {path}")
+        """Start or stop writing the window to an MP4 in the captures folder."""
+        self.set_status(self.captures.toggle_recording())
+
+    def toggle_guided(self) -> None:
+        """Guided mode on or off (G): pauses at the moments a lesson turns on."""
+        self.guide.enabled = not self.guide.enabled
+        self.guide.caption = None
+        state = "on: the run pauses at each moment of the lesson" if self.guide.enabled else "off"
+        self.set_status(f"Guided mode {state}")
 
     def toggle_theme(self) -> None:
         """Dark default or the light projector theme (larger text)."""
@@ -325,12 +289,13 @@ class LiveApp:
         self.build_ui()
 
     def toggle_fullscreen(self) -> None:
-        """Fullscreen or back to the window size."""
+        """Fullscreen, or back to the window's size before it."""
         self.fullscreen = not self.fullscreen
         if self.fullscreen:
+            self.window_size = self.screen.get_size()  # to return to
             self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
         else:
-            self.screen = pygame.display.set_mode(self.config.size, pygame.RESIZABLE)
+            self.screen = pygame.display.set_mode(self.window_size, pygame.RESIZABLE)
         self.build_ui()
 
     def resized(self, size: tuple[int, int]) -> None:
@@ -348,12 +313,9 @@ class LiveApp:
             self.status_until = float("inf")
         if not self.playing or self.scrub_index is not None:
             return
-        if self.arms[0].model.day >= self.arms[0].run_days():
+        if self.at_end():
             self.playing = False
-            self.set_status(
-                f"End of the run ({self.arms[0].run_days()} days): R to reset, "
-                "or drag the scrubber back"
-            )
+            self.set_status(self.end_message())
             return
         hours = self.arms[0].scenario.time.hours_per_step
         self.steps_due = min(self.steps_due + dt * self.speed / hours, 64.0)
@@ -369,6 +331,8 @@ class LiveApp:
                 break
         if done:
             self._mark_recent()
+            if self.guide.check(self.arms):
+                self.playing = False
 
     def frame(self, dt: float = 1 / 60) -> None:
         """One frame: input, simulation, drawing (and the recorder)."""
@@ -384,8 +348,7 @@ class LiveApp:
         )
         self.manager.update(dt)
         render(self)
-        if self.recorder is not None:
-            self.recorder.add(self.screen)
+        self.captures.add(self.screen)
         pygame.display.flip()
 
     def run(self) -> int:
@@ -394,6 +357,7 @@ class LiveApp:
         while self.running:
             dt = clock.tick(60) / 1000.0
             self.frame(min(dt, 0.1))
-        if self.recorder is not None:
-            self.recorder.close()
+        message = self.captures.stop()
+        if message:
+            print(message)
         return 0

@@ -6,16 +6,28 @@ the model now) and the parameter sliders (validated like ``--set``, applied on r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pygame
 import pygame_gui
-from pygame_gui.elements import UIButton, UIDropDownMenu, UIHorizontalSlider, UILabel
+from pygame_gui.elements import (
+    UIButton,
+    UIDropDownMenu,
+    UIHorizontalSlider,
+    UILabel,
+    UITextEntryLine,
+)
 
+from sim.errors import UserInputError
+from sim.loader import load_scenario, scenario_names
 from sim.parameters import Scenario
 
 SIDE_BY_SIDE = "autologous vs donor"
-SPEEDS_HOURS_PER_SECOND = (3, 6, 12, 24, 48, 96, 192, 384)
-DEFAULT_SPEED_INDEX = 3
+SIDE_BY_SIDE_KEY = "B"
+SCENARIO_KEYS = "1234567890"
+"""The keys that open the shipped scenarios, in the chooser's order (B: side by side)."""
+SLIDER_CLICK_STEPS = 200  # a click on a slider's arrow moves it 1/200 of its range
+PRODUCTS = {"autologous": "own cells", "donor": "donor cells", "none": "no CAR T"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,35 @@ EVENT_BUTTONS = (
 )
 
 
+def keyed_scenarios() -> dict[str, str]:
+    """Key -> scenario: the shipped scenarios on 1-9 and 0, side by side on B."""
+    keyed = dict(zip(SCENARIO_KEYS, scenario_names(), strict=False))
+    keyed[SIDE_BY_SIDE_KEY] = SIDE_BY_SIDE
+    return keyed
+
+
+@lru_cache(maxsize=64)
+def scenario_facts(name: str) -> str:
+    """A scenario's key numbers: product, mean blasts at enrolment, days."""
+    if name == SIDE_BY_SIDE:
+        return "same patient"
+    try:
+        scenario = load_scenario(name)
+    except UserInputError:
+        return ""
+    drawn = scenario.patient.blast_fraction_at_enrolment
+    burden = drawn.central() if drawn is not None else scenario.leukaemia.initial_blast_fraction
+    product = PRODUCTS.get(scenario.therapy.arm, scenario.therapy.arm)
+    return f"{product}, {100 * burden:.0f}% blasts, {scenario.time.days} d"
+
+
+def chooser_text(name: str, keyed: dict[str, str]) -> str:
+    """A chooser entry: its key, the name and its key numbers."""
+    key = next((k for k, n in keyed.items() if n == name), " ")
+    facts = scenario_facts(name)
+    return f"{key}  {name}" + (f": {facts}" if facts else "")
+
+
 class Controls:
     """Builds the widgets into ``manager`` at the rectangles of a layout."""
 
@@ -101,14 +142,21 @@ class Controls:
         x += round(84 * u) + 6
         button("faster", "+", round(32 * u), "Faster (+)")
         x += 6
+        entries = [
+            (chooser_text(name, keyed_scenarios()), f"#choice_{i}")
+            for i, name in enumerate(scenario_options)
+        ]
+        self.choices = {
+            entry[1]: name for entry, name in zip(entries, scenario_options, strict=True)
+        }
         self.chooser = UIDropDownMenu(
-            scenario_options,
-            chosen,
-            pygame.Rect(x, y, round(210 * u), h),
+            entries,
+            entries[scenario_options.index(chosen)],
+            pygame.Rect(x, y, round(380 * u), h),
             manager,
-            expansion_height_limit=round(360 * u),
+            expansion_height_limit=round(420 * u),
         )
-        x += round(210 * u) + 12
+        x += round(380 * u) + 12
         button("cytokine", "Cytokine", round(86 * u), "Cytokine overlay on the grid (C)")
         button("log", "Log", round(50 * u), "Log scale for the plot (L)")
         button("help", "Help", round(58 * u), "Every key (H)")
@@ -132,7 +180,9 @@ class Controls:
         )
         slot = (area.h - 2 * note_h - 6) // len(SLIDERS)
         stacked = slot >= round(40 * u)  # room for the label above its slider
-        label_w = area.w if stacked else round(area.w * 0.6)
+        label_w = round(area.w * 0.66) if stacked else round(area.w * 0.42)
+        entry_w = area.w - label_w if stacked else round(area.w * 0.2)
+        self.entries: dict[str, UITextEntryLine] = {}
         for index, spec in enumerate(SLIDERS):
             top = area.y + note_h + index * slot
             default = spec.value_of(scenario)
@@ -142,11 +192,21 @@ class Controls:
             self.slider_labels[spec.key] = UILabel(
                 pygame.Rect(area.x, top, label_w, label_h), "", manager
             )
-            increment = 1 if spec.integer else (high - low) / 100
+            self.entries[spec.key] = UITextEntryLine(
+                pygame.Rect(area.x + label_w, top + 1, entry_w, label_h - 2),
+                manager,
+                initial_text=spec.text(value),
+            )
+            increment = 1 if spec.integer else (high - low) / SLIDER_CLICK_STEPS
             bounds = (
                 pygame.Rect(area.x, top + label_h, area.w, slot - label_h - 4)
                 if stacked
-                else pygame.Rect(area.x + label_w, top + 2, area.w - label_w, slot - 6)
+                else pygame.Rect(
+                    area.x + label_w + entry_w + 4,
+                    top + 2,
+                    area.w - label_w - entry_w - 4,
+                    slot - 6,
+                )
             )
             slider = UIHorizontalSlider(
                 bounds, value, (low, high), manager, click_increment=increment
@@ -166,6 +226,10 @@ class Controls:
         if self._label_cache.get(key) != text:
             self._label_cache[key] = text
             label.set_text(text)
+
+    def typing(self) -> bool:
+        """Whether a value box has the keyboard (keys then type, not act)."""
+        return any(entry.is_focused for entry in self.entries.values())
 
     def slider_value(self, spec: SliderSpec) -> float:
         """The slider's value, whole for whole-number parameters."""
@@ -192,9 +256,11 @@ class Controls:
             changed |= pending
             self.set_text(
                 self.slider_labels[spec.key],
-                f"{spec.label}: {spec.text(value)} {spec.unit}".rstrip()
-                + (" *" if pending else ""),
+                f"{spec.label} {spec.unit}".rstrip() + (" *" if pending else ""),
             )
+            entry = self.entries[spec.key]
+            if not entry.is_focused:
+                self.set_text(entry, spec.text(value))
         self.set_text(
             self.note,
             "* changed: applies on Reset (R)" if changed else "Sliders apply on Reset (R)",

@@ -10,10 +10,11 @@ import pygame
 
 from viz.live.palette import GREEN, N_MOBILE, PURPLE, YELLOW, Theme, make_tiles
 
-MARK_SECONDS = 0.6  # a mark grows and fades once over this time (never flashes)
-MAX_MARKS = 400
+MARK_SECONDS = 0.45  # a mark grows and fades once over this time (never flashes)
+MAX_MARKS = 60  # marks alive at once per grid: the newest are kept, the grid stays visible
 ZOOM_LEVELS_PX = (10, 14, 20, 28)
 CYTOKINE_FULL_UNITS = 0.06  # cytokine per site drawn at full overlay strength
+SELECTED = (255, 255, 255)  # the inspected site's ring: white on the dark marrow
 MARK_COLOURS = {
     "car_t_kill": GREEN,
     "taught_kill": YELLOW,
@@ -50,7 +51,7 @@ class GridView:
         self.tiles = make_tiles(cell, self.theme)
         # one pixel wider than needed: keeps blits off the slow 16-byte-stride path
         self.kept = pygame.Surface((self.width * cell + 1, self.height * cell)).convert()
-        self.kept.fill(self.theme.site)
+        self.kept.fill(self.theme.marrow)
         self.codes = np.full((self.width, self.height), -1, dtype=np.int16)
         self._overlay_small = pygame.Surface((self.width, self.height), pygame.SRCALPHA)
         self._overlay_small.fill((*PURPLE, 0))
@@ -166,7 +167,7 @@ class GridView:
         if self.selected is not None:
             cx, cy = self._site_centre(*self.selected)
             r = max(4, self.cell_px)
-            pygame.draw.circle(screen, self.theme.accent, (cx, cy), r, width=2)
+            pygame.draw.circle(screen, SELECTED, (cx, cy), r, width=2)
         screen.set_clip(clip)
         pygame.draw.rect(
             screen, self.theme.panel_edge, pygame.Rect(ox - 1, oy - 1, w + 2, h + 2), 1
@@ -196,30 +197,48 @@ class GridView:
         screen.blit(scaled, (ox - (self.offset[0] - x0 * cell), oy - (self.offset[1] - y0 * cell)))
 
     def _draw_marks(self, screen: pygame.Surface, now: float) -> None:
+        """A spark per event (kills, teaching), a shape no cell has: a CD19-negative
+        blast is a ring, so a kill is never one."""
         alive = []
-        cell = self.cell_px
         for mark in self.marks:
             kind, x, y, born = mark
             age = now - born
             if age >= MARK_SECONDS or age < 0:
                 continue
             alive.append(mark)
-            cx, cy = self._site_centre(x, y)
-            grow = age / MARK_SECONDS
-            radius = max(3, round(cell * (0.6 + 0.6 * grow)))
-            width = max(1, round(cell * 0.2 * (1.0 - grow))) if cell > 6 else 1
-            colour = MARK_COLOURS.get(kind, self.theme.accent)
-            if kind == "teaching":
-                pygame.draw.circle(
-                    screen,
-                    colour,
-                    (cx, cy),
-                    radius,
-                    width=width,
-                    draw_top_right=True,
-                    draw_bottom_left=True,
-                )
-            else:
-                pygame.draw.circle(screen, self.theme.outline, (cx, cy), radius + 1, width=1)
-                pygame.draw.circle(screen, colour, (cx, cy), radius, width=width)
+            draw_spark(
+                screen,
+                kind,
+                self._site_centre(x, y),
+                self.cell_px,
+                age / MARK_SECONDS,
+                self.theme.outline,
+            )
         self.marks = alive
+
+
+def draw_spark(
+    screen: pygame.Surface,
+    kind: str,
+    centre: tuple[int, int],
+    cell_px: int,
+    grow: float,
+    outline: tuple[int, int, int],
+) -> None:
+    """Four rays around ``centre`` (a + for a kill, an x for teaching), outlined, growing
+    and thinning as ``grow`` goes from 0 to 1."""
+    cx, cy = centre
+    inner = max(2, round(cell_px * (0.3 + 0.5 * grow)))
+    outer = inner + max(3, round(cell_px * 0.8))
+    width = max(2, round(cell_px * 0.25 * (1.0 - grow)))
+    colour = MARK_COLOURS.get(kind, outline)
+    rays = (
+        ((1, 1), (1, -1), (-1, 1), (-1, -1))
+        if kind == "teaching"
+        else ((1, 0), (-1, 0), (0, 1), (0, -1))
+    )
+    for dx, dy in rays:
+        start = (cx + dx * inner, cy + dy * inner)
+        end = (cx + dx * outer, cy + dy * outer)
+        pygame.draw.line(screen, outline, start, end, width + 2)
+        pygame.draw.line(screen, colour, start, end, width)

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 import pygame
 import pygame_gui
 
-from viz.live.controls import SLIDERS
+from viz.live.controls import SLIDERS, keyed_scenarios
 from viz.live.overlays import inspector_lines
+from viz.live.readout import export_view
+from viz.live.state import load_view, save_view
 
 if TYPE_CHECKING:
     from viz.live.app import LiveApp
@@ -39,28 +41,35 @@ def handle_events(app: LiveApp) -> None:
                 if event.ui_element is slider:
                     app.slider_moved(key)
         elif event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED:
-            option = event.text if isinstance(event.text, str) else event.text[0]
-            app.open_scenario(option)
+            name = app.controls.choices.get(getattr(event, "selected_option_id", ""))
+            if name is not None:
+                app.open_scenario(name)
+        elif event.type == pygame_gui.UI_TEXT_ENTRY_FINISHED:
+            for key, entry in app.controls.entries.items():
+                if event.ui_element is entry:
+                    app.value_typed(key, entry.get_text())
         elif not consumed and event.type == pygame.MOUSEBUTTONUP:
             _grid_release(app, event)
 
 
 def _key(app: LiveApp, event: pygame.event.Event) -> None:
+    if app.controls.typing():
+        return  # the keys go into the value box
     key = event.key
     shift = bool(event.mod & pygame.KMOD_SHIFT)
-    if key == pygame.K_ESCAPE:
-        if app.overlay or app.inspected:
-            app.overlay = None
-            app.inspected = None
-            app.inspector = None
-            for grid in app.grids:
-                grid.selected = None
-        else:
-            app.running = False
+    ctrl = bool(event.mod & pygame.KMOD_CTRL)
+    if key != pygame.K_ESCAPE:
+        app.quit_asked = False
+    if ctrl and key == pygame.K_s:
+        save_view(app)
+    elif ctrl and key == pygame.K_o:
+        load_view(app)
+    elif key == pygame.K_ESCAPE:
+        _escape(app)
     elif key == pygame.K_SPACE:
         app.toggle_play()
     elif key == pygame.K_RIGHT:
-        app.step_once()
+        app.step_forward()
     elif key == pygame.K_LEFT:
         app.scrub_by(1)
     elif key == pygame.K_END:
@@ -71,14 +80,8 @@ def _key(app: LiveApp, event: pygame.event.Event) -> None:
         app.change_speed(+1)
     elif key in (pygame.K_MINUS, pygame.K_KP_MINUS):
         app.change_speed(-1)
-    elif pygame.K_1 <= key <= pygame.K_9:
-        options = app.controls.chooser.options_list
-        index = key - pygame.K_1
-        names = [option[0] if isinstance(option, tuple) else option for option in options]
-        if index < len(names) - 1:
-            app.open_scenario(names[index])
-    elif key == pygame.K_0:
-        app.open_scenario("autologous vs donor")
+    elif pygame.key.name(key).upper() in keyed_scenarios():
+        app.open_scenario(keyed_scenarios()[pygame.key.name(key).upper()])
     elif key == pygame.K_f:
         app.toggle_fullscreen()
     elif key == pygame.K_p:
@@ -95,6 +98,27 @@ def _key(app: LiveApp, event: pygame.event.Event) -> None:
         _toggle_cytokine(app)
     elif key == pygame.K_l:
         app.plot.log_scale = not app.plot.log_scale
+    elif key == pygame.K_g:
+        app.toggle_guided()
+    elif key == pygame.K_e:
+        export_view(app)
+
+
+def _escape(app: LiveApp) -> None:
+    """Esc: close an overlay or the inspector; else leave fullscreen; else ask, then quit."""
+    if app.overlay or app.inspected:
+        app.overlay = None
+        app.inspected = None
+        app.inspector = None
+        for grid in app.grids:
+            grid.selected = None
+    elif app.fullscreen:
+        app.toggle_fullscreen()
+    elif app.quit_asked:
+        app.running = False
+    else:
+        app.quit_asked = True
+        app.set_status("Quit? Esc again to quit, any other key to stay")
 
 
 def _toggle_cytokine(app: LiveApp) -> None:

@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from viz.live.speeds import SPEEDS_HOURS_PER_SECOND, nearest_speed
+
 NO_DISPLAY = (
     "cartsim: error: no display to show the live view on; use `run` for a headless run, "
     "or `animate --screenshot FILE.png` / `animate --record FILE.mp4 --frames N`"
@@ -88,15 +90,12 @@ def _display_named() -> bool:
 
 def set_speed(app: object, hours_per_second: int) -> None:
     """Pick the nearest speed step to ``hours_per_second``."""
-    from viz.live.controls import SPEEDS_HOURS_PER_SECOND
-
-    nearest = min(SPEEDS_HOURS_PER_SECOND, key=lambda s: abs(s - hours_per_second))
-    app.speed_index = SPEEDS_HOURS_PER_SECOND.index(nearest)  # type: ignore[attr-defined]
+    app.speed_index = SPEEDS_HOURS_PER_SECOND.index(nearest_speed(hours_per_second))  # type: ignore[attr-defined]
 
 
 def render_headless(app: object, capture: Capture) -> int:
     """``--screenshot`` or ``--record``: run to ``--at-day``, render, save, exit."""
-    from viz.live.recording import VideoWriter
+    from viz.live.recording import VideoWriter, save_screenshot
 
     if capture.at_day is not None:
         steps = round(capture.at_day * app.arms[0].model.steps_per_day)  # type: ignore[attr-defined]
@@ -107,7 +106,7 @@ def render_headless(app: object, capture: Capture) -> int:
             grid.clear_marks()  # a still reads better without the last hours' kill marks
     app.frame(1 / 30)  # type: ignore[attr-defined]
     if capture.screenshot is not None:
-        app.screenshot(capture.screenshot)  # type: ignore[attr-defined]
+        save_screenshot(app.screen, capture.screenshot)  # type: ignore[attr-defined]
         print(f"wrote {capture.screenshot}")
     if capture.record is not None:
         writer = VideoWriter(capture.record)

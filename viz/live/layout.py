@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 import pygame
 
+from viz.live.palette import LEGEND, MARK_LEGEND
+
 BASE_SIZE = (1280, 720)
+LEGEND_ENTRIES = len(LEGEND) + len(MARK_LEGEND)  # cell kinds and event marks
+LEGEND_ROW_PX = 24  # design px per legend row
 
 
 @dataclass(frozen=True)
@@ -68,16 +72,16 @@ def make_layout(size: tuple[int, int], n_arms: int, text_scale: float = 1.0) -> 
         right_x = grid.right + s(14)
         right_w = width - margin - right_x
         monitors = pygame.Rect(right_x, body_top, right_w, s(74))
-        timeline = pygame.Rect(right_x, monitors.bottom + s(6), right_w, s(58))
+        timeline = pygame.Rect(right_x, monitors.bottom + s(6), right_w, s(72))
         arms = (ArmArea(pygame.Rect(0, 0, 0, 0), grid, monitors, timeline),)
         plot_top = timeline.bottom + s(6)
-        plot = pygame.Rect(right_x, plot_top, right_w, s(196))
+        plot = pygame.Rect(right_x, plot_top, right_w, s(184))
         legend_columns = 2
     else:
         right_w = s(430)
         col_w = (width - 2 * margin - right_w - s(14) * n_arms) // n_arms
         title_h = s(24)
-        monitors_h, timeline_h = s(60), s(54)
+        monitors_h, timeline_h = s(60), s(70)
         grid_side = min(col_w, body_h - title_h - monitors_h - timeline_h - s(12))
         arms_list = []
         for index in range(n_arms):
@@ -94,9 +98,19 @@ def make_layout(size: tuple[int, int], n_arms: int, text_scale: float = 1.0) -> 
     events = pygame.Rect(right_x, plot.bottom + s(6), right_w, s(32))
     lower_top = events.bottom + s(8)
     lower_h = scrubber.y - s(8) - lower_top
-    legend_w = round(right_w * (0.46 if n_arms == 1 else 0.38))
-    legend = pygame.Rect(right_x, lower_top, legend_w, lower_h)
-    sliders = pygame.Rect(legend.right + s(10), lower_top, right_w - legend_w - s(10), lower_h)
+    spare_top = arms[-1].timeline.bottom + s(8)
+    spare_h = scrubber.y - s(8) - spare_top
+    if n_arms > 1 and spare_h >= s(LEGEND_ROW_PX * 3):
+        # a 4:3 window leaves room under the arms: the legend goes there, in columns, and
+        # the sliders get the whole width on the right
+        rows = spare_h // s(LEGEND_ROW_PX)
+        legend_columns = -(-LEGEND_ENTRIES // rows)
+        legend = pygame.Rect(margin, spare_top, right_x - s(14) - margin, spare_h)
+        sliders = pygame.Rect(right_x, lower_top, right_w, lower_h)
+    else:
+        legend_w = round(right_w * (0.46 if n_arms == 1 else 0.38))
+        legend = pygame.Rect(right_x, lower_top, legend_w, lower_h)
+        sliders = pygame.Rect(legend.right + s(10), lower_top, right_w - legend_w - s(10), lower_h)
     return Layout(
         size=size,
         unit=u,

@@ -11,22 +11,26 @@ from viz.live.text import draw_text, wrap
 
 KEYS = (
     ("Space", "play / pause"),
-    ("Right", "one step (hours_per_step hours)"),
+    ("Right", "one step; rewound: the next stored frame (never past the end)"),
     ("Left", "rewind one stored frame (End: back to now)"),
     ("R", "reset: back to the start, same seed (sliders apply)"),
     ("Shift+R", "reset with a new seed"),
     ("+ / -", "faster / slower (simulated hours per second)"),
-    ("1-9", "open scenario 1-9 of the chooser (0: autologous vs donor)"),
+    ("1-9, 0", "open the scenario with that key in the chooser (B: autologous vs donor)"),
     ("C", "cytokine overlay on the grid"),
     ("L", "log scale for the plot"),
-    ("F", "fullscreen"),
+    ("F", "fullscreen (Esc leaves it)"),
     ("P", "projector theme (light background, larger text)"),
-    ("S", "screenshot (PNG in the current folder)"),
-    ("V", "start / stop recording a video (MP4)"),
+    ("S", "screenshot (PNG in the captures folder, --out)"),
+    ("V", "start / stop recording a video (MP4, same folder)"),
+    ("G", "guided mode: pause at each moment of the lesson, with a sentence"),
+    ("Ctrl+S / O", "save the view's state / reload the newest saved one"),
+    ("E", "export what the plot shows as CSV (captures folder)"),
     ("H", "this help"),
     ("I", "info: what it is, how it works, what to try"),
-    ("Esc", "close an overlay, or quit"),
+    ("Esc", "close an overlay, leave fullscreen, or quit (asks first)"),
     ("Mouse", "click a cell to inspect it; wheel to zoom; drag to pan"),
+    ("Sliders", "drag, or type a value in the box and press Enter (applies on R)"),
     ("Scrubber", "drag back to any earlier moment; Live (or Space) returns"),
 )
 
@@ -49,16 +53,21 @@ INFO = (
     ),
     (
         "Things to notice",
-        "The CAR T-cell count rises only once they find targets, then falls. Healthy "
-        "B-cells disappear too (B-cell aplasia). The cytokine peak (C overlay) follows the "
-        "killing: that is cytokine release syndrome (CRS). CD19-negative blasts (rings) "
-        "are never attacked by CAR T-cells.",
+        "CAR T-cells multiply when they kill and, for about a week after lymphodepletion, "
+        "also without targets (homeostatic expansion: the chemotherapy leaves room and "
+        "growth signals), so their number can keep rising after the blasts are gone; "
+        "then it falls and a few memory cells stay. Healthy B-cells disappear too (B-cell "
+        "aplasia). The cytokine peak (C overlay) follows the killing: cytokine release "
+        "syndrome (CRS); the CRS box shows today's grade and the highest so far. "
+        "CD19-negative blasts (orange rings) are never attacked by CAR T-cells; a kill is "
+        "a brief green spark.",
     ),
     (
         "Things to try",
         "Halve the dose and reset. Raise CD19 loss and watch for a CD19-negative relapse. "
         "Give tocilizumab at the cytokine peak. Switch teaching off. Compare autologous "
-        "and donor side by side (key 0). Rewind to the moment the first kill happened.",
+        "and donor side by side (key B: the same patient in both). Press G for guided mode. "
+        "Rewind to the moment the first kill happened.",
     ),
     (
         "Limits",
@@ -77,9 +86,17 @@ def _panel(screen: pygame.Surface, rect: pygame.Rect, theme: Theme) -> None:
     pygame.draw.rect(screen, theme.panel_edge, rect, 2, border_radius=10)
 
 
+def _how_to_close(
+    screen: pygame.Surface, text: str, size: int, theme: Theme, box: pygame.Rect
+) -> None:
+    """The muted note in a box's top-right corner saying how to close it."""
+    draw_text(screen, text, size, theme.muted, (box.right - 16, box.y + 14), anchor="topright")
+
+
 def draw_help(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
-    """Every key and what it does."""
+    """Every key and what it does (smaller text if the list would not fit the height)."""
     w, h = screen.get_size()
+    text_px = min(text_px, int((h - 30) / (1.7 * (len(KEYS) + 3))))
     row = round(text_px * 1.7)
     rect = pygame.Rect(0, 0, min(w - 40, round(text_px * 46)), row * (len(KEYS) + 3))
     rect.center = (w // 2, h // 2)
@@ -90,14 +107,7 @@ def draw_help(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
         y = rect.y + row * (index + 2)
         draw_text(screen, key, text_px, theme.text, (rect.x + 20, y), bold=True)
         draw_text(screen, meaning, text_px, theme.text, (rect.x + 20 + key_w, y))
-    draw_text(
-        screen,
-        "H or Esc to close",
-        round(text_px * 0.9),
-        theme.muted,
-        (rect.right - 16, rect.y + 14),
-        anchor="topright",
-    )
+    _how_to_close(screen, "H or Esc to close", round(text_px * 0.9), theme, rect)
 
 
 def draw_info(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
@@ -109,14 +119,7 @@ def draw_info(screen: pygame.Surface, theme: Theme, text_px: int) -> None:
     size = text_px
     line_h = round(size * 1.45)
     y = rect.y + 14
-    draw_text(
-        screen,
-        "I or Esc to close",
-        round(size * 0.9),
-        theme.muted,
-        (rect.right - 16, y),
-        anchor="topright",
-    )
+    _how_to_close(screen, "I or Esc to close", round(size * 0.9), theme, rect)
     for title, body in INFO:
         draw_text(screen, title, round(size * 1.15), theme.text, (rect.x + 20, y), bold=True)
         y += round(size * 1.7)
@@ -181,3 +184,25 @@ def draw_inspector(
             (rect.x + 12, rect.y + 8 + index * line_h),
             bold=index == 0,
         )
+
+
+def draw_caption(
+    screen: pygame.Surface,
+    rect: pygame.Rect,
+    caption: tuple[str, str],
+    theme: Theme,
+    text_px: int,
+) -> None:
+    """Guided mode's caption (title and sentence) across the top of ``rect``."""
+    title, sentence = caption
+    size = round(text_px * 1.1)
+    lines = wrap(sentence, size, rect.w - 32)
+    line_h = round(size * 1.4)
+    box = pygame.Rect(rect.x, rect.y, rect.w, line_h * (len(lines) + 1) + 28)
+    pygame.draw.rect(screen, theme.panel, box, border_radius=8)
+    pygame.draw.rect(screen, theme.accent, box, 2, border_radius=8)
+    draw_text(screen, title, round(size * 1.1), theme.text, (box.x + 16, box.y + 10), True)
+    for index, line in enumerate(lines):
+        y = box.y + 14 + line_h * (index + 1)
+        draw_text(screen, line, size, theme.text, (box.x + 16, y))
+    _how_to_close(screen, "Space: play on", round(size * 0.85), theme, box)

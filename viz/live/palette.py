@@ -2,10 +2,12 @@
 
 Cell kinds use the Okabe-Ito palette *and* a shape each, so colour is never the only cue:
 blasts are discs (CD19-positive filled, CD19-negative a ring), B-cells rounded squares,
-autologous CAR T-cells diamonds, donor CAR T-cells triangles (filled effector, hollow
-memory, grey exhausted), naive T-cells small dots, taught T-cells stars and alloreactive
-T-cells crosses. One tile is pre-rendered for each (resident, T-cell) pair, drawn at 4x
-and smoothed down.
+CAR T-cells green (filled effector, hollow memory, grey exhausted): the patient's own
+diamonds, a donor's triangles (green like every CAR T-cell: at a few pixels a blue
+triangle was read as a sky-blue B-cell from the back of a room), naive T-cells small
+dots, taught T-cells stars and alloreactive T-cells crosses. One tile is pre-rendered for
+each (resident, T-cell) pair, drawn at 4x and smoothed down. Events are brief sparks
+(:mod:`viz.live.gridview`), a shape no cell has.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ FONT_DIR = Path(pygame_gui.__file__).resolve().parent / "data"
 
 @dataclass(frozen=True)
 class Theme:
-    """The colours and text size of one look. ``text_scale`` multiplies every font."""
+    """The colours and text size of one look. ``text_scale`` multiplies every font.
+    ``marrow`` is an empty site of the grid: dark in both themes, because the cell colours
+    (sky-blue B-cells, yellow stars) lose their contrast on white (about 2:1) and keep it on
+    a dark field (7:1 and more), the way a fluorescence image is shown."""
 
     name: str
     background: Colour
@@ -48,6 +53,7 @@ class Theme:
     text: Colour
     muted: Colour
     site: Colour
+    marrow: Colour
     outline: Colour
     naive: Colour
     accent: Colour
@@ -62,6 +68,7 @@ DARK = Theme(
     text=(235, 235, 240),
     muted=(160, 165, 178),
     site=(44, 46, 56),
+    marrow=(44, 46, 56),
     outline=(10, 10, 12),
     naive=(175, 175, 185),
     accent=(255, 255, 255),
@@ -75,8 +82,9 @@ PROJECTOR = Theme(
     text=(10, 10, 10),
     muted=(70, 70, 70),
     site=(255, 255, 255),
+    marrow=(40, 42, 50),
     outline=(0, 0, 0),
-    naive=(95, 95, 95),
+    naive=(175, 175, 185),
     accent=(0, 0, 0),
     text_scale=1.2,
 )
@@ -98,10 +106,13 @@ LEGEND: list[tuple[str, int, int]] = [
     ("CAR T memory", ResidentKind.EMPTY, MobileKind.CAR_T_MEMORY),
     ("CAR T exhausted", ResidentKind.EMPTY, MobileKind.CAR_T_EXHAUSTED),
     ("Donor CAR T", ResidentKind.EMPTY, MobileKind.DONOR_CAR_T_EFFECTOR),
+    ("Donor memory", ResidentKind.EMPTY, MobileKind.DONOR_CAR_T_MEMORY),
     ("Naive T-cell", ResidentKind.EMPTY, MobileKind.NATIVE_NAIVE),
     ("Taught T-cell", ResidentKind.EMPTY, MobileKind.NATIVE_TAUGHT),
     ("Alloreactive T", ResidentKind.EMPTY, MobileKind.NATIVE_ALLOREACTIVE),
 ]
+MARK_LEGEND = (("Kill (brief)", "car_t_kill"), ("Teaching (brief)", "teaching"))
+"""The event marks the legend explains: label, event kind (viz.live.gridview)."""
 
 
 @lru_cache(maxsize=64)
@@ -164,7 +175,7 @@ def _draw_mobile(surface: pygame.Surface, kind: int, size: int, theme: Theme, sm
         MobileKind.DONOR_CAR_T_MEMORY,
         MobileKind.DONOR_CAR_T_EXHAUSTED,
     ):
-        colour = GREY if kind == MobileKind.DONOR_CAR_T_EXHAUSTED else BLUE
+        colour = GREY if kind == MobileKind.DONOR_CAR_T_EXHAUSTED else GREEN
         hollow = kind == MobileKind.DONOR_CAR_T_MEMORY
         _polygon(surface, colour, out, _triangle(c, r * 1.1), w, hollow)
     elif kind == MobileKind.NATIVE_NAIVE:
@@ -185,7 +196,7 @@ def make_tile(resident: int, mobile: int, cell_px: int, theme: Theme) -> pygame.
     the T-cell is drawn larger, over the resident, so it stays visible."""
     big = cell_px * 4
     surface = pygame.Surface((big, big))
-    surface.fill(theme.site)
+    surface.fill(theme.marrow)
     _draw_resident(surface, resident, big)
     _draw_mobile(surface, mobile, big, theme, small=cell_px < 8)
     return pygame.transform.smoothscale(surface, (cell_px, cell_px))
@@ -241,5 +252,6 @@ def gui_theme(theme: Theme, scale: float) -> dict:
         },
         "button": {"font": font_spec},
         "drop_down_menu": {"font": font_spec},
+        "text_entry_line": {"font": font_spec},
         "tool_tip": {"colours": {"dark_bg": hex_colour(theme.panel)}, "font": font_spec},
     }

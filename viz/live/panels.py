@@ -1,17 +1,16 @@
-"""Beside the grid: big-number monitors, the therapy timeline bar, the legend (drawn with
-the grid's own tiles) and the outcome banner."""
+"""Beside the grid: big-number monitors, the legend (drawn with the grid's own tiles) and
+the outcome banner. The therapy timeline is in :mod:`viz.live.timeline`."""
 
 from __future__ import annotations
 
 import pygame
 
-from sim.snapshot import DayCounts, Outcome, PlanFacts
+from sim.snapshot import DayCounts, Outcome
+from viz.live.gridview import draw_spark
 from viz.live.palette import (
-    BLUE,
-    GREEN,
     LEGEND,
+    MARK_LEGEND,
     ORANGE,
-    SKY_BLUE,
     VERMILLION,
     YELLOW,
     Theme,
@@ -30,8 +29,9 @@ def draw_monitors(
     counts: DayCounts,
     theme: Theme,
     text_px: int,
+    max_crs_grade: int = 0,
 ) -> None:
-    """Four boxes: day, blast %, CAR T-cells, CRS grade."""
+    """Four boxes: day, blast %, CAR T-cells, CRS grade (today's, and the highest so far)."""
     gap = max(4, text_px // 2)
     width = (rect.w - 3 * gap) // 4
     hours = round((day % 1) * 24)
@@ -39,7 +39,7 @@ def draw_monitors(
         ("Day", f"{int(day)}", f"+{hours} h"),
         ("Blasts", f"{counts.blast_pct:.1f}%", f"{counts.blasts_cd19_negative} CD19-"),
         ("CAR T-cells", f"{counts.car_t:,}", f"{counts.taught_t} taught T"),
-        ("CRS grade", f"{counts.crs_grade}", f"cytokine {counts.cytokine_systemic:.0f}"),
+        ("CRS grade", f"{counts.crs_grade}", f"max {max(max_crs_grade, counts.crs_grade)}"),
     ]
     big = round(rect.h * 0.42)
     small = max(9, round(text_px * 0.85))
@@ -71,106 +71,35 @@ def draw_monitors(
             )
 
 
-def draw_timeline(
-    screen: pygame.Surface,
-    rect: pygame.Rect,
-    plan: PlanFacts,
-    day: float,
-    run_days: int,
-    theme: Theme,
-    text_px: int,
-) -> None:
-    """The therapy timeline: collection, manufacturing, lymphodepletion, infusion, day 28,
-    with a marker for today."""
-    small = max(9, round(text_px * 0.8))
-    pygame.draw.rect(screen, theme.panel, rect, border_radius=6)
-    if plan.assessment_day is not None:
-        end = min(float(run_days), plan.assessment_day + 32.0)
-    else:
-        end = float(run_days)
-    end = max(end, day * 1.05, 1.0)
-    bar = pygame.Rect(rect.x + 10, rect.y + small + 14, rect.w - 20, max(8, rect.h // 5))
-
-    def x_of(d: float) -> int:
-        return round(bar.x + min(1.0, max(0.0, d / end)) * bar.w)
-
-    pygame.draw.rect(screen, theme.site, bar, border_radius=3)
-    below = bar.bottom + 3
-    dark = (20, 20, 20)
-    if plan.manufacturing_end_day is not None:
-        made = plan.manufacturing_end_day
-        seg = pygame.Rect(x_of(0), bar.y, max(1, x_of(made) - x_of(0)), bar.h)
-        pygame.draw.rect(screen, SKY_BLUE, seg, border_radius=3)
-        text = "manufacturing failed" if plan.manufacturing_failed else "manufacturing"
-        first_ld = plan.lymphodepletion_days[0] if plan.lymphodepletion_days else made
-        room = pygame.Rect(seg.x, seg.y, x_of(min(made, first_ld)) - seg.x, seg.h)
-        if font(small).size(text)[0] + 6 <= room.w:
-            draw_text(screen, text, small, dark, room.center, anchor="center")
-        elif plan.manufacturing_failed:
-            draw_text(screen, text, small, theme.text, (seg.right + 4, below))
-    for ld_day in plan.lymphodepletion_days:
-        seg = pygame.Rect(x_of(ld_day), bar.y, max(2, x_of(ld_day + 1) - x_of(ld_day)), bar.h)
-        pygame.draw.rect(screen, ORANGE, seg)
-    if plan.lymphodepletion_days:
-        right = x_of(plan.lymphodepletion_days[-1] + 1) - 4
-        width = font(small).size("lymphodepletion")[0]
-        draw_text(
-            screen,
-            "lymphodepletion",
-            small,
-            theme.text,
-            (max(bar.x + width, right), below),
-            anchor="topright",
-        )
-    if plan.infusion_day is not None:
-        x = x_of(plan.infusion_day)
-        pygame.draw.rect(screen, GREEN, pygame.Rect(x - 2, bar.y - 4, 5, bar.h + 8))
-        left = x + 4
-        if plan.lymphodepletion_days:
-            left = max(left, bar.x + font(small).size("lymphodepletion")[0] + 8)
-        infusion_label = draw_text(screen, "infusion", small, theme.text, (left, below))
-    if plan.assessment_day is not None:
-        x = x_of(plan.assessment_day)
-        pygame.draw.rect(screen, BLUE, pygame.Rect(x - 2, bar.y - 4, 5, bar.h + 8))
-        label_w = font(small).size("day 28")[0]
-        if plan.infusion_day is None or x - label_w // 2 > infusion_label.right + 4:
-            draw_text(screen, "day 28", small, theme.text, (x, below), anchor="midtop")
-    today = x_of(day)
-    pygame.draw.polygon(
-        screen, theme.accent, [(today, bar.y - 1), (today - 6, bar.y - 9), (today + 6, bar.y - 9)]
-    )
-    pygame.draw.line(screen, theme.accent, (today, bar.y), (today, bar.bottom), 2)
-    draw_text(screen, "Therapy timeline", small, theme.muted, (rect.x + 10, rect.y + 2))
-    for when, what in plan.on_demand:
-        x = x_of(when)
-        pygame.draw.line(screen, theme.text, (x, bar.y - 3), (x, bar.bottom + 3), 1)
-        del what
-    if plan.tocilizumab_active:
-        draw_text(
-            screen,
-            "tocilizumab acting",
-            small,
-            VERMILLION,
-            (rect.right - 10, rect.y + 2),
-            anchor="topright",
-        )
-
-
 def draw_legend(
     screen: pygame.Surface, rect: pygame.Rect, theme: Theme, text_px: int, columns: int = 1
 ) -> None:
     """Each kind with the very tile the grid uses, and its name."""
     small = max(9, round(text_px * 0.85))
     pygame.draw.rect(screen, theme.panel, rect, border_radius=6)
-    rows = -(-len(LEGEND) // columns)
+    entries = len(LEGEND) + len(MARK_LEGEND)
+    rows = -(-entries // columns)
     row_h = min(round(small * 1.9), (rect.h - 8) // rows)
     tile_px = max(10, row_h - 4)
     col_w = rect.w // columns
+    labels = [entry[0] for entry in LEGEND] + [entry[0] for entry in MARK_LEGEND]
+    while small > 8 and max(font(small).size(label)[0] for label in labels) > col_w - tile_px - 14:
+        small -= 1  # a narrow window: smaller names rather than names over the sliders
     for index, (label, resident, mobile) in enumerate(LEGEND):
         col, row = divmod(index, rows)
         x = rect.x + 6 + col * col_w
         y = rect.y + 4 + row * row_h
         screen.blit(_tile(resident, mobile, tile_px, theme), (x, y))
+        draw_text(
+            screen, label, small, theme.text, (x + tile_px + 6, y + tile_px // 2), anchor="midleft"
+        )
+    for index, (label, kind) in enumerate(MARK_LEGEND, start=len(LEGEND)):
+        col, row = divmod(index, rows)
+        x = rect.x + 6 + col * col_w
+        y = rect.y + 4 + row * row_h
+        pygame.draw.rect(screen, theme.marrow, pygame.Rect(x, y, tile_px, tile_px))
+        centre = (x + tile_px // 2, y + tile_px // 2)
+        draw_spark(screen, kind, centre, max(3, tile_px // 2), 0.2, theme.outline)
         draw_text(
             screen, label, small, theme.text, (x + tile_px + 6, y + tile_px // 2), anchor="midleft"
         )

@@ -72,8 +72,11 @@ class TimeSeriesPlot:
         self.log_scale = False
         self.cache = TablesCache()
         self.legend_bottom = 0
+        self.shown_tables: list[np.ndarray] = []  # what the last draw plotted, per arm
+        self.x_max_days = 1.0
 
-    def _area(self) -> pygame.Rect:
+    def area(self) -> pygame.Rect:
+        """The plotting area (inside the axes), px."""
         t = self.text_px
         top = self.legend_bottom - self.rect.y if self.legend_bottom else 2 * t
         return pygame.Rect(
@@ -97,9 +100,11 @@ class TimeSeriesPlot:
     ) -> None:
         """Draw each arm's table (solid, then dashed), up to ``x_max_days`` on the x axis."""
         theme = self.theme
+        self.shown_tables = list(tables)
+        self.x_max_days = x_max_days
         pygame.draw.rect(screen, theme.panel, self.rect, border_radius=6)
         self._legend(screen, names)
-        area = self._area()
+        area = self.area()
         pygame.draw.rect(screen, theme.site, area)
         peak = max((float(tab[:, 1:].max()) for tab in tables if tab.size), default=1.0)
         top = (
@@ -171,8 +176,10 @@ class TimeSeriesPlot:
             if x + 30 + font(small).size(label)[0] > self.rect.right:
                 x = self.rect.x + 8
                 y += round(small * 1.5)
-            pygame.draw.line(screen, colour, (x, y + small * 0.7), (x + 14, y + small * 0.7), 3)
-            rect = draw_text(screen, label, small, theme.text, (x + 18, y))
+            swatch = max(14, small)  # the line sample grows with the text
+            middle = y + small * 0.7
+            pygame.draw.line(screen, colour, (x, middle), (x + swatch, middle), max(3, small // 6))
+            rect = draw_text(screen, label, small, theme.text, (x + swatch + 4, y))
             x = rect.right + 12
         if len(names) > 1:
             y += round(small * 1.5)

@@ -1,8 +1,12 @@
 """Screenshots and videos (imageio with the ffmpeg binary of imageio-ffmpeg).
 
-Frames are grabbed as RGB bytes (~1 ms) and written by a thread from a bounded queue, so
-recording from the window costs the loop little. GIFs are written at most 560 px wide,
-15 frames a second.
+A video has one size, fixed by its first frame (MP4: rounded down to a multiple of 16 px;
+GIF: at most 560 px wide, half size at most). Later frames of another size (the window
+was resized, or went fullscreen) are scaled into it, letterboxed, so a recording survives
+anything the user does. Frames are grabbed as RGB bytes (~1 ms) and written by a thread
+from a bounded queue; the thread also starts ffmpeg, so starting a recording does not
+stall the window. :meth:`VideoWriter.add_timed` keeps the video in real time (frames are
+repeated or skipped to 30 a second), so it plays at the speed it was watched.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ VIDEO_SUFFIXES = (".mp4", ".gif")
 FPS = 30
 GIF_FPS = 15
 GIF_WIDTH_PX = 560  # GIFs are written at most this wide (and at most half size)
+MP4_BLOCK_PX = 16  # MP4 sides are multiples of this (no codec padding, no warning)
+MAX_REPEATS = 15  # frames repeated at most for one slow window frame (half a second)
+DEFAULT_CAPTURES = Path("captures")
+"""Where S and V write when ``--out`` is not given (created on first use)."""
 
 
 def grab(surface: pygame.Surface) -> np.ndarray:
@@ -29,9 +37,26 @@ def grab(surface: pygame.Surface) -> np.ndarray:
     return np.frombuffer(pygame.image.tobytes(surface, "RGB"), dtype=np.uint8).reshape(h, w, 3)
 
 
-def timestamped(stem: str, suffix: str) -> Path:
-    """``stem-YYYYmmdd-HHMMSS.suffix`` in the current folder."""
-    return Path(f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}")
+def timestamped(stem: str, suffix: str, folder: Path = Path()) -> Path:
+    """``folder/stem-YYYYmmdd-HHMMSS.suffix`` (``-2``, ``-3``... if that name is taken)."""
+    base = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path = folder / f"{base}{suffix}"
+    number = 2
+    while path.exists():
+        path = folder / f"{base}-{number}{suffix}"
+        number += 1
+    return path
+
+
+def capture_folder(folder: Path) -> Path:
+    """``folder``, created if needed; one line if it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserInputError(f"--out {folder}: cannot create the folder ({error})") from None
+    if not folder.is_dir():
+        raise UserInputError(f"--out {folder}: not a folder")
+    return folder
 
 
 def save_screenshot(surface: pygame.Surface, path: Path) -> Path:
@@ -51,54 +76,108 @@ def check_video_path(path: Path) -> None:
         raise UserInputError(f"--record {path}: the folder {path.parent} does not exist")
 
 
+def video_size(window: tuple[int, int], gif: bool) -> tuple[int, int]:
+    """The fixed size of a video whose first frame is ``window`` px."""
+    w, h = window
+    if gif:
+        scale = min(0.5, GIF_WIDTH_PX / w)
+        return (max(2, round(w * scale)), max(2, round(h * scale)))
+    block = MP4_BLOCK_PX
+    return (max(block, w // block * block), max(block, h // block * block))
+
+
+def fitted(surface: pygame.Surface, size: tuple[int, int]) -> pygame.Surface:
+    """``surface`` scaled to fit ``size`` (aspect kept, centred on black); itself if it
+    already has that size."""
+    if surface.get_size() == size:
+        return surface
+    w, h = surface.get_size()
+    scale = min(size[0] / w, size[1] / h)
+    inner = (max(1, round(w * scale)), max(1, round(h * scale)))
+    frame = pygame.Surface(size)
+    frame.fill((0, 0, 0))
+    scaled = pygame.transform.smoothscale(surface, inner)
+    frame.blit(scaled, ((size[0] - inner[0]) // 2, (size[1] - inner[1]) // 2))
+    return frame
+
+
 class VideoWriter:
-    """Writes frames to an MP4 or GIF from a thread (bounded queue: drops if it falls behind)."""
+    """Writes frames to an MP4 or GIF from a thread (bounded queue: drops if it falls
+    behind). Its size is fixed by the first frame; see the module docstring."""
 
     def __init__(self, path: Path, fps: int = FPS) -> None:
-        import imageio.v2 as imageio
-
         check_video_path(path)
         self.path = path
         self.gif = path.suffix.lower() == ".gif"
-        if self.gif:
-            self._writer = imageio.get_writer(
-                str(path), mode="I", duration=1000 / min(fps, GIF_FPS), loop=0
-            )
-        else:
-            self._writer = imageio.get_writer(
-                str(path),
-                fps=fps,
-                codec="libx264",
-                macro_block_size=8,
-                quality=7,
-                ffmpeg_log_level="error",
-            )
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=32)
+        self.fps = min(fps, GIF_FPS) if self.gif else fps
+        self.size: tuple[int, int] | None = None
         self.frames = 0
         self.dropped = 0
+        self.error: str | None = None
+        self._started: float | None = None
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=32)
         self._thread = threading.Thread(target=self._work, daemon=True)
         self._thread.start()
 
-    def add(self, surface: pygame.Surface, block: bool = False) -> None:
-        """Queue one frame of ``surface`` (``block``: wait rather than drop)."""
-        if self.gif:
-            w, h = surface.get_size()
-            scale = min(0.5, GIF_WIDTH_PX / w)
-            surface = pygame.transform.smoothscale(surface, (round(w * scale), round(h * scale)))
-        frame = grab(surface).copy()
-        try:
-            self._queue.put(frame, block=block)
-            self.frames += 1
-        except queue.Full:
-            self.dropped += 1
+    def add(self, surface: pygame.Surface, block: bool = False, repeats: int = 1) -> None:
+        """Queue ``repeats`` frames of ``surface`` (``block``: wait rather than drop)."""
+        if self.size is None:
+            self.size = video_size(surface.get_size(), self.gif)
+        frame = grab(fitted(surface, self.size)).copy()
+        for _ in range(repeats):
+            try:
+                self._queue.put(frame, block=block)
+                self.frames += 1
+            except queue.Full:
+                self.dropped += 1
+
+    def add_timed(self, surface: pygame.Surface, now: float) -> None:
+        """Queue as many frames of ``surface`` as are due at ``now`` (seconds, monotonic)
+        for the video to keep real time: none if the window is faster than the video,
+        several if it is slower."""
+        if self._started is None:
+            self._started = now
+        due = int((now - self._started) * self.fps) + 1 - self.frames - self.dropped
+        if due > 0:
+            self.add(surface, repeats=min(due, MAX_REPEATS))
+            self.dropped += max(0, due - MAX_REPEATS)
 
     def _work(self) -> None:
-        while (frame := self._queue.get()) is not None:
-            self._writer.append_data(frame)
+        writer = None
+        try:
+            import imageio.v2 as imageio
+
+            while (frame := self._queue.get()) is not None:
+                if writer is None:
+                    writer = self._open(imageio)
+                writer.append_data(frame)
+        except Exception as error:  # reported as one line by close()
+            self.error = f"{type(error).__name__}: {error}"
+            while self._queue.get() is not None:
+                pass
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def _open(self, imageio: object) -> object:
+        if self.gif:
+            return imageio.get_writer(  # type: ignore[attr-defined]
+                str(self.path), mode="I", duration=1000 / self.fps, loop=0
+            )
+        return imageio.get_writer(  # type: ignore[attr-defined]
+            str(self.path),
+            fps=self.fps,
+            codec="libx264",
+            macro_block_size=MP4_BLOCK_PX,
+            quality=7,
+            ffmpeg_log_level="error",
+            output_params=["-preset", "veryfast"],
+        )
 
     def close(self) -> Path:
-        """Finish writing; returns the path."""
+        """Finish writing; returns the path. One line if the video could not be written."""
         self._queue.put(None)
         self._thread.join()
-        self._writer.close()
+        if self.error is not None:
+            raise UserInputError(f"{self.path}: the video could not be written ({self.error})")
         return self.path

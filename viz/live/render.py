@@ -7,9 +7,18 @@ from typing import TYPE_CHECKING
 import pygame
 
 from sim.snapshot import describe_site
-from viz.live.overlays import draw_help, draw_info, draw_inspector, inspector_lines
-from viz.live.panels import draw_banner, draw_legend, draw_monitors, draw_timeline
+from viz.live.overlays import (
+    draw_caption,
+    draw_help,
+    draw_info,
+    draw_inspector,
+    inspector_lines,
+)
+from viz.live.palette import font
+from viz.live.panels import draw_banner, draw_legend, draw_monitors
+from viz.live.readout import draw_hover
 from viz.live.text import HINT, draw_text
+from viz.live.timeline import draw_timeline
 
 if TYPE_CHECKING:
     from viz.live.app import LiveApp
@@ -32,25 +41,15 @@ def render(app: LiveApp) -> None:
     t = lay.text_px
     screen.fill(theme.background)
     shown = [app.shown(index) for index in range(len(app.arms))]
-    for index, (arm, area, grid, data) in enumerate(
-        zip(app.arms, lay.arms, app.grids, shown, strict=True)
-    ):
+    end_day = plot_days(app, max(data.day for data in shown))
+    for arm, area, grid, data in zip(app.arms, lay.arms, app.grids, shown, strict=True):
         grid.draw(screen, data.resident, data.mobile, data.cytokine, app.now)
         draw_banner(screen, pygame.Rect(*grid.origin, *grid.view_px), data.outcome, t)
-        draw_monitors(screen, area.monitors, data.day, data.counts, theme, t)
-        draw_timeline(screen, area.timeline, data.plan, data.day, arm.run_days(), theme, t)
-        if area.title.w:
-            title = f"{arm.name}   (seed {arm.seed})"
-            draw_text(
-                screen,
-                title,
-                round(t * 1.1),
-                theme.text,
-                area.title.midleft,
-                True,
-                anchor="midleft",
-            )
-        del index
+        highest = arm.highest_crs_grade(data.step)
+        draw_monitors(screen, area.monitors, data.day, data.counts, theme, t, highest)
+        draw_timeline(screen, area.timeline, data.plan, data.day, end_day, theme, t)
+    if lay.arms[0].title.w:
+        _arm_titles(app)
     day = shown[0].day
     tables = []
     for index, arm in enumerate(app.arms):
@@ -59,11 +58,13 @@ def render(app: LiveApp) -> None:
     app.plot.draw(
         screen,
         tables,
-        plot_days(app, day),
+        end_day,
         [arm.name for arm in app.arms],
         marker_day=day if app.scrub_index is not None else None,
     )
     draw_legend(screen, lay.legend, theme, t, lay.legend_columns)
+    if pygame.mouse.get_focused():
+        draw_hover(app, pygame.mouse.get_pos())
     _scrubber(app, day)
     _status(app)
     app.manager.draw_ui(screen)
@@ -74,10 +75,69 @@ def render(app: LiveApp) -> None:
         else:
             lines = inspector_lines(None)
         draw_inspector(screen, app.inspector[0], lines, theme, t, screen.get_rect())
+    if app.guide.caption is not None:
+        grids = [area.grid for area in lay.arms]
+        across = grids[0].unionall(grids[1:]).inflate(-8, 0)
+        draw_caption(screen, across, app.guide.caption, theme, t)
     if app.overlay == "help":
         draw_help(screen, theme, t)
     elif app.overlay == "info":
         draw_info(screen, theme, t)
+
+
+def patients_note(app: LiveApp) -> str:
+    """Whose patients the arms are (side by side)."""
+    if app.config.own_patients:
+        return "each arm its own trial population"
+    return f"same patient: {app.arms[0].name} population"
+
+
+def arm_titles(app: LiveApp, index: int) -> list[str]:
+    """An arm's title, longest first: its scenario, seed and blasts at enrolment and at
+    infusion (shorter forms for narrow columns)."""
+    arm = app.arms[index]
+    enrolment, infusion = arm.blast_pct_at()
+    planned = arm.latest.plan.infusion_day
+    if infusion is not None:
+        at_infusion, short = f"{infusion:.1f}% at infusion", f"{infusion:.1f}% infused"
+    elif planned is None:
+        at_infusion, short = "no infusion", "no infusion"
+    else:
+        at_infusion, short = f"infusion day {planned}", f"infusion d{planned}"
+    return [
+        f"{arm.name} (seed {arm.seed}):  blasts {enrolment:.1f}% at enrolment, {at_infusion}",
+        f"{arm.name}: blasts {enrolment:.1f}% at enrolment, {at_infusion}",
+        f"{arm.name}: blasts {enrolment:.1f}% enrolled, {short}",
+    ]
+
+
+def _arm_titles(app: LiveApp) -> None:
+    """Every arm's title in the same form and size: the longest form that fits each
+    column at 0.7 of the title size or more, shrunk until it fits."""
+    rects = [area.title for area in app.layout.arms]
+    titles = [arm_titles(app, index) for index in range(len(app.arms))]
+    size = round(app.layout.text_px * 1.05)
+
+    def fits(form: int, px: int) -> bool:
+        face = font(px, True)
+        return all(face.size(t[form])[0] <= r.w for t, r in zip(titles, rects, strict=True))
+
+    form = next(
+        (f for f in range(len(titles[0])) if fits(f, max(10, round(size * 0.7)))),
+        len(titles[0]) - 1,
+    )
+    while size > 9 and not fits(form, size):
+        size -= 1
+    for index, rect in enumerate(rects):
+        draw_text(
+            screen=app.screen,
+            text=titles[index][form],
+            size=size,
+            colour=app.theme.text,
+            pos=rect.midleft,
+            bold=True,
+            anchor="midleft",
+        )
 
 
 def _scrubber(app: LiveApp, day: float) -> None:
@@ -120,10 +180,13 @@ def _scrubber(app: LiveApp, day: float) -> None:
         if live
         else f"Rewound to day {day:.1f} of {last:.1f}: Space or Go live to continue"
     )
-    text_rect = draw_text(
-        screen, label, small, theme.text, (bar.centerx, bar.centery), anchor="center"
-    )
-    del text_rect
+    # the label sits in the half of the bar away from the knob, so the knob never covers it
+    if x > track.centerx:
+        draw_text(screen, label, small, theme.text, (track.x + 8, bar.centery), anchor="midleft")
+    else:
+        draw_text(
+            screen, label, small, theme.text, (track.right - 8, bar.centery), anchor="midright"
+        )
 
 
 def _status(app: LiveApp) -> None:
@@ -146,6 +209,11 @@ def _status(app: LiveApp) -> None:
         f"{' vs '.join(app.names)}  ·  seed {app.seed}  ·  {state}  ·  {app.speed} h/s"
         f"  ·  step {arm.step_count}"
     )
-    if app.recorder is not None:
-        right = "REC  ·  " + right
+    if len(app.arms) > 1:
+        right = f"{patients_note(app)}  ·  {right}"
+    if app.guide.enabled:
+        right = "GUIDED  ·  " + right
+    recorder = app.captures.recorder
+    if recorder is not None:
+        right = f"REC {recorder.path}  ·  " + right
     draw_text(screen, right, small, theme.muted, lay.status.midright, anchor="midright")

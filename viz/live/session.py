@@ -1,5 +1,5 @@
-"""The runs on screen: one arm (or two, side by side, same seed, in step) and their
-stored frames for the rewind scrubber.
+"""The runs on screen: one arm (or two, side by side, same seed, in step, by default the
+same patient) and their stored frames for the rewind scrubber.
 
 Frames are compact (uint8 layers, float16 cytokine) and kept every few simulated hours;
 when the store is full every other frame is dropped and the spacing doubles, so memory
@@ -17,6 +17,7 @@ import numpy as np
 from sim.loader import Override, load_scenario
 from sim.model import CarTModel
 from sim.parameters import Scenario
+from sim.population import shared_population
 from sim.snapshot import DayCounts, Outcome, PlanFacts, Snapshot, SnapshotTaker, take_snapshot
 
 FRAME_BUDGET_BYTES = 48 * 1024 * 1024  # per arm
@@ -113,6 +114,22 @@ class Arm:
         self.latest = self.taker.take()
         return self.latest
 
+    def highest_crs_grade(self, step: int) -> int:
+        """The highest CRS grade of the stored frames up to ``step``."""
+        return max(
+            (frame.counts.crs_grade for frame in self.store.frames if frame.step <= step),
+            default=0,
+        )
+
+    def blast_pct_at(self) -> tuple[float, float | None]:
+        """Blasts as % of sites at enrolment (day 0) and at the infusion (None before)."""
+        sites = self.model.tissue.n_sites
+        at_infusion = self.model.therapy.blasts_at_infusion
+        return (
+            self.store.frames[0].counts.blast_pct,
+            None if at_infusion is None else 100.0 * at_infusion / sites,
+        )
+
     def run_days(self) -> int:
         """The scenario's run length, days."""
         return self.scenario.time.days
@@ -127,10 +144,16 @@ def start_step(arms: Sequence[Arm]) -> int:
     return day * arms[0].model.steps_per_day
 
 
-def load_arms(names: Sequence[str], overrides: Sequence[Override], seed: int) -> list[Arm]:
+def load_arms(
+    names: Sequence[str], overrides: Sequence[Override], seed: int, own_patients: bool = False
+) -> list[Arm]:
     """Validate the scenarios (``overrides`` as with ``--set``) and build the arms, advanced
-    to the opening step. Raises ``UserInputError`` on bad input."""
-    scenarios = [load_scenario(name, overrides) for name in names]
+    to the opening step. Side by side, every arm enrols the first arm's patients (the same
+    patient, :mod:`sim.population`) unless ``own_patients``. Raises ``UserInputError`` on
+    bad input."""
+    first = load_scenario(names[0], overrides)
+    shared = [] if own_patients else shared_population(first)
+    scenarios = [first, *(load_scenario(name, [*overrides, *shared]) for name in names[1:])]
     steps = {round(24 / s.time.hours_per_step) for s in scenarios}
     if len(steps) > 1:
         from sim.errors import UserInputError
