@@ -8,11 +8,14 @@ main.py only assembles the command line from the one list of commands in
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import commands as command_list
-from sim.errors import FaultError, UserInputError
+from sim.errors import FaultError, UserInputError, describe_os_error
 
 PROGRAM = "cartsim"
 DEFAULT_COMMAND = "animate"
@@ -41,9 +44,35 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     return parser, subcommands
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (a job scheduler, ``kill``) stops a command exactly as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run the command; bad input gives one line and status 2."""
+    """Parse the command line and run the command; bad input gives one line and status 2.
+
+    Ctrl-C and SIGTERM give one line and status 130 (a batch keeps its finished runs; a
+    file being written is not left half-written); a fault of the machine, such as a full
+    disk, gives one line naming the file and status 1.
+    """
     parser, subcommands = build_parser()
+    previous = None
+    with contextlib.suppress(ValueError):  # ValueError: not the main thread (tests)
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(parser, subcommands, argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(
+    parser: argparse.ArgumentParser,
+    subcommands: argparse._SubParsersAction,
+    argv: Sequence[str] | None,
+) -> int:
+    """Parse and dispatch; every error the user may see becomes one line and a status."""
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -58,8 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FaultError as error:
         sys.stderr.write(f"{PROGRAM}: error: {error}\n")
         return EXIT_FAULT
+    except OSError as error:  # a fault no command turned into its own message
+        sys.stderr.write(
+            f"{PROGRAM}: error: {describe_os_error(error)}; "
+            "no file was left half-written (an older copy, if any, is unchanged)\n"
+        )
+        return EXIT_FAULT
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROGRAM}: interrupted\n")
+        sys.stderr.write(f"{PROGRAM}: interrupted; no file was left half-written\n")
         return EXIT_INTERRUPTED
 
 

@@ -145,6 +145,7 @@ def write_outputs(out: Path) -> int:
     """Analyse the finished batch in ``out``; write the tables and the figure; print them."""
     import pandas as pd
 
+    from sim.atomic_files import write_text_atomically
     from study.batch import RUNS_PARQUET
     from study.sensitivity import (
         INDICES_CSV,
@@ -160,9 +161,10 @@ def write_outputs(out: Path) -> int:
     design, _ = read_design(out)
     runs = pd.read_parquet(out / RUNS_DIR / RUNS_PARQUET)
     results = analyse(design, runs)
-    indices_frame(results).to_csv(out / INDICES_CSV, index=False, float_format="%.6g")
+    table = indices_frame(results).to_csv(index=False, float_format="%.6g")
+    write_text_atomically(out / INDICES_CSV, table)
     markdown = indices_markdown(design, results)
-    (out / INDICES_MD).write_text(markdown)
+    write_text_atomically(out / INDICES_MD, markdown)
     figure = draw_sensitivity(design, results, out)
     print(markdown)
     _say(f"wrote {out / INDICES_CSV}, {out / INDICES_MD} and {figure}; runs in {out / RUNS_DIR}")

@@ -71,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def validate_command(args: argparse.Namespace) -> int:
     """Run the validation; 0 when it passes, 1 when a target fails."""
     from commands.options import execution_from_args
+    from sim.atomic_files import write_text_atomically
     from study.validation.evaluation import (
         csv_text,
         evaluate,
@@ -91,11 +92,11 @@ def validate_command(args: argparse.Namespace) -> int:
     tables = run_validation(specs, out_dir, execution, progress=not args.no_progress)
     results = evaluate(targets, tables)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "validation.csv").write_text(csv_text(results))
+    write_text_atomically(out_dir / "validation.csv", csv_text(results))
     mode = "quick" if quick else "full"
     sizes = ", ".join(f"{name} {spec.replicates} x {spec.days} d" for name, spec in specs.items())
     header = f"# Validation ({mode}: {sizes}; root seed {args.seed})\n\n"
-    (out_dir / "validation.md").write_text(header + markdown_table(results) + "\n")
+    write_text_atomically(out_dir / "validation.md", header + markdown_table(results) + "\n")
     figures = all_figures(results, tables, out_dir)
     print(text_table(results))
     outcome = failed(results, quick)

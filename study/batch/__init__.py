@@ -70,7 +70,6 @@ _WHERE: dict[str, str] = {
     "Sweep": "study.batch.spec",
     "TEMP_MARKER": "study.batch.store",
     "TIMESERIES_PARQUET": "study.batch.store",
-    "atomic_write_bytes": "study.batch.store",
     "available_cores": "study.batch.executors",
     "build_plan": "study.batch.plan",
     "consolidate": "study.batch.consolidate",

@@ -14,13 +14,13 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from sim.atomic_files import atomic_path
 from study.batch.plan import BatchPlan, PlannedRun, column_value
 from study.batch.store import (
     RUNS_CSV,
     RUNS_PARQUET,
     TIMESERIES_PARQUET,
     BatchDirectory,
-    atomic_path,
     read_verified_part,
 )
 

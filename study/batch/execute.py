@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sim.atomic_files import write_bytes_atomically
 from sim.errors import FaultError, describe_os_error
 from study.batch.consolidate import consolidate
 from study.batch.executors import ExecutionChoice, open_executor
@@ -29,7 +30,6 @@ from study.batch.store import (
     RUNS_PARQUET,
     TIMESERIES_PARQUET,
     BatchDirectory,
-    atomic_write_bytes,
 )
 from study.batch.summary import OUTCOME_FIELD, format_cell_table, summarise_cells
 
@@ -193,7 +193,7 @@ def _write_failures(directory: BatchDirectory, outcome: BatchOutcome) -> None:
         }
         for failure in outcome.failures
     ]
-    atomic_write_bytes(path, (json.dumps(records, indent=2) + "\n").encode())
+    write_bytes_atomically(path, (json.dumps(records, indent=2) + "\n").encode())
 
 
 def _mark_rebuilding(directory: BatchDirectory) -> None:

@@ -8,13 +8,12 @@ keeps two batches from running in one directory at once.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import platform
 import shlex
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.atomic_files import TEMP_MARKER, write_bytes_atomically
 from sim.errors import UserInputError
 from study.batch.parts import (
     RUN_METADATA_KEY,
@@ -49,7 +49,6 @@ FAILURES_FILE = "failures.json"
 LOCK_FILE = ".lock"
 PART_PREFIX = "run-"
 PART_SUFFIX = ".parquet"
-TEMP_MARKER = ".tmp-"
 
 PACKAGES_RECORDED = (
     "cartsim",
@@ -112,25 +111,6 @@ def spec_overrides(spec: BatchSpec) -> dict[str, Any]:
             for sweep in spec.sweeps
         ],
     }
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; rename it onto ``path`` only if the block succeeds."""
-    temporary = path.with_name(f"{path.name}{TEMP_MARKER}{os.getpid()}")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: all or nothing."""
-    with atomic_path(path) as temporary, temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 class BatchDirectory:
@@ -277,7 +257,7 @@ class BatchDirectory:
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Write the manifest atomically."""
         text = json.dumps(manifest, indent=2, default=_json_default) + "\n"
-        atomic_write_bytes(self.path / MANIFEST_FILE, text.encode())
+        write_bytes_atomically(self.path / MANIFEST_FILE, text.encode())
 
     # -- parts --------------------------------------------------------------------------
 
@@ -348,4 +328,4 @@ class BatchDirectory:
         )
         buffer = pa.BufferOutputStream()
         pq.write_table(table, buffer)
-        atomic_write_bytes(self.part_path(run.run_id), buffer.getvalue().to_pybytes())
+        write_bytes_atomically(self.part_path(run.run_id), buffer.getvalue().to_pybytes())

@@ -114,9 +114,13 @@ def render_headless(app: object, capture: Capture) -> int:
         app.playing = True  # type: ignore[attr-defined]
         from tqdm import tqdm
 
-        for _ in tqdm(range(capture.frames), desc="recording", unit="frame", leave=False):
-            app.frame(1 / 30)  # type: ignore[attr-defined]
-            writer.add(app.screen, block=True)  # type: ignore[attr-defined]
+        try:
+            for _ in tqdm(range(capture.frames), desc="recording", unit="frame", leave=False):
+                app.frame(1 / 30)  # type: ignore[attr-defined]
+                writer.add(app.screen, block=True)  # type: ignore[attr-defined]
+        except BaseException:  # Ctrl-C, SIGTERM: no half-written video is left
+            writer.discard()
+            raise
         writer.close()
         print(f"wrote {capture.record} ({capture.frames} frames)")
     return 0

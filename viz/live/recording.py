@@ -7,6 +7,8 @@ recording from the window costs the loop little. GIFs are written at most 560 px
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import threading
 import time
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 
+from sim.atomic_files import atomic_path, temporary_name
 from sim.errors import UserInputError
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -36,8 +39,9 @@ def timestamped(stem: str, suffix: str) -> Path:
 
 def save_screenshot(surface: pygame.Surface, path: Path) -> Path:
     """Save the surface as a PNG; one line on failure."""
-    try:
-        pygame.image.save(surface, str(path))
+    try:  # pygame picks the format from the name: the temporary one keeps ".png" last
+        with atomic_path(path, keep_suffix=True) as temporary:
+            pygame.image.save(surface, str(temporary))
     except (pygame.error, OSError) as error:
         raise UserInputError(f"{path}: cannot save the screenshot: {error}") from None
     return path
@@ -59,14 +63,15 @@ class VideoWriter:
 
         check_video_path(path)
         self.path = path
+        self._temporary = temporary_name(path, keep_suffix=True)  # renamed on close
         self.gif = path.suffix.lower() == ".gif"
         if self.gif:
             self._writer = imageio.get_writer(
-                str(path), mode="I", duration=1000 / min(fps, GIF_FPS), loop=0
+                str(self._temporary), mode="I", duration=1000 / min(fps, GIF_FPS), loop=0
             )
         else:
             self._writer = imageio.get_writer(
-                str(path),
+                str(self._temporary),
                 fps=fps,
                 codec="libx264",
                 macro_block_size=8,
@@ -97,8 +102,22 @@ class VideoWriter:
             self._writer.append_data(frame)
 
     def close(self) -> Path:
-        """Finish writing; returns the path."""
-        self._queue.put(None)
-        self._thread.join()
-        self._writer.close()
+        """Finish writing, then rename the video into place; returns the path.
+
+        Until then the video is under a temporary name, so an interrupted recording
+        leaves no half-written file (the temporary one is removed).
+        """
+        try:
+            self._queue.put(None)
+            self._thread.join()
+            self._writer.close()
+            os.replace(self._temporary, self.path)
+        finally:
+            self._temporary.unlink(missing_ok=True)
         return self.path
+
+    def discard(self) -> None:
+        """Stop without keeping anything (Ctrl-C, SIGTERM): the temporary file is removed."""
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self._temporary.unlink(missing_ok=True)
