@@ -120,6 +120,7 @@ def execute_batch(
                     simulate=simulate,
                     progress=progress,
                     finished_ids=finished_ids,
+                    executor_lost=handle.lost,
                 )
                 if outcome.interrupted:
                     handle.abort()

@@ -32,6 +32,15 @@ PARENT_POLL_SECONDS = 1.0
 """How often a pool worker checks that the batch's main process is still alive."""
 PR_SET_PDEATHSIG = 1
 
+SCHEDULER_CONNECT_SECONDS = 20
+"""How long a Dask client waits to connect, and to reconnect to a scheduler that went away."""
+LOST_SCHEDULER_SECONDS = 30.0
+"""A scheduler not answering this long (the client reconnecting) counts as lost."""
+LOST_CLUSTER_BOUND_SECONDS = 60
+"""A batch whose Dask scheduler is lost ends within this many seconds (exit status 1)."""
+CLOSE_TIMEOUT_SECONDS = 5
+"""How long closing a Dask client or cluster may take when stopping a batch."""
+
 DASK_PRELOAD_MODULE = "study.batch.executors"
 """The module Dask workers of our LocalCluster preload (its :func:`dask_setup` runs there)."""
 
@@ -62,15 +71,23 @@ class ExecutionChoice:
     kind: Literal["serial", "pool", "dask-local", "scheduler"]
     workers: int | None = None
     address: str | None = None
+    source: str = "--scheduler"
+    """Where the scheduler address was given, for messages: the option or the file's key."""
 
 
 def execution_choice(
-    *, serial: bool, workers: int | None, dask_local: int | None, scheduler: str | None
+    *,
+    serial: bool,
+    workers: int | None,
+    dask_local: int | None,
+    scheduler: str | None,
+    source: str = "--scheduler",
 ) -> ExecutionChoice | None:
     """The executor these options choose, or None when none is given.
 
     Used for the command line's options and for an experiment file's (both checked
-    before, with at most one given).
+    before, with at most one given); ``source`` names where ``scheduler`` was given
+    (``--scheduler``, or ``FILE: scheduler``) in messages.
     """
     if serial:
         return ExecutionChoice("serial")
@@ -79,7 +96,7 @@ def execution_choice(
     if dask_local is not None:
         return ExecutionChoice("dask-local", workers=dask_local)
     if scheduler is not None:
-        return ExecutionChoice("scheduler", address=scheduler)
+        return ExecutionChoice("scheduler", address=scheduler, source=source)
     return None
 
 
@@ -92,16 +109,73 @@ class ExecutorHandle:
         max_in_flight: int,
         description: str,
         abort: Callable[[], None] | None = None,
+        lost: Callable[[], str | None] | None = None,
     ) -> None:
         self.executor = executor
         self.max_in_flight = max_in_flight
         self.description = description
         self._abort = abort
+        self.lost = lost
+        """Called while waiting for runs: why the executor is gone for good, else None."""
 
     def abort(self) -> None:
         """Stop now: used on Ctrl-C, so running tasks do not delay the exit."""
         if self._abort is not None:
             self._abort()
+
+
+class SchedulerWatch:
+    """Tells when a Dask client has lost its scheduler for good.
+
+    A client whose scheduler stops answering tries to reconnect (for its connection
+    timeout), then closes; its pending futures never finish. The batch asks this watch
+    while it waits: the client closed, or not running for :data:`LOST_SCHEDULER_SECONDS`,
+    means the cluster is lost, so the batch ends (exit status 1, finished runs kept)
+    within :data:`LOST_CLUSTER_BOUND_SECONDS` of the loss instead of waiting forever.
+    """
+
+    def __init__(self, client: Any, where: str, clock: Callable[[], float] = time.monotonic):
+        self.client = client
+        self.where = where
+        self.clock = clock
+        self.not_running_since: float | None = None
+
+    def __call__(self) -> str | None:
+        status = str(getattr(self.client, "status", "running"))
+        if status == "running":
+            self.not_running_since = None
+            return None
+        if status in ("closing", "closed", "failed"):
+            return f"lost the Dask scheduler {self.where} (the client is {status})"
+        now = self.clock()
+        if self.not_running_since is None:
+            self.not_running_since = now
+        if now - self.not_running_since > LOST_SCHEDULER_SECONDS:
+            return (
+                f"lost the Dask scheduler {self.where} (no answer for "
+                f"{LOST_SCHEDULER_SECONDS:.0f} s)"
+            )
+        return None
+
+
+@contextlib.contextmanager
+def _quiet_client_log() -> Iterator[None]:
+    """Keep the Dask client's own reconnect errors off the terminal: the batch says it."""
+    client_log = logging.getLogger("distributed.client")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        client_log.setLevel(level)
+
+
+def _close_client(client: Any, cluster: Any = None) -> None:
+    """Close a Dask client (and cluster) without a traceback, even when the scheduler is gone."""
+    for closable in (client, cluster):
+        if closable is not None:
+            with contextlib.suppress(Exception):
+                closable.close(timeout=CLOSE_TIMEOUT_SECONDS)
 
 
 def available_cores() -> int:
@@ -225,24 +299,31 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
             silence_logs=logging.ERROR,
             preload=[DASK_PRELOAD_MODULE],  # its dask_setup runs in each worker
         )
-        client = Client(cluster)
+        client = Client(cluster, timeout=f"{SCHEDULER_CONNECT_SECONDS}s")
         try:
-            yield ExecutorHandle(
-                client.get_executor(pure=False),
-                2 * workers,
-                f"Dask LocalCluster, {workers} worker processes",
-            )
+            with _quiet_client_log():
+                yield ExecutorHandle(
+                    client.get_executor(pure=False),
+                    2 * workers,
+                    f"Dask LocalCluster, {workers} worker processes",
+                    lost=SchedulerWatch(client, "of the local cluster"),
+                )
         finally:
-            client.close()
-            cluster.close()
+            _close_client(client, cluster)
         return
-    address = check_scheduler_address("--scheduler", choice.address or "")
+    address = check_scheduler_address(choice.source, choice.address or "")
+    with _quiet_client_log():
+        yield from _scheduler_executor(Client, address, choice.source)
+
+
+def _scheduler_executor(client_class: Any, address: str, source: str) -> Iterator[ExecutorHandle]:
+    """The executor of an existing Dask cluster (the body of :func:`open_executor`)."""
     try:
-        client = Client(address, timeout="20s")
+        client = client_class(address, timeout=f"{SCHEDULER_CONNECT_SECONDS}s")
     except Exception as error:
         first_line = (str(error).strip().splitlines() or [""])[0]
         raise UserInputError(
-            f"--scheduler {address}: cannot connect ({type(error).__name__}: {first_line}); "
+            f"{source} {address}: cannot connect ({type(error).__name__}: {first_line}); "
             "is `dask scheduler` running there, and the port open?"
         ) from None
     try:
@@ -256,6 +337,7 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
             client.get_executor(pure=False),
             max(2 * threads, 4),
             f"Dask cluster at {address}, {len(client.nthreads())} workers, {threads} threads",
+            lost=SchedulerWatch(client, f"at {address}"),
         )
     finally:
-        client.close()
+        _close_client(client)

@@ -21,6 +21,9 @@ from study.batch.defaults import MAX_ATTEMPTS
 from study.batch.plan import BatchPlan, PlannedRun
 from study.batch.store import BatchDirectory, RunResultLike
 
+WAIT_POLL_SECONDS = 1.0
+"""While runs are in flight, how often the batch checks that its executor is still there."""
+
 Simulate = Callable[[Any, int, int | None], RunResultLike]
 """``simulate(scenario, seed, days) -> RunResult``: a module-level function (pickled by name)."""
 
@@ -149,6 +152,7 @@ def run_batch(
     max_attempts: int = MAX_ATTEMPTS,
     progress: bool = True,
     finished_ids: set[str] | None = None,
+    executor_lost: Callable[[], str | None] | None = None,
 ) -> BatchOutcome:
     """Run every unfinished run of ``plan`` on ``executor``, writing each as it finishes.
 
@@ -162,6 +166,10 @@ def run_batch(
 
     ``finished_ids`` are the ids of the runs already saved, if the caller has listed them
     (:meth:`BatchDirectory.finished_run_ids`); by default the directory is listed here.
+    ``executor_lost`` is asked every :data:`WAIT_POLL_SECONDS` while runs are in flight
+    (:class:`~study.batch.executors.SchedulerWatch`): a message means the executor is gone
+    for good (a lost Dask scheduler, whose futures would never finish), and the batch
+    stops as for a broken executor.
     """
     if max_in_flight < 1:
         raise ValueError("max_in_flight must be >= 1")
@@ -231,7 +239,9 @@ def run_batch(
                 submit(next_run, 1)
             if not in_flight:
                 break
-            done = wait(list(in_flight), return_when=FIRST_COMPLETED).done
+            done = wait(list(in_flight), WAIT_POLL_SECONDS, FIRST_COMPLETED).done
+            if not done and executor_lost is not None and (reason := executor_lost()):
+                raise _ExecutorLost(ConnectionError(reason))
             while done:  # popping drops each result as soon as it is written
                 handle(done.pop())
             if lost:  # the finished runs of this round are saved; nothing more can run
@@ -243,8 +253,9 @@ def run_batch(
     except _WriteFailed as write_failed:
         outcome.write_error = write_failed.error
     finally:
-        for future in in_flight:
-            future.cancel()
+        if executor_lost is None or not executor_lost():  # a lost cluster cannot cancel
+            for future in in_flight:
+                future.cancel()
         in_flight.clear()
         bar.close()
         outcome.elapsed_seconds = time.monotonic() - started
