@@ -147,6 +147,7 @@ def write_outputs(out: Path) -> int:
 
     from sim.atomic_files import write_text_atomically
     from study.batch import RUNS_PARQUET
+    from study.batch.verify import verify_batch_dir
     from study.sensitivity import (
         INDICES_CSV,
         INDICES_MD,
@@ -159,6 +160,7 @@ def write_outputs(out: Path) -> int:
     from viz.sensitivity_figures import draw_sensitivity
 
     design, _ = read_design(out)
+    verify_batch_dir(out / RUNS_DIR, "sensitivity: batch")
     runs = pd.read_parquet(out / RUNS_DIR / RUNS_PARQUET)
     results = analyse(design, runs)
     table = indices_frame(results).to_csv(index=False, float_format="%.6g")

@@ -19,10 +19,11 @@ from typing import Any
 
 from sim.atomic_files import write_bytes_atomically
 from sim.errors import FaultError, describe_os_error
-from study.batch.consolidate import consolidate
+from study.batch.consolidate import ConsolidationReport, consolidate
 from study.batch.executors import ExecutionChoice, open_executor
 from study.batch.plan import BatchPlan, LoadScenario, build_plan
 from study.batch.runner import MAX_ATTEMPTS, BatchOutcome, Simulate, run_batch
+from study.batch.schema import TABLE_SCHEMA_VERSION
 from study.batch.spec import BatchSpec
 from study.batch.store import (
     FAILURES_FILE,
@@ -202,6 +203,7 @@ def _mark_rebuilding(directory: BatchDirectory) -> None:
     manifest = directory.read_manifest()
     manifest["runs_finished"] = None
     manifest["complete"] = False
+    manifest["table_checksums"] = {}
     directory.write_manifest(manifest)
 
 
@@ -211,9 +213,15 @@ def _record_invocation(
     executor_description: str,
     started: float,
     outcome: BatchOutcome,
-    runs_in_tables: int,
+    report: ConsolidationReport,
 ) -> None:
-    """Append this invocation to the manifest; ``runs_finished`` is the tables' row count."""
+    """Append this invocation to the manifest; ``runs_finished`` is the tables' row count.
+
+    The tables' SHA-256 checksums and schema version are recorded too, so whatever reads
+    the batch later (``compare --from``) can tell tables changed since
+    (:mod:`study.batch.verify`).
+    """
+    runs_in_tables = report.runs
     manifest = directory.read_manifest()
     manifest.setdefault("invocations", []).append(
         {
@@ -230,6 +238,8 @@ def _record_invocation(
     )
     manifest["runs_finished"] = runs_in_tables
     manifest["complete"] = runs_in_tables == outcome.planned
+    manifest["table_schema"] = TABLE_SCHEMA_VERSION
+    manifest["table_checksums"] = report.checksums
     directory.write_manifest(manifest)
 
 
@@ -245,7 +255,7 @@ def _finish(
     """Rebuild the tables from the verified parts, record the invocation, report."""
     _mark_rebuilding(directory)
     report = consolidate(plan, directory)
-    _record_invocation(directory, command, executor_description, started, outcome, report.runs)
+    _record_invocation(directory, command, executor_description, started, outcome, report)
     _write_failures(directory, outcome)
     if outcome.interrupted:
         raise KeyboardInterrupt

@@ -113,6 +113,21 @@ def spec_overrides(spec: BatchSpec) -> dict[str, Any]:
     }
 
 
+def plan_fields(plan: BatchPlan) -> dict[str, Any]:
+    """The manifest's record of the plan: root seed, replicates, runs, each replicate's seed."""
+    return {
+        "root_seed": plan.spec.root_seed,
+        "replicates": plan.spec.replicates,
+        "runs_planned": plan.n_runs,
+        "replicate_seeds": expected_replicate_seeds(plan.spec.root_seed, plan.spec.replicates),
+    }
+
+
+def expected_replicate_seeds(root_seed: int, replicates: int) -> dict[str, int]:
+    """Each replicate's seed as the manifest records it (replicate index as text)."""
+    return {str(k): replicate_seed(root_seed, k) for k in range(replicates)}
+
+
 class BatchDirectory:
     """The output directory of a batch: manifest, one part file per run, consolidated tables."""
 
@@ -144,6 +159,7 @@ class BatchDirectory:
         self._lock()
         if self.check(plan):
             resuming = True
+            self._restore_plan_fields(plan)
         else:
             manifest = {
                 "format": MANIFEST_FORMAT,
@@ -152,17 +168,11 @@ class BatchDirectory:
                 "command_line": shlex.join(command),
                 "experiment": experiment,
                 "created": _now(),
-                "root_seed": plan.spec.root_seed,
-                "replicates": plan.spec.replicates,
                 "days": plan.spec.days,
                 "scenarios": list(plan.spec.scenarios),
                 "scenario_names": list(plan.scenario_names),
                 **spec_overrides(plan.spec),
-                "runs_planned": plan.n_runs,
-                "replicate_seeds": {
-                    str(k): replicate_seed(plan.spec.root_seed, k)
-                    for k in range(plan.spec.replicates)
-                },
+                **plan_fields(plan),
                 "versions": package_versions(),
                 "resolved_scenarios": plan.resolved_scenarios(),
                 "invocations": [],
@@ -207,6 +217,25 @@ class BatchDirectory:
                 f"{MANIFEST_FILE} (found {others[0]}); choose a new or empty directory"
             )
         return False
+
+    def _restore_plan_fields(self, plan: BatchPlan) -> None:
+        """On resume: a manifest whose seeds or plan were edited is put right, with a warning.
+
+        The fingerprint matched, so the batch is this one; its seeds and run count come
+        from the command, and every part is verified against them.
+        """
+        manifest = self.read_manifest()
+        expected = plan_fields(plan)
+        changed = [key for key, value in expected.items() if manifest.get(key) != value]
+        if changed:
+            manifest.update(expected)
+            self.write_manifest(manifest)
+            print(
+                f"batch: warning: {self.path / MANIFEST_FILE}: {', '.join(changed)} did not "
+                "match this batch (edited?); rewritten from the command",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def _lock(self) -> None:
         try:

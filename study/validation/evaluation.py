@@ -27,6 +27,7 @@ import pandas as pd
 from sim.errors import UserInputError
 from sim.loader import Override
 from study.batch import RUNS_PARQUET, TIMESERIES_PARQUET, BatchSpec, ExecutionChoice, execute_batch
+from study.batch.verify import verify_batch_dir
 from study.validation import measures
 from study.validation.measures import Measured
 from study.validation.targets import Target, load_targets
@@ -139,6 +140,7 @@ def run_validation(
                 f"validate: the batch of {name!r} did not finish (status {status}); "
                 f"run the same command again to resume it ({directory})"
             )
+        verify_batch_dir(directory, "validate: batch")
         tables[name] = Tables(
             pd.read_parquet(directory / RUNS_PARQUET),
             pd.read_parquet(directory / TIMESERIES_PARQUET),
