@@ -21,6 +21,7 @@ from sim.atomic_files import write_bytes_atomically
 from sim.errors import FaultError, describe_os_error
 from study.batch.consolidate import ConsolidationReport, consolidate
 from study.batch.executors import ExecutionChoice, open_executor
+from study.batch.memory import check_execution_memory
 from study.batch.plan import BatchPlan, LoadScenario, build_plan
 from study.batch.runner import MAX_ATTEMPTS, BatchOutcome, Simulate, run_batch
 from study.batch.schema import TABLE_SCHEMA_VERSION
@@ -100,6 +101,7 @@ def execute_batch(
             handle = None
             if runs_left:
                 choice = execution or ExecutionChoice("pool")
+                check_execution_memory(plan.scenarios.values(), choice, runs_left)
                 handle = stack.enter_context(open_executor(choice, runs_left))
             if not directory.is_open:
                 directory.open(plan, command, experiment)
