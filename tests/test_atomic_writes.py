@@ -121,17 +121,9 @@ def test_an_error_in_a_base_file_names_the_file_the_user_gave(
 
 def test_sigterm_stops_a_command_like_ctrl_c(tmp_path: Path) -> None:
     out = tmp_path / "out"
+    command = [sys.executable, str(ROOT / "main.py"), "run", "classroom"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "run",
-            "classroom",
-            "--days",
-            "3650",
-            "--out",
-            str(out),
-        ],  # fmt: skip
+        [*command, "--days", "3650", "--out", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
