@@ -248,8 +248,8 @@ def run_batch(
                 raise _ExecutorLost(lost[0])
     except KeyboardInterrupt:
         outcome.interrupted = True
-    except _ExecutorLost as executor_lost:
-        outcome.executor_error = _describe_error(executor_lost.error)[0]
+    except _ExecutorLost as gone:
+        outcome.executor_error = _describe_error(gone.error)[0]
     except _WriteFailed as write_failed:
         outcome.write_error = write_failed.error
     finally:

@@ -20,6 +20,7 @@ rebuilds the tables and manifest from them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from study.batch.store import (
 )
 
 IDENTITY_COLUMNS = ["scenario", "replicate", "seed", "run_id"]
+Refuse = Callable[[str], UserInputError]
+"""Makes the one-line refusal of a problem (with the batch and the fix)."""
 
 
 def verify_batch(batch_dir: Path, manifest: dict[str, Any], label: str) -> None:
@@ -53,6 +56,8 @@ def verify_batch(batch_dir: Path, manifest: dict[str, Any], label: str) -> None:
     _check_plan(manifest, refuse)
     checksums = manifest.get("table_checksums")
     if manifest.get("table_schema") != TABLE_SCHEMA_VERSION or not isinstance(checksums, dict):
+        checksums = {}
+    if not checksums:
         raise refuse(
             "the tables were written without a checksum (by an older cartsim, or while "
             "being rebuilt), so they cannot be verified"
@@ -80,7 +85,7 @@ def _fix(manifest: dict[str, Any]) -> str:
     return f"run the batch's command again{how} to verify its saved runs and rebuild the tables"
 
 
-def _check_plan(manifest: dict[str, Any], refuse: Any) -> None:
+def _check_plan(manifest: dict[str, Any], refuse: Refuse) -> None:
     try:
         fingerprint = manifest_fingerprint(manifest)
         root_seed, replicates = int(manifest["root_seed"]), int(manifest["replicates"])
@@ -99,7 +104,7 @@ def _check_plan(manifest: dict[str, Any], refuse: Any) -> None:
         )
 
 
-def _check_rows(batch_dir: Path, manifest: dict[str, Any], refuse: Any) -> None:
+def _check_rows(batch_dir: Path, manifest: dict[str, Any], refuse: Refuse) -> None:
     try:
         rows = pq.read_table(batch_dir / RUNS_PARQUET, columns=IDENTITY_COLUMNS).to_pylist()
     except (OSError, ValueError, KeyError) as error:
@@ -123,6 +128,6 @@ def _check_rows(batch_dir: Path, manifest: dict[str, Any], refuse: Any) -> None:
     if in_table != saved:
         missing, extra = len(saved - in_table), len(in_table - saved)
         raise refuse(
-            f"{RUNS_PARQUET} does not match the saved runs in parts/ ({missing} saved runs "
-            f"are not in it, {extra} rows have no saved run)"
+            f"{RUNS_PARQUET} does not match the saved runs in parts/ (saved but not in it: "
+            f"{missing}; in it but not saved: {extra})"
         )
