@@ -162,7 +162,11 @@ def _report(
 
     pairs = load_arms(batch_dir, arm_a, arm_b)
     comparison = compare_arms(pairs)
-    prepare_output_dir(out_dir, f"compare {out_option}")
+    try:
+        prepare_output_dir(out_dir, f"compare {out_option}")
+    except UserInputError as error:
+        hint = "; give --out DIR for the report" if out_option == "--from" else ""
+        raise UserInputError(f"{error}{hint}") from None
     try:
         figures = draw_all(comparison, out_dir)
         markdown = write_markdown(comparison, figures, out_dir)
