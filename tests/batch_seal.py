@@ -15,11 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from study.batch.consolidate import file_checksum
 from study.batch.plan import make_run_id, manifest_fingerprint
 from study.batch.schema import TABLE_SCHEMA_VERSION
 from study.batch.spec import replicate_seed
-from study.batch.store import expected_replicate_seeds
+from study.batch.store import expected_replicate_seeds, file_checksum
 
 ROOT_SEED = 0
 

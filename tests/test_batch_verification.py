@@ -16,11 +16,13 @@ import batch_fakes
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from batch_helpers import TWO_BY_TWO, batch_command
+from batch_helpers import TWO_BY_TWO, batch_command, batch_parser
 from test_compare import _arms, write_fake_batch
 
 import main
 import study.batch.memory as memory
+import study.batch.runner as runner
+from commands import batch as batch_command_line
 from sim.errors import UserInputError
 from study.batch import build_plan, run_batch
 from study.batch.executors import LOST_SCHEDULER_SECONDS, SchedulerWatch, _scheduler_executor
@@ -182,7 +184,10 @@ class _NeverExecutor(Executor):
         return Future()
 
 
-def test_a_batch_whose_executor_is_lost_stops_instead_of_waiting(tmp_path: Path) -> None:
+def test_a_batch_whose_executor_is_lost_stops_instead_of_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "WAIT_POLL_SECONDS", 0.01)
     plan = build_plan(TWO_BY_TWO, batch_fakes.fake_load)
     directory = BatchDirectory(tmp_path / "b")
     directory.open(plan, ["test"])
@@ -196,7 +201,12 @@ def test_a_batch_whose_executor_is_lost_stops_instead_of_waiting(tmp_path: Path)
     assert outcome.executor_error is not None and "lost the scheduler" in outcome.executor_error
 
 
-def test_an_experiment_files_unreachable_scheduler_names_its_key() -> None:
+def test_an_experiment_files_unreachable_scheduler_names_its_key(tmp_path: Path) -> None:
+    file = tmp_path / "e.toml"
+    file.write_text('scenarios = ["alpha"]\nreplicates = 2\nout = "o"\nscheduler = "tcp://h:1"\n')
+    args = batch_parser().parse_args(["batch", "--experiment", str(file)])
+    assert batch_command_line.request_from_args(args).execution.source == f"{file}: scheduler"
+
     def refused(address: str, timeout: str) -> None:
         raise OSError("Timed out trying to connect")
 

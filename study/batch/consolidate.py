@@ -7,9 +7,7 @@ not depend on which worker ran what, or when.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -31,6 +29,7 @@ from study.batch.store import (
     RUNS_PARQUET,
     TIMESERIES_PARQUET,
     BatchDirectory,
+    file_checksum,
     read_verified_part,
 )
 
@@ -111,15 +110,6 @@ def _declared_schema(
                 )
             )
     return with_version(pa.schema(fields))
-
-
-def file_checksum(path: Path) -> str:
-    """SHA-256 of a file's bytes, read a megabyte at a time."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim.errors import UserInputError
@@ -71,7 +71,7 @@ class ExecutionChoice:
     kind: Literal["serial", "pool", "dask-local", "scheduler"]
     workers: int | None = None
     address: str | None = None
-    source: str = "--scheduler"
+    source: str = field(default="--scheduler", compare=False)
     """Where the scheduler address was given, for messages: the option or the file's key."""
 
 

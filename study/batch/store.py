@@ -8,6 +8,7 @@ keeps two batches from running in one directory at once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -111,6 +112,15 @@ def spec_overrides(spec: BatchSpec) -> dict[str, Any]:
             for sweep in spec.sweeps
         ],
     }
+
+
+def file_checksum(path: Path) -> str:
+    """SHA-256 of a file's bytes, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def plan_fields(plan: BatchPlan) -> dict[str, Any]:

@@ -27,7 +27,6 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from sim.errors import UserInputError
-from study.batch.consolidate import file_checksum
 from study.batch.plan import manifest_fingerprint
 from study.batch.schema import TABLE_SCHEMA_VERSION
 from study.batch.store import (
@@ -35,6 +34,7 @@ from study.batch.store import (
     TIMESERIES_PARQUET,
     BatchDirectory,
     expected_replicate_seeds,
+    file_checksum,
 )
 
 IDENTITY_COLUMNS = ["scenario", "replicate", "seed", "run_id"]
