@@ -36,7 +36,7 @@ class RunResult:
 def prepare_output_dir(out_dir: Path, option: str = "--out") -> None:
     """Create ``out_dir`` (before any work is done) or say in one line why it cannot be."""
     out_dir = check_path(option, str(out_dir))
-    _check_link(out_dir, option)
+    check_output_link(out_dir, option)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserInputError(f"{option} {out_dir}: exists and is not a directory")
     try:
@@ -47,8 +47,11 @@ def prepare_output_dir(out_dir: Path, option: str = "--out") -> None:
         raise UserInputError(f"{option} {out_dir}: not writable")
 
 
-def _check_link(path: Path, option: str) -> None:
-    """Refuse a symbolic link that loops or points nowhere, saying which (not "File exists")."""
+def check_output_link(path: Path, option: str) -> None:
+    """Refuse an output folder that is a symbolic link looping or pointing nowhere.
+
+    Says which in one line, instead of the "File exists" of creating it.
+    """
     if not path.is_symlink():
         return
     try:

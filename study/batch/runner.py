@@ -8,11 +8,12 @@ finishes, retries failing runs, and stops cleanly on Ctrl-C or a broken executor
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,6 +143,19 @@ class _ExecutorLost(Exception):
         self.error = error
 
 
+def _cancel_quietly(futures: Iterable[Future[Any]]) -> None:
+    """Cancel ``futures``; a Dask client that is reconnecting refuses, and the traceback
+    ``concurrent.futures`` would log for each is kept off the terminal."""
+    callback_log = logging.getLogger("concurrent.futures")
+    level = callback_log.level
+    callback_log.setLevel(logging.CRITICAL)
+    try:
+        for future in futures:
+            future.cancel()
+    finally:
+        callback_log.setLevel(level)
+
+
 def run_batch(
     plan: BatchPlan,
     directory: BatchDirectory,
@@ -254,8 +268,7 @@ def run_batch(
         outcome.write_error = write_failed.error
     finally:
         if executor_lost is None or not executor_lost():  # a lost cluster cannot cancel
-            for future in in_flight:
-                future.cancel()
+            _cancel_quietly(in_flight)
         in_flight.clear()
         bar.close()
         outcome.elapsed_seconds = time.monotonic() - started

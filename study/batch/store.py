@@ -205,8 +205,10 @@ class BatchDirectory:
                 is not a directory.
         """
         from sim.limits import check_path
+        from sim.outputs import check_output_link
 
         check_path("--out", str(self.path))
+        check_output_link(self.path, "--out")
         if not self.path.exists():
             return False
         if not self.path.is_dir():
