@@ -57,22 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     disk, gives one line naming the file and status 1.
     """
     parser, subcommands = build_parser()
-    previous = None
-    with contextlib.suppress(ValueError):  # ValueError: not the main thread (tests)
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        return _run(parser, subcommands, argv)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _run(
-    parser: argparse.ArgumentParser,
-    subcommands: argparse._SubParsersAction,
-    argv: Sequence[str] | None,
-) -> int:
-    """Parse and dispatch; every error the user may see becomes one line and a status."""
+    # Kept installed until the process ends: a SIGTERM arriving just after the command
+    # finished would otherwise kill it without a word (status 143).
+    with contextlib.suppress(ValueError):  # ValueError: not the main thread
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         args = parser.parse_args(argv)
         if args.command is None:
