@@ -37,7 +37,9 @@ SCHEDULER_CONNECT_SECONDS = 20
 LOST_SCHEDULER_SECONDS = 30.0
 """A scheduler not answering this long (the client reconnecting) counts as lost."""
 LOST_CLUSTER_BOUND_SECONDS = 60
-"""A batch whose Dask scheduler is lost ends within this many seconds (exit status 1)."""
+"""A batch whose Dask scheduler is lost ends within this many seconds (exit status 1):
+at most :data:`LOST_SCHEDULER_SECONDS` to call it lost, a poll of the runner, and
+:data:`CLOSE_TIMEOUT_SECONDS` to close the client, with room to spare."""
 CLOSE_TIMEOUT_SECONDS = 5
 """How long closing a Dask client or cluster may take when stopping a batch."""
 
@@ -134,7 +136,9 @@ class SchedulerWatch:
     within :data:`LOST_CLUSTER_BOUND_SECONDS` of the loss instead of waiting forever.
     """
 
-    def __init__(self, client: Any, where: str, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, client: Any, where: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.client = client
         self.where = where
         self.clock = clock
@@ -159,15 +163,19 @@ class SchedulerWatch:
 
 
 @contextlib.contextmanager
-def _quiet_client_log() -> Iterator[None]:
-    """Keep the Dask client's own reconnect errors off the terminal: the batch says it."""
-    client_log = logging.getLogger("distributed.client")
-    level = client_log.level
-    client_log.setLevel(logging.CRITICAL)
+def quiet_logger(name: str) -> Iterator[None]:
+    """Silence the logger ``name`` for the block (the batch says what matters in one line).
+
+    Used for the Dask client's own reconnect errors, and for the tracebacks
+    ``concurrent.futures`` logs when a reconnecting client refuses to cancel a run.
+    """
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        client_log.setLevel(level)
+        log.setLevel(level)
 
 
 def _close_client(client: Any, cluster: Any = None) -> None:
@@ -301,7 +309,7 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
         )
         client = Client(cluster, timeout=f"{SCHEDULER_CONNECT_SECONDS}s")
         try:
-            with _quiet_client_log():
+            with quiet_logger("distributed.client"):
                 yield ExecutorHandle(
                     client.get_executor(pure=False),
                     2 * workers,
@@ -312,7 +320,7 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
             _close_client(client, cluster)
         return
     address = check_scheduler_address(choice.source, choice.address or "")
-    with _quiet_client_log():
+    with quiet_logger("distributed.client"):
         yield from _scheduler_executor(Client, address, choice.source)
 
 

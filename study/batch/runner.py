@@ -8,17 +8,17 @@ finishes, retries failing runs, and stops cleanly on Ctrl-C or a broken executor
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 from study.batch.defaults import MAX_ATTEMPTS
+from study.batch.executors import quiet_logger
 from study.batch.plan import BatchPlan, PlannedRun
 from study.batch.store import BatchDirectory, RunResultLike
 
@@ -143,19 +143,6 @@ class _ExecutorLost(Exception):
         self.error = error
 
 
-def _cancel_quietly(futures: Iterable[Future[Any]]) -> None:
-    """Cancel ``futures``; a Dask client that is reconnecting refuses, and the traceback
-    ``concurrent.futures`` would log for each is kept off the terminal."""
-    callback_log = logging.getLogger("concurrent.futures")
-    level = callback_log.level
-    callback_log.setLevel(logging.CRITICAL)
-    try:
-        for future in futures:
-            future.cancel()
-    finally:
-        callback_log.setLevel(level)
-
-
 def run_batch(
     plan: BatchPlan,
     directory: BatchDirectory,
@@ -268,7 +255,9 @@ def run_batch(
         outcome.write_error = write_failed.error
     finally:
         if executor_lost is None or not executor_lost():  # a lost cluster cannot cancel
-            _cancel_quietly(in_flight)
+            with quiet_logger("concurrent.futures"):  # a reconnecting client refuses
+                for future in in_flight:
+                    future.cancel()
         in_flight.clear()
         bar.close()
         outcome.elapsed_seconds = time.monotonic() - started
