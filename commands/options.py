@@ -1,4 +1,4 @@
-"""Argument helpers shared by every command (sim's own and those of other parts).
+"""Argument helpers shared by every command.
 
 Argument types (``positive_int``, ``seed``) turn text into checked values; the ``add_*``
 helpers add the same option, spelled and explained the same way, to any subcommand.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,11 +21,14 @@ import pytest
 import commands
 import main
 from sim.metrics import DAILY_REPORTERS, SUMMARY_FIELDS
+from viz.live.launch import NO_DISPLAY
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cartsim_process(*args: str) -> subprocess.CompletedProcess[str]:
+def cartsim_process(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``python main.py ARGS`` in a new process and capture what it prints."""
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *args],
@@ -33,6 +37,7 @@ def cartsim_process(*args: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         timeout=300,
         check=False,
+        env=env,
     )
 
 
@@ -80,6 +85,14 @@ def test_bad_input_in_a_new_process_is_one_line_and_status_2(tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1 and "no_such_scenario" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_readmes_first_command_without_a_display_is_one_line_and_status_2() -> None:
+    hidden = ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")
+    env = {key: value for key, value in os.environ.items() if key not in hidden}
+    done = cartsim_process(env=env)  # `uv run main.py` on a machine with no screen
+    assert done.returncode == 2
+    assert done.stderr.strip() == NO_DISPLAY and "Traceback" not in done.stderr
 
 
 # --------------------------------------------------------------------------------------
