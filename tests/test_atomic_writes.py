@@ -140,3 +140,21 @@ def test_sigterm_stops_a_command_like_ctrl_c(tmp_path: Path) -> None:
     last_line = err.strip().splitlines()[-1]
     assert last_line.startswith("cartsim: interrupted") and "Traceback" not in err
     assert not (out / "summary.json").exists()
+
+
+def test_a_recording_appears_only_when_finished(tmp_path: Path) -> None:
+    import pygame
+
+    from viz.live.recording import VideoWriter, discarding_on_interrupt
+
+    surface = pygame.Surface((64, 48))
+    finished = VideoWriter(tmp_path / "done.gif")
+    finished.add(surface, block=True)
+    assert not (tmp_path / "done.gif").exists()  # still under its temporary name
+    finished.close()
+    assert (tmp_path / "done.gif").read_bytes()[:3] == b"GIF"
+    stopped = VideoWriter(tmp_path / "stopped.gif")
+    with pytest.raises(KeyboardInterrupt), discarding_on_interrupt(lambda: stopped):
+        stopped.add(surface, block=True)
+        raise KeyboardInterrupt
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["done.gif"]

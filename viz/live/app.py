@@ -30,7 +30,7 @@ from viz.live.inputs import handle_events
 from viz.live.layout import Layout, make_layout
 from viz.live.palette import DARK, PROJECTOR, Theme, gui_theme
 from viz.live.plots import TimeSeriesPlot
-from viz.live.recording import VideoWriter, save_screenshot, timestamped
+from viz.live.recording import VideoWriter, discarding_on_interrupt, save_screenshot, timestamped
 from viz.live.render import render
 from viz.live.session import Arm, Frame, load_arms
 from viz.live.text import HINT
@@ -391,9 +391,9 @@ class LiveApp:
     def run(self) -> int:
         """The window's loop until closed; returns the exit status."""
         clock = pygame.time.Clock()
-        while self.running:
-            dt = clock.tick(60) / 1000.0
-            self.frame(min(dt, 0.1))
+        with discarding_on_interrupt(lambda: self.recorder):
+            while self.running:
+                self.frame(min(clock.tick(60) / 1000.0, 0.1))
         if self.recorder is not None:
             self.recorder.close()
         return 0

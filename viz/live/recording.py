@@ -12,6 +12,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,16 @@ class VideoWriter:
         with contextlib.suppress(Exception):
             self._writer.close()
         self._temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def discarding_on_interrupt(current: Callable[[], VideoWriter | None]) -> Iterator[None]:
+    """Around a loop that may be recording: on Ctrl-C or SIGTERM (KeyboardInterrupt) or
+    an error, the unfinished video of ``current()`` is removed, not left half-written."""
+    try:
+        yield
+    except BaseException:
+        writer = current()
+        if writer is not None:
+            writer.discard()
+        raise
