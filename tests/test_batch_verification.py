@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import batch_fakes
@@ -25,7 +26,12 @@ import study.batch.runner as runner
 from commands import batch as batch_command_line
 from sim.errors import UserInputError
 from study.batch import build_plan, run_batch
-from study.batch.executors import LOST_SCHEDULER_SECONDS, SchedulerWatch, _scheduler_executor
+from study.batch.executors import (
+    LOST_SCHEDULER_SECONDS,
+    ExecutionChoice,
+    SchedulerWatch,
+    _scheduler_executor,
+)
 from study.batch.memory import check_batch_memory, run_memory_bytes
 from study.batch.schema import SCHEMA_METADATA_KEY, TABLE_SCHEMA_VERSION
 from study.batch.store import BatchDirectory
@@ -159,6 +165,16 @@ def test_batch_is_refused_before_anything_when_memory_is_short(
     assert not out.exists()
 
 
+def test_an_experiment_files_workers_are_named_when_memory_is_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 6 * GIB)
+    big = SimpleNamespace(grid=SimpleNamespace(width=1000, height=1000))
+    choice = ExecutionChoice("pool", workers=8, source="runs/dose.toml")
+    with pytest.raises(UserInputError, match=r"^runs/dose\.toml: workers 8: .* at most 2"):
+        memory.check_execution_memory([big], choice, runs_left=100)
+
+
 class _Client:
     def __init__(self, status: str) -> None:
         self.status = status
@@ -205,7 +221,8 @@ def test_an_experiment_files_unreachable_scheduler_names_its_key(tmp_path: Path)
     file = tmp_path / "e.toml"
     file.write_text('scenarios = ["alpha"]\nreplicates = 2\nout = "o"\nscheduler = "tcp://h:1"\n')
     args = batch_parser().parse_args(["batch", "--experiment", str(file)])
-    assert batch_command_line.request_from_args(args).execution.source == f"{file}: scheduler"
+    choice = batch_command_line.request_from_args(args).execution
+    assert choice.option("scheduler") == f"{file}: scheduler"
 
     def refused(address: str, timeout: str) -> None:
         raise OSError("Timed out trying to connect")

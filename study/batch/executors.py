@@ -73,8 +73,15 @@ class ExecutionChoice:
     kind: Literal["serial", "pool", "dask-local", "scheduler"]
     workers: int | None = None
     address: str | None = None
-    source: str = field(default="--scheduler", compare=False)
-    """Where the scheduler address was given, for messages: the option or the file's key."""
+    source: str | None = field(default=None, compare=False)
+    """The experiment file the choice was read from; None for the command line."""
+
+    def option(self, name: str) -> str:
+        """How messages name the setting ``name`` where the user gave it: ``--dask-local``
+        on the command line, ``FILE: dask_local`` in an experiment file."""
+        if self.source is None:
+            return f"--{name}"
+        return f"{self.source}: {name.replace('-', '_')}"
 
 
 def execution_choice(
@@ -83,20 +90,20 @@ def execution_choice(
     workers: int | None,
     dask_local: int | None,
     scheduler: str | None,
-    source: str = "--scheduler",
+    source: str | None = None,
 ) -> ExecutionChoice | None:
     """The executor these options choose, or None when none is given.
 
     Used for the command line's options and for an experiment file's (both checked
-    before, with at most one given); ``source`` names where ``scheduler`` was given
-    (``--scheduler``, or ``FILE: scheduler``) in messages.
+    before, with at most one given); ``source`` is the experiment file they were read
+    from (None: the command line), for messages.
     """
     if serial:
-        return ExecutionChoice("serial")
+        return ExecutionChoice("serial", source=source)
     if workers is not None:
-        return ExecutionChoice("pool", workers=workers)
+        return ExecutionChoice("pool", workers=workers, source=source)
     if dask_local is not None:
-        return ExecutionChoice("dask-local", workers=dask_local)
+        return ExecutionChoice("dask-local", workers=dask_local, source=source)
     if scheduler is not None:
         return ExecutionChoice("scheduler", address=scheduler, source=source)
     return None
@@ -319,19 +326,20 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
         finally:
             _close_client(client, cluster)
         return
-    address = check_scheduler_address(choice.source, choice.address or "")
+    option = choice.option("scheduler")
+    address = check_scheduler_address(option, choice.address or "")
     with quiet_logger("distributed.client"):
-        yield from _scheduler_executor(Client, address, choice.source)
+        yield from _scheduler_executor(Client, address, option)
 
 
-def _scheduler_executor(client_class: Any, address: str, source: str) -> Iterator[ExecutorHandle]:
+def _scheduler_executor(client_class: Any, address: str, option: str) -> Iterator[ExecutorHandle]:
     """The executor of an existing Dask cluster (the body of :func:`open_executor`)."""
     try:
         client = client_class(address, timeout=f"{SCHEDULER_CONNECT_SECONDS}s")
     except Exception as error:
         first_line = (str(error).strip().splitlines() or [""])[0]
         raise UserInputError(
-            f"{source} {address}: cannot connect ({type(error).__name__}: {first_line}); "
+            f"{option} {address}: cannot connect ({type(error).__name__}: {first_line}); "
             "is `dask scheduler` running there, and the port open?"
         ) from None
     try:

@@ -124,13 +124,13 @@ def check_execution_memory(
     if choice.kind == "scheduler":
         return
     if choice.kind == "serial":
-        workers, option = 1, "--serial"
+        workers, option = 1, choice.option("serial")
     elif choice.kind == "dask-local":
         workers = choice.workers or 1
-        option = f"--dask-local {workers}"
+        option = f"{choice.option('dask-local')} {workers}"
     elif choice.workers is not None:
         workers = min(choice.workers, runs_left)
-        option = f"--workers {choice.workers}"
+        option = f"{choice.option('workers')} {choice.workers}"
     else:
         workers = min(available_cores(), runs_left)
         option = f"{workers} workers (the default: one per core)"
