@@ -64,7 +64,7 @@ def available_memory_bytes() -> int | None:
 
 
 def _gib(n_bytes: float) -> str:
-    return f"{n_bytes / 1024**3:.1f} GB"
+    return f"{n_bytes / 1024**3:.1f} GiB"
 
 
 def check_batch_memory(
