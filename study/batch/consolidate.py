@@ -101,14 +101,10 @@ def _declared_schema(
     """The key columns, then every column found in the parts with its declared type."""
     fields = list(keys)
     names = {key.name for key in keys}
-    for found_field in found:
-        if found_field.name not in names:
-            names.add(found_field.name)
-            fields.append(
-                pa.field(
-                    found_field.name, declared_type(found_field.name, declared, found_field.type)
-                )
-            )
+    for column in found:
+        if column.name not in names:
+            names.add(column.name)
+            fields.append(pa.field(column.name, declared_type(column.name, declared, column.type)))
     return with_version(pa.schema(fields))
 
 
