@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_OUTSIDE = 0, 1
+EXIT_OK, EXIT_OUTSIDE, EXIT_INTERRUPTED = 0, 1, 130
 EXAMPLES = """\
 examples:
   uv run main.py validate --quick                        # a few minutes
@@ -73,6 +73,7 @@ def validate_command(args: argparse.Namespace) -> int:
     from commands.options import execution_from_args
     from sim.atomic_files import write_text_atomically
     from study.validation.evaluation import (
+        ValidationInterrupted,
         csv_text,
         evaluate,
         failed,
@@ -89,7 +90,10 @@ def validate_command(args: argparse.Namespace) -> int:
     execution = execution_from_args(args)
     targets = load_targets()
     specs = validation_batches(targets, args.replicates, quick, args.seed, args.days)
-    tables = run_validation(specs, out_dir, execution, progress=not args.no_progress)
+    try:
+        tables = run_validation(specs, out_dir, execution, progress=not args.no_progress)
+    except ValidationInterrupted:  # the batch said so in one line; the same command resumes
+        return EXIT_INTERRUPTED
     results = evaluate(targets, tables)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomically(out_dir / "validation.csv", csv_text(results))

@@ -158,3 +158,13 @@ def test_a_recording_appears_only_when_finished(tmp_path: Path) -> None:
         stopped.add(surface, block=True)
         raise KeyboardInterrupt
     assert sorted(path.name for path in tmp_path.iterdir()) == ["done.gif"]
+
+
+def test_an_interrupted_validation_is_exit_130_not_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import study.validation.evaluation as evaluation
+
+    monkeypatch.setattr(evaluation, "execute_batch", lambda *args, **kwargs: 130)
+    assert main.main(["validate", "--quick", "--out", str(tmp_path / "v")]) == 130
+    assert "error" not in capsys.readouterr().err  # the batch said "interrupted" itself
