@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_REPLICATES = 3
+EXIT_INTERRUPTED = 130
 EXAMPLES = """\
 examples:
   uv run main.py sensitivity classroom --params car_t.kill_rate_per_day,car_t.dose_cells \\
@@ -135,8 +136,9 @@ def command_sensitivity(args: argparse.Namespace) -> int:
         command_line=["main.py", *sys.argv[1:]] if sys.argv else None,
         show_table=False,
     )
-    if status != 0:
+    if status not in (0, EXIT_INTERRUPTED):  # interrupted: the batch said so itself
         _say("the batch is not complete, so no indices yet; run the same command again")
+    if status != 0:
         return status
     return write_outputs(out)
 
