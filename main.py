@@ -9,11 +9,14 @@ without a command (``main.py --projector --size 1024x768``) are the live view's.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import commands as command_list
-from sim.errors import FaultError, UserInputError
+from sim.errors import FaultError, UserInputError, describe_os_error
 
 PROGRAM = "cartsim"
 DEFAULT_COMMAND = "animate"
@@ -42,12 +45,26 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     return parser, subcommands
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (a job scheduler, ``kill``) stops a command exactly as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run the command; bad input gives one line and status 2."""
+    """Parse the command line and run the command; bad input gives one line and status 2.
+
+    Ctrl-C and SIGTERM give one line and status 130 (a batch keeps its finished runs; a
+    file being written is not left half-written); a fault of the machine, such as a full
+    disk, gives one line naming the file and status 1.
+    """
     parser, subcommands = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if _options_only(argv) and DEFAULT_COMMAND in subcommands.choices:
         argv = [DEFAULT_COMMAND, *argv]  # `main.py --projector`: options of the live view
+    # Kept installed until the process ends: a SIGTERM arriving just after the command
+    # finished would otherwise kill it without a word (status 143).
+    with contextlib.suppress(ValueError):  # ValueError: not the main thread
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -62,8 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FaultError as error:
         sys.stderr.write(f"{PROGRAM}: error: {error}\n")
         return EXIT_FAULT
+    except OSError as error:  # a fault no command turned into its own message
+        sys.stderr.write(
+            f"{PROGRAM}: error: {describe_os_error(error)}; "
+            "no file was left half-written (an older copy, if any, is unchanged)\n"
+        )
+        return EXIT_FAULT
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROGRAM}: interrupted\n")
+        sys.stderr.write(f"{PROGRAM}: interrupted; no file was left half-written\n")
         return EXIT_INTERRUPTED
 
 

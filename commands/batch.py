@@ -174,6 +174,7 @@ def request_from_args(args: argparse.Namespace) -> BatchRequest:
             workers=contents.workers,
             dask_local=contents.dask_local,
             scheduler=contents.scheduler,
+            source=str(experiment.path),
         )
         return BatchRequest(
             spec=experiment.spec,

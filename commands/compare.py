@@ -129,7 +129,8 @@ def command_compare(args: argparse.Namespace) -> int:
         status = _run_batch(args, batch_dir)
         if status not in (0, 1):
             return status
-    return _report(batch_dir, out_dir, arm_a, arm_b) or status
+    out_option = "--out" if args.out is not None else "--from"  # where the report goes
+    return _report(batch_dir, out_dir, out_option, arm_a, arm_b) or status
 
 
 def _run_batch(args: argparse.Namespace, batch_dir: Path) -> int:
@@ -158,7 +159,16 @@ def _run_batch(args: argparse.Namespace, batch_dir: Path) -> int:
     )
 
 
-def _report(batch_dir: Path, out_dir: Path, arm_a: str | None, arm_b: str | None) -> int:
+def _report(
+    batch_dir: Path, out_dir: Path, out_option: str, arm_a: str | None, arm_b: str | None
+) -> int:
+    """Write the report of ``batch_dir`` into ``out_dir`` (named by ``out_option``).
+
+    Every file is written whole or not at all; a full disk stops with one line naming
+    the file (exit status 1), and the batch itself is never touched.
+    """
+    from sim.errors import FaultError, describe_os_error
+    from sim.outputs import prepare_output_dir
     from study.analysis.arms import load_arms
     from study.analysis.comparison import compare_arms
     from study.analysis.comparison_table import format_text_table, main_table
@@ -168,12 +178,20 @@ def _report(batch_dir: Path, out_dir: Path, arm_a: str | None, arm_b: str | None
     pairs = load_arms(batch_dir, arm_a, arm_b)
     comparison = compare_arms(pairs)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        prepare_output_dir(out_dir, f"compare {out_option}")
+    except UserInputError as error:
+        hint = "; give --out DIR for the report" if out_option == "--from" else ""
+        raise UserInputError(f"{error}{hint}") from None
+    try:
+        figures = draw_all(comparison, out_dir)
+        markdown = write_markdown(comparison, figures, out_dir)
+        page = write_html(comparison, figures, out_dir)
     except OSError as error:
-        raise UserInputError(f"compare --out {out_dir}: cannot create it ({error})") from None
-    figures = draw_all(comparison, out_dir)
-    markdown = write_markdown(comparison, figures, out_dir)
-    page = write_html(comparison, figures, out_dir)
+        raise FaultError(
+            f"compare: cannot write the report: {describe_os_error(error)}; no file was left "
+            f"half-written and the batch is unchanged; free space, then run `compare --from "
+            f"{batch_dir}` again"
+        ) from None
     print(format_text_table(main_table(comparison)))
     for warning in comparison.warnings:
         print(f"\nnote: {warning}")

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_REPLICATES = 3
+EXIT_INTERRUPTED = 130
 EXAMPLES = """\
 examples:
   uv run main.py sensitivity classroom --params car_t.kill_rate_per_day,car_t.dose_cells \\
@@ -135,8 +136,9 @@ def command_sensitivity(args: argparse.Namespace) -> int:
         command_line=["main.py", *sys.argv[1:]] if sys.argv else None,
         show_table=False,
     )
-    if status != 0:
+    if status not in (0, EXIT_INTERRUPTED):  # interrupted: the batch said so itself
         _say("the batch is not complete, so no indices yet; run the same command again")
+    if status != 0:
         return status
     return write_outputs(out)
 
@@ -145,7 +147,9 @@ def write_outputs(out: Path) -> int:
     """Analyse the finished batch in ``out``; write the tables and the figure; print them."""
     import pandas as pd
 
+    from sim.atomic_files import write_text_atomically
     from study.batch import RUNS_PARQUET
+    from study.batch.verify import verify_batch_dir
     from study.sensitivity import (
         INDICES_CSV,
         INDICES_MD,
@@ -158,11 +162,13 @@ def write_outputs(out: Path) -> int:
     from viz.sensitivity_figures import draw_sensitivity
 
     design, _ = read_design(out)
+    verify_batch_dir(out / RUNS_DIR, "sensitivity: batch")
     runs = pd.read_parquet(out / RUNS_DIR / RUNS_PARQUET)
     results = analyse(design, runs)
-    indices_frame(results).to_csv(out / INDICES_CSV, index=False, float_format="%.6g")
+    table = indices_frame(results).to_csv(index=False, float_format="%.6g")
+    write_text_atomically(out / INDICES_CSV, table)
     markdown = indices_markdown(design, results)
-    (out / INDICES_MD).write_text(markdown)
+    write_text_atomically(out / INDICES_MD, markdown)
     figure = draw_sensitivity(design, results, out)
     print(markdown)
     _say(f"wrote {out / INDICES_CSV}, {out / INDICES_MD} and {figure}; runs in {out / RUNS_DIR}")

@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_OUTSIDE = 0, 1
+EXIT_OK, EXIT_OUTSIDE, EXIT_INTERRUPTED = 0, 1, 130
 EXAMPLES = """\
 examples:
   uv run main.py validate --quick                        # a few minutes
@@ -71,7 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def validate_command(args: argparse.Namespace) -> int:
     """Run the validation; 0 when it passes, 1 when a target fails."""
     from commands.options import execution_from_args
+    from sim.atomic_files import write_text_atomically
     from study.validation.evaluation import (
+        ValidationInterrupted,
         csv_text,
         evaluate,
         failed,
@@ -88,14 +90,17 @@ def validate_command(args: argparse.Namespace) -> int:
     execution = execution_from_args(args)
     targets = load_targets()
     specs = validation_batches(targets, args.replicates, quick, args.seed, args.days)
-    tables = run_validation(specs, out_dir, execution, progress=not args.no_progress)
+    try:
+        tables = run_validation(specs, out_dir, execution, progress=not args.no_progress)
+    except ValidationInterrupted:  # the batch said so in one line; the same command resumes
+        return EXIT_INTERRUPTED
     results = evaluate(targets, tables)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "validation.csv").write_text(csv_text(results))
+    write_text_atomically(out_dir / "validation.csv", csv_text(results))
     mode = "quick" if quick else "full"
     sizes = ", ".join(f"{name} {spec.replicates} x {spec.days} d" for name, spec in specs.items())
     header = f"# Validation ({mode}: {sizes}; root seed {args.seed})\n\n"
-    (out_dir / "validation.md").write_text(header + markdown_table(results) + "\n")
+    write_text_atomically(out_dir / "validation.md", header + markdown_table(results) + "\n")
     figures = all_figures(results, tables, out_dir)
     print(text_table(results))
     outcome = failed(results, quick)

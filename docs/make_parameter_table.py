@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
+from sim.atomic_files import write_text_atomically
 from sim.loader import load_scenario, scenario_names
 from sim.parameters import Scenario, iter_parameters, source_of
 
@@ -124,7 +125,7 @@ def main() -> None:
     document = MODEL_DOC.read_text(encoding="utf-8")
     updated = with_table(document, table)
     if updated != document:
-        MODEL_DOC.write_text(updated, encoding="utf-8")
+        write_text_atomically(MODEL_DOC, updated)
         print(f"updated the parameter table in {MODEL_DOC}")
     else:
         print(f"the parameter table in {MODEL_DOC} is current")

@@ -54,6 +54,9 @@ def row(runs: pd.DataFrame) -> str:
 
 
 def main(folder: str) -> None:
+    from study.batch.verify import verify_batch_dir
+
+    verify_batch_dir(Path(folder), "make_scenario_table.py:")
     runs = pd.read_parquet(Path(folder) / "runs.parquet")
     print(
         "| scenario | infusion day | blasts at infusion | remission d28 | remission 3 mo |"
@@ -66,4 +69,9 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "runs/library")
+    from sim.errors import UserInputError
+
+    try:
+        main(sys.argv[1] if len(sys.argv) > 1 else "runs/library")
+    except UserInputError as error:  # not a batch, or one that fails verification
+        sys.exit(f"error: {error}")

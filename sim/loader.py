@@ -229,7 +229,11 @@ def _read_with_bases(
         if not isinstance(base_name, str):
             raise UserInputError(f"{path}: base: must be a scenario name or path (a string)")
         base_path = _resolve_base(base_name, path)
-        merged, sources = _read_with_bases(base_path, (*chain, path.resolve()))
+        try:
+            merged, sources = _read_with_bases(base_path, (*chain, path.resolve()))
+        except UserInputError as error:  # name the file the user gave, not only its base
+            raise UserInputError(f"{path}: base {base_name!r}: {error}") from None
+        sources = {key: f"{source} (the base of {path})" for key, source in sources.items()}
         merged.pop("name", None)
         merged.pop("description", None)
     for key_path, value in _flatten(table):

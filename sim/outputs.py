@@ -6,6 +6,7 @@ checks) does not import the model.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from dataclasses import dataclass
@@ -14,11 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from sim.atomic_files import write_bytes_atomically
 from sim.errors import FaultError, UserInputError, describe_os_error
 from sim.limits import check_path
-
-TEMP_MARKER = ".tmp-"
-"""Written files first get a temporary name holding this marker, then are renamed."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,7 @@ class RunResult:
 def prepare_output_dir(out_dir: Path, option: str = "--out") -> None:
     """Create ``out_dir`` (before any work is done) or say in one line why it cannot be."""
     out_dir = check_path(option, str(out_dir))
+    check_output_link(out_dir, option)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserInputError(f"{option} {out_dir}: exists and is not a directory")
     try:
@@ -47,26 +47,31 @@ def prepare_output_dir(out_dir: Path, option: str = "--out") -> None:
         raise UserInputError(f"{option} {out_dir}: not writable")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file, flush it to disk, then rename it onto ``path``.
+def check_output_link(path: Path, option: str) -> None:
+    """Refuse an output folder that is a symbolic link looping or pointing nowhere.
 
-    A full disk or a crash leaves the old file (or none), never a short one.
+    Says which in one line, instead of the "File exists" of creating it.
     """
-    temporary = path.with_name(f"{path.name}{TEMP_MARKER}{os.getpid()}")
+    if not path.is_symlink():
+        return
     try:
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UserInputError(
+                f"{option} {path}: a symbolic link that loops (it points back to itself); "
+                "remove it or choose another folder"
+            ) from None
+        raise UserInputError(
+            f"{option} {path}: a symbolic link to {os.readlink(path)}, which does not exist; "
+            "create that folder, or remove the link"
+        ) from None
 
 
 def write_result(result: RunResult, out_dir: Path) -> tuple[Path, Path]:
     """Write ``summary.json`` and ``timeseries.csv`` into ``out_dir``; return their paths.
 
-    Each file is written whole or not at all (:func:`write_atomically`).
+    Each file is written whole or not at all (:func:`sim.atomic_files.write_bytes_atomically`).
 
     Raises:
         FaultError: the disk is full or the folder not writable (one line; exit status 1).
@@ -77,8 +82,8 @@ def write_result(result: RunResult, out_dir: Path) -> tuple[Path, Path]:
     summary = (json.dumps(result.summary, indent=2) + "\n").encode()
     table = result.timeseries.to_csv(index=False, float_format="%.6g").encode()
     try:
-        write_atomically(timeseries_path, table)
-        write_atomically(summary_path, summary)
+        write_bytes_atomically(timeseries_path, table)
+        write_bytes_atomically(summary_path, summary)
     except OSError as error:
         raise FaultError(
             f"--out {out_dir}: cannot write the results ({describe_os_error(error)}); "

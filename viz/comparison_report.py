@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim.atomic_files import write_text_atomically
 from study.analysis.comparison import Comparison
 from study.analysis.comparison_table import format_markdown_table, main_table
 from study.analysis.narrative import HOW_TO_READ, plain_words
@@ -100,7 +101,7 @@ def write_markdown(comparison: Comparison, figures: dict[str, Path], out_dir: Pa
         else:
             lines.append(text + "\n")
     path = out_dir / REPORT_MD
-    path.write_text("\n".join(lines))
+    write_text_atomically(path, "\n".join(lines))
     return path
 
 
@@ -153,5 +154,5 @@ def write_html(comparison: Comparison, figures: dict[str, Path], out_dir: Path) 
         + "\n</body></html>\n"
     )
     path = out_dir / REPORT_HTML
-    path.write_text(page)
+    write_text_atomically(path, page)
     return path

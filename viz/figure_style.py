@@ -5,6 +5,7 @@ marker and hatch, and fonts large enough to read on a projector."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 
@@ -12,6 +13,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+
+from sim.atomic_files import atomic_path
 
 ARM_COLOURS = ("#0072B2", "#D55E00")  # Okabe-Ito blue, vermillion
 ARM_LINESTYLES = ("-", "--")
@@ -60,7 +63,15 @@ def new_figure(width: float = 11.0, height: float = 6.5, ncols: int = 1) -> tupl
     return figure, list(axes[0])
 
 
-def save(figure: Figure, path: str) -> None:
-    """Write ``figure`` as PNG and free it."""
-    figure.savefig(path, dpi=FIGURE_DPI)
-    plt.close(figure)
+def save(figure: Figure, path: str | Path, dpi: int = FIGURE_DPI) -> Path:
+    """Write ``figure`` as PNG (whole or not at all: :mod:`sim.atomic_files`) and free it.
+
+    Returns the path written; the figure is freed even when writing fails.
+    """
+    path = Path(path)
+    try:
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, dpi=dpi, format="png")
+    finally:
+        plt.close(figure)
+    return path

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from study.sensitivity import Design, OutputIndices
+from viz.figure_style import save
 
 FIGURE_FILE = "sensitivity.png"
 DPI = 130
@@ -56,8 +57,7 @@ def draw_sensitivity(design: Design, results: Sequence[OutputIndices], out_dir: 
         )
         figure.tight_layout()
         path = out_dir / FIGURE_FILE
-        figure.savefig(path, dpi=DPI)
-        plt.close(figure)
+        save(figure, path, dpi=DPI)
     return path
 
 

@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from sim.loader import load_scenario
 from sim.parameters import Scenario
 from sim.run import run_simulation
+from viz.figure_style import save
 
 ARMS = ("autologous", "donor")
 ARM_COLOURS = {"autologous": "#1f77b4", "donor": "#d62728"}
@@ -224,8 +225,7 @@ def therapy_timelines_figure(
     axes[-1, 0].set_xlim(-16, days)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save(fig, path, dpi=130)
     return path
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from sim.errors import UserInputError
 from sim.metrics import REMISSION_BLAST_PCT, REMISSION_CHECK_DAY
 from sim.population import population_name
+from study.batch.verify import verify_batch
 
 MANIFEST_FILE = "manifest.json"
 RUNS_FILE = "runs.parquet"
@@ -140,6 +141,7 @@ def load_arms(batch_dir: Path | str, arm_a: str | None = None, arm_b: str | None
             f"compare --from {batch_dir}: no {RUNS_FILE} or {TIMESERIES_FILE} yet; run the "
             "batch command again to finish it"
         )
+    verify_batch(batch_dir, manifest, "compare --from")
     runs = pd.read_parquet(runs_path)
     series = pd.read_parquet(
         series_path, columns=TIMESERIES_COLUMNS, filters=[("scenario", "in", [arm_a, arm_b])]

@@ -17,6 +17,10 @@ A batch is every combination of scenario x sweep cell x replicate. One concept p
   (:func:`run_batch`);
 - :mod:`study.batch.consolidate`: the part files gathered into ``runs.parquet``,
   ``runs.csv`` and ``timeseries.parquet`` in plan order (:func:`consolidate`);
+- :mod:`study.batch.schema`: the declared type of every column of the tables;
+- :mod:`study.batch.verify`: what a reader checks before it trusts a batch
+  (:func:`verify_batch_dir`);
+- :mod:`study.batch.memory`: the memory estimate of a run, checked before a batch starts;
 - :mod:`study.batch.summary`: the end-of-batch table (:func:`summarise_cells`);
 - :mod:`study.batch.execute`: all of it in one call, :func:`execute_batch`, which the
   ``batch`` command and other commands (compare, validate, sensitivity) use.
@@ -70,7 +74,6 @@ _WHERE: dict[str, str] = {
     "Sweep": "study.batch.spec",
     "TEMP_MARKER": "study.batch.store",
     "TIMESERIES_PARQUET": "study.batch.store",
-    "atomic_write_bytes": "study.batch.store",
     "available_cores": "study.batch.executors",
     "build_plan": "study.batch.plan",
     "consolidate": "study.batch.consolidate",
@@ -88,6 +91,7 @@ _WHERE: dict[str, str] = {
     "run_batch": "study.batch.runner",
     "split_sweep_values": "study.batch.spec",
     "summarise_cells": "study.batch.summary",
+    "verify_batch_dir": "study.batch.verify",
 }
 """Each exported name and the module that defines it."""
 

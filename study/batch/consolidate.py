@@ -7,20 +7,29 @@ not depend on which worker ran what, or when.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from sim.atomic_files import atomic_path
 from study.batch.plan import BatchPlan, PlannedRun, column_value
+from study.batch.schema import (
+    DAILY_COLUMN_TYPES,
+    KEY_COLUMN_TYPES,
+    SUMMARY_COLUMN_TYPES,
+    declared_type,
+    sweep_column_type,
+    with_version,
+)
 from study.batch.store import (
     RUNS_CSV,
     RUNS_PARQUET,
     TIMESERIES_PARQUET,
     BatchDirectory,
-    atomic_path,
+    file_checksum,
     read_verified_part,
 )
 
@@ -76,11 +85,27 @@ def _unify(current: pa.Schema | None, new: pa.Schema) -> pa.Schema:
     return pa.unify_schemas([current, new], promote_options="permissive")
 
 
-def _csv_safe(schema: pa.Schema) -> pa.Schema:
-    """Columns with no value at all (type null) are written as strings."""
-    return pa.schema(
-        [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in schema]
-    )
+def _key_fields(plan: BatchPlan) -> list[pa.Field]:
+    """The columns saying which run a row is: scenario, swept keys, replicate, seed, run id."""
+    sweeps = [
+        pa.field(key, sweep_column_type(values[position][1] for values in plan.cell_values))
+        for position, (key, _) in enumerate(plan.cell_values[0])
+    ]
+    keys = [pa.field(name, kind) for name, kind in KEY_COLUMN_TYPES.items()]
+    return [keys[0], *sweeps, *keys[1:]]
+
+
+def _declared_schema(
+    keys: list[pa.Field], found: pa.Schema, declared: dict[str, pa.DataType]
+) -> pa.Schema:
+    """The key columns, then every column found in the parts with its declared type."""
+    fields = list(keys)
+    names = {key.name for key in keys}
+    for column in found:
+        if column.name not in names:
+            names.add(column.name)
+            fields.append(pa.field(column.name, declared_type(column.name, declared, column.type)))
+    return with_version(pa.schema(fields))
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,8 @@ class ConsolidationReport:
     runs: int
     corrupt_parts: tuple[str, ...]
     """Ids of the runs whose parts failed verification and were set aside."""
+    checksums: dict[str, str] = field(default_factory=dict)
+    """SHA-256 of each table written (file name to hex digest); empty when none was."""
 
 
 def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationReport:
@@ -103,8 +130,8 @@ def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationRepo
     again, and the tables hold exactly the verified runs.
     """
     finished_ids = directory.finished_run_ids()
-    runs_schema: pa.Schema | None = None
-    timeseries_schema: pa.Schema | None = None
+    runs_found: pa.Schema | None = None
+    series_found: pa.Schema | None = None
     corrupt: list[str] = []
     good_ids: set[str] = set()
     for run in plan.runs:
@@ -119,16 +146,14 @@ def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationRepo
         part_schema = part.schema
         del part
         good_ids.add(run.run_id)
-        row_schema = pa.Table.from_pylist([_run_row(run, summary)]).schema
-        runs_schema = _unify(runs_schema, row_schema)
-        key_schema = pa.table(_run_key_table(run, 0)).schema
-        timeseries_schema = _unify(
-            timeseries_schema, _unify(key_schema, part_schema.remove_metadata())
-        )
-    if runs_schema is None or timeseries_schema is None:
+        runs_found = _unify(runs_found, pa.Table.from_pylist([_run_row(run, summary)]).schema)
+        series_found = _unify(series_found, part_schema)
+    if runs_found is None or series_found is None:
         return ConsolidationReport(runs=0, corrupt_parts=tuple(corrupt))
 
-    runs_schema = _csv_safe(runs_schema)
+    keys = _key_fields(plan)
+    runs_schema = _declared_schema(keys, runs_found, SUMMARY_COLUMN_TYPES)
+    timeseries_schema = _declared_schema(keys, series_found, DAILY_COLUMN_TYPES)
     rows: list[dict[str, Any]] = []
     series: list[pa.Table] = []
     # Contexts close in reverse: the writers first, then each file is renamed into place.
@@ -163,4 +188,7 @@ def consolidate(plan: BatchPlan, directory: BatchDirectory) -> ConsolidationRepo
             if len(rows) >= CONSOLIDATION_CHUNK_RUNS:
                 flush()
         flush()
-    return ConsolidationReport(runs=len(good_ids), corrupt_parts=tuple(corrupt))
+    checksums = {
+        name: file_checksum(directory.path / name) for name in (RUNS_PARQUET, TIMESERIES_PARQUET)
+    }
+    return ConsolidationReport(len(good_ids), tuple(corrupt), checksums)

@@ -17,11 +17,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sim.atomic_files import write_bytes_atomically
 from sim.errors import FaultError, describe_os_error
-from study.batch.consolidate import consolidate
+from study.batch.consolidate import ConsolidationReport, consolidate
 from study.batch.executors import ExecutionChoice, open_executor
+from study.batch.memory import check_execution_memory
 from study.batch.plan import BatchPlan, LoadScenario, build_plan
 from study.batch.runner import MAX_ATTEMPTS, BatchOutcome, Simulate, run_batch
+from study.batch.schema import TABLE_SCHEMA_VERSION
 from study.batch.spec import BatchSpec
 from study.batch.store import (
     FAILURES_FILE,
@@ -29,7 +32,6 @@ from study.batch.store import (
     RUNS_PARQUET,
     TIMESERIES_PARQUET,
     BatchDirectory,
-    atomic_write_bytes,
 )
 from study.batch.summary import OUTCOME_FIELD, format_cell_table, summarise_cells
 
@@ -99,6 +101,7 @@ def execute_batch(
             handle = None
             if runs_left:
                 choice = execution or ExecutionChoice("pool")
+                check_execution_memory(plan.scenarios.values(), choice, runs_left)
                 handle = stack.enter_context(open_executor(choice, runs_left))
             if not directory.is_open:
                 directory.open(plan, command, experiment)
@@ -120,6 +123,7 @@ def execute_batch(
                     simulate=simulate,
                     progress=progress,
                     finished_ids=finished_ids,
+                    executor_lost=handle.lost,
                 )
                 if outcome.interrupted:
                     handle.abort()
@@ -193,7 +197,7 @@ def _write_failures(directory: BatchDirectory, outcome: BatchOutcome) -> None:
         }
         for failure in outcome.failures
     ]
-    atomic_write_bytes(path, (json.dumps(records, indent=2) + "\n").encode())
+    write_bytes_atomically(path, (json.dumps(records, indent=2) + "\n").encode())
 
 
 def _mark_rebuilding(directory: BatchDirectory) -> None:
@@ -201,6 +205,7 @@ def _mark_rebuilding(directory: BatchDirectory) -> None:
     manifest = directory.read_manifest()
     manifest["runs_finished"] = None
     manifest["complete"] = False
+    manifest["table_checksums"] = {}
     directory.write_manifest(manifest)
 
 
@@ -210,9 +215,15 @@ def _record_invocation(
     executor_description: str,
     started: float,
     outcome: BatchOutcome,
-    runs_in_tables: int,
+    report: ConsolidationReport,
 ) -> None:
-    """Append this invocation to the manifest; ``runs_finished`` is the tables' row count."""
+    """Append this invocation to the manifest; ``runs_finished`` is the tables' row count.
+
+    The tables' SHA-256 checksums and schema version are recorded too, so whatever reads
+    the batch later (``compare --from``) can tell tables changed since
+    (:mod:`study.batch.verify`).
+    """
+    runs_in_tables = report.runs
     manifest = directory.read_manifest()
     manifest.setdefault("invocations", []).append(
         {
@@ -229,6 +240,8 @@ def _record_invocation(
     )
     manifest["runs_finished"] = runs_in_tables
     manifest["complete"] = runs_in_tables == outcome.planned
+    manifest["table_schema"] = TABLE_SCHEMA_VERSION
+    manifest["table_checksums"] = report.checksums
     directory.write_manifest(manifest)
 
 
@@ -244,7 +257,7 @@ def _finish(
     """Rebuild the tables from the verified parts, record the invocation, report."""
     _mark_rebuilding(directory)
     report = consolidate(plan, directory)
-    _record_invocation(directory, command, executor_description, started, outcome, report.runs)
+    _record_invocation(directory, command, executor_description, started, outcome, report)
     _write_failures(directory, outcome)
     if outcome.interrupted:
         raise KeyboardInterrupt

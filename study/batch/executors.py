@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim.errors import UserInputError
@@ -31,6 +31,17 @@ SCHEDULER_ADDRESS = re.compile(
 PARENT_POLL_SECONDS = 1.0
 """How often a pool worker checks that the batch's main process is still alive."""
 PR_SET_PDEATHSIG = 1
+
+SCHEDULER_CONNECT_SECONDS = 20
+"""How long a Dask client waits to connect, and to reconnect to a scheduler that went away."""
+LOST_SCHEDULER_SECONDS = 30.0
+"""A scheduler not answering this long (the client reconnecting) counts as lost."""
+LOST_CLUSTER_BOUND_SECONDS = 60
+"""A batch whose Dask scheduler is lost ends within this many seconds (exit status 1):
+at most :data:`LOST_SCHEDULER_SECONDS` to call it lost, a poll of the runner, and
+:data:`CLOSE_TIMEOUT_SECONDS` to close the client, with room to spare."""
+CLOSE_TIMEOUT_SECONDS = 5
+"""How long closing a Dask client or cluster may take when stopping a batch."""
 
 DASK_PRELOAD_MODULE = "study.batch.executors"
 """The module Dask workers of our LocalCluster preload (its :func:`dask_setup` runs there)."""
@@ -62,24 +73,39 @@ class ExecutionChoice:
     kind: Literal["serial", "pool", "dask-local", "scheduler"]
     workers: int | None = None
     address: str | None = None
+    source: str | None = field(default=None, compare=False)
+    """The experiment file the choice was read from; None for the command line."""
+
+    def option(self, name: str) -> str:
+        """How messages name the setting ``name`` where the user gave it: ``--dask-local``
+        on the command line, ``FILE: dask_local`` in an experiment file."""
+        if self.source is None:
+            return f"--{name}"
+        return f"{self.source}: {name.replace('-', '_')}"
 
 
 def execution_choice(
-    *, serial: bool, workers: int | None, dask_local: int | None, scheduler: str | None
+    *,
+    serial: bool,
+    workers: int | None,
+    dask_local: int | None,
+    scheduler: str | None,
+    source: str | None = None,
 ) -> ExecutionChoice | None:
     """The executor these options choose, or None when none is given.
 
     Used for the command line's options and for an experiment file's (both checked
-    before, with at most one given).
+    before, with at most one given); ``source`` is the experiment file they were read
+    from (None: the command line), for messages.
     """
     if serial:
-        return ExecutionChoice("serial")
+        return ExecutionChoice("serial", source=source)
     if workers is not None:
-        return ExecutionChoice("pool", workers=workers)
+        return ExecutionChoice("pool", workers=workers, source=source)
     if dask_local is not None:
-        return ExecutionChoice("dask-local", workers=dask_local)
+        return ExecutionChoice("dask-local", workers=dask_local, source=source)
     if scheduler is not None:
-        return ExecutionChoice("scheduler", address=scheduler)
+        return ExecutionChoice("scheduler", address=scheduler, source=source)
     return None
 
 
@@ -92,16 +118,79 @@ class ExecutorHandle:
         max_in_flight: int,
         description: str,
         abort: Callable[[], None] | None = None,
+        lost: Callable[[], str | None] | None = None,
     ) -> None:
         self.executor = executor
         self.max_in_flight = max_in_flight
         self.description = description
         self._abort = abort
+        self.lost = lost
+        """Called while waiting for runs: why the executor is gone for good, else None."""
 
     def abort(self) -> None:
         """Stop now: used on Ctrl-C, so running tasks do not delay the exit."""
         if self._abort is not None:
             self._abort()
+
+
+class SchedulerWatch:
+    """Tells when a Dask client has lost its scheduler for good.
+
+    A client whose scheduler stops answering tries to reconnect (for its connection
+    timeout), then closes; its pending futures never finish. The batch asks this watch
+    while it waits: the client closed, or not running for :data:`LOST_SCHEDULER_SECONDS`,
+    means the cluster is lost, so the batch ends (exit status 1, finished runs kept)
+    within :data:`LOST_CLUSTER_BOUND_SECONDS` of the loss instead of waiting forever.
+    """
+
+    def __init__(
+        self, client: Any, where: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.client = client
+        self.where = where
+        self.clock = clock
+        self.not_running_since: float | None = None
+
+    def __call__(self) -> str | None:
+        status = str(getattr(self.client, "status", "running"))
+        if status == "running":
+            self.not_running_since = None
+            return None
+        if status in ("closing", "closed", "failed"):
+            return f"lost the Dask scheduler {self.where} (the client is {status})"
+        now = self.clock()
+        if self.not_running_since is None:
+            self.not_running_since = now
+        if now - self.not_running_since > LOST_SCHEDULER_SECONDS:
+            return (
+                f"lost the Dask scheduler {self.where} (no answer for "
+                f"{LOST_SCHEDULER_SECONDS:.0f} s)"
+            )
+        return None
+
+
+@contextlib.contextmanager
+def quiet_logger(name: str) -> Iterator[None]:
+    """Silence the logger ``name`` for the block (the batch says what matters in one line).
+
+    Used for the Dask client's own reconnect errors, and for the tracebacks
+    ``concurrent.futures`` logs when a reconnecting client refuses to cancel a run.
+    """
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _close_client(client: Any, cluster: Any = None) -> None:
+    """Close a Dask client (and cluster) without a traceback, even when the scheduler is gone."""
+    for closable in (client, cluster):
+        if closable is not None:
+            with contextlib.suppress(Exception):
+                closable.close(timeout=CLOSE_TIMEOUT_SECONDS)
 
 
 def available_cores() -> int:
@@ -225,24 +314,32 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
             silence_logs=logging.ERROR,
             preload=[DASK_PRELOAD_MODULE],  # its dask_setup runs in each worker
         )
-        client = Client(cluster)
+        client = Client(cluster, timeout=f"{SCHEDULER_CONNECT_SECONDS}s")
         try:
-            yield ExecutorHandle(
-                client.get_executor(pure=False),
-                2 * workers,
-                f"Dask LocalCluster, {workers} worker processes",
-            )
+            with quiet_logger("distributed.client"):
+                yield ExecutorHandle(
+                    client.get_executor(pure=False),
+                    2 * workers,
+                    f"Dask LocalCluster, {workers} worker processes",
+                    lost=SchedulerWatch(client, "of the local cluster"),
+                )
         finally:
-            client.close()
-            cluster.close()
+            _close_client(client, cluster)
         return
-    address = check_scheduler_address("--scheduler", choice.address or "")
+    option = choice.option("scheduler")
+    address = check_scheduler_address(option, choice.address or "")
+    with quiet_logger("distributed.client"):
+        yield from _scheduler_executor(Client, address, option)
+
+
+def _scheduler_executor(client_class: Any, address: str, option: str) -> Iterator[ExecutorHandle]:
+    """The executor of an existing Dask cluster (the body of :func:`open_executor`)."""
     try:
-        client = Client(address, timeout="20s")
+        client = client_class(address, timeout=f"{SCHEDULER_CONNECT_SECONDS}s")
     except Exception as error:
         first_line = (str(error).strip().splitlines() or [""])[0]
         raise UserInputError(
-            f"--scheduler {address}: cannot connect ({type(error).__name__}: {first_line}); "
+            f"{option} {address}: cannot connect ({type(error).__name__}: {first_line}); "
             "is `dask scheduler` running there, and the port open?"
         ) from None
     try:
@@ -256,6 +353,7 @@ def open_executor(choice: ExecutionChoice, runs_left: int) -> Iterator[ExecutorH
             client.get_executor(pure=False),
             max(2 * threads, 4),
             f"Dask cluster at {address}, {len(client.nthreads())} workers, {threads} threads",
+            lost=SchedulerWatch(client, f"at {address}"),
         )
     finally:
-        client.close()
+        _close_client(client)

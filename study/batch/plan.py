@@ -151,6 +151,63 @@ def _parameters(scenario: ScenarioLike) -> dict[str, Any]:
     return dump
 
 
+def fingerprint(
+    replicates: int,
+    root_seed: int,
+    days: int | None,
+    sweep_keys: Sequence[str],
+    scenarios: Sequence[tuple[str, Sequence[tuple[Sequence[Sequence[Any]], dict[str, Any]]]]],
+) -> str:
+    """A hash of everything that decides a batch's results.
+
+    ``scenarios`` holds, per scenario name, each sweep cell's (swept key, value) pairs and
+    resolved parameters (without the description). Also recomputed from a manifest
+    (:func:`manifest_fingerprint`), so a reader can tell a hand-edited manifest.
+    """
+    source = {
+        "format": MANIFEST_FORMAT,
+        "replicates": replicates,
+        "root_seed": root_seed,
+        "days": days,
+        "sweep_keys": list(sweep_keys),
+        "scenarios": [
+            {
+                "name": name,
+                "cells": [
+                    {"sweep": [list(item) for item in sweep], "parameters": parameters}
+                    for sweep, parameters in cells
+                ],
+            }
+            for name, cells in scenarios
+        ],
+    }
+    return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
+
+
+def manifest_fingerprint(manifest: dict[str, Any]) -> str:
+    """The fingerprint of the batch a manifest describes, recomputed from its contents.
+
+    Raises:
+        KeyError, TypeError, ValueError: the manifest lacks what it takes.
+    """
+    cells: dict[str, list[tuple[list[list[Any]], dict[str, Any]]]] = {
+        str(name): [] for name in manifest["scenario_names"]
+    }
+    for entry in manifest["resolved_scenarios"]:
+        parameters = dict(entry["parameters"])
+        parameters.pop("description", None)
+        cells[entry["scenario"]].append(
+            ([list(item) for item in entry["sweep"].items()], parameters)
+        )
+    return fingerprint(
+        int(manifest["replicates"]),
+        int(manifest["root_seed"]),
+        manifest["days"],
+        [sweep["key"] for sweep in manifest["sweeps"]],
+        list(cells.items()),
+    )
+
+
 def default_load_scenario() -> LoadScenario:
     """The project's scenario loader (imported late so tests can run without it)."""
     from sim.loader import load_scenario
@@ -202,27 +259,22 @@ def build_plan(spec: BatchSpec, load: LoadScenario | None = None) -> BatchPlan:
                     "give each value once"
                 )
             seen.setdefault(resolved, given)
-    fingerprint_source = {
-        "format": MANIFEST_FORMAT,
-        "replicates": spec.replicates,
-        "root_seed": spec.root_seed,
-        "days": spec.days,
-        "sweep_keys": list(sweep_keys),
-        "scenarios": [
-            {
-                "name": name,
-                "cells": [
-                    {
-                        "sweep": [list(item) for item in cell_values[cell_index]],
-                        "parameters": _parameters(scenarios[(scenario_index, cell_index)]),
-                    }
+    digest = fingerprint(
+        spec.replicates,
+        spec.root_seed,
+        spec.days,
+        sweep_keys,
+        [
+            (
+                name,
+                [
+                    (cell_values[cell_index], _parameters(scenarios[(scenario_index, cell_index)]))
                     for cell_index in range(len(cell_values))
                 ],
-            }
+            )
             for scenario_index, name in enumerate(names)
         ],
-    }
-    digest = hashlib.sha256(json.dumps(fingerprint_source, sort_keys=True).encode()).hexdigest()
+    )
     return BatchPlan(
         spec=spec,
         scenario_names=tuple(names),

@@ -18,8 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from study.batch.defaults import MAX_ATTEMPTS
+from study.batch.executors import quiet_logger
 from study.batch.plan import BatchPlan, PlannedRun
 from study.batch.store import BatchDirectory, RunResultLike
+
+WAIT_POLL_SECONDS = 1.0
+"""While runs are in flight, how often the batch checks that its executor is still there."""
 
 Simulate = Callable[[Any, int, int | None], RunResultLike]
 """``simulate(scenario, seed, days) -> RunResult``: a module-level function (pickled by name)."""
@@ -149,6 +153,7 @@ def run_batch(
     max_attempts: int = MAX_ATTEMPTS,
     progress: bool = True,
     finished_ids: set[str] | None = None,
+    executor_lost: Callable[[], str | None] | None = None,
 ) -> BatchOutcome:
     """Run every unfinished run of ``plan`` on ``executor``, writing each as it finishes.
 
@@ -162,6 +167,10 @@ def run_batch(
 
     ``finished_ids`` are the ids of the runs already saved, if the caller has listed them
     (:meth:`BatchDirectory.finished_run_ids`); by default the directory is listed here.
+    ``executor_lost`` is asked every :data:`WAIT_POLL_SECONDS` while runs are in flight
+    (:class:`~study.batch.executors.SchedulerWatch`): a message means the executor is gone
+    for good (a lost Dask scheduler, whose futures would never finish), and the batch
+    stops as for a broken executor.
     """
     if max_in_flight < 1:
         raise ValueError("max_in_flight must be >= 1")
@@ -231,20 +240,24 @@ def run_batch(
                 submit(next_run, 1)
             if not in_flight:
                 break
-            done = wait(list(in_flight), return_when=FIRST_COMPLETED).done
+            done = wait(list(in_flight), WAIT_POLL_SECONDS, FIRST_COMPLETED).done
+            if not done and executor_lost is not None and (reason := executor_lost()):
+                raise _ExecutorLost(ConnectionError(reason))
             while done:  # popping drops each result as soon as it is written
                 handle(done.pop())
             if lost:  # the finished runs of this round are saved; nothing more can run
                 raise _ExecutorLost(lost[0])
     except KeyboardInterrupt:
         outcome.interrupted = True
-    except _ExecutorLost as executor_lost:
-        outcome.executor_error = _describe_error(executor_lost.error)[0]
+    except _ExecutorLost as gone:
+        outcome.executor_error = _describe_error(gone.error)[0]
     except _WriteFailed as write_failed:
         outcome.write_error = write_failed.error
     finally:
-        for future in in_flight:
-            future.cancel()
+        if executor_lost is None or not executor_lost():  # a lost cluster cannot cancel
+            with quiet_logger("concurrent.futures"):  # a reconnecting client refuses
+                for future in in_flight:
+                    future.cancel()
         in_flight.clear()
         bar.close()
         outcome.elapsed_seconds = time.monotonic() - started

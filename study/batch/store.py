@@ -8,13 +8,13 @@ keeps two batches from running in one directory at once.
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 import os
 import platform
 import shlex
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.atomic_files import TEMP_MARKER, write_bytes_atomically
 from sim.errors import UserInputError
 from study.batch.parts import (
     RUN_METADATA_KEY,
@@ -49,7 +50,6 @@ FAILURES_FILE = "failures.json"
 LOCK_FILE = ".lock"
 PART_PREFIX = "run-"
 PART_SUFFIX = ".parquet"
-TEMP_MARKER = ".tmp-"
 
 PACKAGES_RECORDED = (
     "cartsim",
@@ -114,23 +114,28 @@ def spec_overrides(spec: BatchSpec) -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; rename it onto ``path`` only if the block succeeds."""
-    temporary = path.with_name(f"{path.name}{TEMP_MARKER}{os.getpid()}")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+def file_checksum(path: Path) -> str:
+    """SHA-256 of a file's bytes, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: all or nothing."""
-    with atomic_path(path) as temporary, temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+def plan_fields(plan: BatchPlan) -> dict[str, Any]:
+    """The manifest's record of the plan: root seed, replicates, runs, each replicate's seed."""
+    return {
+        "root_seed": plan.spec.root_seed,
+        "replicates": plan.spec.replicates,
+        "runs_planned": plan.n_runs,
+        "replicate_seeds": expected_replicate_seeds(plan.spec.root_seed, plan.spec.replicates),
+    }
+
+
+def expected_replicate_seeds(root_seed: int, replicates: int) -> dict[str, int]:
+    """Each replicate's seed as the manifest records it (replicate index as text)."""
+    return {str(k): replicate_seed(root_seed, k) for k in range(replicates)}
 
 
 class BatchDirectory:
@@ -164,6 +169,7 @@ class BatchDirectory:
         self._lock()
         if self.check(plan):
             resuming = True
+            self._restore_plan_fields(plan)
         else:
             manifest = {
                 "format": MANIFEST_FORMAT,
@@ -172,17 +178,11 @@ class BatchDirectory:
                 "command_line": shlex.join(command),
                 "experiment": experiment,
                 "created": _now(),
-                "root_seed": plan.spec.root_seed,
-                "replicates": plan.spec.replicates,
                 "days": plan.spec.days,
                 "scenarios": list(plan.spec.scenarios),
                 "scenario_names": list(plan.scenario_names),
                 **spec_overrides(plan.spec),
-                "runs_planned": plan.n_runs,
-                "replicate_seeds": {
-                    str(k): replicate_seed(plan.spec.root_seed, k)
-                    for k in range(plan.spec.replicates)
-                },
+                **plan_fields(plan),
                 "versions": package_versions(),
                 "resolved_scenarios": plan.resolved_scenarios(),
                 "invocations": [],
@@ -205,8 +205,10 @@ class BatchDirectory:
                 is not a directory.
         """
         from sim.limits import check_path
+        from sim.outputs import check_output_link
 
         check_path("--out", str(self.path))
+        check_output_link(self.path, "--out")
         if not self.path.exists():
             return False
         if not self.path.is_dir():
@@ -227,6 +229,25 @@ class BatchDirectory:
                 f"{MANIFEST_FILE} (found {others[0]}); choose a new or empty directory"
             )
         return False
+
+    def _restore_plan_fields(self, plan: BatchPlan) -> None:
+        """On resume: a manifest whose seeds or plan were edited is put right, with a warning.
+
+        The fingerprint matched, so the batch is this one; its seeds and run count come
+        from the command, and every part is verified against them.
+        """
+        manifest = self.read_manifest()
+        expected = plan_fields(plan)
+        changed = [key for key, value in expected.items() if manifest.get(key) != value]
+        if changed:
+            manifest.update(expected)
+            self.write_manifest(manifest)
+            print(
+                f"batch: warning: {self.path / MANIFEST_FILE}: {', '.join(changed)} did not "
+                "match this batch (edited?); rewritten from the command",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def _lock(self) -> None:
         try:
@@ -277,7 +298,7 @@ class BatchDirectory:
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Write the manifest atomically."""
         text = json.dumps(manifest, indent=2, default=_json_default) + "\n"
-        atomic_write_bytes(self.path / MANIFEST_FILE, text.encode())
+        write_bytes_atomically(self.path / MANIFEST_FILE, text.encode())
 
     # -- parts --------------------------------------------------------------------------
 
@@ -348,4 +369,4 @@ class BatchDirectory:
         )
         buffer = pa.BufferOutputStream()
         pq.write_table(table, buffer)
-        atomic_write_bytes(self.part_path(run.run_id), buffer.getvalue().to_pybytes())
+        write_bytes_atomically(self.part_path(run.run_id), buffer.getvalue().to_pybytes())

@@ -22,9 +22,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from sim.atomic_files import write_bytes_atomically
 from sim.errors import UserInputError
 from sim.loader import Override
-from study.batch import atomic_write_bytes
 from study.sensitivity.ranges import ParameterRange
 
 Method = Literal["morris", "sobol"]
@@ -243,10 +243,10 @@ def write_design(out_dir: Path, design: Design, record: dict[str, Any]) -> list[
             path = samples_dir / f"{name}.toml"
             content = sample_file_text(design, index, values).encode()
             if not path.is_file() or path.read_bytes() != content:
-                atomic_write_bytes(path, content)
+                write_bytes_atomically(path, content)
             paths.append(path)
         if not design_path.is_file():
-            atomic_write_bytes(design_path, text.encode())
+            write_bytes_atomically(design_path, text.encode())
     except OSError as error:
         raise UserInputError(f"{where}: cannot write there: {error.strerror}") from None
     return paths

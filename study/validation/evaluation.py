@@ -26,7 +26,15 @@ import pandas as pd
 
 from sim.errors import UserInputError
 from sim.loader import Override
-from study.batch import RUNS_PARQUET, TIMESERIES_PARQUET, BatchSpec, ExecutionChoice, execute_batch
+from study.batch import (
+    EXIT_INTERRUPTED,
+    RUNS_PARQUET,
+    TIMESERIES_PARQUET,
+    BatchSpec,
+    ExecutionChoice,
+    execute_batch,
+)
+from study.batch.verify import verify_batch_dir
 from study.validation import measures
 from study.validation.measures import Measured
 from study.validation.targets import Target, load_targets
@@ -39,6 +47,11 @@ BATCHES_FILE = Path(__file__).resolve().parent / "batches.toml"
 GROWTH_DAYS = 90  # the untreated growth needs only its first weeks
 QUICK_GRID = 50  # quick mode runs on 50 x 50 sites, with the dose per 10,000 sites kept
 WITHIN, OUTSIDE, UNRESOLVED = "within", "outside", "unresolved"
+
+
+class ValidationInterrupted(Exception):
+    """Ctrl-C or SIGTERM stopped the batch of a scenario; its finished runs are kept and
+    the batch has said so in one line (the same command resumes it)."""
 
 
 @dataclass(frozen=True)
@@ -129,16 +142,20 @@ def run_validation(
 
     Raises:
         UserInputError: a batch did not finish (the same command resumes it).
+        ValidationInterrupted: Ctrl-C or SIGTERM stopped a batch (which said so).
     """
     tables = {}
     for name, spec in specs.items():
         directory = out_dir / "batches" / name
         status = execute_batch(spec, directory, execution, progress=progress, show_table=False)
+        if status == EXIT_INTERRUPTED:
+            raise ValidationInterrupted(name)
         if status != 0:
             raise UserInputError(
                 f"validate: the batch of {name!r} did not finish (status {status}); "
                 f"run the same command again to resume it ({directory})"
             )
+        verify_batch_dir(directory, "validate: batch")
         tables[name] = Tables(
             pd.read_parquet(directory / RUNS_PARQUET),
             pd.read_parquet(directory / TIMESERIES_PARQUET),

@@ -30,7 +30,7 @@ from viz.live.layout import Layout, make_layout
 from viz.live.navigation import Navigation
 from viz.live.palette import DARK, PROJECTOR, Theme, gui_theme
 from viz.live.plots import TimeSeriesPlot
-from viz.live.recording import DEFAULT_CAPTURES
+from viz.live.recording import DEFAULT_CAPTURES, discarding_on_interrupt
 from viz.live.render import render
 from viz.live.session import Arm, load_arms
 from viz.live.slider_actions import SliderActions, assignment
@@ -354,9 +354,9 @@ class LiveApp(Navigation, SliderActions):
     def run(self) -> int:
         """The window's loop until closed; returns the exit status."""
         clock = pygame.time.Clock()
-        while self.running:
-            dt = clock.tick(60) / 1000.0
-            self.frame(min(dt, 0.1))
+        with discarding_on_interrupt(lambda: self.captures.recorder):
+            while self.running:
+                self.frame(min(clock.tick(60) / 1000.0, 0.1))
         message = self.captures.stop()
         if message:
             print(message)

@@ -7,18 +7,26 @@ anything the user does. Frames are grabbed as RGB bytes (~1 ms) and written by a
 from a bounded queue; the thread also starts ffmpeg, so starting a recording does not
 stall the window. :meth:`VideoWriter.add_timed` keeps the video in real time (frames are
 repeated or skipped to 30 a second), so it plays at the speed it was watched.
+
+Screenshots and videos are written whole or not at all (:mod:`sim.atomic_files`): a video
+grows under a temporary name and is renamed into place when it is closed; an interrupted
+recording is discarded (:func:`discarding_on_interrupt`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pygame
 
+from sim.atomic_files import atomic_path, temporary_name
 from sim.errors import UserInputError
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -61,8 +69,9 @@ def capture_folder(folder: Path) -> Path:
 
 def save_screenshot(surface: pygame.Surface, path: Path) -> Path:
     """Save the surface as a PNG; one line on failure."""
-    try:
-        pygame.image.save(surface, str(path))
+    try:  # pygame picks the format from the name: the temporary one keeps ".png" last
+        with atomic_path(path, keep_suffix=True) as temporary:
+            pygame.image.save(surface, str(temporary))
     except (pygame.error, OSError) as error:
         raise UserInputError(f"{path}: cannot save the screenshot: {error}") from None
     return path
@@ -108,6 +117,7 @@ class VideoWriter:
     def __init__(self, path: Path, fps: int = FPS) -> None:
         check_video_path(path)
         self.path = path
+        self._temporary = temporary_name(path, keep_suffix=True)  # renamed on close
         self.gif = path.suffix.lower() == ".gif"
         self.fps = min(fps, GIF_FPS) if self.gif else fps
         self.size: tuple[int, int] | None = None
@@ -162,10 +172,10 @@ class VideoWriter:
     def _open(self, imageio: object) -> object:
         if self.gif:
             return imageio.get_writer(  # type: ignore[attr-defined]
-                str(self.path), mode="I", duration=1000 / self.fps, loop=0
+                str(self._temporary), mode="I", duration=1000 / self.fps, loop=0
             )
         return imageio.get_writer(  # type: ignore[attr-defined]
-            str(self.path),
+            str(self._temporary),
             fps=self.fps,
             codec="libx264",
             macro_block_size=MP4_BLOCK_PX,
@@ -175,9 +185,34 @@ class VideoWriter:
         )
 
     def close(self) -> Path:
-        """Finish writing; returns the path. One line if the video could not be written."""
-        self._queue.put(None)
-        self._thread.join()
-        if self.error is not None:
-            raise UserInputError(f"{self.path}: the video could not be written ({self.error})")
+        """Finish writing, then rename the video into place; returns the path. One line
+        if the video could not be written (and no file is left)."""
+        try:
+            self._queue.put(None)
+            self._thread.join()
+            if self.error is not None:
+                raise UserInputError(f"{self.path}: the video could not be written ({self.error})")
+            os.replace(self._temporary, self.path)
+        finally:
+            self._temporary.unlink(missing_ok=True)
         return self.path
+
+    def discard(self) -> None:
+        """Stop without keeping anything (Ctrl-C, SIGTERM): the temporary file is removed."""
+        with contextlib.suppress(Exception):
+            self._queue.put(None, timeout=5)
+            self._thread.join(timeout=5)
+        self._temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def discarding_on_interrupt(current: Callable[[], VideoWriter | None]) -> Iterator[None]:
+    """Around a loop that may be recording: on Ctrl-C or SIGTERM (KeyboardInterrupt) or
+    an error, the unfinished video of ``current()`` is removed, not left half-written."""
+    try:
+        yield
+    except BaseException:
+        writer = current()
+        if writer is not None:
+            writer.discard()
+        raise
