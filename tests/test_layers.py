@@ -224,3 +224,12 @@ def test_the_checker_flags_a_made_up_violation(path: str, source: str) -> None:
 )
 def test_the_checker_allows_what_the_layers_allow(path: str, source: str) -> None:
     assert violations(PurePosixPath(path), source) == []
+
+
+def test_no_lazy_name_of_study_batch_is_also_a_submodule() -> None:
+    import study.batch
+
+    submodules = {path.stem for path in (ROOT / "study" / "batch").glob("*.py")}
+    assert not submodules & set(study.batch._WHERE)
+    for name, module in study.batch._WHERE.items():
+        assert hasattr(__import__(module, fromlist=[name]), name), (name, module)

@@ -28,7 +28,10 @@ A batch is every combination of scenario x sweep cell x replicate. One concept p
 The command line is in :mod:`commands.batch`; experiment files in :mod:`study.experiment`.
 
 The names below are loaded from their module on first use (PEP 562), so that importing
-one module of the package (say :mod:`study.batch.executors`) does not import them all.
+one module of the package (say :mod:`study.batch.executors`) does not import them all. No
+name is also a module's name: once a submodule is imported, the package's attribute of
+that name is the module (so ``consolidate`` is imported from
+:mod:`study.batch.consolidate` itself).
 """
 
 from __future__ import annotations
@@ -76,7 +79,6 @@ _WHERE: dict[str, str] = {
     "TIMESERIES_PARQUET": "study.batch.store",
     "available_cores": "study.batch.executors",
     "build_plan": "study.batch.plan",
-    "consolidate": "study.batch.consolidate",
     "content_checksum": "study.batch.parts",
     "execute_batch": "study.batch.execute",
     "execute_run": "study.batch.runner",

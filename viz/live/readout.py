@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pygame
 
+from sim.atomic_files import atomic_path
 from sim.errors import UserInputError
 from viz.live.palette import SERIES, font
 from viz.live.plots import KEYS
@@ -24,18 +25,18 @@ CSV_COLUMNS = ("scenario", "seed", "day", *KEYS)
 def export_csv(app: LiveApp, path: Path) -> Path:
     """Write the plotted series of every arm (as drawn now) to ``path``, whole or not at
     all; cells for counts, cytokine in units per 10,000 sites, day from enrolment."""
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        with partial.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+        with (
+            atomic_path(path) as partial,
+            partial.open("w", newline="", encoding="utf-8") as handle,
+        ):
+            writer = csv.writer(out)
             writer.writerow(CSV_COLUMNS)
             for arm, table in zip(app.arms, app.plot.shown_tables, strict=False):
                 for row in table:
                     values = [f"{row[0]:.4f}", *(f"{v:g}" for v in row[1:])]
                     writer.writerow([arm.name, arm.seed, *values])
-        partial.replace(path)
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise UserInputError(f"{path}: cannot write the CSV ({error})") from None
     return path
 

@@ -11,10 +11,10 @@ pressing the same buttons at the same steps: the same numbers, bit for bit.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.atomic_files import write_text_atomically
 from sim.errors import UserInputError
 from sim.loader import Override
 
@@ -52,12 +52,9 @@ def state_of(app: LiveApp) -> dict[str, Any]:
 def save_state(app: LiveApp, path: Path) -> Path:
     """Write the state to ``path`` (whole or not at all)."""
     text = json.dumps(state_of(app), indent=1) + "\n"
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
+        write_text_atomically(path, text)
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise UserInputError(f"{path}: cannot save the state ({error})") from None
     return path
 
