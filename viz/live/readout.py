@@ -30,7 +30,7 @@ def export_csv(app: LiveApp, path: Path) -> Path:
             atomic_path(path) as partial,
             partial.open("w", newline="", encoding="utf-8") as handle,
         ):
-            writer = csv.writer(out)
+            writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             for arm, table in zip(app.arms, app.plot.shown_tables, strict=False):
                 for row in table:
