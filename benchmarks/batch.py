@@ -42,9 +42,9 @@ from study.batch import (
     BatchSpec,
     SerialExecutor,
     build_plan,
-    consolidate,
     run_batch,
 )
+from study.batch.consolidate import consolidate
 
 SYNTHETIC_DAYS = 240
 SYNTHETIC_COLUMNS = 24

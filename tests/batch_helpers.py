@@ -20,9 +20,9 @@ from study.batch import (
     BatchSpec,
     Sweep,
     build_plan,
-    consolidate,
     run_batch,
 )
+from study.batch.consolidate import consolidate
 
 ENTRY = Path(__file__).resolve().parent / "batch_entry.py"
 TWO_BY_TWO = BatchSpec(

@@ -36,12 +36,12 @@ from study.batch import (
     SerialExecutor,
     Sweep,
     build_plan,
-    consolidate,
     make_run_id,
     parse_sweep,
     replicate_seed,
     run_batch,
 )
+from study.batch.consolidate import consolidate
 
 # --------------------------------------------------------------------------------------
 # plan and seeds
