@@ -1,0 +1,164 @@
+"""Leukaemia beyond the patch: a mean-field residual compartment beside the grid.
+
+Biology. The grid is one patch of marrow, what an aspirate samples; a patient's
+leukaemia also fills the rest of the marrow and sanctuary sites (the central nervous
+system, the testes, protected niches). A marrow that is MRD-negative by flow cytometry
+(< 10^-4) can still hold up to about 10^8 leukaemic cells, so "no blast on the grid" is
+not "cured": CD19-positive relapse follows the loss of functional CAR T-cells (often
+announced by B-cell recovery; Pulsipher et al. Blood Cancer Discov 2022; Mueller et al.
+Clin Cancer Res 2018), and CD19-negative relapse grows from rare variants selected under
+CAR pressure over months (Sotillo et al. Cancer Discov 2015; Orlando et al. Nat Med 2018).
+
+Scale. Sizes are in *agent equivalents*: one blast agent stands for
+``residual.cells_per_agent`` leukaemic cells (about 10^8: some 10^12 cells at full burden
+over the grid's 10^4 sites), so the compartment can hold a fraction of an agent (a rare
+CD19-negative variant of 10^4 cells is 10^-4 of an agent). At enrolment the compartment
+holds ``residual.outside_grid_multiple`` times the grid's blasts (so it follows the
+patient's drawn burden) and has room for that multiple of the grid's sites; below one
+cell (``1 / cells_per_agent``) a phenotype is extinct.
+
+Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
+
+- **growth at the blast rate**: each agent equivalent divides with the grid's chance per
+  step (``leukaemia.division_rate_per_day``) when it has room (the chance that not all 8
+  neighbours of a blast are taken, at the compartment's occupancy), a CD19-positive
+  daughter losing CD19 with ``leukaemia.cd19_loss_prob``, and dies with the grid's chance
+  (``leukaemia.death_rate_per_day``);
+- **CAR T-cell killing measured on the grid**: a CD19-positive cell outside the sanctuary
+  survives the step with chance ``(1 - e x p_kill)^8``, where ``e`` is the share of the
+  grid's sites holding a functional (effector) CAR T-cell and ``p_kill`` an effector's
+  kill chance per step: the chance it meets none of the killers a random marrow site
+  would have around it. CD19-negative cells and the ``sanctuary_fraction`` are not
+  killed;
+- **seeding**: circulating blasts home to the sampled marrow: a Poisson number with mean
+  ``seeding_rate_per_day`` x size x step length lands on random free resident sites of
+  the grid (and leaves the compartment);
+- **chemotherapy** (bridging, lymphodepletion) kills the same share here as on the grid.
+
+The deterministic parts are a mean field; the seeding draws use the model's seeded
+generator, so a run is repeatable bit for bit. With ``residual.enabled = false`` (the
+default until calibrated) nothing here draws a random number or changes a run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from agents.kinds import MobileKind, ResidentKind
+from agents.leukaemic_blast import LeukaemicBlast
+from agents.surroundings import MOORE_NEIGHBOURS
+from sim.parameters import step_probability
+
+if TYPE_CHECKING:
+    from sim.model import CarTModel
+
+FUNCTIONAL_EFFECTORS = (MobileKind.CAR_T_EFFECTOR, MobileKind.DONOR_CAR_T_EFFECTOR)
+
+
+class ResidualDisease:
+    """The residual compartment of one run (sizes in agent equivalents).
+
+    Attributes:
+        enabled: the compartment exists (``residual.enabled``).
+        cd19_positive, cd19_negative: its size by phenotype, agent equivalents.
+        capacity: its room, agent equivalents.
+        seeded: blasts it has seeded onto the grid so far.
+    """
+
+    def __init__(self, model: CarTModel) -> None:
+        self.model = model
+        parameters = model.parameters.residual
+        self.enabled = parameters.enabled
+        self.cd19_positive = 0.0
+        self.cd19_negative = 0.0
+        self.seeded = 0
+        self.capacity = parameters.outside_grid_multiple * model.tissue.n_sites
+        self.extinct_below = 1.0 / parameters.cells_per_agent
+        self._seeding = step_probability(parameters.seeding_rate_per_day, model.hours_per_step)
+
+    def start(self) -> None:
+        """Size at enrolment: ``outside_grid_multiple`` x the grid's blasts, with the grid's
+        CD19-negative share or the patient's rare-variant frequency, whichever is larger."""
+        if not self.enabled:
+            return
+        census = self.model.census
+        positive = census.resident[ResidentKind.BLAST_CD19_POSITIVE]
+        negative = census.resident[ResidentKind.BLAST_CD19_NEGATIVE]
+        total = self.model.parameters.residual.outside_grid_multiple * (positive + negative)
+        grid_share = negative / (positive + negative) if positive + negative else 0.0
+        share = max(grid_share, self.model.patient.residual_cd19_negative_frequency)
+        self.cd19_negative = total * share
+        self.cd19_positive = total - self.cd19_negative
+        self._extinction()
+
+    @property
+    def size(self) -> float:
+        """Both phenotypes, agent equivalents."""
+        return self.cd19_positive + self.cd19_negative
+
+    @property
+    def cells(self) -> float:
+        """Both phenotypes, leukaemic cells."""
+        return self.size * self.model.parameters.residual.cells_per_agent
+
+    def car_t_survival(self) -> float:
+        """Chance a CD19-positive cell outside the sanctuary survives this step's CAR
+        T-cells: ``(1 - e x p_kill)^8`` (see the module docstring)."""
+        model = self.model
+        effectors = sum(model.census.mobile[kind] for kind in FUNCTIONAL_EFFECTORS)
+        density = effectors / model.tissue.n_sites
+        return (1.0 - density * model.chances.car_t_kill) ** MOORE_NEIGHBOURS
+
+    def step(self) -> None:
+        """One step: growth and death, CAR T-cell killing, seeding onto the grid."""
+        if not self.enabled or self.size == 0.0:
+            return
+        model = self.model
+        chances = model.chances
+        occupancy = min(1.0, self.size / self.capacity) if self.capacity else 1.0
+        divides = chances.blast_division * (1.0 - occupancy**MOORE_NEIGHBOURS)
+        survives = 1.0 - chances.blast_death
+        loss = model.parameters.leukaemia.cd19_loss_prob
+        new_negative = self.cd19_positive * divides * loss
+        positive = self.cd19_positive * (1.0 + divides * (1.0 - loss)) * survives
+        negative = (self.cd19_negative * (1.0 + divides) + new_negative) * survives
+        sanctuary = model.parameters.residual.sanctuary_fraction
+        reachable = positive * (1.0 - sanctuary)
+        positive -= reachable * (1.0 - self.car_t_survival())
+        self.cd19_positive, self.cd19_negative = positive, negative
+        self._seed()
+        self._extinction()
+
+    def kill_share(self, share: float) -> None:
+        """Chemotherapy: ``share`` of each phenotype dies (as on the grid)."""
+        self.cd19_positive *= 1.0 - share
+        self.cd19_negative *= 1.0 - share
+        self._extinction()
+
+    def _seed(self) -> None:
+        """Blasts home to the grid: a Poisson number per phenotype, onto free sites."""
+        model = self.model
+        for cd19_positive in (True, False):
+            size = self.cd19_positive if cd19_positive else self.cd19_negative
+            arrivals = int(model.rng.poisson(self._seeding * size))
+            if arrivals == 0:
+                continue
+            arrivals = min(arrivals, math.ceil(size))  # never more than it holds
+            sites = model.tissue.random_empty_sites(
+                model.tissue.resident_kind, arrivals, model.rng
+            ).tolist()
+            for site in sites:
+                LeukaemicBlast(model, site, cd19_positive=cd19_positive)
+            self.seeded += len(sites)
+            if cd19_positive:  # the last agent seeded carries what was left
+                self.cd19_positive = max(0.0, self.cd19_positive - len(sites))
+            else:
+                self.cd19_negative = max(0.0, self.cd19_negative - len(sites))
+
+    def _extinction(self) -> None:
+        """A phenotype below one cell is gone."""
+        if self.cd19_positive < self.extinct_below:
+            self.cd19_positive = 0.0
+        if self.cd19_negative < self.extinct_below:
+            self.cd19_negative = 0.0
