@@ -41,6 +41,7 @@ STREAMS = {
     "host_t_suppression_days": 6,
     "memory_share_factor": 7,
     "residual_cd19_negative_frequency": 8,
+    "dose_factor": 9,
 }
 
 
@@ -73,6 +74,7 @@ class Patient:
             memory/stem-like share).
         residual_cd19_negative_frequency: share of the residual compartment
             (:mod:`sim.residual`) that is CD19-negative at enrolment.
+        dose_factor: factor on the CAR T-cell dose.
     """
 
     product_fitness: float
@@ -84,6 +86,7 @@ class Patient:
     host_t_suppression_days: float | None
     memory_share_factor: float
     residual_cd19_negative_frequency: float
+    dose_factor: float
 
     def summary_fields(self) -> dict[str, Any]:
         """The patient as summary fields, each prefixed ``patient_``."""
@@ -155,6 +158,7 @@ def draw_patient(scenario: Scenario, seed: int) -> Patient:
         host_t_suppression_days=suppression if ld.alemtuzumab else None,
         memory_share_factor=draw("memory_share_factor", 1.0),
         residual_cd19_negative_frequency=draw("residual_cd19_negative_frequency", 0.0),
+        dose_factor=draw("dose_factor", 1.0),
     )
 
 
@@ -165,9 +169,10 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     ``initial_cd19_negative_fraction``, ``therapy.bridging_blast_kill_fraction`` and
     ``lymphodepletion.alemtuzumab_recovery_delay_days``; its factors multiply
     ``therapy.product_fitness``, ``car_t.cytokine_per_kill`` and
-    ``native_t.taught_cytokine_per_kill``; ``car_t.dose_per_10k_sites``, when set, becomes
-    ``car_t.dose_cells`` on this grid. Unchanged tables are kept as they are (the same
-    objects), so a patient without spread leaves the run bit for bit as before.
+    ``native_t.taught_cytokine_per_kill``, and ``car_t.memory_fraction``
+    (``memory_share_factor``); ``car_t.dose_per_10k_sites``, when set, becomes
+    ``car_t.dose_cells`` on this grid; ``dose_factor`` multiplies the dose. Unchanged
+    tables are kept as they are (the same objects), so a patient without spread leaves the run bit for bit as before.
 
     Raises:
         UserInputError: a resulting value breaks a parameter's range (the message names
@@ -185,7 +190,9 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     per_10k = scenario.car_t.dose_per_10k_sites
     if per_10k is not None:
         sites = scenario.grid.width * scenario.grid.height
-        car_t["dose_cells"] = round(per_10k * sites / SITES_PER_DOSE_UNIT)
+        car_t["dose_cells"] = round(per_10k * patient.dose_factor * sites / SITES_PER_DOSE_UNIT)
+    elif patient.dose_factor != 1.0:
+        car_t["dose_cells"] = round(scenario.car_t.dose_cells * patient.dose_factor)
     native_t = {
         "taught_cytokine_per_kill": scenario.native_t.taught_cytokine_per_kill
         * patient.cytokine_amplification

@@ -101,6 +101,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "host_t_suppression_days": (0.0, 365.0),
     "memory_share_factor": (1e-6, 100.0),
     "residual_cd19_negative_frequency": (0.0, 1.0),
+    "dose_factor": (1e-3, 100.0),
 }
 """The values each distributed quantity may take (a draw outside is drawn again)."""
 
@@ -164,6 +165,11 @@ class PatientParameters(Section):
         description="factor on car_t.memory_fraction: the product's memory/stem-like share",
         source="products differ in memory-like content (Fraietta et al. Nat Med 2018); "
         + NO_SPREAD,
+    )
+    dose_factor: Distribution = parameter(
+        default_factory=lambda: _fixed(1.0),
+        description="factor on the CAR T-cell dose (car_t.dose_cells or dose_per_10k_sites)",
+        source="trials infused different dose levels (dose escalation); " + NO_SPREAD,
     )
     residual_cd19_negative_frequency: Distribution | None = parameter(
         None,
