@@ -66,7 +66,7 @@ DAILY_REPORTERS: dict[str, Reporter] = {
     "rejection_kills": lambda m: m.census.rejection_kills,
     "teaching_events": lambda m: m.census.teaching_events,
     "gvhd_score": lambda m: m.gvhd_score,
-    "residual_cd19_positive": lambda m: m.residual.cd19_positive,
+    "residual_cd19_positive": lambda m: m.residual.cd19_positive + m.residual.sanctuary,
     "residual_cd19_negative": lambda m: m.residual.cd19_negative,
     "residual_seeded": lambda m: m.residual.seeded,
 }

@@ -28,8 +28,8 @@ Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
   survives the step with chance ``(1 - e x p_kill)^8``, where ``e`` is the share of the
   grid's sites holding a functional (effector) CAR T-cell and ``p_kill`` an effector's
   kill chance per step: the chance it meets none of the killers a random marrow site
-  would have around it. CD19-negative cells and the ``sanctuary_fraction`` are not
-  killed;
+  would have around it. CD19-negative cells and sanctuary sites are not killed: the CD19-positive cells there (``sanctuary_fraction`` of them at enrolment)
+  are a pool of their own, growing, seeding and meeting chemotherapy like the rest;
 - **seeding**: circulating blasts home to the sampled marrow: a Poisson number with mean
   ``seeding_rate_per_day`` x size x step length lands on random free resident sites of
   the grid (and leaves the compartment);
@@ -61,7 +61,9 @@ class ResidualDisease:
 
     Attributes:
         enabled: the compartment exists (``residual.enabled``).
-        cd19_positive, cd19_negative: its size by phenotype, agent equivalents.
+        cd19_positive, cd19_negative: its size by phenotype, agent equivalents (the
+            CD19-positive cells CAR T-cells can reach; the CD19-negative ones anywhere).
+        sanctuary: CD19-positive cells in sanctuary sites, out of CAR T-cells' reach.
         capacity: its room, agent equivalents.
         seeded: blasts it has seeded onto the grid so far.
     """
@@ -72,6 +74,7 @@ class ResidualDisease:
         self.enabled = parameters.enabled
         self.cd19_positive = 0.0
         self.cd19_negative = 0.0
+        self.sanctuary = 0.0
         self.seeded = 0
         self.capacity = parameters.outside_grid_multiple * model.tissue.n_sites
         self.extinct_below = 1.0 / parameters.cells_per_agent
@@ -89,13 +92,15 @@ class ResidualDisease:
         grid_share = negative / (positive + negative) if positive + negative else 0.0
         share = max(grid_share, self.model.patient.residual_cd19_negative_frequency)
         self.cd19_negative = total * share
-        self.cd19_positive = total - self.cd19_negative
+        positive = total - self.cd19_negative
+        self.sanctuary = positive * self.model.parameters.residual.sanctuary_fraction
+        self.cd19_positive = positive - self.sanctuary
         self._extinction()
 
     @property
     def size(self) -> float:
         """Both phenotypes, agent equivalents."""
-        return self.cd19_positive + self.cd19_negative
+        return self.cd19_positive + self.sanctuary + self.cd19_negative
 
     @property
     def cells(self) -> float:
@@ -120,19 +125,19 @@ class ResidualDisease:
         divides = chances.blast_division * (1.0 - occupancy**MOORE_NEIGHBOURS)
         survives = 1.0 - chances.blast_death
         loss = model.parameters.leukaemia.cd19_loss_prob
-        new_negative = self.cd19_positive * divides * loss
-        positive = self.cd19_positive * (1.0 + divides * (1.0 - loss)) * survives
+        keeps = (1.0 + divides * (1.0 - loss)) * survives
+        new_negative = (self.cd19_positive + self.sanctuary) * divides * loss
         negative = (self.cd19_negative * (1.0 + divides) + new_negative) * survives
-        sanctuary = model.parameters.residual.sanctuary_fraction
-        reachable = positive * (1.0 - sanctuary)
-        positive -= reachable * (1.0 - self.car_t_survival())
-        self.cd19_positive, self.cd19_negative = positive, negative
+        self.cd19_positive *= keeps * self.car_t_survival()  # in the CAR T-cells' reach
+        self.sanctuary *= keeps
+        self.cd19_negative = negative
         self._seed()
         self._extinction()
 
     def kill_share(self, share: float) -> None:
         """Chemotherapy: ``share`` of each phenotype dies (as on the grid)."""
         self.cd19_positive *= 1.0 - share
+        self.sanctuary *= 1.0 - share
         self.cd19_negative *= 1.0 - share
         self._extinction()
 
@@ -140,7 +145,7 @@ class ResidualDisease:
         """Blasts home to the grid: a Poisson number per phenotype, onto free sites."""
         model = self.model
         for cd19_positive in (True, False):
-            size = self.cd19_positive if cd19_positive else self.cd19_negative
+            size = self.cd19_positive + self.sanctuary if cd19_positive else self.cd19_negative
             arrivals = int(model.rng.poisson(self._seeding * size))
             if arrivals == 0:
                 continue
@@ -151,8 +156,10 @@ class ResidualDisease:
             for site in sites:
                 LeukaemicBlast(model, site, cd19_positive=cd19_positive)
             self.seeded += len(sites)
-            if cd19_positive:  # the last agent seeded carries what was left
-                self.cd19_positive = max(0.0, self.cd19_positive - len(sites))
+            if cd19_positive:  # from both pools in proportion; the last carries what was left
+                share = self.cd19_positive / size
+                self.cd19_positive = max(0.0, self.cd19_positive - len(sites) * share)
+                self.sanctuary = max(0.0, self.sanctuary - len(sites) * (1.0 - share))
             else:
                 self.cd19_negative = max(0.0, self.cd19_negative - len(sites))
 
@@ -160,5 +167,7 @@ class ResidualDisease:
         """A phenotype below one cell is gone."""
         if self.cd19_positive < self.extinct_below:
             self.cd19_positive = 0.0
+        if self.sanctuary < self.extinct_below:
+            self.sanctuary = 0.0
         if self.cd19_negative < self.extinct_below:
             self.cd19_negative = 0.0
