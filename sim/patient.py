@@ -172,7 +172,8 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     ``native_t.taught_cytokine_per_kill``, and ``car_t.memory_fraction``
     (``memory_share_factor``); ``car_t.dose_per_10k_sites``, when set, becomes
     ``car_t.dose_cells`` on this grid; ``dose_factor`` multiplies the dose. Unchanged
-    tables are kept as they are (the same objects), so a patient without spread leaves the run bit for bit as before.
+    tables are kept as they are (the same objects), so a patient without spread leaves
+    the run bit for bit as before.
 
     Raises:
         UserInputError: a resulting value breaks a parameter's range (the message names

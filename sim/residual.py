@@ -28,8 +28,9 @@ Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
   survives the step with chance ``(1 - e x p_kill)^8``, where ``e`` is the share of the
   grid's sites holding a functional (effector) CAR T-cell and ``p_kill`` an effector's
   kill chance per step: the chance it meets none of the killers a random marrow site
-  would have around it. CD19-negative cells and sanctuary sites are not killed: the CD19-positive cells there (``sanctuary_fraction`` of them at enrolment)
-  are a pool of their own, growing, seeding and meeting chemotherapy like the rest;
+  would have around it. CD19-negative cells and sanctuary sites are not killed: the
+  CD19-positive cells there (``sanctuary_fraction`` of them at enrolment) are a pool of
+  their own, growing, seeding and meeting chemotherapy like the rest;
 - **seeding**: circulating blasts home to the sampled marrow: a Poisson number with mean
   ``seeding_rate_per_day`` x size x step length lands on random free resident sites of
   the grid (and leaves the compartment);

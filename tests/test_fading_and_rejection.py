@@ -54,8 +54,14 @@ def test_the_patients_memory_share_scales_the_memory_fraction() -> None:
 
 def _donor_model(overrides: list[str]):  # type: ignore[no-untyped-def]
     model = empty_model(
-        ["therapy.arm='donor'", "car_t.dose_cells=0", "lymphodepletion.enabled=false"]
-        + ["rejection.prob_per_hour=1.0", "rejection.kill_rate_per_day=500.0", *overrides]
+        [
+            "therapy.arm='donor'",
+            "car_t.dose_cells=0",
+            "lymphodepletion.enabled=false",
+            "rejection.prob_per_hour=1.0",
+            "rejection.kill_rate_per_day=500.0",
+            *overrides,
+        ]
     )
     run_steps(model, model.plan.infusion_day * model.steps_per_day + 1)
     return model

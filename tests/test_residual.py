@@ -43,8 +43,12 @@ def test_switched_off_the_compartment_is_empty_and_seeds_nothing() -> None:
 
 def test_it_starts_at_the_set_multiple_of_the_grid_blasts() -> None:
     model = empty_model(
-        [ON, "grid.width=20", "leukaemia.initial_blast_fraction=0.3"]
-        + ["residual.outside_grid_multiple=2.0"]
+        [
+            ON,
+            "grid.width=20",
+            "leukaemia.initial_blast_fraction=0.3",
+            "residual.outside_grid_multiple=2.0",
+        ]
     )
     assert model.residual.size == pytest.approx(2.0 * model.census.blasts)
     assert model.residual.capacity == pytest.approx(2.0 * model.tissue.n_sites)
@@ -65,8 +69,13 @@ def test_car_t_effectors_on_the_grid_kill_cd19_positive_cells_only_outside_the_s
     sizes = {}
     for sanctuary in (0.0, 0.5):  # share of the CD19+ cells in sanctuary sites
         model = empty_model(
-            [ON, *STILL, NO_SEEDING, "car_t.kill_rate_per_day=50.0"]
-            + ["car_t.effector_half_life_days=1000.0"]
+            [
+                ON,
+                *STILL,
+                NO_SEEDING,
+                "car_t.kill_rate_per_day=50.0",
+                "car_t.effector_half_life_days=1000.0",
+            ]
         )
         for site in range(0, 49, 2):
             CarTCell(model, site)
@@ -125,8 +134,12 @@ def test_same_seed_same_compartment_bit_for_bit() -> None:
 
 def test_the_sanctuary_share_is_set_at_enrolment() -> None:
     model = empty_model(
-        [ON, "grid.width=20", "leukaemia.initial_blast_fraction=0.3"]
-        + ["residual.sanctuary_fraction=0.25"]
+        [
+            ON,
+            "grid.width=20",
+            "leukaemia.initial_blast_fraction=0.3",
+            "residual.sanctuary_fraction=0.25",
+        ]
     )
     total = model.residual.cd19_positive + model.residual.sanctuary
     assert model.residual.sanctuary == pytest.approx(0.25 * total)
