@@ -10,9 +10,10 @@ Clin Cancer Res 2018), and CD19-negative relapse grows from rare variants select
 CAR pressure over months (Sotillo et al. Cancer Discov 2015; Orlando et al. Nat Med 2018).
 
 Scale. Sizes are in *agent equivalents*: one blast agent stands for
-``residual.cells_per_agent`` leukaemic cells (about 10^8: some 10^12 cells at full burden
-over the grid's 10^4 sites), so the compartment can hold a fraction of an agent (a rare
-CD19-negative variant of 10^4 cells is 10^-4 of an agent). At enrolment the compartment
+``residual.cells_in_full_grid`` / sites leukaemic cells (10^8: some 10^12 cells at full
+burden over the grid's 10^4 sites; a smaller grid's agent stands for more), so the
+compartment can hold a fraction of an agent (a rare CD19-negative variant of 10^4 cells
+is 10^-4 of an agent). At enrolment the compartment
 holds ``residual.outside_grid_multiple`` times the grid's blasts (so it follows the
 patient's drawn burden) and has room for that multiple of the grid's sites; below one
 cell (``1 / cells_per_agent``) a phenotype is extinct.
@@ -67,6 +68,7 @@ class ResidualDisease:
         sanctuary: CD19-positive cells in sanctuary sites, out of CAR T-cells' reach.
         capacity: its room, agent equivalents.
         seeded: blasts it has seeded onto the grid so far.
+        cells_per_agent: leukaemic cells one agent stands for on this grid.
     """
 
     def __init__(self, model: CarTModel) -> None:
@@ -78,7 +80,8 @@ class ResidualDisease:
         self.sanctuary = 0.0
         self.seeded = 0
         self.capacity = parameters.outside_grid_multiple * model.tissue.n_sites
-        self.extinct_below = 1.0 / parameters.cells_per_agent
+        self.cells_per_agent = parameters.cells_in_full_grid / model.tissue.n_sites
+        self.extinct_below = 1.0 / self.cells_per_agent
         self._seeding = step_probability(parameters.seeding_rate_per_day, model.hours_per_step)
 
     def start(self) -> None:
@@ -106,7 +109,7 @@ class ResidualDisease:
     @property
     def cells(self) -> float:
         """Both phenotypes, leukaemic cells."""
-        return self.size * self.model.parameters.residual.cells_per_agent
+        return self.size * self.cells_per_agent
 
     def car_t_survival(self) -> float:
         """Chance a CD19-positive cell outside the sanctuary survives this step's CAR

@@ -97,7 +97,8 @@ def test_chemotherapy_kills_the_same_share_in_the_compartment() -> None:
 
 
 def test_below_one_cell_a_phenotype_is_extinct() -> None:
-    model = empty_model([ON, *STILL, NO_SEEDING, "residual.cells_per_agent=100.0"])
+    model = empty_model([ON, *STILL, NO_SEEDING, "residual.cells_in_full_grid=4900.0"])
+    assert model.residual.cells_per_agent == pytest.approx(100.0)  # 4,900 cells / 49 sites
     model.residual.cd19_negative = 0.5 / 100.0  # half a cell
     model.residual.cd19_positive = 2.0 / 100.0
     run_steps(model, 1)

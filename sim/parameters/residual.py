@@ -11,7 +11,7 @@ class ResidualParameters(Section):
     """The residual compartment: the rest of the marrow and sanctuary sites, mean-field.
 
     Sizes are in *agent equivalents* (one blast agent on the grid stands for
-    ``cells_per_agent`` leukaemic cells), so the compartment and the grid share a unit.
+    ``cells_in_full_grid`` / sites leukaemic cells), so the compartment and the grid share a unit.
     """
 
     enabled: bool = parameter(
@@ -19,14 +19,14 @@ class ResidualParameters(Section):
         description="keep a residual compartment of leukaemia beyond the grid",
         source=NOT_CALIBRATED,
     )
-    cells_per_agent: float = parameter(
-        1.0e8,
+    cells_in_full_grid: float = parameter(
+        1.0e12,
         ge=1.0,
-        le=1.0e12,
-        description="leukaemic cells one blast agent stands for; the compartment dies out "
-        "below one cell (1 / this agent equivalents)",
-        source="model scale: about 10^12 leukaemic cells at full burden over about 10^4 "
-        "sites (docs/model.md, Scale)",
+        le=1.0e14,
+        description="leukaemic cells a grid full of blasts stands for; one agent stands for "
+        "this / the grid's sites (1e8 on 100 x 100), and the compartment dies out below one cell",
+        source="model scale: a patient's marrow full of leukaemia holds about 10^12 cells "
+        "(docs/model.md, Leukaemia beyond the patch)",
     )
     outside_grid_multiple: float = parameter(
         1.0,
