@@ -22,9 +22,9 @@ Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
 
 - **growth at the blast rate**: each agent equivalent divides with the grid's chance per
   step (``leukaemia.division_rate_per_day``) when it has room (the chance that not all 8
-  neighbours of a blast are taken, at the compartment's occupancy), a CD19-positive
-  daughter losing CD19 with ``leukaemia.cd19_loss_prob``, and dies with the grid's chance
-  (``leukaemia.death_rate_per_day``);
+  neighbours of a blast are taken, at the compartment's occupancy) and dies with the
+  grid's chance (``leukaemia.death_rate_per_day``); as on the grid a daughter agent is
+  CD19-negative with ``leukaemia.cd19_loss_prob``: a Poisson number of whole agents;
 - **CAR T-cell killing measured on the grid**: a CD19-positive cell outside the sanctuary
   survives the step with chance ``(1 - e x p_kill)^8``, where ``e`` is the share of the
   grid's sites holding a functional (effector) CAR T-cell and ``p_kill`` an effector's
@@ -37,8 +37,8 @@ Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
   the grid (and leaves the compartment);
 - **chemotherapy** (bridging, lymphodepletion) kills the same share here as on the grid.
 
-The deterministic parts are a mean field; the seeding draws use the model's seeded
-generator, so a run is repeatable bit for bit. With ``residual.enabled = false`` (the
+The deterministic parts are a mean field; the seeding and CD19-loss draws use the
+model's seeded generator, so a run is repeatable bit for bit. With ``residual.enabled = false`` (the
 default until calibrated) nothing here draws a random number or changes a run.
 """
 
@@ -128,15 +128,30 @@ class ResidualDisease:
         occupancy = min(1.0, self.size / self.capacity) if self.capacity else 1.0
         divides = chances.blast_division * (1.0 - occupancy**MOORE_NEIGHBOURS)
         survives = 1.0 - chances.blast_death
-        loss = model.parameters.leukaemia.cd19_loss_prob
-        keeps = (1.0 + divides * (1.0 - loss)) * survives
-        new_negative = (self.cd19_positive + self.sanctuary) * divides * loss
-        negative = (self.cd19_negative * (1.0 + divides) + new_negative) * survives
-        self.cd19_positive *= keeps * self.car_t_survival()  # in the CAR T-cells' reach
-        self.sanctuary *= keeps
-        self.cd19_negative = negative
+        grows = (1.0 + divides) * survives
+        self.cd19_positive *= grows * self.car_t_survival()  # in the CAR T-cells' reach
+        self.sanctuary *= grows
+        self.cd19_negative *= grows
+        self._lose_cd19(divides)
         self._seed()
         self._extinction()
+
+    def _lose_cd19(self, divides: float) -> None:
+        """CD19 loss as on the grid: a daughter agent is CD19-negative with
+        ``leukaemia.cd19_loss_prob``; a Poisson number of such whole agents a step (a mean
+        field here would let every patient breed CD19-negative cells)."""
+        loss = self.model.parameters.leukaemia.cd19_loss_prob
+        reachable = self.cd19_positive
+        mean = (reachable + self.sanctuary) * divides * loss
+        if mean <= 0.0:
+            return
+        events = int(self.model.rng.poisson(mean))
+        if events == 0:
+            return
+        from_reachable = events * reachable / (reachable + self.sanctuary)
+        self.cd19_positive = max(0.0, reachable - from_reachable)
+        self.sanctuary = max(0.0, self.sanctuary - (events - from_reachable))
+        self.cd19_negative += events
 
     def kill_share(self, share: float) -> None:
         """Chemotherapy: ``share`` of each phenotype dies (as on the grid)."""

@@ -144,3 +144,15 @@ def test_the_sanctuary_share_is_set_at_enrolment() -> None:
     )
     total = model.residual.cd19_positive + model.residual.sanctuary
     assert model.residual.sanctuary == pytest.approx(0.25 * total)
+
+
+@pytest.mark.parametrize("loss", [0.0, 1.0])
+def test_cd19_loss_makes_whole_cd19_negative_agents_as_on_the_grid(loss: float) -> None:
+    model = empty_model(
+        [ON, NO_SEEDING, "leukaemia.division_rate_per_day=2.0", f"leukaemia.cd19_loss_prob={loss}"]
+    )
+    model.residual.cd19_positive = 20.0
+    run_steps(model, 24)
+    negative = model.residual.cd19_negative
+    assert (negative > 0) == (loss > 0)
+    assert negative == int(negative)  # whole agents
