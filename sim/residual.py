@@ -13,10 +13,10 @@ Scale. Sizes are in *agent equivalents*: one blast agent stands for
 ``residual.cells_in_full_grid`` / sites leukaemic cells (10^8: some 10^12 cells at full
 burden over the grid's 10^4 sites; a smaller grid's agent stands for more), so the
 compartment can hold a fraction of an agent (a rare CD19-negative variant of 10^4 cells
-is 10^-4 of an agent). At enrolment the compartment
-holds ``residual.outside_grid_multiple`` times the grid's blasts (so it follows the
-patient's drawn burden) and has room for that multiple of the grid's sites; below one
-cell (``1 / cells_per_agent``) a phenotype is extinct.
+is 10^-4 of an agent). At enrolment the compartment holds
+``residual.outside_grid_multiple`` times the grid's blasts (so it follows the patient's
+drawn burden) and has room for that multiple of the grid's sites; below one cell
+(``1 / cells_per_agent``) a phenotype is extinct.
 
 Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
 
@@ -38,8 +38,13 @@ Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
 - **chemotherapy** (bridging, lymphodepletion) kills the same share here as on the grid.
 
 The deterministic parts are a mean field; the seeding and CD19-loss draws use the
-model's seeded generator, so a run is repeatable bit for bit. With ``residual.enabled = false`` (the
-default until calibrated) nothing here draws a random number or changes a run.
+model's seeded generator, so a run is repeatable bit for bit. With
+``residual.enabled = false`` (the default until calibrated) nothing here draws a random
+number or changes a run.
+
+Not yet in it (docs/validation.md, issue 19): blasts leaving the grid for the
+compartment (so the exchange is one way), and a reach of CAR T-cells below the
+well-mixed limit.
 """
 
 from __future__ import annotations
