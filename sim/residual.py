@@ -42,9 +42,10 @@ model's seeded generator, so a run is repeatable bit for bit. With
 ``residual.enabled = false`` (the default until calibrated) nothing here draws a random
 number or changes a run.
 
-Not yet in it (docs/validation.md, issue 19): blasts leaving the grid for the
-compartment (so the exchange is one way), and a reach of CAR T-cells below the
-well-mixed limit.
+With ``residual.two_way_exchange`` blasts also leave the grid for the compartment at the
+rate that balances seeding at equal density, so the patch follows the rest of the marrow
+(off by default: the exchange is one way). Not yet in it (docs/validation.md, issue 19):
+a reach of CAR T-cells below the well-mixed limit.
 """
 
 from __future__ import annotations
@@ -125,9 +126,18 @@ class ResidualDisease:
         return (1.0 - density * model.chances.car_t_kill) ** MOORE_NEIGHBOURS
 
     def step(self) -> None:
-        """One step: growth and death, CAR T-cell killing, seeding onto the grid."""
-        if not self.enabled or self.size == 0.0:
+        """One step: growth and death, CAR T-cell killing, seeding onto the grid (and,
+        with ``two_way_exchange``, blasts leaving it)."""
+        if not self.enabled:
             return
+        if self.size > 0.0:
+            self._grow_and_meet_car_t()
+            self._seed()
+        self._egress()
+        self._extinction()
+
+    def _grow_and_meet_car_t(self) -> None:
+        """Growth and death at the blast rate, CD19 loss, killing by the grid's effectors."""
         model = self.model
         chances = model.chances
         occupancy = min(1.0, self.size / self.capacity) if self.capacity else 1.0
@@ -138,8 +148,6 @@ class ResidualDisease:
         self.sanctuary *= grows
         self.cd19_negative *= grows
         self._lose_cd19(divides)
-        self._seed()
-        self._extinction()
 
     def _lose_cd19(self, divides: float) -> None:
         """CD19 loss as on the grid: a daughter agent is CD19-negative with
@@ -164,6 +172,31 @@ class ResidualDisease:
         self.sanctuary *= 1.0 - share
         self.cd19_negative *= 1.0 - share
         self._extinction()
+
+    def _egress(self) -> None:
+        """With ``residual.two_way_exchange``: blasts leave the grid for the compartment at
+        ``seeding_rate_per_day`` x ``outside_grid_multiple`` each, the rate that balances
+        seeding when the grid and the compartment hold the same density (a binomial
+        number a step, chosen at random)."""
+        parameters = self.model.parameters.residual
+        if not parameters.two_way_exchange:
+            return
+        model = self.model
+        blasts = list(model.agents_by_type.get(LeukaemicBlast, ()))
+        chance = step_probability(
+            parameters.seeding_rate_per_day * parameters.outside_grid_multiple,
+            model.hours_per_step,
+        )
+        leaving = int(model.rng.binomial(len(blasts), chance)) if blasts else 0
+        if leaving == 0:
+            return
+        for index in model.rng.choice(len(blasts), size=leaving, replace=False).tolist():
+            blast = blasts[index]
+            if blast.cd19_positive:
+                self.cd19_positive += 1.0
+            else:
+                self.cd19_negative += 1.0
+            blast.die()
 
     def _seed(self) -> None:
         """Blasts home to the grid: a Poisson number per phenotype, onto free sites."""

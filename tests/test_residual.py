@@ -8,6 +8,7 @@ from model_builders import empty_model, run_steps
 
 from agents.car_t_cell import CarTCell
 from agents.kinds import ResidentKind
+from agents.leukaemic_blast import LeukaemicBlast
 
 ON = "residual.enabled=true"
 STILL = ("leukaemia.division_rate_per_day=0.0", "leukaemia.death_rate_per_day=0.0")
@@ -154,3 +155,21 @@ def test_cd19_loss_makes_whole_cd19_negative_agents_as_on_the_grid(loss: float) 
     model.residual.cd19_positive = 20.0
     run_steps(model, 24)
     assert (model.residual.cd19_negative >= 1.0) == (loss > 0)  # at least one whole agent
+
+
+@pytest.mark.parametrize("two_way", [False, True])
+def test_with_two_way_exchange_blasts_leave_the_grid_for_the_compartment(two_way: bool) -> None:
+    model = empty_model(
+        [
+            ON,
+            *STILL,
+            "residual.seeding_rate_per_day=2.0",
+            f"residual.two_way_exchange={str(two_way).lower()}",
+        ]
+    )
+    for site in range(0, 49, 3):
+        LeukaemicBlast(model, site)
+    before = model.census.blasts
+    run_steps(model, 12)
+    assert (model.census.blasts < before) == two_way
+    assert model.residual.size + model.census.blasts == pytest.approx(before)  # nothing lost

@@ -53,3 +53,9 @@ class ResidualParameters(Section):
         "compartment (circulating blasts homing to the sampled marrow)",
         source=NOT_CALIBRATED,
     )
+    two_way_exchange: bool = parameter(
+        False,
+        description="blasts also leave the grid for the compartment, at seeding_rate_per_day "
+        "x outside_grid_multiple each (balancing seeding at equal density)",
+        source=NOT_CALIBRATED,
+    )
