@@ -53,6 +53,13 @@ class CarTCell(TCell):
       ``memory_exhaustion_engaged_hours`` set, its own time engaged with antigen counts as
       an effector's does, and at that many hours it is exhausted (chronic antigen wears
       out the reservoir: a heavy leukaemia burden uses it up faster);
+    - the reservoir can run out (functional persistence differs by product and is lost
+      in many patients within a year: Fraietta et al. Nat Med 2018; Mueller et al. Clin
+      Cancer Res 2018): budding needs at least ``budding_min_cd19_neighbours`` CD19+
+      neighbours (enough local antigen to recall it), and with ``memory_bud_limit`` set a
+      memory cell buds at most that many effectors in its life (a finite self-renewal
+      budget) and is exhausted after its last; the product's memory share is the
+      patient's draw (``patient.memory_share_factor`` on ``memory_fraction``);
     - during the homeostatic boost after lymphodepletion, effectors also divide at
       ``homeostatic_division_rate_per_day``;
     - donor cells only: a cell that kept its TCR adds to the graft-versus-host score, and
@@ -60,7 +67,7 @@ class CarTCell(TCell):
       blood it kills CAR T-cells that carry CD52 (all but CD52-knockout donor cells).
 
     ``stimulations`` counts the cell's own antigen stimulations (kills and buds), for the
-    inspector; it does not drive exhaustion.
+    inspector; it does not drive exhaustion. ``buds`` counts a memory cell's buds.
     """
 
     def __init__(
@@ -77,6 +84,7 @@ class CarTCell(TCell):
         self.engaged_hours = engaged_hours
         self.tcr_intact = tcr_intact
         self.last_kill_step: int | None = None
+        self.buds = 0
         if tcr_intact:
             model.census.tcr_intact_donor_cells += 1
 
@@ -100,7 +108,8 @@ class CarTCell(TCell):
         model = self.model
         self.engaged_hours += len(targets) / MOORE_NEIGHBOURS * model.hours_per_step
         if state == "memory":
-            self.bud()
+            if len(targets) >= model.parameters.car_t.budding_min_cd19_neighbours:
+                self.bud()
             limit = model.parameters.car_t.memory_exhaustion_engaged_hours
             if limit is not None and self.engaged_hours >= limit:
                 self.become("exhausted")
@@ -120,13 +129,18 @@ class CarTCell(TCell):
         if not free:
             return None
         self.stimulations += 1
-        return CarTCell(
+        self.buds += 1
+        daughter = CarTCell(
             self.model,
             self.random.choice(free),
             origin=self.origin,
             state="effector",
             tcr_intact=self.tcr_intact,
         )
+        limit = self.model.parameters.car_t.memory_bud_limit
+        if limit is not None and self.buds >= limit:
+            self.become("exhausted")  # its self-renewal budget is spent
+        return daughter
 
     def kill(self, target: ResidentCell) -> None:
         """Kill ``target``, then respond to the stimulation."""

@@ -37,11 +37,25 @@ class NativeTCell(TCell):
     - *rejection* (donor arm): a naive cell next to a donor CAR T-cell becomes
       *alloreactive* with chance ``rejection.prob_per_hour`` per hour; it then kills donor
       CAR T-cells it meets at ``rejection.kill_rate_per_day`` and may divide on a kill;
+    - the alloresponse is primed and limited: an alloreactive cell kills only
+      ``rejection.priming_delay_days`` after its line first met donor cells (a primary
+      response needs days to make cytotoxic effectors), its line divides at most
+      ``rejection.max_clone_divisions`` times (a clone's burst is limited), and it
+      contracts with ``rejection.alloreactive_half_life_days``;
     - alemtuzumab (CD52) removes host T-cells of every state while it is in the blood.
     """
 
-    def __init__(self, model: Surroundings, site: int, state: State = "naive") -> None:
+    def __init__(
+        self,
+        model: Surroundings,
+        site: int,
+        state: State = "naive",
+        primed_step: int | None = None,
+        clone_divisions: int = 0,
+    ) -> None:
         super().__init__(model, site, _KIND[state])
+        self.primed_step = primed_step  # the step its line turned alloreactive
+        self.clone_divisions = clone_divisions  # divisions its line has made on kills
 
     @property
     def state(self) -> State:
@@ -81,6 +95,7 @@ class NativeTCell(TCell):
             and self.random.random() < chances.rejection
         ):
             self.become("alloreactive")
+            self.primed_step = model.step_count
 
     def sees_fresh_kill(self) -> bool:
         """Fresh antigen debris on or next to its site, or a CAR T-cell that just killed."""
@@ -116,6 +131,9 @@ class NativeTCell(TCell):
     def reject_donor_cell(self) -> None:
         """An alloreactive cell kills a neighbouring donor CAR T-cell; may divide."""
         model = self.model
+        rejection = model.parameters.rejection
+        if not self.primed(rejection.priming_delay_days):
+            return
         site = self.strike(self.t_cell_neighbours(DONOR_CAR_T_KINDS), model.chances.rejection_kill)
         if site is None:
             return
@@ -123,19 +141,34 @@ class NativeTCell(TCell):
         model.record_kill(donor_cell, killer="alloreactive")  # type: ignore[arg-type]
         donor_cell.die()  # type: ignore[union-attr]
         self.kills += 1
-        if self.random.random() < model.parameters.rejection.alloreactive_division_prob_per_kill:
-            self.divide()
+        if self.random.random() < rejection.alloreactive_division_prob_per_kill:
+            limit = rejection.max_clone_divisions
+            if limit is None or self.clone_divisions < limit:
+                self.clone_divisions += 1
+                self.divide()
+
+    def primed(self, delay_days: float) -> bool:
+        """Its line turned alloreactive at least ``delay_days`` ago (always, with no delay)."""
+        if delay_days <= 0.0 or self.primed_step is None:
+            return True
+        hours = (self.model.step_count - self.primed_step) * self.model.hours_per_step
+        return hours >= delay_days * 24.0
 
     def make_daughter(self, site: int) -> NativeTCell:
-        """A daughter in the same state."""
-        return NativeTCell(self.model, site, self.state)
+        """A daughter in the same state (and line: priming time, divisions made)."""
+        return NativeTCell(self.model, site, self.state, self.primed_step, self.clone_divisions)
 
     @classmethod
     def death_probability_of(cls, kind: MobileKind, model: Surroundings) -> float:
-        """Naive cells are kept at their normal size; taught and alloreactive cells contract;
+        """Naive cells are kept at their normal size; taught and alloreactive cells contract
+        (``taught_half_life_days``, ``rejection.alloreactive_half_life_days``);
         while alemtuzumab is in the blood, every host T-cell (CD52+) also dies at
         ``lymphodepletion.alemtuzumab_native_t_death_rate_per_day``."""
-        base = 0.0 if kind == MobileKind.NATIVE_NAIVE else model.chances.taught_death
+        base = {
+            MobileKind.NATIVE_NAIVE: 0.0,
+            MobileKind.NATIVE_TAUGHT: model.chances.taught_death,
+            MobileKind.NATIVE_ALLOREACTIVE: model.chances.alloreactive_death,
+        }[MobileKind(kind)]
         if model.therapy.alemtuzumab_active:
             return 1.0 - (1.0 - base) * (1.0 - model.chances.alemtuzumab_native_t_death)
         return base

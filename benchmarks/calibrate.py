@@ -36,6 +36,8 @@ class SweepPlan:
     scenario: str
     sweeps: tuple[tuple[str, tuple[object, ...]], ...]
     fits: str
+    sets: tuple[str, ...] = ()  # fixed settings of every cell (switches a mechanism on)
+    days: int | None = None  # days the sweep needs (default 200, --full 330)
 
 
 SWEEPS: dict[str, SweepPlan] = {
@@ -88,6 +90,35 @@ SWEEPS: dict[str, SweepPlan] = {
         (("patient.host_t_suppression_days.median", (1.5, 2.0, 3.5)),),
         "T10 donor remission (rejection after alemtuzumab wears off)",
     ),
+    "relapse": SweepPlan(
+        "autologous",
+        (
+            ("car_t.memory_bud_limit", (15, 30)),
+            ("residual.sanctuary_fraction", (0.0, 1e-9)),
+        ),
+        "T14 relapse-free survival at 12 months with the residual compartment on (issue 19;"
+        " not yet calibrated), T11 aplasia, T1 remission",
+        sets=(
+            "residual.enabled=true",
+            'patient.residual_cd19_negative_frequency={dist="lognormal",median=1e-12,sigma=3.0}',
+        ),
+        days=460,
+    ),
+    "donor_mechanism": SweepPlan(
+        "donor",
+        (
+            ("patient.host_t_suppression_days.median", (14.0, 28.0)),
+            ("rejection.priming_delay_days", (0.0, 5.0)),
+        ),
+        "T10 donor remission at day 28 or 42 with host T-cells back in weeks and a primed,"
+        " limited alloresponse (issue 19; not yet calibrated)",
+        sets=(
+            "patient.host_t_suppression_days.sigma=0.8",
+            "rejection.max_clone_divisions=6",
+            "rejection.alloreactive_half_life_days=5.0",
+        ),
+        days=75,
+    ),
 }
 
 
@@ -118,16 +149,22 @@ def cell_measures(runs: pd.DataFrame, series: pd.DataFrame) -> dict[str, str]:
         "T13 CRS mean grade": f"{infused['crs_grade'].astype(float).mean():5.2f} n={len(infused)}",
         "T4 peak day": _fmt(measures.median(infused["cart_peak_day"].dropna())),
         "T5 doubling h": _fmt(measures.kinetics(infused, series, "expansion_doubling_hours")),
+        "T10 remission d28/42 %": _fmt(measures.share(infused["remission_day28_or_42"]))
+        if "remission_day28_or_42" in infused
+        else "  -",
+        "T14 RFS 12 mo | resp %": _fmt(
+            measures.relapse_free_at(infused, pd.Index(responders["run_id"]))
+        ),
     }
 
 
 def run_sweep(name: str, plan: SweepPlan, args: argparse.Namespace) -> None:
     """Run one sweep through the batch runner and print its table."""
-    sets: list[str] = []
+    sets: list[str] = list(plan.sets)
     if not args.full:
-        sets = ["grid.width=50", "grid.height=50"]
+        sets += ["grid.width=50", "grid.height=50"]
     sweeps = tuple(Sweep(key, values) for key, values in plan.sweeps)
-    days = args.days or (330 if args.full else 200)
+    days = args.days or plan.days or (330 if args.full else 200)
     scenario = args.scenario or plan.scenario
     spec = BatchSpec((scenario,), args.replicates, args.seed, days, tuple(sets), sweeps)
     out = args.out / name

@@ -35,6 +35,7 @@ class StepChances:
     secondary_teaching: float
     rejection: float
     rejection_kill: float
+    alloreactive_death: float
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> StepChances:
@@ -76,4 +77,7 @@ class StepChances:
             ),
             rejection=hourly_to_step_probability(scenario.rejection.prob_per_hour, hours),
             rejection_kill=per_step(scenario.rejection.kill_rate_per_day),
+            alloreactive_death=from_half_life(
+                scenario.rejection.alloreactive_half_life_days or native.taught_half_life_days
+            ),
         )

@@ -21,6 +21,7 @@ from sim.patient import PATIENT_SUMMARY_FIELDS
 
 REMISSION_BLAST_PCT = 5.0  # blasts below 5 % of the sites: complete remission
 REMISSION_CHECK_DAY = 28  # days after infusion
+LATE_REMISSION_CHECK_DAY = 42  # PALL/CALM assessed CR/CRi at day 28 or day 42
 BEST_RESPONSE_LAST_DAY = 91  # days after infusion: "within 3 months"
 REMISSION_HOLD_DAYS = 28  # ELIANA's endpoint: a remission within 3 months maintained >= 28 d
 CRS_WINDOW_DAYS = 28  # CRS is graded on the days 0-28 after infusion
@@ -65,6 +66,9 @@ DAILY_REPORTERS: dict[str, Reporter] = {
     "rejection_kills": lambda m: m.census.rejection_kills,
     "teaching_events": lambda m: m.census.teaching_events,
     "gvhd_score": lambda m: m.gvhd_score,
+    "residual_cd19_positive": lambda m: m.residual.cd19_positive + m.residual.sanctuary,
+    "residual_cd19_negative": lambda m: m.residual.cd19_negative,
+    "residual_seeded": lambda m: m.residual.seeded,
 }
 
 SUMMARY_FIELDS = (
@@ -76,6 +80,7 @@ SUMMARY_FIELDS = (
     "blast_pct_at_infusion",
     "cart_infused",
     "remission_day28",
+    "remission_day28_or_42",
     "mrd_negative_day28",
     "remission_within_3_months",
     "mrd_negative_within_3_months",
@@ -84,6 +89,7 @@ SUMMARY_FIELDS = (
     "relapse",
     "relapse_day",
     "relapse_cd19_negative",
+    "relapse_cause",
     "cart_peak",
     "cart_peak_day",
     "cart_persistence_days",
@@ -103,6 +109,7 @@ EXTRA_SUMMARY_FIELDS = (
     "kills_by_taught",
     "cd19_negative_blasts_killed",
     "gvhd_score",
+    "residual_final",
 )
 
 
@@ -144,6 +151,7 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
         "blast_pct_at_infusion": None,
         "cart_infused": None,
         "remission_day28": False,
+        "remission_day28_or_42": False,
         "mrd_negative_day28": False,
         "remission_within_3_months": False,
         "mrd_negative_within_3_months": False,
@@ -152,6 +160,7 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
         "relapse": False,
         "relapse_day": None,
         "relapse_cd19_negative": False,
+        "relapse_cause": None,
         "cart_peak": int(daily["car_t"].max()),
         "cart_peak_day": None,
         "cart_persistence_days": None,
@@ -171,6 +180,7 @@ def _summary_values(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
         "kills_by_taught": int(last["kills_by_taught"]),
         "cd19_negative_blasts_killed": int(last["cd19_negative_blasts_killed"]),
         "gvhd_score": float(model.gvhd_score),
+        "residual_final": float(last["residual_cd19_positive"] + last["residual_cd19_negative"]),
     }
     if plan.infusion_day is None:
         return record
@@ -227,6 +237,14 @@ def _response(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarra
     row = after.iloc[int(check[0])]
     record["remission_day28"] = bool(row["blast_pct"] < REMISSION_BLAST_PCT)
     record["mrd_negative_day28"] = bool(row["blasts"] == 0)
+    late = np.flatnonzero(days_after == LATE_REMISSION_CHECK_DAY)
+    late_remission = bool(late.size) and bool(
+        after["blast_pct"].iloc[int(late[0])] < REMISSION_BLAST_PCT
+    )
+    if record["remission_day28"] or late_remission:
+        record["remission_day28_or_42"] = True
+    elif late.size == 0:
+        record["remission_day28_or_42"] = None
     if not record["remission_day28"]:
         return
     later = after.iloc[int(check[0]) + 1 :]
@@ -239,6 +257,26 @@ def _response(record: dict[str, Any], after: pd.DataFrame, days_after: np.ndarra
     record["relapse_cd19_negative"] = bool(
         first["blasts_cd19_negative"] > first["blasts_cd19_positive"]
     )
+    record["relapse_cause"] = relapse_cause(first)
+
+
+def relapse_cause(relapse_row: pd.Series) -> str:
+    """Why a relapse came, as the daily table shows it on the relapse day.
+
+    ``cd19_negative``: most blasts are CD19-negative (antigen escape). Otherwise a
+    CD19-positive relapse: ``rejection`` (donor cells, none functional left, after
+    rejection kills), ``car_t_loss`` (no functional CAR T-cell, effector or memory, left),
+    ``outgrowth`` (functional CAR T-cells present but outrun, e.g. by seeding from the
+    residual compartment).
+    """
+    if relapse_row["blasts_cd19_negative"] > relapse_row["blasts_cd19_positive"]:
+        return "cd19_negative"
+    functional = relapse_row["car_t_effector"] + relapse_row["car_t_memory"]
+    if functional > 0:
+        return "outgrowth"
+    if relapse_row["rejection_kills"] > 0:
+        return "rejection"
+    return "car_t_loss"
 
 
 def sustained_remission(
@@ -272,7 +310,13 @@ def sustained_remission(
 def _unobserved(record: dict[str, Any], reason: str, within_3_months: bool) -> None:
     """The run ended too early to see day 28 (and, if ``within_3_months``, any response)."""
     record["unobserved_reason"] = reason
-    for name in ("remission_day28", "mrd_negative_day28", "relapse", "relapse_cd19_negative"):
+    for name in (
+        "remission_day28",
+        "remission_day28_or_42",
+        "mrd_negative_day28",
+        "relapse",
+        "relapse_cd19_negative",
+    ):
         record[name] = None
     if within_3_months:
         record["remission_within_3_months"] = None

@@ -12,8 +12,10 @@ The model wires the parts and steps them; the behaviour sits on the classes that
    T-cell with something next to it acts on it (its ``interact`` rule, screened by
    :mod:`sim.contacts`); then homeostatic divisions and deaths (the chance of each
    comes from the cell's class);
-5. the cytokine and antigen fields diffuse and decay (numpy);
-6. the graft-versus-host score and the day's cytokine peak are updated.
+5. the residual compartment beyond the grid grows, meets the CAR T-cells the grid
+   measures and seeds blasts onto it (:mod:`sim.residual`);
+6. the cytokine and antigen fields diffuse and decay (numpy);
+7. the graft-versus-host score and the day's cytokine peak are updated.
 
 Between steps, the live view may give a treatment now (:meth:`CarTModel.infuse_now`,
 :meth:`CarTModel.lymphodepletion_now`, :meth:`CarTModel.tocilizumab_now`) or switch
@@ -41,6 +43,7 @@ from sim.events import RECENT_EVENTS_KEPT, CellEvent, EventQueue
 from sim.movement import moves_this_step, walk
 from sim.parameters import Scenario
 from sim.patient import effective_scenario
+from sim.residual import ResidualDisease
 from sim.therapy import Therapy
 from sim.timeline import TherapyPlan
 from sim.tissue import Tissue
@@ -103,6 +106,8 @@ class CarTModel(mesa.Model):
         self._death_chances = np.zeros(0)  # by kind, while alemtuzumab is ...
         self._death_chances_for: bool | None = None  # ... in (True) or out (False)
         self._seed_tissue()
+        self.residual = ResidualDisease(self)  # the leukaemia beyond the patch
+        self.residual.start()
         self.b_cells_at_start = self.census.resident[ResidentKind.B_CELL]
 
     # --- set-up ----------------------------------------------------------------------
@@ -165,6 +170,7 @@ class CarTModel(mesa.Model):
         HealthyBCell.replenish(self)
         NativeTCell.recover(self)
         self._step_t_cells()
+        self.residual.step()
         self.tissue.t_cells.recycle()
         self.tissue.update_fields(
             self.parameters.fields, self.hours_per_step, self.therapy.cytokine_release_factor

@@ -39,6 +39,9 @@ STREAMS = {
     "cd19_negative_subclone_share": 4,
     "cytokine_amplification": 5,
     "host_t_suppression_days": 6,
+    "memory_share_factor": 7,
+    "residual_cd19_negative_frequency": 8,
+    "dose_factor": 9,
 }
 
 
@@ -67,6 +70,11 @@ class Patient:
         cytokine_amplification: factor on the cytokine each kill releases.
         host_t_suppression_days: days after infusion before host T-cells recover from
             alemtuzumab; ``None`` when the scenario gives no alemtuzumab.
+        memory_share_factor: factor on ``car_t.memory_fraction`` (the product's
+            memory/stem-like share).
+        residual_cd19_negative_frequency: share of the residual compartment
+            (:mod:`sim.residual`) that is CD19-negative at enrolment.
+        dose_factor: factor on the CAR T-cell dose.
     """
 
     product_fitness: float
@@ -76,6 +84,9 @@ class Patient:
     cd19_negative_fraction: float
     cytokine_amplification: float
     host_t_suppression_days: float | None
+    memory_share_factor: float
+    residual_cd19_negative_frequency: float
+    dose_factor: float
 
     def summary_fields(self) -> dict[str, Any]:
         """The patient as summary fields, each prefixed ``patient_``."""
@@ -94,11 +105,17 @@ def stream(seed: int, quantity: str) -> np.random.Generator:
 
 
 def draw_value(
-    distribution: Lognormal | Uniform | Beta, rng: np.random.Generator, quantity: str
+    distribution: Lognormal | Uniform | Beta,
+    rng: np.random.Generator,
+    quantity: str,
+    at_least: float | None = None,
 ) -> float:
-    """One draw of ``distribution`` within the quantity's range (:data:`RANGES`), drawn
-    again while outside (after :data:`MAX_REDRAWS` tries: its central value)."""
+    """One draw of ``distribution`` within the quantity's range (:data:`RANGES`, and not
+    below ``at_least`` when given), drawn again while outside (after :data:`MAX_REDRAWS`
+    tries: its central value)."""
     low, high = RANGES[quantity]
+    if at_least is not None:
+        low = max(low, at_least)
     for _ in range(MAX_REDRAWS):
         value = distribution.sample(rng)
         if low <= value <= high:
@@ -111,13 +128,17 @@ def draw_patient(scenario: Scenario, seed: int) -> Patient:
     own values)."""
     table = scenario.patient
 
-    def draw(quantity: str, fallback: float) -> float:
+    def draw(quantity: str, fallback: float, at_least: float | None = None) -> float:
         distribution = getattr(table, quantity)
         if distribution is None:
             return fallback
-        return draw_value(distribution, stream(seed, quantity), quantity)
+        return draw_value(distribution, stream(seed, quantity), quantity, at_least)
 
-    burden = draw("blast_fraction_at_enrolment", scenario.leukaemia.initial_blast_fraction)
+    burden = draw(
+        "blast_fraction_at_enrolment",
+        scenario.leukaemia.initial_blast_fraction,
+        at_least=table.eligible_blast_fraction_min,
+    )
     chance = min(1.0, table.cd19_negative_subclone_per_burden * burden)
     subclone = chance > 0.0 and bool(stream(seed, "cd19_negative_subclone").random() < chance)
     negative = scenario.leukaemia.initial_cd19_negative_fraction
@@ -135,6 +156,9 @@ def draw_patient(scenario: Scenario, seed: int) -> Patient:
         cd19_negative_fraction=negative,
         cytokine_amplification=draw("cytokine_amplification", 1.0),
         host_t_suppression_days=suppression if ld.alemtuzumab else None,
+        memory_share_factor=draw("memory_share_factor", 1.0),
+        residual_cd19_negative_frequency=draw("residual_cd19_negative_frequency", 0.0),
+        dose_factor=draw("dose_factor", 1.0),
     )
 
 
@@ -145,9 +169,11 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     ``initial_cd19_negative_fraction``, ``therapy.bridging_blast_kill_fraction`` and
     ``lymphodepletion.alemtuzumab_recovery_delay_days``; its factors multiply
     ``therapy.product_fitness``, ``car_t.cytokine_per_kill`` and
-    ``native_t.taught_cytokine_per_kill``; ``car_t.dose_per_10k_sites``, when set, becomes
-    ``car_t.dose_cells`` on this grid. Unchanged tables are kept as they are (the same
-    objects), so a patient without spread leaves the run bit for bit as before.
+    ``native_t.taught_cytokine_per_kill``, and ``car_t.memory_fraction``
+    (``memory_share_factor``); ``car_t.dose_per_10k_sites``, when set, becomes
+    ``car_t.dose_cells`` on this grid; ``dose_factor`` multiplies the dose. Unchanged
+    tables are kept as they are (the same objects), so a patient without spread leaves
+    the run bit for bit as before.
 
     Raises:
         UserInputError: a resulting value breaks a parameter's range (the message names
@@ -159,12 +185,15 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
         "initial_cd19_negative_fraction": patient.cd19_negative_fraction,
     }
     car_t: dict[str, Any] = {
-        "cytokine_per_kill": scenario.car_t.cytokine_per_kill * patient.cytokine_amplification
+        "cytokine_per_kill": scenario.car_t.cytokine_per_kill * patient.cytokine_amplification,
+        "memory_fraction": min(1.0, scenario.car_t.memory_fraction * patient.memory_share_factor),
     }
     per_10k = scenario.car_t.dose_per_10k_sites
     if per_10k is not None:
         sites = scenario.grid.width * scenario.grid.height
-        car_t["dose_cells"] = round(per_10k * sites / SITES_PER_DOSE_UNIT)
+        car_t["dose_cells"] = round(per_10k * patient.dose_factor * sites / SITES_PER_DOSE_UNIT)
+    elif patient.dose_factor != 1.0:
+        car_t["dose_cells"] = round(scenario.car_t.dose_cells * patient.dose_factor)
     native_t = {
         "taught_cytokine_per_kill": scenario.native_t.taught_cytokine_per_kill
         * patient.cytokine_amplification

@@ -36,6 +36,8 @@ class DayCounts:
     cytokine_systemic: float
     crs_grade: int
     blast_pct: float
+    residual_blasts: float = 0.0
+    """The residual compartment beyond the grid, agent equivalents (:mod:`sim.residual`)."""
 
     @property
     def blasts(self) -> int:
@@ -126,6 +128,7 @@ def day_counts(model: CarTModel) -> DayCounts:
         cytokine_systemic=float(r["cytokine_systemic"](model)),
         crs_grade=int(r["crs_grade"](model)),
         blast_pct=float(r["blast_pct"](model)),
+        residual_blasts=float(model.residual.size),
     )
 
 

@@ -86,9 +86,11 @@ class Therapy:
             self.native_t_recovering = not self.alemtuzumab_active
 
     def bridging_chemotherapy(self) -> None:
-        """Bridging chemotherapy: kills ``therapy.bridging_blast_kill_fraction`` of the blasts."""
+        """Bridging chemotherapy: kills ``therapy.bridging_blast_kill_fraction`` of the blasts
+        (on the grid and in the residual compartment)."""
         share = self.model.parameters.therapy.bridging_blast_kill_fraction
         self._kill_share(self._cells(LeukaemicBlast), share)
+        self.model.residual.kill_share(share)
         self._note("bridging", planned=True)
 
     def lymphodepletion_dose(self) -> None:
@@ -168,7 +170,9 @@ class Therapy:
         natives: list[TCell] = [cell for cell in model.t_cells() if isinstance(cell, NativeTCell)]
         self._kill_share(natives, t_share)
         self._kill_share(self._cells(HealthyBCell), per_dose(ld.b_cell_kill_fraction, doses))
-        self._kill_share(self._cells(LeukaemicBlast), per_dose(ld.blast_kill_fraction, doses))
+        blast_share = per_dose(ld.blast_kill_fraction, doses)
+        self._kill_share(self._cells(LeukaemicBlast), blast_share)
+        model.residual.kill_share(blast_share)
 
     def _cells(self, kind: type[ResidentCell]) -> list[ResidentCell]:
         return list(self.model.agents_by_type.get(kind, ()))

@@ -18,7 +18,12 @@ from study.validation.meanfield import (
     none_of_eight,
     solve_mean_field,
 )
-from study.validation.meanfield_check import agent_runs, compare, infusion_transient
+from study.validation.meanfield_check import (
+    WITH_RESIDUAL,
+    agent_runs,
+    compare,
+    infusion_transient,
+)
 
 FAST = {"width": 30, "days": 30, "seeds": range(1, 21)}
 SLOW = {
@@ -54,6 +59,22 @@ def test_a_wrong_rate_fails_the_check(arm: str, wrong: dict[str, float]) -> None
     rates = MeanFieldRates.from_scenario(check_scenario(arm, width=FAST["width"]))
     ode = solve_mean_field(scenario, FAST["days"], rates=rates.scaled(**wrong))
     assert not compare(runs, ode, skip_days=infusion_transient(scenario)).passed
+
+
+RESIDUAL_SEEDING = 0.2  # per day: enough seeding onto a 30 x 30 grid to matter in 30 days
+
+
+def test_agents_follow_the_ode_with_the_residual_compartment() -> None:
+    scenario = check_scenario("autologous", width=30, residual_seeding_per_day=RESIDUAL_SEEDING)
+    runs = agent_runs(scenario, FAST["days"], FAST["seeds"])
+    ode = solve_mean_field(scenario, FAST["days"])
+    result = compare(runs, ode, columns=WITH_RESIDUAL, skip_days=infusion_transient(scenario))
+    assert result.passed, result.failures().to_string()
+    assert ode["residual"].iloc[0] > 0
+    wrong = MeanFieldRates.from_scenario(scenario).scaled(residual_seeding=3.0)
+    ode_wrong = solve_mean_field(scenario, FAST["days"], rates=wrong)
+    skip = infusion_transient(scenario)
+    assert not compare(runs, ode_wrong, columns=WITH_RESIDUAL, skip_days=skip).passed
 
 
 def test_well_mixed_moves_every_t_cell_and_spreads_daughters() -> None:

@@ -211,8 +211,10 @@ def test_untreated_leukaemia_fills_the_marrow_and_stops() -> None:
     series = run_simulation(scenario, seed=1).timeseries
     final_share = series["blasts"].iloc[-1] / 1600
     assert final_share > 0.7
-    late_growth = series["blasts"].iloc[-1] / series["blasts"].iloc[-21]
-    assert late_growth < 1.02  # full: no more room to divide
+    late_growth = series["blasts"].iloc[-10:].mean() / series["blasts"].iloc[-30:-20].mean()
+    # full: no more room to divide; a full marrow's count wanders by a few per cent (room
+    # opens as blasts die), while free growth would multiply it about 4-fold in 20 days
+    assert late_growth < 1.05
 
 
 def test_autologous_run_shows_expansion_kills_exhaustion_contraction_and_memory() -> None:

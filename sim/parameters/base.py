@@ -37,7 +37,7 @@ def parameter(
     Args:
         default: the default value (ignored when ``default_factory`` is given).
         description: unit and meaning, one line.
-        source: the paper, clinical target (T1..T13 in study/validation/targets.toml) or
+        source: the paper, clinical target (T1..T14 in study/validation/targets.toml) or
             reasoning the value rests on; :data:`CALIBRATED` when it was chosen to fit.
         default_factory: makes a fresh default (for lists).
         bounds: ``ge``, ``gt``, ``le``, ``lt``.

@@ -123,6 +123,30 @@ class CarTParameters(Section):
             " lines (Wherry & Kurachi Nat Rev Immunol 2015); calibrated: T13"
         ),
     )
+    memory_bud_limit: int | None = parameter(
+        None,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "effectors a memory cell can bud in its life (a finite self-renewal budget);"
+            " after the last it is exhausted; none: no limit"
+        ),
+        source=(
+            "replicative history limits self-renewal; functional persistence is lost in"
+            " many patients within a year (Fraietta 2018; Mueller 2018); not yet calibrated"
+        ),
+    )
+    budding_min_cd19_neighbours: int = parameter(
+        1,
+        ge=1,
+        le=8,
+        description="CD19+ neighbours a memory cell needs to bud (enough local antigen)",
+        source=(
+            "memory cells need antigen above a threshold to be recalled; sparse B-cell"
+            " precursors then fail to sustain the reservoir (Pulsipher 2022); not yet"
+            " calibrated (1: any CD19+ neighbour, as before)"
+        ),
+    )
     homeostatic_division_rate_per_day: float = parameter(
         0.3,
         ge=0.0,
@@ -271,4 +295,37 @@ class RejectionParameters(Section):
         le=1.0,
         description="chance that an alloreactive kill makes it divide",
         source=CALIBRATED,
+    )
+    priming_delay_days: float = parameter(
+        0.0,
+        ge=0.0,
+        le=60.0,
+        description=(
+            "days from a host T-cell's first contact with donor cells (it turns"
+            " alloreactive) to its first kill: priming and clonal differentiation"
+        ),
+        source=(
+            "a primary alloresponse takes about 5-7 days to produce cytotoxic effectors"
+            " (T-cell priming kinetics); not yet calibrated (0: kills at once, as before)"
+        ),
+    )
+    max_clone_divisions: int | None = parameter(
+        None,
+        ge=0,
+        le=1000,
+        description=(
+            "divisions on a kill an alloreactive line can make (a clone's expansion is"
+            " limited); none: no limit"
+        ),
+        source="limited clonal burst of a primary response; not yet calibrated",
+    )
+    alloreactive_half_life_days: float | None = parameter(
+        None,
+        gt=0.0,
+        le=3650.0,
+        description=(
+            "half-life of an alloreactive effector, days (contraction after the burst);"
+            " none: native_t.taught_half_life_days"
+        ),
+        source="effector contraction after a primary response; not yet calibrated",
     )

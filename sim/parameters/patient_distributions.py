@@ -99,6 +99,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "cd19_negative_subclone_share": (1e-6, 1.0),
     "cytokine_amplification": (1e-6, 100.0),
     "host_t_suppression_days": (0.0, 365.0),
+    "memory_share_factor": (1e-6, 100.0),
+    "residual_cd19_negative_frequency": (0.0, 1.0),
+    "dose_factor": (1e-3, 100.0),
 }
 """The values each distributed quantity may take (a draw outside is drawn again)."""
 
@@ -147,6 +150,33 @@ class PatientParameters(Section):
         description="with alemtuzumab: days after infusion before host T-cells recover "
         "(absent: lymphodepletion.alemtuzumab_recovery_delay_days)",
         source=NO_SPREAD,
+    )
+
+    eligible_blast_fraction_min: float = parameter(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="the least share of blasts a drawn patient may have at enrolment (a "
+        "draw below is drawn again)",
+        source="trial eligibility is >= 5% marrow blasts (ELIANA, Maude et al. NEJM 2018); "
+        "not yet on: 0.05 moved T13's CRS contrast out of significance (docs/validation.md)",
+    )
+    memory_share_factor: Distribution = parameter(
+        default_factory=lambda: _fixed(1.0),
+        description="factor on car_t.memory_fraction: the product's memory/stem-like share",
+        source="products differ in memory-like content (Fraietta et al. Nat Med 2018); "
+        + NO_SPREAD,
+    )
+    dose_factor: Distribution = parameter(
+        default_factory=lambda: _fixed(1.0),
+        description="factor on the CAR T-cell dose (car_t.dose_cells or dose_per_10k_sites)",
+        source="trials infused different dose levels (dose escalation); " + NO_SPREAD,
+    )
+    residual_cd19_negative_frequency: Distribution | None = parameter(
+        None,
+        description="share of the residual compartment that is CD19-negative at "
+        "enrolment (rare pre-existing variants; absent: none)",
+        source="pre-existing CD19 variants (Sotillo 2015; Orlando 2018); " + NO_SPREAD,
     )
 
     @model_validator(mode="after")

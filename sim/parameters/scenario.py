@@ -12,6 +12,7 @@ from sim.parameters.cells import (
     TeachingParameters,
 )
 from sim.parameters.patient_distributions import PatientParameters
+from sim.parameters.residual import ResidualParameters
 from sim.parameters.tissue_tables import (
     BCellParameters,
     FieldParameters,
@@ -43,4 +44,5 @@ class Scenario(Section):
     lymphodepletion: LymphodepletionParameters = Field(default_factory=LymphodepletionParameters)
     therapy: TherapyParameters = Field(default_factory=TherapyParameters)
     tocilizumab: TocilizumabParameters = Field(default_factory=TocilizumabParameters)
+    residual: ResidualParameters = Field(default_factory=ResidualParameters)
     patient: PatientParameters = Field(default_factory=PatientParameters)

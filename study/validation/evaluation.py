@@ -200,6 +200,10 @@ def _measure(target: Target, tables: dict[str, Tables]) -> Measured:
         }[quantity]()
         chosen = per_run[per_run.index.isin(responders)]
         return measures.share(chosen, "" if len(responders) else "no responders")
+    if kind == "survival_responders":
+        responders = measures.sustained_remission_within(runs, series)
+        chosen = responders[responders.fillna(False).astype(bool)].index
+        return measures.relapse_free_at(runs, chosen)
     if kind == "median":
         return measures.median(runs.loc[runs["infused"].astype(bool), quantity])
     if kind == "kinetics":

@@ -44,7 +44,7 @@ from scipy.integrate import solve_ivp
 from agents.healthy_b_cell import INFLUX_SCALE_SITES
 from sim.chances import StepChances
 from sim.loader import load_scenario
-from sim.parameters import Scenario
+from sim.parameters import Scenario, step_probability
 from sim.parameters.patient_distributions import PatientParameters
 from sim.patient import effective_scenario
 from sim.therapy import per_dose
@@ -52,8 +52,9 @@ from sim.timeline import plan_therapy
 
 NEIGHBOURS = 8
 # state vector: CD19+ blasts, CD19- blasts, B precursors, mature B-cells, CAR T memory,
-# CAR T exhausted, then the effectors by stage of engaged time (0 .. stages - 1)
-BP, BN, PRE, MAT, MEM, EXH, EFF = range(7)
+# CAR T exhausted, the residual compartment's CD19+ and CD19- cells (agent equivalents,
+# sim.residual), then the effectors by stage of engaged time (0 .. stages - 1)
+BP, BN, PRE, MAT, MEM, EXH, RP, RN, EFF = range(9)
 OUTPUT_COLUMNS = ("blasts", "b_cells", "car_t", "car_t_effector", "car_t_memory")
 
 
@@ -100,6 +101,8 @@ class MeanFieldRates:
     exhausted_death: float
     exhaustion_hours: float  # car_t.exhaustion_engaged_hours
     hours_per_day: float  # engaged hours per day of an effector whose 8 neighbours are CD19+
+    residual_seeding: float  # ResidualDisease._seed: seeded blasts per agent equivalent a day
+    residual_capacity: float  # ResidualDisease.capacity (agent equivalents)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> MeanFieldRates:
@@ -130,6 +133,12 @@ class MeanFieldRates:
             exhausted_death=hazard(chances.car_t_exhausted_death, dt),
             exhaustion_hours=scenario.car_t.exhaustion_engaged_hours,
             hours_per_day=24.0,
+            residual_seeding=repeat_rate(
+                step_probability(scenario.residual.seeding_rate_per_day, 24.0 * dt), dt
+            )
+            if scenario.residual.enabled
+            else 0.0,
+            residual_capacity=scenario.residual.outside_grid_multiple * sites,
         )
 
     def scaled(self, **factors: float) -> MeanFieldRates:
@@ -151,7 +160,7 @@ def b_cell_production(rates: MeanFieldRates, precursors: float, b_cells: float) 
 def derivatives(y: np.ndarray, rates: MeanFieldRates, boost: bool) -> np.ndarray:
     """d/dt of the state (counts per day); ``boost``: the homeostatic boost is on."""
     n = rates.sites
-    bp, bn, pre, mat, mem, exh = (max(v, 0.0) for v in y[:EFF])
+    bp, bn, pre, mat, mem, exh, rp, rn = (max(v, 0.0) for v in y[:EFF])
     eff = np.maximum(y[EFF:], 0.0)
     stages = eff.size
     effectors = float(eff.sum())
@@ -212,7 +221,29 @@ def derivatives(y: np.ndarray, rates: MeanFieldRates, boost: bool) -> np.ndarray
     dy[EFF:] -= rates.effector_death * eff
     dy[MEM] -= rates.memory_death * mem
     dy[EXH] -= rates.exhausted_death * exh
+    residual(dy, rates, effectors, rp, rn)
     return dy
+
+
+def residual(dy: np.ndarray, rates: MeanFieldRates, effectors: float, rp: float, rn: float) -> None:
+    """The residual compartment (sim.residual.ResidualDisease.step), written from its
+    docstring: per step each agent equivalent grows by ``1 + p_div x room`` (room: not all
+    8 neighbours taken at its occupancy), survives ``1 - p_death``, a CD19+ one survives
+    the grid's effectors ``(1 - e x p_kill)^8``; seeding moves ``p_seed`` of it a step onto
+    the grid. As rates: the logarithms of these per-step factors over the step length."""
+    if rp + rn <= 0.0 or rates.residual_capacity <= 0.0:
+        return
+    dt = rates.dt_days
+    room = 1.0 - min(1.0, (rp + rn) / rates.residual_capacity) ** NEIGHBOURS
+    p_divide = rates.blast_division * dt * room
+    survive = -rates.blast_death  # log of the per-step survival, per day
+    negative_growth = math.log1p(p_divide) / dt + survive
+    positive_growth = math.log1p(p_divide * (1.0 - rates.cd19_loss)) / dt + survive
+    killed = NEIGHBOURS * math.log1p(-min(1.0, effectors / rates.sites * rates.kill * dt)) / dt
+    dy[RP] += rp * (positive_growth + killed - rates.residual_seeding)
+    dy[RN] += rn * (negative_growth - rates.residual_seeding) + rp * p_divide * rates.cd19_loss / dt
+    dy[BP] += rates.residual_seeding * rp
+    dy[BN] += rates.residual_seeding * rn
 
 
 def check_stages(scenario: Scenario, engaged_share: float = 0.3) -> int:
@@ -253,6 +284,9 @@ def solve_mean_field(
     blasts = round(leukaemia.initial_blast_fraction * n)
     negative = round(leukaemia.initial_cd19_negative_fraction * blasts)
     y[BP], y[BN] = blasts - negative, negative
+    if scenario.residual.enabled:  # ResidualDisease.start (no rare variants in a check)
+        y[RP] = scenario.residual.outside_grid_multiple * y[BP]
+        y[RN] = scenario.residual.outside_grid_multiple * y[BN]
     b_cells = min(round(b.target_fraction * n), n - blasts)
     y[PRE] = b_cells * b.maturation_days / (b.maturation_days + b.lifespan_days)
     y[MAT] = b_cells - y[PRE]
@@ -265,13 +299,13 @@ def solve_mean_field(
     for day in range(days):
         # Therapy.start_of_day: the day's events before its first step
         if day in plan.bridging_days:
-            y[BP:PRE] *= 1.0 - therapy.bridging_blast_kill_fraction
+            y[[BP, BN, RP, RN]] *= 1.0 - therapy.bridging_blast_kill_fraction
         if day in plan.lymphodepletion_days:
             doses = len(plan.lymphodepletion_days)
             y[PRE:MEM] *= 1.0 - per_dose(ld.b_cell_kill_fraction, doses)
-            y[BP:PRE] *= 1.0 - per_dose(ld.blast_kill_fraction, doses)
+            y[[BP, BN, RP, RN]] *= 1.0 - per_dose(ld.blast_kill_fraction, doses)
         if day == plan.infusion_day:
-            y[EFF] += min(dose, n - float(y[MEM:].sum()))
+            y[EFF] += min(dose, n - float(y[MEM] + y[EXH] + y[EFF:].sum()))
         breaks = [day, day + 1.0]
         if day < boost_end < day + 1:
             breaks.insert(1, boost_end)
@@ -301,6 +335,7 @@ def _row(day: int, y: np.ndarray) -> dict[str, Any]:
         "car_t_effector": effectors,
         "car_t_memory": float(y[MEM]),
         "car_t_exhausted": float(y[EXH]),
+        "residual": float(y[RP] + y[RN]),
     }
 
 
@@ -311,13 +346,19 @@ MEMORY_EXHAUSTION_OFF_HOURS = 100_000.0  # beyond any check's engaged time (days
 
 
 def check_scenario(
-    arm: str, width: int = 30, infusion_day: int = 10, dose_per_10k_sites: float = 300.0
+    arm: str,
+    width: int = 30,
+    infusion_day: int = 10,
+    dose_per_10k_sites: float = 300.0,
+    residual_seeding_per_day: float | None = None,
 ) -> Scenario:
     """The scenario of the check for ``arm`` (``untreated`` or ``autologous``): its shipped
     scenario on a ``width`` x ``width`` well-mixed grid, with no native T-cells (so no
     teaching or rejection), one fixed patient, no bridging, memory cells that never tire
     (that rule is not in the ODE), and (autologous) a product
-    that is always made and infused on ``infusion_day`` at ``dose_per_10k_sites``."""
+    that is always made and infused on ``infusion_day`` at ``dose_per_10k_sites``. With
+    ``residual_seeding_per_day`` the residual compartment is on (no sanctuary: that pool
+    is not in the ODE) and seeds the grid at that rate."""
     overrides = [
         f"grid.width={width}",
         f"grid.height={width}",
@@ -335,6 +376,12 @@ def check_scenario(
             "therapy.manufacturing_sigma=0.0",
             "therapy.manufacturing_failure_prob=0.0",
             f"car_t.dose_per_10k_sites={float(dose_per_10k_sites)}",
+        ]
+    if residual_seeding_per_day is not None:
+        overrides += [
+            "residual.enabled=true",
+            "residual.sanctuary_fraction=0.0",
+            f"residual.seeding_rate_per_day={residual_seeding_per_day}",
         ]
     scenario = load_scenario(CHECK_ARMS[arm], overrides)
     return scenario.model_copy(update={"patient": PatientParameters()})

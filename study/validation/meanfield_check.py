@@ -28,7 +28,16 @@ from sim.run import run_simulation
 from sim.timeline import plan_therapy
 
 COMPARED = ("blasts", "b_cells", "car_t")
-KEPT = ("blasts", "b_cells", "car_t", "car_t_effector", "car_t_memory", "car_t_exhausted")
+WITH_RESIDUAL = (*COMPARED, "residual")  # the residual compartment too (sim.residual)
+KEPT = (
+    "blasts",
+    "b_cells",
+    "car_t",
+    "car_t_effector",
+    "car_t_memory",
+    "car_t_exhausted",
+    "residual",
+)
 
 
 def agent_runs(
@@ -42,7 +51,11 @@ def agent_runs(
         iterator = tqdm(seeds, desc=f"{scenario.name} (well-mixed)", unit="run", leave=False)
     tables = []
     for seed in iterator:
-        table = run_simulation(scenario, seed, days).timeseries[["day", *KEPT]].copy()
+        table = run_simulation(scenario, seed, days).timeseries
+        table = table.assign(
+            residual=table["residual_cd19_positive"] + table["residual_cd19_negative"]
+        )
+        table = table[["day", *KEPT]].copy()
         table.insert(0, "seed", seed)
         tables.append(table)
     return pd.concat(tables, ignore_index=True)

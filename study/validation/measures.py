@@ -25,6 +25,7 @@ from study.analysis import median_with_interval, newcombe_difference, wilson_int
 
 SIX_MONTHS_DAYS = 182  # B-cell aplasia "at 6 months", days after infusion
 PERSISTENCE_DAYS = 180  # T7: CAR T-cells still present beyond this many days
+TWELVE_MONTHS_DAYS = 365  # T14: relapse-free survival 12 months after infusion
 APLASIA_SHARE = 0.1  # B-cell aplasia: B-cells below 10% of their day-0 count
 CONTRACTION_FIT_DAYS = 21  # the contraction is fitted over the 3 weeks after the peak
 GROWTH_FIT_MAX_BLAST_PCT = 30.0  # untreated growth is fitted while blasts are below this
@@ -296,4 +297,34 @@ def burden_comparison(
         int(min(high.size, ref.size)),
         note,
         holds,
+    )
+
+
+def relapse_free_at(
+    runs: pd.DataFrame, responders: pd.Index, day: int = TWELVE_MONTHS_DAYS
+) -> Measured:
+    """Kaplan-Meier relapse-free survival (%) of ``responders`` (run ids) ``day`` days after
+    infusion, with its log-log Greenwood 95% band. An event is the summary's ``relapse``
+    (blasts back to >= 5% of the sites after a day-28 remission) on ``relapse_day``; a run
+    without one is censored when it ended. Unresolved (nan) when no responder was
+    followed to ``day``."""
+    from study.analysis.survival import kaplan_meier
+
+    chosen = runs[runs["run_id"].isin(responders)]
+    if chosen.empty:
+        return Measured(math.nan, math.nan, math.nan, 0, "no responders")
+    relapsed = chosen["relapse"].fillna(False).astype(bool).to_numpy()
+    followed = (chosen["days_simulated"] - chosen["infusion_day"]).to_numpy(dtype=float)
+    times = np.where(relapsed, chosen["relapse_day"].fillna(0).to_numpy(dtype=float), followed)
+    if followed.max() < day:
+        return Measured(math.nan, math.nan, math.nan, len(chosen), f"not followed to day {day}")
+    curve = kaplan_meier(times.tolist(), relapsed.tolist())
+    index = max(int(np.searchsorted(curve.times, day, side="right")) - 1, 0)
+    note = f"{int(relapsed.sum())} relapses among {len(chosen)} responders (Kaplan-Meier)"
+    return Measured(
+        100.0 * curve.at(day),
+        100.0 * float(curve.low[index]),
+        100.0 * float(curve.high[index]),
+        len(chosen),
+        note,
     )

@@ -28,6 +28,7 @@ MEASURE_KINDS = (
     "kinetics",  # fitted from the CAR T-cell time series
     "growth",  # fitted from the untreated blast time series
     "comparison",  # a direction between two scenarios
+    "survival_responders",  # Kaplan-Meier among responders (sustained remission)
 )
 
 

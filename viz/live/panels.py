@@ -31,13 +31,18 @@ def draw_monitors(
     text_px: int,
     max_crs_grade: int = 0,
 ) -> None:
-    """Four boxes: day, blast %, CAR T-cells, CRS grade (today's, and the highest so far)."""
+    """Four boxes: day, blast %, CAR T-cells, CRS grade (today's, and the highest so far).
+    With a residual compartment the blast box's note is the leukaemia beyond the grid (in
+    blasts' worth), so "no blast on the screen" is not read as "cured"."""
     gap = max(4, text_px // 2)
     width = (rect.w - 3 * gap) // 4
     hours = round((day % 1) * 24)
+    blast_note = f"{counts.blasts_cd19_negative} CD19-"
+    if counts.residual_blasts > 0:  # the leukaemia beyond the patch (sim.residual)
+        blast_note = f"+{counts.residual_blasts:,.3g} beyond grid"
     values = [
         ("Day", f"{int(day)}", f"+{hours} h"),
-        ("Blasts", f"{counts.blast_pct:.1f}%", f"{counts.blasts_cd19_negative} CD19-"),
+        ("Blasts", f"{counts.blast_pct:.1f}%", blast_note),
         ("CAR T-cells", f"{counts.car_t:,}", f"{counts.taught_t} taught T"),
         ("CRS grade", f"{counts.crs_grade}", f"max {max(max_crs_grade, counts.crs_grade)}"),
     ]

@@ -1,0 +1,230 @@
+"""Leukaemia beyond the patch: a mean-field residual compartment beside the grid.
+
+Biology. The grid is one patch of marrow, what an aspirate samples; a patient's
+leukaemia also fills the rest of the marrow and sanctuary sites (the central nervous
+system, the testes, protected niches). A marrow that is MRD-negative by flow cytometry
+(< 10^-4) can still hold up to about 10^8 leukaemic cells, so "no blast on the grid" is
+not "cured": CD19-positive relapse follows the loss of functional CAR T-cells (often
+announced by B-cell recovery; Pulsipher et al. Blood Cancer Discov 2022; Mueller et al.
+Clin Cancer Res 2018), and CD19-negative relapse grows from rare variants selected under
+CAR pressure over months (Sotillo et al. Cancer Discov 2015; Orlando et al. Nat Med 2018).
+
+Scale. Sizes are in *agent equivalents*: one blast agent stands for
+``residual.cells_in_full_grid`` / sites leukaemic cells (10^8: some 10^12 cells at full
+burden over the grid's 10^4 sites; a smaller grid's agent stands for more), so the
+compartment can hold a fraction of an agent (a rare CD19-negative variant of 10^4 cells
+is 10^-4 of an agent). At enrolment the compartment holds
+``residual.outside_grid_multiple`` times the grid's blasts (so it follows the patient's
+drawn burden) and has room for that multiple of the grid's sites; below one cell
+(``1 / cells_per_agent``) a phenotype is extinct.
+
+Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
+
+- **growth at the blast rate**: each agent equivalent divides with the grid's chance per
+  step (``leukaemia.division_rate_per_day``) when it has room (the chance that not all 8
+  neighbours of a blast are taken, at the compartment's occupancy) and dies with the
+  grid's chance (``leukaemia.death_rate_per_day``); as on the grid a daughter agent is
+  CD19-negative with ``leukaemia.cd19_loss_prob``: a Poisson number of whole agents;
+- **CAR T-cell killing measured on the grid**: a CD19-positive cell outside the sanctuary
+  survives the step with chance ``(1 - e x p_kill)^8``, where ``e`` is the share of the
+  grid's sites holding a functional (effector) CAR T-cell and ``p_kill`` an effector's
+  kill chance per step: the chance it meets none of the killers a random marrow site
+  would have around it. CD19-negative cells and sanctuary sites are not killed: the
+  CD19-positive cells there (``sanctuary_fraction`` of them at enrolment) are a pool of
+  their own, growing, seeding and meeting chemotherapy like the rest;
+- **seeding**: circulating blasts home to the sampled marrow: a Poisson number with mean
+  ``seeding_rate_per_day`` x size x step length lands on random free resident sites of
+  the grid (and leaves the compartment);
+- **chemotherapy** (bridging, lymphodepletion) kills the same share here as on the grid.
+
+The deterministic parts are a mean field; the seeding and CD19-loss draws use the
+model's seeded generator, so a run is repeatable bit for bit. With
+``residual.enabled = false`` (the default until calibrated) nothing here draws a random
+number or changes a run.
+
+With ``residual.two_way_exchange`` blasts also leave the grid for the compartment at the
+rate that balances seeding at equal density, so the patch follows the rest of the marrow
+(off by default: the exchange is one way). Not yet in it (docs/validation.md, issue 19):
+a reach of CAR T-cells below the well-mixed limit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from agents.kinds import MobileKind, ResidentKind
+from agents.leukaemic_blast import LeukaemicBlast
+from agents.surroundings import MOORE_NEIGHBOURS
+from sim.parameters import step_probability
+
+if TYPE_CHECKING:
+    from sim.model import CarTModel
+
+FUNCTIONAL_EFFECTORS = (MobileKind.CAR_T_EFFECTOR, MobileKind.DONOR_CAR_T_EFFECTOR)
+
+
+class ResidualDisease:
+    """The residual compartment of one run (sizes in agent equivalents).
+
+    Attributes:
+        enabled: the compartment exists (``residual.enabled``).
+        cd19_positive, cd19_negative: its size by phenotype, agent equivalents (the
+            CD19-positive cells CAR T-cells can reach; the CD19-negative ones anywhere).
+        sanctuary: CD19-positive cells in sanctuary sites, out of CAR T-cells' reach.
+        capacity: its room, agent equivalents.
+        seeded: blasts it has seeded onto the grid so far.
+        cells_per_agent: leukaemic cells one agent stands for on this grid.
+    """
+
+    def __init__(self, model: CarTModel) -> None:
+        self.model = model
+        parameters = model.parameters.residual
+        self.enabled = parameters.enabled
+        self.cd19_positive = 0.0
+        self.cd19_negative = 0.0
+        self.sanctuary = 0.0
+        self.seeded = 0
+        self.capacity = parameters.outside_grid_multiple * model.tissue.n_sites
+        self.cells_per_agent = parameters.cells_in_full_grid / model.tissue.n_sites
+        self.extinct_below = 1.0 / self.cells_per_agent
+        self._seeding = step_probability(parameters.seeding_rate_per_day, model.hours_per_step)
+
+    def start(self) -> None:
+        """Size at enrolment: ``outside_grid_multiple`` x the grid's blasts, with the grid's
+        CD19-negative share or the patient's rare-variant frequency, whichever is larger."""
+        if not self.enabled:
+            return
+        census = self.model.census
+        positive = census.resident[ResidentKind.BLAST_CD19_POSITIVE]
+        negative = census.resident[ResidentKind.BLAST_CD19_NEGATIVE]
+        total = self.model.parameters.residual.outside_grid_multiple * (positive + negative)
+        grid_share = negative / (positive + negative) if positive + negative else 0.0
+        share = max(grid_share, self.model.patient.residual_cd19_negative_frequency)
+        self.cd19_negative = total * share
+        positive = total - self.cd19_negative
+        self.sanctuary = positive * self.model.parameters.residual.sanctuary_fraction
+        self.cd19_positive = positive - self.sanctuary
+        self._extinction()
+
+    @property
+    def size(self) -> float:
+        """Both phenotypes, agent equivalents."""
+        return self.cd19_positive + self.sanctuary + self.cd19_negative
+
+    @property
+    def cells(self) -> float:
+        """Both phenotypes, leukaemic cells."""
+        return self.size * self.cells_per_agent
+
+    def car_t_survival(self) -> float:
+        """Chance a CD19-positive cell outside the sanctuary survives this step's CAR
+        T-cells: ``(1 - e x p_kill)^8`` (see the module docstring)."""
+        model = self.model
+        effectors = sum(model.census.mobile[kind] for kind in FUNCTIONAL_EFFECTORS)
+        density = effectors / model.tissue.n_sites
+        return (1.0 - density * model.chances.car_t_kill) ** MOORE_NEIGHBOURS
+
+    def step(self) -> None:
+        """One step: growth and death, CAR T-cell killing, seeding onto the grid (and,
+        with ``two_way_exchange``, blasts leaving it)."""
+        if not self.enabled:
+            return
+        if self.size > 0.0:
+            self._grow_and_meet_car_t()
+            self._seed()
+        self._egress()
+        self._extinction()
+
+    def _grow_and_meet_car_t(self) -> None:
+        """Growth and death at the blast rate, CD19 loss, killing by the grid's effectors."""
+        model = self.model
+        chances = model.chances
+        occupancy = min(1.0, self.size / self.capacity) if self.capacity else 1.0
+        divides = chances.blast_division * (1.0 - occupancy**MOORE_NEIGHBOURS)
+        survives = 1.0 - chances.blast_death
+        grows = (1.0 + divides) * survives
+        self.cd19_positive *= grows * self.car_t_survival()  # in the CAR T-cells' reach
+        self.sanctuary *= grows
+        self.cd19_negative *= grows
+        self._lose_cd19(divides)
+
+    def _lose_cd19(self, divides: float) -> None:
+        """CD19 loss as on the grid: a daughter agent is CD19-negative with
+        ``leukaemia.cd19_loss_prob``; a Poisson number of such whole agents a step (a mean
+        field here would let every patient breed CD19-negative cells)."""
+        loss = self.model.parameters.leukaemia.cd19_loss_prob
+        reachable = self.cd19_positive
+        mean = (reachable + self.sanctuary) * divides * loss
+        if mean <= 0.0:
+            return
+        events = int(self.model.rng.poisson(mean))
+        if events == 0:
+            return
+        from_reachable = events * reachable / (reachable + self.sanctuary)
+        self.cd19_positive = max(0.0, reachable - from_reachable)
+        self.sanctuary = max(0.0, self.sanctuary - (events - from_reachable))
+        self.cd19_negative += events
+
+    def kill_share(self, share: float) -> None:
+        """Chemotherapy: ``share`` of each phenotype dies (as on the grid)."""
+        self.cd19_positive *= 1.0 - share
+        self.sanctuary *= 1.0 - share
+        self.cd19_negative *= 1.0 - share
+        self._extinction()
+
+    def _egress(self) -> None:
+        """With ``residual.two_way_exchange``: blasts leave the grid for the compartment at
+        ``seeding_rate_per_day`` x ``outside_grid_multiple`` each, the rate that balances
+        seeding when the grid and the compartment hold the same density (a binomial
+        number a step, chosen at random)."""
+        parameters = self.model.parameters.residual
+        if not parameters.two_way_exchange:
+            return
+        model = self.model
+        blasts = list(model.agents_by_type.get(LeukaemicBlast, ()))
+        chance = step_probability(
+            parameters.seeding_rate_per_day * parameters.outside_grid_multiple,
+            model.hours_per_step,
+        )
+        leaving = int(model.rng.binomial(len(blasts), chance)) if blasts else 0
+        if leaving == 0:
+            return
+        for index in model.rng.choice(len(blasts), size=leaving, replace=False).tolist():
+            blast = blasts[index]
+            if blast.cd19_positive:
+                self.cd19_positive += 1.0
+            else:
+                self.cd19_negative += 1.0
+            blast.die()
+
+    def _seed(self) -> None:
+        """Blasts home to the grid: a Poisson number per phenotype, onto free sites."""
+        model = self.model
+        for cd19_positive in (True, False):
+            size = self.cd19_positive + self.sanctuary if cd19_positive else self.cd19_negative
+            arrivals = int(model.rng.poisson(self._seeding * size))
+            if arrivals == 0:
+                continue
+            arrivals = min(arrivals, math.ceil(size))  # never more than it holds
+            sites = model.tissue.random_empty_sites(
+                model.tissue.resident_kind, arrivals, model.rng
+            ).tolist()
+            for site in sites:
+                LeukaemicBlast(model, site, cd19_positive=cd19_positive)
+            self.seeded += len(sites)
+            if cd19_positive:  # from both pools in proportion; the last carries what was left
+                share = self.cd19_positive / size
+                self.cd19_positive = max(0.0, self.cd19_positive - len(sites) * share)
+                self.sanctuary = max(0.0, self.sanctuary - len(sites) * (1.0 - share))
+            else:
+                self.cd19_negative = max(0.0, self.cd19_negative - len(sites))
+
+    def _extinction(self) -> None:
+        """A phenotype below one cell is gone."""
+        if self.cd19_positive < self.extinct_below:
+            self.cd19_positive = 0.0
+        if self.sanctuary < self.extinct_below:
+            self.sanctuary = 0.0
+        if self.cd19_negative < self.extinct_below:
+            self.cd19_negative = 0.0
