@@ -46,6 +46,7 @@ SUMMARY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "blast_pct_at_infusion": _FLOAT,
     "cart_infused": _INT,
     "remission_day28": _BOOL,
+    "remission_day28_or_42": _BOOL,
     "mrd_negative_day28": _BOOL,
     "remission_within_3_months": _BOOL,
     "mrd_negative_within_3_months": _BOOL,
@@ -54,6 +55,7 @@ SUMMARY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "relapse": _BOOL,
     "relapse_day": _INT,
     "relapse_cd19_negative": _BOOL,
+    "relapse_cause": _TEXT,
     "cart_peak": _INT,
     "cart_peak_day": _INT,
     "cart_persistence_days": _INT,
@@ -71,6 +73,7 @@ SUMMARY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "kills_by_taught": _INT,
     "cd19_negative_blasts_killed": _INT,
     "gvhd_score": _FLOAT,
+    "residual_final": _FLOAT,
     "patient_product_fitness": _FLOAT,
     "patient_blast_fraction_at_enrolment": _FLOAT,
     "patient_bridging_blast_kill_fraction": _FLOAT,
@@ -78,6 +81,9 @@ SUMMARY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "patient_cd19_negative_fraction": _FLOAT,
     "patient_cytokine_amplification": _FLOAT,
     "patient_host_t_suppression_days": _FLOAT,
+    "patient_memory_share_factor": _FLOAT,
+    "patient_residual_cd19_negative_frequency": _FLOAT,
+    "patient_dose_factor": _FLOAT,
 }
 """Every field of a run's summary record (README, "summary.json"), with its type."""
 
@@ -102,6 +108,7 @@ _COUNTS = (
     "cd19_negative_blasts_killed",
     "rejection_kills",
     "teaching_events",
+    "residual_seeded",
 )
 DAILY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "day": _INT,
@@ -110,6 +117,8 @@ DAILY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "cytokine_systemic": _FLOAT,
     "cytokine_peak": _FLOAT,
     "gvhd_score": _FLOAT,
+    "residual_cd19_positive": _FLOAT,
+    "residual_cd19_negative": _FLOAT,
 }
 """Every daily column of a run (README, "timeseries.csv"), with its type."""
 
