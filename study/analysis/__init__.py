@@ -4,7 +4,7 @@ Each function takes plain numbers or arrays (no model, no files), so it can be c
 against values worked out by hand. One module per concept: ``proportions`` (Wilson
 interval), ``share_tests`` (Fisher, McNemar), ``effects`` (differences with intervals),
 ``survival`` (Kaplan-Meier, log-rank, RMST), ``kinetics`` (medians over runs). The
-comparison report's own modules (``arms``, ``comparison``, ``tables``, ``narrative``)
+comparison report's own modules (``arms``, ``comparison``, ``comparison_table``, ``narrative``)
 build on them and are imported from their modules, not from here.
 """
 

@@ -1,7 +1,7 @@
 """Global sensitivity analysis: which parameters drive which outcome (SALib).
 
-No pixels and no command line here (those are in :mod:`viz.sensitivity`). One concept per
-module:
+No pixels and no command line here (those are :mod:`viz.sensitivity_figures` and
+:mod:`commands.sensitivity`). One concept per module:
 
 - :mod:`study.sensitivity.ranges`: the sampled parameters and their ranges, from the
   parameter models' bounds, narrowed by study defaults and ``--range``
