@@ -21,6 +21,16 @@ _STATE = {kind: state for state, kind in _KIND.items()}
 TAUGHT = frozenset({MobileKind.NATIVE_TAUGHT})
 
 
+class CloneLine:
+    """The divisions on kills a line of cells (a cell and all its daughters) has made, in
+    all: one object shared by the whole line, so a limit caps the line, not each cell."""
+
+    __slots__ = ("divisions",)
+
+    def __init__(self, divisions: int = 0) -> None:
+        self.divisions = divisions
+
+
 class NativeTCell(TCell):
     """An unmodified T-cell of the patient (host).
 
@@ -39,8 +49,9 @@ class NativeTCell(TCell):
       CAR T-cells it meets at ``rejection.kill_rate_per_day`` and may divide on a kill;
     - the alloresponse is primed and limited: an alloreactive cell kills only
       ``rejection.priming_delay_days`` after its line first met donor cells (a primary
-      response needs days to make cytotoxic effectors), its line divides at most
-      ``rejection.max_clone_divisions`` times (a clone's burst is limited), and it
+      response needs days to make cytotoxic effectors), its line (the cell that turned
+      and all its daughters) divides at most ``rejection.max_clone_divisions`` times in
+      all, counting only divisions that made a daughter (a clone's burst is limited), and it
       contracts with ``rejection.alloreactive_half_life_days``;
     - alemtuzumab (CD52) removes host T-cells of every state while it is in the blood.
     """
@@ -51,11 +62,16 @@ class NativeTCell(TCell):
         site: int,
         state: State = "naive",
         primed_step: int | None = None,
-        clone_divisions: int = 0,
+        line: CloneLine | None = None,
     ) -> None:
         super().__init__(model, site, _KIND[state])
         self.primed_step = primed_step  # the step its line turned alloreactive
-        self.clone_divisions = clone_divisions  # divisions its line has made on kills
+        self.line = CloneLine() if line is None else line  # shared with its daughters
+
+    @property
+    def clone_divisions(self) -> int:
+        """Divisions on kills its whole line has made (daughters made, not attempts)."""
+        return self.line.divisions
 
     @property
     def state(self) -> State:
@@ -96,6 +112,7 @@ class NativeTCell(TCell):
         ):
             self.become("alloreactive")
             self.primed_step = model.step_count
+            self.line = CloneLine()  # a new alloreactive line starts here
 
     def sees_fresh_kill(self) -> bool:
         """Fresh antigen debris on or next to its site, or a CAR T-cell that just killed."""
@@ -143,9 +160,8 @@ class NativeTCell(TCell):
         self.kills += 1
         if self.random.random() < rejection.alloreactive_division_prob_per_kill:
             limit = rejection.max_clone_divisions
-            if limit is None or self.clone_divisions < limit:
-                self.clone_divisions += 1
-                self.divide()
+            if (limit is None or self.line.divisions < limit) and self.divide() is not None:
+                self.line.divisions += 1  # only a division that made a daughter counts
 
     def primed(self, delay_days: float) -> bool:
         """Its line turned alloreactive at least ``delay_days`` ago (always, with no delay)."""
@@ -155,8 +171,9 @@ class NativeTCell(TCell):
         return hours >= delay_days * 24.0
 
     def make_daughter(self, site: int) -> NativeTCell:
-        """A daughter in the same state (and line: priming time, divisions made)."""
-        return NativeTCell(self.model, site, self.state, self.primed_step, self.clone_divisions)
+        """A daughter in the same state and line (its priming time and the line's shared
+        division count)."""
+        return NativeTCell(self.model, site, self.state, self.primed_step, self.line)
 
     @classmethod
     def death_probability_of(cls, kind: MobileKind, model: Surroundings) -> float:

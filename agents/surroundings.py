@@ -135,6 +135,8 @@ class TherapyState(Protocol):
 
     alemtuzumab_active: bool
     """Alemtuzumab (anti-CD52) is in the blood: it kills cells that carry CD52."""
+    native_t_recovering: bool
+    """The host makes new T-cells (not while alemtuzumab acts)."""
 
 
 class Surroundings(Protocol):

@@ -112,7 +112,7 @@ def draw_value(
 ) -> float:
     """One draw of ``distribution`` within the quantity's range (:data:`RANGES`, and not
     below ``at_least`` when given), drawn again while outside (after :data:`MAX_REDRAWS`
-    tries: its central value)."""
+    tries: its central value, moved into the range if it lies outside)."""
     low, high = RANGES[quantity]
     if at_least is not None:
         low = max(low, at_least)
@@ -120,7 +120,7 @@ def draw_value(
         value = distribution.sample(rng)
         if low <= value <= high:
             return value
-    return distribution.central()
+    return min(max(distribution.central(), low), high)
 
 
 def draw_patient(scenario: Scenario, seed: int) -> Patient:

@@ -11,8 +11,10 @@ with the same seed draw the same value.
 the *patient's* quantities from a named scenario's population:
 
 - the leukaemia: blasts at enrolment, the CD19-negative subclone (chance per burden, its
-  share, or the scenario's fixed CD19-negative fraction), and how much a bridging dose
-  kills (a property of the leukaemia's sensitivity);
+  share, or the scenario's fixed CD19-negative fraction), the CD19-negative share of the
+  residual compartment (``residual_cd19_negative_frequency``), and how much a bridging
+  dose kills (a property of the leukaemia's sensitivity);
+- who is enrolled: the eligibility floor on blasts (``eligible_blast_fraction_min``);
 - the host's inflammatory response (``cytokine_amplification``).
 
 What belongs to a treatment stays with its arm: the product's fitness
@@ -39,9 +41,12 @@ PATIENT_ENTRIES: dict[str, tuple[str, str] | None] = {
     "cd19_negative_subclone_per_burden": None,
     "cd19_negative_subclone_share": None,
     "cytokine_amplification": None,
+    "eligible_blast_fraction_min": None,
+    "residual_cd19_negative_frequency": None,
 }
 """The ``[patient]`` entries of the population, each with the scenario parameter it
-replaces when present (used when the entry is absent)."""
+replaces when present (used when the entry is absent). An entry that replaces nothing is
+shared as it is, absent (None) included."""
 FIXED_PATIENT_PARAMETERS = (("leukaemia", "initial_cd19_negative_fraction"),)
 """Patient parameters of a scenario that are not drawn, shared as they are."""
 
@@ -60,7 +65,7 @@ def shared_population(population: Scenario) -> list[Override]:
         if value is None and replaces is not None:
             table, key = replaces
             overrides.append(Override(replaces, getattr(getattr(population, table), key), source))
-        elif value is not None:
+        elif value is not None or replaces is None:
             overrides.append(Override(("patient", entry), _plain(value), source))
     for table, key in FIXED_PATIENT_PARAMETERS:
         overrides.append(Override((table, key), getattr(getattr(population, table), key), source))

@@ -89,6 +89,10 @@ class ResidualDisease:
         self.cells_per_agent = parameters.cells_in_full_grid / model.tissue.n_sites
         self.extinct_below = 1.0 / self.cells_per_agent
         self._seeding = step_probability(parameters.seeding_rate_per_day, model.hours_per_step)
+        self._egress_chance = step_probability(  # a grid blast's chance to leave, per step
+            parameters.seeding_rate_per_day * parameters.outside_grid_multiple,
+            model.hours_per_step,
+        )
 
     def start(self) -> None:
         """Size at enrolment: ``outside_grid_multiple`` x the grid's blasts, with the grid's
@@ -96,10 +100,10 @@ class ResidualDisease:
         if not self.enabled:
             return
         census = self.model.census
-        positive = census.resident[ResidentKind.BLAST_CD19_POSITIVE]
+        blasts = census.blasts
         negative = census.resident[ResidentKind.BLAST_CD19_NEGATIVE]
-        total = self.model.parameters.residual.outside_grid_multiple * (positive + negative)
-        grid_share = negative / (positive + negative) if positive + negative else 0.0
+        total = self.model.parameters.residual.outside_grid_multiple * blasts
+        grid_share = negative / blasts if blasts else 0.0
         share = max(grid_share, self.model.patient.residual_cd19_negative_frequency)
         self.cd19_negative = total * share
         positive = total - self.cd19_negative
@@ -178,18 +182,16 @@ class ResidualDisease:
         ``seeding_rate_per_day`` x ``outside_grid_multiple`` each, the rate that balances
         seeding when the grid and the compartment hold the same density (a binomial
         number a step, chosen at random)."""
-        parameters = self.model.parameters.residual
-        if not parameters.two_way_exchange:
-            return
         model = self.model
-        blasts = list(model.agents_by_type.get(LeukaemicBlast, ()))
-        chance = step_probability(
-            parameters.seeding_rate_per_day * parameters.outside_grid_multiple,
-            model.hours_per_step,
-        )
-        leaving = int(model.rng.binomial(len(blasts), chance)) if blasts else 0
+        if not model.parameters.residual.two_way_exchange:
+            return
+        on_grid = model.census.blasts  # the blast agents, one per blast-holding site
+        if on_grid == 0:
+            return
+        leaving = int(model.rng.binomial(on_grid, self._egress_chance))
         if leaving == 0:
             return
+        blasts = list(model.agents_by_type.get(LeukaemicBlast, ()))
         for index in model.rng.choice(len(blasts), size=leaving, replace=False).tolist():
             blast = blasts[index]
             if blast.cd19_positive:
@@ -207,9 +209,7 @@ class ResidualDisease:
             if arrivals == 0:
                 continue
             arrivals = min(arrivals, math.ceil(size))  # never more than it holds
-            sites = model.tissue.random_empty_sites(
-                model.tissue.resident_kind, arrivals, model.rng
-            ).tolist()
+            sites = model.tissue.random_empty_resident_sites(arrivals, model.rng).tolist()
             for site in sites:
                 LeukaemicBlast(model, site, cd19_positive=cd19_positive)
             self.seeded += len(sites)

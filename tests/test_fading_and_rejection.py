@@ -9,7 +9,7 @@ from model_builders import empty_model, run_steps
 from agents.car_t_cell import CarTCell
 from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import MobileKind
-from agents.native_t_cell import NativeTCell
+from agents.native_t_cell import CloneLine, NativeTCell
 from sim.chances import StepChances
 from sim.parameters import half_life_to_rate_per_day, step_probability
 
@@ -82,11 +82,28 @@ def test_an_alloreactive_cell_kills_only_after_its_priming_delay(
         assert not donor_cell.alive
 
 
-def test_a_daughter_inherits_its_lines_priming_and_divisions() -> None:
+def test_a_daughter_shares_its_lines_priming_and_divisions() -> None:
     model = _donor_model([])
-    host = NativeTCell(model, CENTRE, state="alloreactive", primed_step=5, clone_divisions=3)
+    host = NativeTCell(model, CENTRE, state="alloreactive", primed_step=5, line=CloneLine(3))
     daughter = host.make_daughter(NEIGHBOUR)
     assert (daughter.primed_step, daughter.clone_divisions) == (5, 3)
+    daughter.line.divisions += 1  # one count for the whole line
+    assert host.clone_divisions == 4
+    assert NativeTCell(model, OTHER_NEIGHBOUR).line is not host.line
+
+
+@pytest.mark.parametrize("room", [True, False])
+def test_only_a_division_that_made_a_daughter_spends_the_lines_count(room: bool) -> None:
+    model = _donor_model(
+        ["rejection.alloreactive_division_prob_per_kill=1.0", "rejection.max_clone_divisions=1"]
+    )
+    CarTCell(model, CENTRE, origin="donor")  # type: ignore[arg-type]
+    host = NativeTCell(model, NEIGHBOUR, state="alloreactive", primed_step=0)
+    if not room:
+        host.divide = lambda: None  # type: ignore[method-assign]  # no empty neighbour
+    run_steps(model, 2)
+    assert host.kills == 1
+    assert host.clone_divisions == (1 if room else 0)
 
 
 @pytest.mark.parametrize(("limit", "divides"), [(None, True), (2, False)])
@@ -98,7 +115,7 @@ def test_an_alloreactive_line_stops_dividing_at_its_clone_limit(
         ["rejection.alloreactive_division_prob_per_kill=1.0", *([setting] if setting else [])]
     )
     CarTCell(model, CENTRE, origin="donor")  # type: ignore[arg-type]
-    host = NativeTCell(model, NEIGHBOUR, state="alloreactive", primed_step=0, clone_divisions=2)
+    host = NativeTCell(model, NEIGHBOUR, state="alloreactive", primed_step=0, line=CloneLine(2))
     run_steps(model, 2)
     alloreactive = model.census.mobile[MobileKind.NATIVE_ALLOREACTIVE]
     assert host.kills == 1

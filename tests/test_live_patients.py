@@ -46,3 +46,22 @@ def test_summary_states_the_blasts_at_enrolment_the_same_in_both_arms() -> None:
     at_enrolment = [run.summary["blast_pct_at_enrolment"] for run in runs]
     assert at_enrolment[0] == at_enrolment[1] > 0
     assert at_enrolment[0] == runs[0].timeseries["blast_pct"].iloc[0]
+
+
+def test_a_shared_population_shares_eligibility_and_residual_variants() -> None:
+    frequency = (
+        "patient.residual_cd19_negative_frequency={dist='lognormal', median=0.01, sigma=0.5}"
+    )
+    population = load_scenario(
+        "autologous", ["patient.eligible_blast_fraction_min=0.05", frequency]
+    )
+    donor = load_scenario("donor", shared_population(population))
+    assert donor.patient.eligible_blast_fraction_min == 0.05
+    assert (
+        donor.patient.residual_cd19_negative_frequency
+        == population.patient.residual_cd19_negative_frequency
+    )
+    # a population without residual variants gives the arm none either
+    plain = shared_population(load_scenario("autologous"))
+    donor_plain = load_scenario("donor", [frequency, *plain])
+    assert donor_plain.patient.residual_cd19_negative_frequency is None

@@ -131,6 +131,13 @@ def test_draws_outside_the_range_are_drawn_again() -> None:
     assert max(values) <= 1.0 and min(values) >= 0.0
 
 
+def test_the_fallback_after_all_redraws_is_still_eligible() -> None:
+    rng = np.random.default_rng(0)
+    narrow = Beta(dist="beta", mean=0.02, concentration=1e5)  # never near 0.3
+    value = draw_value(narrow, rng, "blast_fraction_at_enrolment", at_least=0.3)
+    assert value == 0.3
+
+
 def test_distribution_samples_have_their_centre() -> None:
     rng = np.random.default_rng(1)
     beta = Beta(dist="beta", mean=0.3, concentration=20.0)
@@ -187,3 +194,11 @@ def test_summary_records_the_patient() -> None:
     summary = run_simulation(_fixed("classroom"), seed=2, days=2).summary
     assert list(summary)[-len(PATIENT_SUMMARY_FIELDS) :] == list(PATIENT_SUMMARY_FIELDS)
     assert summary["patient_product_fitness"] == 1.0
+
+
+def test_the_validation_doc_lists_every_patient_summary_field() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "validation.md").read_text()
+    missing = [name for name in PATIENT_SUMMARY_FIELDS if f"`{name}`" not in text]
+    assert not missing, f"docs/validation.md does not list {missing}"

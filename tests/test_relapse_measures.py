@@ -12,7 +12,9 @@ from sim.loader import load_scenario
 from sim.metrics import relapse_cause
 from sim.patient import draw_patient
 from sim.run import run_simulation
+from study.validation.evaluation import Tables, measure
 from study.validation.measures import relapse_free_at
+from study.validation.targets import load_targets
 
 
 @pytest.mark.parametrize(("least", "below_seen"), [(0.05, False), (0.0, True)])
@@ -81,3 +83,17 @@ def test_relapse_free_survival_counts_only_responders_and_censors() -> None:
     assert relapse_free_at(runs, pd.Index([1, 2, 3])).value == pytest.approx(100.0)
     censored_early = _runs([100.0, None, None, None], followed=200.0)
     assert math.isnan(relapse_free_at(censored_early, pd.Index(range(4))).value)
+
+
+def test_t14_follows_only_responders_in_remission_on_day_28() -> None:
+    """A responder of T1 that was not in remission on day 28 has no recorded relapse, so
+    T14 must leave it out rather than count it relapse-free."""
+    runs = _runs([100.0, None, None, None])
+    runs["infused"] = True
+    runs["remission_sustained_within_3_months"] = True
+    runs["remission_day28"] = [True, True, False, False]
+    t14 = next(t for t in load_targets() if t.id == "T14")
+    series = pd.DataFrame({"run_id": [], "day": [], "blast_pct": []})
+    measured = measure(t14, {"autologous": Tables(runs, series)})
+    assert measured.runs == 2
+    assert measured.value == pytest.approx(50.0)  # 1 of the 2 followed relapsed

@@ -42,34 +42,55 @@ def test_the_model_provides_every_member_of_the_protocol(protocol: type, where: 
     assert not missing, f"{type(provider).__name__} lacks {missing}"
 
 
-def _attributes_used_on(source: str, owner: str) -> set[str]:
+def _named(node: ast.expr, name: str | None) -> bool:
+    """``node`` is ``name`` or ``<...>.name``."""
+    return (isinstance(node, ast.Attribute) and node.attr == name) or (
+        isinstance(node, ast.Name) and node.id == name
+    )
+
+
+def _attributes_used_on(source: str, owner: str, parent: str | None = None) -> set[str]:
     """Names ``x`` in every ``<...>.{owner}.x`` of ``source`` (and ``{owner}.x`` for a local
-    variable of that name)."""
+    variable of that name); with ``parent``, only ``<...>.{parent}.{owner}.x`` (so
+    ``model.therapy.x`` but not ``parameters.therapy.x``)."""
     used = set()
     for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Attribute):
+        if not isinstance(node, ast.Attribute) or not _named(node.value, owner):
             continue
-        value = node.value
-        if (isinstance(value, ast.Attribute) and value.attr == owner) or (
-            isinstance(value, ast.Name) and value.id == owner
-        ):
+        under_parent = isinstance(node.value, ast.Attribute) and _named(node.value.value, parent)
+        if parent is None or under_parent:
             used.add(node.attr)
     return used
 
 
 @pytest.mark.parametrize(
-    ("owner", "protocol"),
-    [("model", surroundings.Surroundings), ("tissue", surroundings.TissueView)],
+    ("owner", "parent", "protocol"),
+    [
+        ("model", None, surroundings.Surroundings),
+        ("tissue", None, surroundings.TissueView),
+        ("therapy", "model", surroundings.TherapyState),
+        ("census", "model", surroundings.Census),
+        ("resident_events", "model", surroundings.EventBook),
+    ],
 )
-def test_the_rules_ask_only_what_the_protocol_declares(owner: str, protocol: type) -> None:
+def test_the_rules_ask_only_what_the_protocol_declares(
+    owner: str, parent: str | None, protocol: type
+) -> None:
     declared = members(protocol)
     for path in sorted((ROOT / "agents").glob("*.py")):
         if path.name == "surroundings.py":
             continue
-        extra = _attributes_used_on(path.read_text(), owner) - declared
+        extra = _attributes_used_on(path.read_text(), owner, parent) - declared
         assert not extra, f"{path.name} uses {owner}.{sorted(extra)}, not in {protocol.__name__}"
 
 
 def test_the_checker_sees_an_undeclared_use() -> None:
     source = "def f(self):\n    return self.model.tissue.residents[3]\n"
     assert _attributes_used_on(source, "tissue") == {"residents"}
+
+
+def test_the_checker_sees_an_undeclared_therapy_use() -> None:
+    source = "def f(self):\n    return self.model.therapy.native_t_recovering\n"
+    assert _attributes_used_on(source, "therapy", "model") == {"native_t_recovering"}
+    switch = "def f(model):\n    return model.parameters.therapy.cd52_knockout\n"
+    assert _attributes_used_on(switch, "therapy", "model") == set()

@@ -4,6 +4,7 @@ end to end on tiny settings."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -242,3 +243,15 @@ def test_validate_help_states_the_quick_batch_size() -> None:
     _, commands = build_parser()
     help_text = commands.choices["validate"].format_help()
     assert f"({QUICK_REPLICATES} replicates)" in " ".join(help_text.split())
+
+
+def test_a_batch_that_did_not_finish_is_a_fault_not_bad_input(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from sim.errors import FaultError
+    from study.validation import evaluation
+
+    monkeypatch.setattr(evaluation, "execute_batch", lambda *args, **kwargs: 1)
+    specs = validation_batches(load_targets()[:1], replicates=1, quick=True, days=2)
+    with pytest.raises(FaultError, match="did not finish"):
+        evaluation.run_validation(specs, tmp_path, progress=False)

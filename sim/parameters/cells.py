@@ -314,8 +314,9 @@ class RejectionParameters(Section):
         ge=0,
         le=1000,
         description=(
-            "divisions on a kill an alloreactive line can make (a clone's expansion is"
-            " limited); none: no limit"
+            "divisions on a kill an alloreactive line (the cell that turned and all its"
+            " daughters) can make in all, counting only divisions that placed a daughter"
+            " (a clone's expansion is limited); none: no limit"
         ),
         source="limited clonal burst of a primary response; not yet calibrated",
     )

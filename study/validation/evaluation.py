@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.errors import UserInputError
+from sim.errors import FaultError
 from sim.loader import Override
 from study.batch import (
     EXIT_INTERRUPTED,
@@ -141,7 +141,8 @@ def run_validation(
     """Run each batch into ``out_dir/batches/<scenario>`` (resumable) and read it back.
 
     Raises:
-        UserInputError: a batch did not finish (the same command resumes it).
+        FaultError: a batch did not finish (runs failed on every attempt, the executor was
+            lost: exit status 1; the same command resumes it).
         ValidationInterrupted: Ctrl-C or SIGTERM stopped a batch (which said so).
     """
     tables = {}
@@ -151,7 +152,7 @@ def run_validation(
         if status == EXIT_INTERRUPTED:
             raise ValidationInterrupted(name)
         if status != 0:
-            raise UserInputError(
+            raise FaultError(
                 f"validate: the batch of {name!r} did not finish (status {status}); "
                 f"run the same command again to resume it ({directory})"
             )
@@ -191,8 +192,7 @@ def _measure(target: Target, tables: dict[str, Tables]) -> Measured:
             return measures.share(infused["crs_grade"] > 0)
         return measures.share(runs.loc[runs["infused"].astype(bool), quantity])
     if kind == "share_responders":
-        responders = measures.sustained_remission_within(runs, series)
-        responders = responders[responders.fillna(False).astype(bool)].index
+        responders = measures.responder_ids(runs, series)
         per_run = {
             "cart_persistence_beyond_180_days": lambda: measures.persistence_beyond(runs),
             "b_cell_aplasia_at_6_months": lambda: measures.aplasia_at(runs, series),
@@ -201,9 +201,7 @@ def _measure(target: Target, tables: dict[str, Tables]) -> Measured:
         chosen = per_run[per_run.index.isin(responders)]
         return measures.share(chosen, "" if len(responders) else "no responders")
     if kind == "survival_responders":
-        responders = measures.sustained_remission_within(runs, series)
-        chosen = responders[responders.fillna(False).astype(bool)].index
-        return measures.relapse_free_at(runs, chosen)
+        return measures.relapse_free_at(runs, measures.relapse_followed_ids(runs, series))
     if kind == "median":
         return measures.median(runs.loc[runs["infused"].astype(bool), quantity])
     if kind == "kinetics":

@@ -139,6 +139,22 @@ def sustained_remission_within(runs: pd.DataFrame, series: pd.DataFrame) -> pd.S
     )
 
 
+def responder_ids(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Index:
+    """Run ids of T1's responders: remission within 3 months of infusion, maintained for
+    at least 28 days (:func:`sustained_remission_within`)."""
+    responders = sustained_remission_within(runs, series)
+    return responders[responders.fillna(False).astype(bool)].index
+
+
+def relapse_followed_ids(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Index:
+    """Run ids of T14's population: T1's responders that were also in remission on day 28
+    after infusion (the summary's ``remission_day28``), the only runs whose ``relapse``
+    the summary records (``sim.metrics._response``)."""
+    at_day_28 = runs.loc[runs["remission_day28"].fillna(False).astype(bool), "run_id"]
+    responders = responder_ids(runs, series)
+    return responders[responders.isin(at_day_28)]
+
+
 def mrd_negative_within(runs: pd.DataFrame, series: pd.DataFrame) -> pd.Series:
     """Per infused run: no blast left on some day within 3 months of infusion (the
     summary's ``mrd_negative_within_3_months``)."""
