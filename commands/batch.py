@@ -51,6 +51,9 @@ per run and day), manifest.json (command, resolved scenarios, versions, seeds), 
 failures.json (only when runs failed: each run's error and traceback).
 
 A failing run is tried {MAX_ATTEMPTS} times in all; then it is reported and the rest go on.
+Before anything is made, a batch whose workers (--workers, --dask-local) need more
+memory than the machine has available is refused in one line (exit 2) naming the largest
+worker count that fits.
 
 exit status:
   0    all runs done

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from sim.errors import UserInputError
+from study.batch.defaults import DEFAULT_ROOT_SEED
 
 DEFAULT_REPLICATES = 20
 EXAMPLES = """\
@@ -28,6 +29,9 @@ same virtual patient: both arms enrol A's patient population (--patients shared;
 product's fitness and alemtuzumab's effect stay with each arm). --patients own lets each
 arm enrol its own trial population. Running the same command again resumes the batch
 (finished runs are skipped) and rewrites the report.
+
+--from verifies the batch first (manifest, tables and saved runs agree): a batch whose
+tables or manifest were edited is refused in one line (exit 2), naming the fix.
 """
 
 
@@ -57,7 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=positive_int,
         help=f"runs per arm (default {DEFAULT_REPLICATES})",
     )
-    parser.add_argument("--seed", type=seed, help="root seed of the replicates (default 0)")
+    parser.add_argument(
+        "--seed",
+        type=seed,
+        help=f"root seed of the replicates (default {DEFAULT_ROOT_SEED})",
+    )
     parser.add_argument("--days", type=positive_int, help="days per run (default: scenario's)")
     add_override_option(parser)
     add_execution_options(parser)
@@ -69,7 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="from_dir",
         type=Path,
         metavar="BATCH_DIR",
-        help="report on a finished batch instead of running one",
+        help="report on a finished batch instead of running one (verified first: exit 2 when "
+        "its tables or manifest were edited)",
     )
     parser.add_argument(
         "--patients",
@@ -145,7 +154,7 @@ def _run_batch(args: argparse.Namespace, batch_dir: Path) -> int:
     spec = BatchSpec(
         scenarios=tuple(args.arms),
         replicates=args.replicates or DEFAULT_REPLICATES,
-        root_seed=args.seed or 0,
+        root_seed=DEFAULT_ROOT_SEED if args.seed is None else args.seed,
         days=args.days,
         sets=tuple(sets),
     )

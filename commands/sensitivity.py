@@ -15,6 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from study.batch.defaults import DEFAULT_ROOT_SEED
+
 DEFAULT_REPLICATES = 3
 EXIT_INTERRUPTED = 130
 EXAMPLES = """\
@@ -78,7 +80,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"runs per point (default {DEFAULT_REPLICATES})",
     )
     parser.add_argument(
-        "--seed", type=seed, default=0, help="seed of the points and replicates (default 0)"
+        "--seed",
+        type=seed,
+        default=DEFAULT_ROOT_SEED,
+        help=f"seed of the points and replicates (default {DEFAULT_ROOT_SEED})",
     )
     parser.add_argument("--days", type=positive_int, help="days per run (default: the scenario's)")
     add_override_option(

@@ -5,8 +5,10 @@
 scenario the targets read (:func:`study.validation.evaluation.validation_batches`; resumable)
 into DIR/batches, prints the table of targets, writes DIR/validation.csv,
 DIR/validation.md and the figures, and exits 1 when a target is outside its tolerance
-(full mode: also when one is unresolved). ``--quick`` runs small, short batches on a
-50 x 50 grid and fails only on what it can resolve.
+(full mode: also when one is unresolved), or the batch did not complete (runs failed on
+every attempt, the executor broke: a :class:`~sim.errors.FaultError`; the same command
+resumes). ``--quick`` runs small, short batches on a 50 x 50 grid and fails only on what
+it can resolve.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from study.batch.defaults import DEFAULT_ROOT_SEED
+
 EXIT_OK, EXIT_OUTSIDE, EXIT_INTERRUPTED = 0, 1, 130
 EXAMPLES = """\
 examples:
@@ -22,6 +26,13 @@ examples:
   uv run main.py validate --replicates 200 --out runs/validation --dask-local 8
 
 Running the same command again resumes the batches (finished runs are skipped).
+
+exit status:
+  0    every target within its tolerance (quick: or unresolved)
+  1    a target is outside (full mode: or unresolved), or the batch did not complete;
+       the same command computes what is missing
+  2    bad input (one line saying what is wrong)
+  130  interrupted (Ctrl-C or SIGTERM); the same command resumes
 """
 
 
@@ -56,7 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="days per run (default: enough for every target; quick 120)",
     )
-    parser.add_argument("--seed", type=seed, default=0, metavar="S", help="root seed (default 0)")
+    parser.add_argument(
+        "--seed",
+        type=seed,
+        default=DEFAULT_ROOT_SEED,
+        metavar="S",
+        help=f"root seed (default {DEFAULT_ROOT_SEED})",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -69,7 +86,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    """Run the validation; 0 when it passes, 1 when a target fails."""
+    """Run the validation; 0 when it passes, 1 when a target fails.
+
+    A batch that ends incomplete raises FaultError (exit status 1, printed by ``main.py``).
+    """
     from commands.options import execution_from_args
     from sim.atomic_files import write_text_atomically
     from study.validation.evaluation import (

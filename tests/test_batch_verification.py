@@ -126,6 +126,18 @@ def test_resume_puts_an_edited_manifest_right_with_a_warning(
     verify_batch_dir(out, "compare --from")
 
 
+def test_resume_puts_right_an_edited_days_so_the_batch_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _batch(tmp_path / "b")
+    _edit_manifest(out, days=99)
+    assert "fingerprint" in _refused(out)
+    capsys.readouterr()
+    _batch(out)
+    assert "days did not match" in capsys.readouterr().err
+    assert verify_batch_dir(out, "compare --from")["days"] == 12
+
+
 def test_the_tables_have_one_schema_whatever_the_runs_hold(tmp_path: Path) -> None:
     # dose 100: every fake run is in remission, so relapse_day is null in every run
     all_null, some = _batch(tmp_path / "a", 100), _batch(tmp_path / "b", 20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from pathlib import Path
@@ -11,7 +12,8 @@ import pandas as pd
 import pytest
 
 import main
-from sim.errors import UserInputError
+import study.sensitivity.design as design_module
+from sim.errors import FaultError, UserInputError
 from sim.loader import load_scenario, parse_override
 from study.sensitivity import (
     DEFAULT_KEYS,
@@ -168,6 +170,22 @@ def test_each_sample_file_loads_to_its_points_values(tmp_path: Path) -> None:
     other = make_design("morris", "classroom", ranges, 3, seed=6)
     with pytest.raises(UserInputError, match="different sensitivity analysis"):
         write_design(tmp_path, other, design_record(other, 15, []))
+
+
+def test_a_full_disk_while_writing_the_design_is_a_fault_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = ("car_t.kill_rate_per_day", "car_t.dose_cells")
+    ranges = resolve_ranges("classroom", keys, [parse_range("car_t.dose_cells=6,40")])
+    design = make_design("morris", "classroom", ranges, 2, seed=5)
+
+    def full_disk(path: Path, text: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(design_module, "write_text_atomically", full_disk)
+    with pytest.raises(FaultError, match=r"sample-0001\.toml: No space left on device") as caught:
+        write_design(tmp_path, design, design_record(design, 15, []))
+    assert "\n" not in str(caught.value)
 
 
 def test_sobol_needs_a_power_of_two() -> None:

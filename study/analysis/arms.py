@@ -20,11 +20,11 @@ import pandas as pd
 from sim.errors import UserInputError
 from sim.metrics import REMISSION_BLAST_PCT, REMISSION_CHECK_DAY
 from sim.population import population_name
+from study.batch.store import MANIFEST_FILE
+from study.batch.store import RUNS_PARQUET as RUNS_FILE
+from study.batch.store import TIMESERIES_PARQUET as TIMESERIES_FILE
 from study.batch.verify import verify_batch
 
-MANIFEST_FILE = "manifest.json"
-RUNS_FILE = "runs.parquet"
-TIMESERIES_FILE = "timeseries.parquet"
 MANIFEST_FORMAT_PREFIX = "cartsim-batch/"
 SEVERE_CRS_GRADE = 3
 BEST_RESPONSE_FIELD = "remission_within_3_months"
@@ -109,12 +109,19 @@ def load_arms(batch_dir: Path | str, arm_a: str | None = None, arm_b: str | None
     """
     batch_dir = Path(batch_dir)
     manifest = read_manifest(batch_dir)
-    names = [str(name) for name in manifest.get("scenario_names") or manifest.get("scenarios", [])]
     if manifest.get("sweeps"):
         raise UserInputError(
             f"compare --from {batch_dir}: the batch has sweeps; compare needs a batch of "
             "replicates without --sweep"
         )
+    runs_path, series_path = batch_dir / RUNS_FILE, batch_dir / TIMESERIES_FILE
+    if not runs_path.exists() or not series_path.exists():
+        raise UserInputError(
+            f"compare --from {batch_dir}: no {RUNS_FILE} or {TIMESERIES_FILE} yet; run the "
+            "batch command again to finish it"
+        )
+    verify_batch(batch_dir, manifest, "compare --from")  # then scenario_names, complete hold
+    names = [str(name) for name in manifest["scenario_names"]]
     if arm_a is None or arm_b is None:
         if len(names) != 2:
             raise UserInputError(
@@ -135,13 +142,6 @@ def load_arms(batch_dir: Path | str, arm_a: str | None = None, arm_b: str | None
             )
     if arm_a == arm_b:
         raise UserInputError(f"compare: the two arms are both {arm_a!r}; name two scenarios")
-    runs_path, series_path = batch_dir / RUNS_FILE, batch_dir / TIMESERIES_FILE
-    if not runs_path.exists() or not series_path.exists():
-        raise UserInputError(
-            f"compare --from {batch_dir}: no {RUNS_FILE} or {TIMESERIES_FILE} yet; run the "
-            "batch command again to finish it"
-        )
-    verify_batch(batch_dir, manifest, "compare --from")
     runs = pd.read_parquet(runs_path)
     series = pd.read_parquet(
         series_path, columns=TIMESERIES_COLUMNS, filters=[("scenario", "in", [arm_a, arm_b])]
@@ -161,7 +161,7 @@ def load_arms(batch_dir: Path | str, arm_a: str | None = None, arm_b: str | None
         pairing_note=note,
         batch_dir=batch_dir,
         manifest=manifest,
-        complete=bool(manifest.get("complete", True)),
+        complete=bool(manifest["complete"]),
         best_response_recorded=BEST_RESPONSE_FIELD in runs.columns,
     )
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from sim.atomic_files import write_bytes_atomically
+from sim.atomic_files import write_text_atomically
 from sim.errors import FaultError, describe_os_error
 from study.batch.consolidate import ConsolidationReport, consolidate
 from study.batch.executors import ExecutionChoice, open_executor
@@ -197,7 +197,7 @@ def _write_failures(directory: BatchDirectory, outcome: BatchOutcome) -> None:
         }
         for failure in outcome.failures
     ]
-    write_bytes_atomically(path, (json.dumps(records, indent=2) + "\n").encode())
+    write_text_atomically(path, json.dumps(records, indent=2) + "\n")
 
 
 def _mark_rebuilding(directory: BatchDirectory) -> None:

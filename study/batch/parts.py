@@ -22,11 +22,6 @@ SUMMARY_METADATA_KEY = b"cartsim.summary"
 RUN_METADATA_KEY = b"cartsim.run"
 
 
-def part_summary(schema: pa.Schema) -> dict[str, Any]:
-    """The summary record stored in a part file's schema (KeyError or ValueError if none)."""
-    return json.loads((schema.metadata or {})[SUMMARY_METADATA_KEY])
-
-
 def run_identity(run: PlannedRun) -> dict[str, Any]:
     """What a part file says about the run it holds: id, scenario, sweep, replicate, seed."""
     return {

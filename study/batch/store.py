@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.atomic_files import TEMP_MARKER, write_bytes_atomically
+from sim.atomic_files import TEMP_MARKER, write_bytes_atomically, write_text_atomically
 from sim.errors import UserInputError
 from study.batch.parts import (
     RUN_METADATA_KEY,
@@ -33,7 +33,7 @@ from study.batch.parts import (
     read_verified_part,
     run_identity,
 )
-from study.batch.plan import MANIFEST_FORMAT, BatchPlan, PlannedRun
+from study.batch.plan import MANIFEST_FORMAT, BatchPlan, PlannedRun, manifest_fingerprint
 from study.batch.spec import replicate_seed
 
 if TYPE_CHECKING:
@@ -131,6 +131,19 @@ def plan_fields(plan: BatchPlan) -> dict[str, Any]:
         "runs_planned": plan.n_runs,
         "replicate_seeds": expected_replicate_seeds(plan.spec.root_seed, plan.spec.replicates),
     }
+
+
+def fingerprint_fields(plan: BatchPlan) -> dict[str, Any]:
+    """The manifest's fields the fingerprint is recomputed from, as JSON would hold them."""
+    fields = {
+        "fingerprint": plan.fingerprint,
+        "days": plan.spec.days,
+        "scenarios": list(plan.spec.scenarios),
+        "scenario_names": list(plan.scenario_names),
+        **spec_overrides(plan.spec),
+        "resolved_scenarios": plan.resolved_scenarios(),
+    }
+    return json.loads(json.dumps(fields, default=_json_default))
 
 
 def expected_replicate_seeds(root_seed: int, replicates: int) -> dict[str, int]:
@@ -234,10 +247,18 @@ class BatchDirectory:
         """On resume: a manifest whose seeds or plan were edited is put right, with a warning.
 
         The fingerprint matched, so the batch is this one; its seeds and run count come
-        from the command, and every part is verified against them.
+        from the command, and every part is verified against them. When the manifest's
+        fingerprint no longer follows from its contents (``days`` edited, say), every field
+        the fingerprint is built from is rewritten from the command too.
         """
         manifest = self.read_manifest()
         expected = plan_fields(plan)
+        try:
+            rebuilt = manifest_fingerprint(manifest) == plan.fingerprint
+        except (KeyError, TypeError, ValueError, AttributeError):
+            rebuilt = False
+        if not rebuilt:
+            expected = {**fingerprint_fields(plan), **expected}
         changed = [key for key, value in expected.items() if manifest.get(key) != value]
         if changed:
             manifest.update(expected)
@@ -298,7 +319,7 @@ class BatchDirectory:
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Write the manifest atomically."""
         text = json.dumps(manifest, indent=2, default=_json_default) + "\n"
-        write_bytes_atomically(self.path / MANIFEST_FILE, text.encode())
+        write_text_atomically(self.path / MANIFEST_FILE, text)
 
     # -- parts --------------------------------------------------------------------------
 

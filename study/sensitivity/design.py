@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.atomic_files import write_bytes_atomically
-from sim.errors import UserInputError
+from sim.atomic_files import write_text_atomically
+from sim.errors import FaultError, UserInputError, describe_os_error
 from sim.loader import Override
 from study.sensitivity.ranges import ParameterRange
 
@@ -236,19 +236,25 @@ def write_design(out_dir: Path, design: Design, record: dict[str, Any]) -> list[
     samples_dir = out_dir / SAMPLES_DIR
     try:
         samples_dir.mkdir(parents=True, exist_ok=True)
-        paths = []
+    except OSError as error:
+        raise UserInputError(f"{where}: cannot write there: {error.strerror}") from None
+    paths = []
+    try:
         for index, (name, values) in enumerate(
             zip(design.sample_names(), design.points(), strict=True)
         ):
             path = samples_dir / f"{name}.toml"
-            content = sample_file_text(design, index, values).encode()
-            if not path.is_file() or path.read_bytes() != content:
-                write_bytes_atomically(path, content)
+            content = sample_file_text(design, index, values)
+            if not path.is_file() or path.read_bytes() != content.encode():
+                write_text_atomically(path, content)
             paths.append(path)
         if not design_path.is_file():
-            write_bytes_atomically(design_path, text.encode())
+            write_text_atomically(design_path, text)
     except OSError as error:
-        raise UserInputError(f"{where}: cannot write there: {error.strerror}") from None
+        raise FaultError(
+            f"{where}: cannot write {describe_os_error(error)}; the files written so far "
+            "are kept, run the command again to finish"
+        ) from None
     return paths
 
 
