@@ -33,6 +33,8 @@ from contextlib import contextmanager
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+from commands.animate import _size  # the same WxH check as animate
+
 GOAL_MS = 16.0
 SEED = 1
 CASES = {
@@ -164,11 +166,13 @@ def main() -> None:
     """Measure every case and print the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=200, help="frames measured per case")
-    parser.add_argument("--size", default="1920x1080", help="window size (default 1920x1080)")
+    parser.add_argument(
+        "--size", type=_size, default=(1920, 1080), help="window size (default 1920x1080)"
+    )
     parser.add_argument("--display", choices=("auto", "x11", "dummy"), default="auto")
     parser.add_argument("--case", choices=tuple(CASES), action="append", help="only these")
     args = parser.parse_args()
-    size = tuple(int(part) for part in args.size.lower().split("x"))
+    size: tuple[int, int] = args.size
     from tqdm import tqdm
 
     cases = args.case or list(CASES)
@@ -179,7 +183,7 @@ def main() -> None:
     with display(args.display, size) as used:  # type: ignore[arg-type]
         import pygame
 
-        result: dict = {"display": used, "size": args.size, "goal_median_ms": GOAL_MS}
+        result: dict = {"display": used, "size": f"{size[0]}x{size[1]}", "goal_median_ms": GOAL_MS}
         for label in tqdm(cases, desc="measuring", unit="case", leave=False):
             pygame.display.init()
             pygame.font.init()

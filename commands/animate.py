@@ -13,6 +13,8 @@ from pathlib import Path
 from commands.options import add_override_option, positive_int, seed
 from sim.errors import UserInputError
 from viz.live.launch import Capture, run_live
+from viz.live.layout import BASE_SIZE
+from viz.live.recording import DEFAULT_CAPTURES
 from viz.live.speeds import SPEEDS_HOURS_PER_SECOND, nearest_speed
 
 DEFAULT_SCENARIO = "classroom"
@@ -66,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SCENARIO",
         help=f"one or two scenario names or .toml files (default: {DEFAULT_SCENARIO})",
     )
-    parser.add_argument("--seed", type=seed, default=1, help="random seed (default: 1)")
+    parser.add_argument("--seed", type=seed, default=None, help="random seed (default: 1)")
     add_override_option(parser)
     parser.add_argument("--fullscreen", action="store_true", help="open fullscreen")
     parser.add_argument(
@@ -75,9 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--size",
         type=_size,
-        default=(1280, 720),
+        default=BASE_SIZE,
         metavar="WxH",
-        help="window size in px (default: 1280x720)",
+        help=f"window size in px (default: {BASE_SIZE[0]}x{BASE_SIZE[1]})",
     )
     parser.add_argument(
         "--screenshot",
@@ -115,10 +117,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path("captures"),
+        default=DEFAULT_CAPTURES,
         metavar="DIR",
-        help="folder for the window's screenshots (S) and videos (V), created when first "
-        "used (default: captures)",
+        help="folder for the window's screenshots (S), videos (V), plot tables (E, CSV) and "
+        f"saved views (Ctrl+S), created when first used (default: {DEFAULT_CAPTURES})",
     )
     parser.add_argument(
         "--resume",
@@ -155,6 +157,19 @@ def command_animate(args: argparse.Namespace) -> int:
             raise UserInputError(
                 "animate --resume: the scenarios and --set values come from the file; drop them"
             )
+        given = [
+            option
+            for option, used in (
+                ("--seed", args.seed is not None),
+                ("--patients", args.patients != "shared"),
+                ("--guided", args.guided),
+            )
+            if used
+        ]
+        if given:
+            raise UserInputError(
+                f"animate --resume: {', '.join(given)} come from the file; drop them"
+            )
         names = [str(name) for name in read_state(args.resume)["scenarios"]]
     else:
         names = list(args.scenarios) or [DEFAULT_SCENARIO]
@@ -180,10 +195,14 @@ def command_animate(args: argparse.Namespace) -> int:
     from sim.loader import load_scenario
 
     for name in names:  # bad input is reported before any window opens
-        load_scenario(name, list(args.overrides))
+        days = load_scenario(name, list(args.overrides)).time.days
+        if args.at_day is not None and args.at_day > days:
+            raise UserInputError(
+                f"--at-day {args.at_day:g}: {name} runs for {days} days; give 0 to {days}"
+            )
     config = LiveConfig(
         scenarios=names,
-        seed=args.seed,
+        seed=1 if args.seed is None else args.seed,
         overrides=list(args.overrides),
         projector=args.projector,
         fullscreen=args.fullscreen and not args.screenshot,

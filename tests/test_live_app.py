@@ -273,3 +273,40 @@ def test_the_timeline_labels_every_phase_with_its_day_without_overlap(app: LiveA
         spans = sorted((x, x + 8 * len(t)) for x, r, t in placed if r == row)
         assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
     assert placed[0][2] == "infusion d12"  # the most important label keeps its full text
+
+
+def test_a_value_box_shows_the_slider_value_again_after_bad_text(app: LiveApp) -> None:
+    from viz.live.controls import SLIDERS
+
+    spec = SLIDERS[0]
+    entry = app.controls.entries[spec.key]
+    entry.set_text("oops")  # typed, never applied, focus gone
+    app.frame()
+    assert entry.get_text() == spec.text(app.wanted.get(spec.key, spec.value_of(app.base)))
+
+
+def test_playing_stops_at_the_last_day_not_past_it(app: LiveApp) -> None:
+    arm = app.arms[0]
+    last = arm.run_days() * arm.model.steps_per_day
+    app._advance(last - 1 - arm.step_count)
+    app.speed_index = len(app_speeds()) - 1
+    app.playing = True
+    for _ in range(3):
+        app.update(0.1)
+    assert arm.step_count == last
+
+
+def app_speeds() -> tuple[int, ...]:
+    from viz.live.speeds import SPEEDS_HOURS_PER_SECOND
+
+    return tuple(SPEEDS_HOURS_PER_SECOND)
+
+
+def test_thinning_the_frames_keeps_the_highest_crs_grade(app: LiveApp) -> None:
+    arm = app.arms[0]
+    arm.max_crs_grade = 3  # as if grade 3 had been reached between stored frames
+    arm.store.max_frames = 2
+    for _ in range(4 * arm.store.spacing_steps):
+        arm.step()
+    assert arm.highest_crs_grade(arm.step_count) == 3
+    assert arm.store.frames[-1].max_crs_grade == 3

@@ -91,3 +91,35 @@ def test_bad_live_view_options_without_a_command_are_one_line(argv, capsys) -> N
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("cartsim animate: error:")
+
+
+@pytest.mark.parametrize("extra", [["--seed", "1"], ["--patients", "own"], ["--guided"]])
+def test_resume_refuses_options_the_file_sets(tmp_path, capsys, extra) -> None:
+    state = tmp_path / "s.json"
+    state.write_text("{}")
+    assert main(["animate", "--resume", str(state), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and extra[0] in err[0] and "come from the file" in err[0]
+
+
+def test_at_day_beyond_the_run_is_one_line(tmp_path, capsys) -> None:
+    path = tmp_path / "late.png"
+    assert main(["animate", "classroom", "--at-day", "61", "--screenshot", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "runs for 60 days" in err[0] and not path.exists()
+
+
+def test_a_video_that_cannot_be_moved_into_place_is_one_line(tmp_path, monkeypatch) -> None:
+    import viz.live.recording as recording
+    from sim.errors import UserInputError
+
+    surface = pygame.Surface((64, 64))
+    writer = recording.VideoWriter(tmp_path / "v.mp4")
+    writer.add(surface, block=True)
+
+    def refuse(*_args: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(recording.os, "replace", refuse)
+    with pytest.raises(UserInputError, match=r"v\.mp4"):
+        writer.close()

@@ -68,3 +68,45 @@ def test_hover_reads_the_plotted_values_at_the_mouse(view: LiveApp) -> None:
     lines = hover_lines(view, float(table[-1, 0]))
     assert lines[0][0].startswith("day ")
     assert f"{table[-1, 1]:,.0f}" in lines[1][0]  # blasts CD19+ of the nearest frame
+
+
+def test_a_failed_reload_rolls_back_the_seed_sets_and_patients(view: LiveApp) -> None:
+    from viz.live.state import restore
+
+    before = (list(view.config.overrides), view.config.own_patients, view.seed)
+    data = {
+        "scenarios": ["nosuch"],
+        "seed": 777,
+        "sets": [{"key": "car_t.kill_rate_per_day", "value": 2.0}],
+        "own_patients": True,
+        "sliders": {},
+        "events": [],
+        "step": 0,
+    }
+    assert not restore(view, data, progress=False)
+    assert (view.config.overrides, view.config.own_patients, view.seed) == before
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"speed_index": 99},
+        {"events": [[5, "nosuch"]]},
+        {"events": [[5]]},
+        {"sliders": {"no.such": 1.0}},
+    ],
+)
+def test_a_hand_edited_state_is_one_line_naming_the_file(
+    view: LiveApp, tmp_path: Path, capsys, edit: dict
+) -> None:
+    import json
+
+    press(view, pygame.K_s, pygame.KMOD_CTRL)
+    saved = next((tmp_path / "caps").glob("cartsim-state-*.json"))
+    data = json.loads(saved.read_text())
+    data.update(edit)
+    bad = tmp_path / "edited.json"
+    bad.write_text(json.dumps(data))
+    assert main(["animate", "--resume", str(bad), "--screenshot", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(bad) in err[0]

@@ -20,13 +20,14 @@ from sim.snapshot import describe_site
 from viz.live import palette, panels, text
 from viz.live.capturing import Captures
 from viz.live.controls import (
+    EVENT_METHODS,
     SIDE_BY_SIDE,
     Controls,
 )
 from viz.live.gridview import GridView
 from viz.live.guide import Guide
 from viz.live.inputs import handle_events
-from viz.live.layout import Layout, make_layout
+from viz.live.layout import BASE_SIZE, Layout, make_layout
 from viz.live.navigation import Navigation
 from viz.live.palette import DARK, PROJECTOR, Theme, gui_theme
 from viz.live.plots import TimeSeriesPlot
@@ -40,12 +41,6 @@ from viz.live.text import HINT
 
 STEP_BUDGET_SECONDS = 0.012  # model time per frame at most: the sim slows, not the redraw
 STATUS_SECONDS = 6.0
-EVENT_METHODS = {
-    "infuse": "infuse_now",
-    "lymphodepletion": "lymphodepletion_now",
-    "tocilizumab": "tocilizumab_now",
-    "teaching": "set_teaching",
-}
 EVENT_DONE = {
     "infuse": "Infused a dose of CAR T-cells now",
     "lymphodepletion": "Gave one dose of lymphodepletion now",
@@ -62,7 +57,7 @@ class LiveConfig:
     overrides: list[Override] = field(default_factory=list)
     projector: bool = False
     fullscreen: bool = False
-    size: tuple[int, int] = (1280, 720)
+    size: tuple[int, int] = BASE_SIZE
     out: Path = DEFAULT_CAPTURES
     own_patients: bool = False
     guided: bool = False
@@ -318,7 +313,9 @@ class LiveApp(Navigation, SliderActions):
             self.set_status(self.end_message())
             return
         hours = self.arms[0].scenario.time.hours_per_step
-        self.steps_due = min(self.steps_due + dt * self.speed / hours, 64.0)
+        arm = self.arms[0]
+        left = max(0, arm.run_days() * arm.model.steps_per_day - arm.step_count)
+        self.steps_due = min(self.steps_due + dt * self.speed / hours, 64.0, float(left))
         started = time.perf_counter()
         done = 0
         while self.steps_due >= 1.0:

@@ -25,12 +25,19 @@ class Captures:
         self.folder = folder
         self.recorder: VideoWriter | None = None
 
+    def new_path(self, stem: str, suffix: str) -> Path:
+        """A new timestamped file name in the folder (created if need be).
+
+        Raises:
+            UserInputError: the folder cannot be created (one line)."""
+        return timestamped(stem, suffix, capture_folder(self.folder))
+
     def screenshot(self, surface: pygame.Surface, path: Path | None = None) -> Path:
         """Save ``surface`` as a PNG (``path``, or a new name in the folder).
 
         Raises:
             UserInputError: the folder or the file cannot be written (one line)."""
-        target = path or timestamped("cartsim", ".png", capture_folder(self.folder))
+        target = path or self.new_path("cartsim", ".png")
         return save_screenshot(surface, target)
 
     def toggle_recording(self) -> str:
@@ -38,7 +45,7 @@ class Captures:
         if self.recorder is not None:
             return self.stop() or ""
         try:
-            path = timestamped("cartsim", ".mp4", capture_folder(self.folder))
+            path = self.new_path("cartsim", ".mp4")
         except UserInputError as error:
             return f"Not recording: {error}"
         self.recorder = VideoWriter(path)

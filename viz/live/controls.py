@@ -30,6 +30,15 @@ SLIDER_CLICK_STEPS = 200  # a click on a slider's arrow moves it 1/200 of its ra
 PRODUCTS = {"autologous": "own cells", "donor": "donor cells", "none": "no CAR T"}
 
 
+EVENT_METHODS = {
+    "infuse": "infuse_now",
+    "lymphodepletion": "lymphodepletion_now",
+    "tocilizumab": "tocilizumab_now",
+    "teaching": "set_teaching",
+}
+"""Each event button (and saved event) and the model method that gives it now."""
+
+
 @dataclass(frozen=True)
 class SliderSpec:
     """A slider for one scenario parameter: its key, label, unit, range and step."""
@@ -259,8 +268,9 @@ class Controls:
                 f"{spec.label} {spec.unit}".rstrip() + (" *" if pending else ""),
             )
             entry = self.entries[spec.key]
-            if not entry.is_focused:
-                self.set_text(entry, spec.text(value))
+            shown = spec.text(value)
+            if not entry.is_focused and entry.get_text() != shown:
+                entry.set_text(shown)  # also after bad text typed, or a click away
         self.set_text(
             self.note,
             "* changed: applies on Reset (R)" if changed else "Sliders apply on Reset (R)",

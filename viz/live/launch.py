@@ -95,7 +95,7 @@ def set_speed(app: object, hours_per_second: int) -> None:
 
 def render_headless(app: object, capture: Capture) -> int:
     """``--screenshot`` or ``--record``: run to ``--at-day``, render, save, exit."""
-    from viz.live.recording import VideoWriter, discarding_on_interrupt, save_screenshot
+    from viz.live.recording import FPS, VideoWriter, discarding_on_interrupt, save_screenshot
 
     if capture.at_day is not None:
         steps = round(capture.at_day * app.arms[0].model.steps_per_day)  # type: ignore[attr-defined]
@@ -104,7 +104,7 @@ def render_headless(app: object, capture: Capture) -> int:
     if capture.record is None:
         for grid in app.grids:  # type: ignore[attr-defined]
             grid.clear_marks()  # a still reads better without the last hours' kill marks
-    app.frame(1 / 30)  # type: ignore[attr-defined]
+    app.frame(1 / FPS)  # type: ignore[attr-defined]
     if capture.screenshot is not None:
         save_screenshot(app.screen, capture.screenshot)  # type: ignore[attr-defined]
         print(f"wrote {capture.screenshot}")
@@ -115,7 +115,7 @@ def render_headless(app: object, capture: Capture) -> int:
 
         with discarding_on_interrupt(lambda: writer):
             for _ in tqdm(range(capture.frames), desc="recording", unit="frame", leave=False):
-                app.frame(1 / 30)  # type: ignore[attr-defined]
+                app.frame(1 / FPS)  # type: ignore[attr-defined]
                 writer.add(app.screen, block=True)  # type: ignore[attr-defined]
         writer.close()
         print(f"wrote {capture.record} ({capture.frames} frames)")

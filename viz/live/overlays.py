@@ -29,7 +29,7 @@ KEYS = (
     ("H", "this help"),
     ("I", "info: what it is, how it works, what to try"),
     ("Esc", "close an overlay, leave fullscreen, or quit (asks first)"),
-    ("Mouse", "click a cell to inspect it; wheel to zoom; drag to pan"),
+    ("Mouse", "click a cell to inspect it; wheel to zoom; drag to pan; hover the plot"),
     ("Sliders", "drag, or type a value in the box and press Enter (applies on R)"),
     ("Scrubber", "drag back to any earlier moment; Live (or Space) returns"),
 )

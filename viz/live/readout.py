@@ -43,12 +43,8 @@ def export_csv(app: LiveApp, path: Path) -> Path:
 
 def export_view(app: LiveApp) -> Path | None:
     """E: the plot as CSV in the captures folder; the status names the file."""
-    from viz.live.recording import capture_folder, timestamped
-
     try:
-        path = export_csv(
-            app, timestamped("cartsim-plot", ".csv", capture_folder(app.captures.folder))
-        )
+        path = export_csv(app, app.captures.new_path("cartsim-plot", ".csv"))
     except UserInputError as error:
         app.set_status(f"Not saved: {error}")
         return None

@@ -192,7 +192,12 @@ class VideoWriter:
             self._thread.join()
             if self.error is not None:
                 raise UserInputError(f"{self.path}: the video could not be written ({self.error})")
-            os.replace(self._temporary, self.path)
+            try:
+                os.replace(self._temporary, self.path)
+            except OSError as error:
+                raise UserInputError(
+                    f"{self.path}: the video could not be saved ({error})"
+                ) from None
         finally:
             self._temporary.unlink(missing_ok=True)
         return self.path

@@ -9,12 +9,14 @@ again.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.loader import Override, load_scenario
+from sim.metrics import crs_grade
 from sim.model import CarTModel
 from sim.parameters import Scenario
 from sim.population import shared_population
@@ -37,10 +39,11 @@ class Frame:
     counts: DayCounts
     plan: PlanFacts
     outcome: Outcome
+    max_crs_grade: int = 0  # the highest CRS grade (0-4) of the run up to this step
 
 
-def frame_of(snapshot: Snapshot) -> Frame:
-    """The compact frame of a snapshot."""
+def frame_of(snapshot: Snapshot, max_crs_grade: int = 0) -> Frame:
+    """The compact frame of a snapshot (``max_crs_grade``: the run's highest so far)."""
     return Frame(
         step=snapshot.step,
         day=snapshot.day,
@@ -50,6 +53,7 @@ def frame_of(snapshot: Snapshot) -> Frame:
         counts=snapshot.counts,
         plan=snapshot.plan,
         outcome=snapshot.outcome,
+        max_crs_grade=max_crs_grade,
     )
 
 
@@ -82,6 +86,7 @@ class Arm:
         sites = scenario.grid.width * scenario.grid.height
         spacing = max(1, round(FRAME_HOURS / scenario.time.hours_per_step))
         self.store = FrameStore(spacing, max(64, FRAME_BUDGET_BYTES // (4 * sites + 512)))
+        self.max_crs_grade = self._crs_now()  # running maximum, every step (not thinned)
         self.latest = self.taker.take()
         self._keep()
 
@@ -95,19 +100,29 @@ class Arm:
         """Steps simulated so far."""
         return self.model.step_count
 
+    def _crs_now(self) -> int:
+        """The CRS grade (0-4) of the model now."""
+        model = self.model
+        return crs_grade(model.cytokine_peak_today, model.parameters.fields.crs_grade_thresholds)
+
     def _keep(self) -> None:
         model = self.model
         self.store.offer(
-            model.step_count, lambda: frame_of(take_snapshot(model, model.step_count, None))
+            model.step_count,
+            lambda: frame_of(take_snapshot(model, model.step_count, None), self.max_crs_grade),
         )
 
     def step(self) -> None:
         """One model step; store a frame when one is due."""
         self.taker.step()
         step = self.model.step_count
+        self.max_crs_grade = max(self.max_crs_grade, self._crs_now())
         if step % self.store.spacing_steps == 0:
             outcome = self.taker.judge.outcome
-            self.store.offer(step, lambda: frame_of(take_snapshot(self.model, step, outcome)))
+            highest = self.max_crs_grade
+            self.store.offer(
+                step, lambda: frame_of(take_snapshot(self.model, step, outcome), highest)
+            )
 
     def refresh(self) -> Snapshot:
         """Take the snapshot of now (with the events since the last one)."""
@@ -115,11 +130,13 @@ class Arm:
         return self.latest
 
     def highest_crs_grade(self, step: int) -> int:
-        """The highest CRS grade of the stored frames up to ``step``."""
-        return max(
-            (frame.counts.crs_grade for frame in self.store.frames if frame.step <= step),
-            default=0,
-        )
+        """The run's highest CRS grade (0-4) up to ``step``: the running maximum now, or
+        the one recorded in the last stored frame at or before ``step`` when rewound."""
+        if step >= self.model.step_count:
+            return self.max_crs_grade
+        frames = self.store.frames
+        index = bisect_right([frame.step for frame in frames], step) - 1
+        return frames[index].max_crs_grade if index >= 0 else 0
 
     def blast_pct_at(self) -> tuple[float, float | None]:
         """Blasts as % of sites at enrolment (day 0) and at the infusion (None before)."""

@@ -75,7 +75,43 @@ def read_state(path: Path) -> dict[str, Any]:
     for key, kind in expected.items():
         if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
             raise UserInputError(f"--resume {path}: '{key}' is missing or not a {kind.__name__}")
+    _check_values(path, data)
     return data
+
+
+def _check_values(path: Path, data: dict[str, Any]) -> None:
+    """Refuse (one line) a speed, event or slider the view does not have."""
+    from viz.live.controls import EVENT_METHODS, SLIDERS
+    from viz.live.speeds import SPEEDS_HOURS_PER_SECOND
+
+    speed = data.get("speed_index", 0)
+    if not isinstance(speed, int) or isinstance(speed, bool):
+        raise UserInputError(f"--resume {path}: 'speed_index' is not a whole number")
+    if not 0 <= speed < len(SPEEDS_HOURS_PER_SECOND):
+        raise UserInputError(
+            f"--resume {path}: 'speed_index' {speed} is not 0 to {len(SPEEDS_HOURS_PER_SECOND) - 1}"
+        )
+    for event in data["events"]:
+        if (
+            not isinstance(event, list)
+            or len(event) != 2
+            or not isinstance(event[0], int)
+            or event[1] not in EVENT_METHODS
+        ):
+            raise UserInputError(
+                f"--resume {path}: event {event!r} is not [step, one of {', '.join(EVENT_METHODS)}]"
+            )
+    keys = {spec.key for spec in SLIDERS}
+    for key, value in data["sliders"].items():
+        if key not in keys:
+            raise UserInputError(f"--resume {path}: no slider '{key}'")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise UserInputError(f"--resume {path}: slider '{key}' value {value!r} is not a number")
+    sets = data.get("sets", [])
+    if not isinstance(sets, list) or not all(
+        isinstance(entry, dict) and "key" in entry and "value" in entry for entry in sets
+    ):
+        raise UserInputError(f"--resume {path}: 'sets' is not a list of {{key, value}}")
 
 
 def overrides_of(data: dict[str, Any]) -> list[Override]:
@@ -98,13 +134,13 @@ def restore(app: LiveApp, data: dict[str, Any], progress: bool = True) -> bool:
     status says why) if the saved scenarios or values are no longer valid."""
     from tqdm import tqdm
 
+    saved = (app.config.overrides, app.config.own_patients, app.seed, dict(app.wanted))
     app.config.overrides = overrides_of(data)
     app.config.own_patients = bool(data.get("own_patients", False))
     app.seed = int(data["seed"])
-    saved_wanted = dict(app.wanted)
     app.wanted = {str(k): float(v) for k, v in data["sliders"].items()}
     if not app.reset(names=[str(name) for name in data["scenarios"]]):
-        app.wanted = saved_wanted
+        app.config.overrides, app.config.own_patients, app.seed, app.wanted = saved
         return False
     events = sorted((int(step), str(name)) for step, name in data["events"])
     target = int(data["step"])
@@ -131,11 +167,8 @@ def restore(app: LiveApp, data: dict[str, Any], progress: bool = True) -> bool:
 
 def save_view(app: LiveApp) -> Path | None:
     """Ctrl+S: save the state in the captures folder; the status names the file."""
-    from viz.live.recording import capture_folder, timestamped
-
     try:
-        folder = capture_folder(app.captures.folder)
-        path = save_state(app, timestamped(STATE_STEM, ".json", folder))
+        path = save_state(app, app.captures.new_path(STATE_STEM, ".json"))
     except UserInputError as error:
         app.set_status(f"Not saved: {error}")
         return None
