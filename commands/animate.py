@@ -12,9 +12,8 @@ from pathlib import Path
 
 from commands.options import add_override_option, positive_int, seed
 from sim.errors import UserInputError
+from viz.live.defaults import BASE_SIZE, DEFAULT_CAPTURES
 from viz.live.launch import Capture, run_live
-from viz.live.layout import BASE_SIZE
-from viz.live.recording import DEFAULT_CAPTURES
 from viz.live.speeds import SPEEDS_HOURS_PER_SECOND, nearest_speed
 
 DEFAULT_SCENARIO = "classroom"

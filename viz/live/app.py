@@ -24,14 +24,15 @@ from viz.live.controls import (
     SIDE_BY_SIDE,
     Controls,
 )
+from viz.live.defaults import BASE_SIZE, DEFAULT_CAPTURES
 from viz.live.gridview import GridView
 from viz.live.guide import Guide
 from viz.live.inputs import handle_events
-from viz.live.layout import BASE_SIZE, Layout, make_layout
+from viz.live.layout import Layout, make_layout
 from viz.live.navigation import Navigation
 from viz.live.palette import DARK, PROJECTOR, Theme, gui_theme
 from viz.live.plots import TimeSeriesPlot
-from viz.live.recording import DEFAULT_CAPTURES, discarding_on_interrupt
+from viz.live.recording import discarding_on_interrupt
 from viz.live.render import render
 from viz.live.session import Arm, load_arms
 from viz.live.slider_actions import SliderActions, assignment

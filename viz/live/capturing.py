@@ -9,8 +9,8 @@ from pathlib import Path
 import pygame
 
 from sim.errors import UserInputError
+from viz.live.defaults import DEFAULT_CAPTURES
 from viz.live.recording import (
-    DEFAULT_CAPTURES,
     VideoWriter,
     capture_folder,
     save_screenshot,

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pygame
 
+from viz.live.defaults import BASE_SIZE
 from viz.live.palette import LEGEND, MARK_LEGEND
 
-BASE_SIZE = (1280, 720)
 LEGEND_ENTRIES = len(LEGEND) + len(MARK_LEGEND)  # cell kinds and event marks
 LEGEND_ROW_PX = 24  # design px per legend row
 

@@ -35,8 +35,6 @@ GIF_FPS = 15
 GIF_WIDTH_PX = 560  # GIFs are written at most this wide (and at most half size)
 MP4_BLOCK_PX = 16  # MP4 sides are multiples of this (no codec padding, no warning)
 MAX_REPEATS = 15  # frames repeated at most for one slow window frame (half a second)
-DEFAULT_CAPTURES = Path("captures")
-"""Where S and V write when ``--out`` is not given (created on first use)."""
 
 
 def grab(surface: pygame.Surface) -> np.ndarray:
