@@ -1,176 +1,171 @@
-"""How fast the engine is, against two reference random walks timed in the same run.
+"""What a step costs on each engine, measured in CPU time in the same run.
 
-    uv run python benchmarks/engine.py [--scenario autologous] [--days N] [--seed 1]
+    uv run python benchmarks/engine.py [--scenario autologous] [--seeds 1 2 3 4 5 6]
+                                       [--days N] [--no-first-compile]
 
-Prints one JSON object:
+For each seed the same run (scenario, seed, ``therapy.manufacturing_failure_prob=0``) is
+stepped on the ``reference`` and the ``compiled`` engine, one after the other, the order
+alternating from seed to seed so that a busy machine biases neither. Time is CPU time
+of this process (``time.process_time``), summed over ``model.step()`` calls only (set-up
+and the daily records are not counted). Prints one JSON object:
 
-- ``model_cell_steps_per_s``: living cells (resident and mobile) carried through a step,
-  per second of ``model.step()``, over the scenario's run (or its first ``--days``);
-- ``mesa_walk_steps_per_s``: an idiomatic Mesa random walk (``CellAgent`` on an
-  ``OrthogonalMooreGrid``, one agent per cell, ``shuffle_do("step")``), with as many
-  agents as the model had mobile cells on average, on a grid of the same size;
-- ``numpy_walk_steps_per_s``: the same walk in numpy (one array of positions, moves to
-  free neighbours resolved at once);
-- ``ratio_vs_mesa`` and ``ratio_vs_numpy``: the model's rate over each reference.
-
-Also reports what the cost grows with: ``cost_model`` fits seconds per step against the
-number of mobile cells, and ``us_per_step_same_cells_by_grid`` times the same cells on a
-100x100 and a 300x300 grid (9 times the area).
+- per engine and seed: ``cpu_s`` (the run's stepping), ``us_per_step``,
+  ``us_per_mobile_cell_step`` (CPU per T-cell present at the start of a step: the cells
+  that act every step; blasts and B-cells are event-scheduled and cost nothing per step,
+  so they are not counted) and ``ms_per_day``;
+- ``median``: the median of each over the seeds, per engine;
+- ``ratio_reference_over_compiled``: per seed and its median (above 1: compiled is faster);
+- ``same_run``: whether the two engines ended with the same tissue, bit for bit;
+- ``first_compile_s``: CPU of a fresh process that builds a compiled model and steps
+  one day with an empty kernel cache, minus the same with the cache filled (the one-off
+  cost of compiling the kernels on a machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-import mesa
 import numpy as np
-from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
 from sim.loader import load_scenario
 from sim.model import CarTModel
-from sim.tissue import Tissue
+
+ENGINES = ("reference", "compiled")
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def time_model(scenario_name: str, days: int, seed: int) -> dict[str, float]:
-    """Step the model, timing each step; count the cells and events carried."""
+def time_run(scenario_name: str, seed: int, days: int | None, engine: str) -> dict:
+    """Step one run on ``engine``, timing each step in CPU time; return its costs and
+    the final tissue (to check the engines agree)."""
     scenario = load_scenario(scenario_name, ["therapy.manufacturing_failure_prob=0.0"])
-    model = CarTModel(scenario, seed)
-    steps = days * model.steps_per_day
-    seconds = np.empty(steps)
-    cells = np.empty(steps)
-    mobiles = np.empty(steps)
-    for index in range(steps):
-        census = model.census
-        mobiles[index] = sum(census.mobile)
-        cells[index] = mobiles[index] + sum(census.resident)
-        start = time.perf_counter()
+    model = CarTModel(scenario, seed, engine=engine)
+    n_days = scenario.time.days if days is None else days
+    steps = n_days * model.steps_per_day
+    cpu = 0.0
+    mobile_cell_steps = 0
+    clock = time.process_time
+    for _ in range(steps):
+        mobile_cell_steps += sum(model.census.mobile)
+        start = clock()
         model.step()
-        seconds[index] = time.perf_counter() - start
-    design = np.column_stack([np.ones(steps), mobiles])
-    coefficients, *_ = np.linalg.lstsq(design, seconds, rcond=None)
+        cpu += clock() - start
+    tissue = model.tissue
+    final = np.concatenate(
+        [tissue.mobile_kind, tissue.resident_kind, tissue.cytokine.view(np.int8)]
+    )
     return {
-        "cell_steps_per_s": float(cells.sum() / seconds.sum()),
+        "cpu_s": cpu,
         "steps": steps,
-        "mean_cells": float(cells.mean()),
-        "mean_mobile": float(mobiles.mean()),
-        "seconds": float(seconds.sum()),
-        "width": scenario.grid.width,
-        "height": scenario.grid.height,
-        "fixed_us_per_step": float(coefficients[0] * 1e6),
-        "us_per_mobile_cell_step": float(coefficients[1] * 1e6),
+        "days": n_days,
+        "mobile_cell_steps": mobile_cell_steps,
+        "us_per_step": cpu / steps * 1e6,
+        "us_per_mobile_cell_step": cpu / max(1, mobile_cell_steps) * 1e6,
+        "ms_per_day": cpu / n_days * 1e3,
+        "final": final,
     }
 
 
-def time_per_step_by_area(sides: tuple[int, ...], seed: int, steps: int = 480) -> dict[str, float]:
-    """Microseconds per step with the same cells (2,000 blasts, 2,000 B-cells, 300 T-cells)
-    on grids of different sizes: the cost should not grow with the area."""
-    result = {}
-    for side in sides:
-        sites = side * side
-        scenario = load_scenario(
-            "no_treatment",
-            [
-                f"grid.width={side}",
-                f"grid.height={side}",
-                f"leukaemia.initial_blast_fraction={2000 / sites}",
-                f"b_cells.target_fraction={2000 / sites}",
-                f"native_t.normal_fraction={300 / sites}",
-            ],
-        )
-        model = CarTModel(scenario, seed)
-        start = time.perf_counter()
-        for _ in range(steps):
-            model.step()
-        result[f"{side}x{side}"] = round((time.perf_counter() - start) / steps * 1e6, 1)
-    return result
+def first_compile_seconds(scenario_name: str) -> dict[str, float]:
+    """CPU of a fresh process making a compiled model and stepping a day, with an empty
+    kernel cache and then with it filled; their difference is the first compile."""
+    code = (
+        "import time\n"
+        "from sim.loader import load_scenario\n"
+        "from sim.model import CarTModel\n"
+        f"model = CarTModel(load_scenario({scenario_name!r}), 1, engine='compiled')\n"
+        "model.run_day()\n"
+        "print(time.process_time())\n"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        environment = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = []
+        for _ in range(2):  # cold cache, then warm
+            done = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+                env=environment,
+            )
+            runs.append(float(done.stdout.split()[-1]))
+    return {
+        "cold_process_cpu_s": round(runs[0], 2),
+        "warm_process_cpu_s": round(runs[1], 2),
+        "first_compile_s": round(runs[0] - runs[1], 2),
+    }
 
 
-class Walker(CellAgent):
-    """The idiomatic Mesa random walker: moves to a random empty neighbouring cell."""
-
-    def step(self) -> None:
-        """Move to a random neighbouring cell if it is empty."""
-        target = self.cell.neighborhood.select_random_cell()
-        if target.is_empty:
-            self.cell = target
-
-
-def time_mesa_walk(width: int, height: int, agents: int, steps: int, seed: int) -> float:
-    """Agent-steps per second of the idiomatic Mesa walk."""
-    model = mesa.Model(rng=seed)
-    grid = OrthogonalMooreGrid((width, height), torus=True, capacity=1, random=model.random)
-    for cell in model.random.sample(list(grid.all_cells), agents):
-        Walker(model).cell = cell
-    start = time.perf_counter()
-    for _ in range(steps):
-        model.agents.shuffle_do("step")
-    return agents * steps / (time.perf_counter() - start)
-
-
-def time_numpy_walk(width: int, height: int, agents: int, steps: int, seed: int) -> float:
-    """Agent-steps per second of the same walk on numpy arrays."""
-    rng = np.random.default_rng(seed)
-    tissue = Tissue(width, height, mesa.Model(rng=seed).random)
-    occupied = np.zeros(tissue.n_sites, dtype=bool)
-    sites = rng.choice(tissue.n_sites, size=agents, replace=False)
-    occupied[sites] = True
-    start = time.perf_counter()
-    for _ in range(steps):
-        target = tissue.neighbours[sites, rng.integers(0, 8, size=agents)]
-        order = rng.permutation(agents)
-        candidates = order[~occupied[target[order]]]
-        _, first = np.unique(target[candidates], return_index=True)
-        winners = candidates[first]
-        occupied[sites[winners]] = False
-        occupied[target[winners]] = True
-        sites[winners] = target[winners]
-    return agents * steps / (time.perf_counter() - start)
+def _rounded(run: dict) -> dict:
+    return {
+        "cpu_s": round(run["cpu_s"], 3),
+        "us_per_step": round(run["us_per_step"], 1),
+        "us_per_mobile_cell_step": round(run["us_per_mobile_cell_step"], 3),
+        "ms_per_day": round(run["ms_per_day"], 2),
+        "mean_mobile_cells": round(run["mobile_cell_steps"] / run["steps"], 1),
+    }
 
 
 def main() -> None:
-    """Time the model and both walks; print one JSON object."""
+    """Time both engines over the seeds; print one JSON object."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="autologous")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6])
     parser.add_argument("--days", type=int, help="days to simulate (default: the scenario's)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--walk-steps", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=3, help="best of this many timings")
+    parser.add_argument(
+        "--no-first-compile", action="store_true", help="skip the first-compile measurement"
+    )
     args = parser.parse_args()
 
-    days = args.days or load_scenario(args.scenario).time.days
-    # best of --repeats for each, interleaved, so that a busy machine biases none of them
-    model_runs, mesa_rates, numpy_rates = [], [], []
-    for _ in range(args.repeats):
-        model_runs.append(time_model(args.scenario, days, args.seed))
-        agents = max(1, round(model_runs[-1]["mean_mobile"]))
-        shape = (model_runs[-1]["width"], model_runs[-1]["height"])
-        mesa_rates.append(time_mesa_walk(*shape, agents, args.walk_steps, args.seed))
-        numpy_rates.append(time_numpy_walk(*shape, agents, args.walk_steps * 10, args.seed))
-    model = max(model_runs, key=lambda run: run["cell_steps_per_s"])
-    mesa_rate, numpy_rate = max(mesa_rates), max(numpy_rates)
-    by_area = time_per_step_by_area((100, 300), args.seed)
-    report = {
-        "scenario": args.scenario,
-        "days": days,
-        "grid": f"{shape[0]}x{shape[1]}",
-        "repeats": args.repeats,
-        "model_steps": model["steps"],
-        "model_mean_cells": round(model["mean_cells"], 1),
-        "model_mean_mobile_cells": round(model["mean_mobile"], 1),
-        "model_seconds": round(model["seconds"], 3),
-        "model_cell_steps_per_s": round(model["cell_steps_per_s"]),
-        "mesa_walk_steps_per_s": round(mesa_rate),
-        "numpy_walk_steps_per_s": round(numpy_rate),
-        "ratio_vs_mesa": round(model["cell_steps_per_s"] / mesa_rate, 2),
-        "ratio_vs_numpy": round(model["cell_steps_per_s"] / numpy_rate, 3),
-        "us_per_step_same_cells_by_grid": by_area,
-        "cost_model": {
-            "fixed_us_per_step": round(model["fixed_us_per_step"], 1),
-            "us_per_mobile_cell_step": round(model["us_per_mobile_cell_step"], 3),
-        },
+    CarTModel(load_scenario(args.scenario), 1, engine="compiled").step()  # kernels loaded
+    by_seed: dict[int, dict[str, dict]] = {}
+    for index, seed in enumerate(args.seeds):
+        order = ENGINES if index % 2 == 0 else ENGINES[::-1]
+        by_seed[seed] = {
+            engine: time_run(args.scenario, seed, args.days, engine) for engine in order
+        }
+    ratios = {
+        seed: runs["reference"]["cpu_s"] / runs["compiled"]["cpu_s"]
+        for seed, runs in by_seed.items()
     }
+    measures = ("cpu_s", "us_per_step", "us_per_mobile_cell_step", "ms_per_day")
+    report: dict[str, object] = {
+        "scenario": args.scenario,
+        "days": next(iter(by_seed.values()))["reference"]["days"],
+        "seeds": args.seeds,
+        "clock": "time.process_time (CPU of this process), model.step() only",
+        "by_seed": {
+            seed: {engine: _rounded(run) for engine, run in runs.items()}
+            for seed, runs in by_seed.items()
+        },
+        "median": {
+            engine: {
+                measure: round(
+                    statistics.median(runs[engine][measure] for runs in by_seed.values()), 3
+                )
+                for measure in measures
+            }
+            for engine in ENGINES
+        },
+        "ratio_reference_over_compiled": {
+            "by_seed": {seed: round(ratio, 2) for seed, ratio in ratios.items()},
+            "median": round(statistics.median(ratios.values()), 2),
+        },
+        "same_run": all(
+            np.array_equal(runs["reference"]["final"], runs["compiled"]["final"])
+            for runs in by_seed.values()
+        ),
+    }
+    if not args.no_first_compile:
+        report["first_compile"] = first_compile_seconds(args.scenario)
     print(json.dumps(report, indent=2))
 
 

@@ -76,6 +76,12 @@ def neighbour_mean(square: np.ndarray, bounded: bool = False) -> np.ndarray:
     return (box - square) / 8.0
 
 
+def diffuse_in_place(square: np.ndarray, spread: float, bounded: bool = False) -> None:
+    """One diffusion step of a field: each site passes a share ``spread`` of its content to
+    its eight neighbours in equal parts (``c + spread (mean - c)``), in place."""
+    square += spread * (neighbour_mean(square, bounded) - square)
+
+
 def edge_sites(width: int, height: int) -> np.ndarray:
     """The sites on the outermost rows and columns of the grid, in site order."""
     x, y = _site_coordinates(width, height)

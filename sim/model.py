@@ -39,6 +39,7 @@ from agents.native_t_cell import NativeTCell
 from sim.census import Census
 from sim.chances import StepChances
 from sim.contacts import ContactScreen, by_kind
+from sim.engine import DEFAULT_ENGINE, make_engine
 from sim.events import RECENT_EVENTS_KEPT, CellEvent, EventQueue
 from sim.movement import moves_this_step, walk
 from sim.parameters import Scenario
@@ -61,6 +62,8 @@ class CarTModel(mesa.Model):
             is the scenario as that patient (``patient`` holds the draws).
         screen_contacts: let only T-cells with something next to them call ``interact``
             (an optimisation; ``False`` calls it for every T-cell and gives the same run).
+        engine: ``reference`` (the readable numpy code) or ``compiled`` (numba kernels,
+            the same run; :mod:`sim.engine`).
 
     Attributes:
         therapy: the treatments (:class:`sim.therapy.Therapy`), with the run's ``plan``.
@@ -69,8 +72,15 @@ class CarTModel(mesa.Model):
             (kills, teachings), oldest first.
     """
 
-    def __init__(self, scenario: Scenario, seed: int, screen_contacts: bool = True) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        screen_contacts: bool = True,
+        engine: str = DEFAULT_ENGINE,
+    ) -> None:
         super().__init__(rng=seed)
+        self.engine = make_engine(engine)
         # the run's own patient (sim.patient), drawn on a stream of its own
         scenario, self.patient = effective_scenario(scenario, seed)
         self.parameters = scenario
@@ -173,7 +183,10 @@ class CarTModel(mesa.Model):
         self.residual.step()
         self.tissue.t_cells.recycle()
         self.tissue.update_fields(
-            self.parameters.fields, self.hours_per_step, self.therapy.cytokine_release_factor
+            self.parameters.fields,
+            self.hours_per_step,
+            self.therapy.cytokine_release_factor,
+            self.engine.diffuse,
         )
         self.cytokine_peak_today = max(self.cytokine_peak_today, self.tissue.systemic_cytokine())
         if self.census.tcr_intact_donor_cells:
@@ -243,7 +256,8 @@ class CarTModel(mesa.Model):
             if screen.nobody_can_act(self.census, self.tissue.fields_active):
                 order = order[:0]
             else:
-                order = order[screen.has_contact(self.tissue, table.site[rows], kinds)[order]]
+                contact = self.engine.has_contact(screen, self.tissue, table.site[rows], kinds)
+                order = order[contact[order]]
         cells = table.cells
         for row in rows[order].tolist():
             cell = cells[row]
@@ -256,7 +270,8 @@ class CarTModel(mesa.Model):
     def _walk(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """Move every T-cell (numpy), each at the speed and bias its class gives."""
         moves = moves_this_step(self._moves_per_step[kinds], self.rng)
-        walk(self.tissue, rows, moves, self._chemotaxis_bias[kinds], self.rng)
+        bias = self._chemotaxis_bias[kinds]
+        walk(self.tissue, rows, moves, bias, self.rng, self.engine.resolve_turns)
 
     def _homeostatic_divisions(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """During the boost after lymphodepletion, the kinds whose class says so divide at

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,10 +23,10 @@ from agents.kinds import MobileKind, ResidentKind
 from sim.geometry import (
     MOORE_OFFSETS,
     chebyshev_distance,
+    diffuse_in_place,
     edge_sites,
     move_targets,
     neighbour_lists,
-    neighbour_mean,
     on_grid_directions,
 )
 from sim.parameters import FieldParameters
@@ -303,7 +304,11 @@ class Tissue:
         self._released.append((site, cytokine, antigen))
 
     def update_fields(
-        self, parameters: FieldParameters, hours: float, cytokine_release_factor: float = 1.0
+        self,
+        parameters: FieldParameters,
+        hours: float,
+        cytokine_release_factor: float = 1.0,
+        diffuse: Callable[[np.ndarray, float, bool], None] = diffuse_in_place,
     ) -> None:
         """Add this step's releases, then diffuse and decay both fields over ``hours``
         (numpy; skipped while both are zero).
@@ -313,7 +318,8 @@ class Tissue:
         its content to its eight neighbours in equal parts (on a bounded grid the part
         aimed across the edge is reflected back: no flux), then decays with its
         half-life. Antigen debris does not move; it decays with its half-life. Both stay
-        non-negative.
+        non-negative. ``diffuse`` does the diffusion step (the engine's; see
+        :mod:`sim.engine`).
         """
         if self._released:
             released = np.array(self._released)
@@ -331,7 +337,7 @@ class Tissue:
         keep_antigen = 0.5 ** (hours / parameters.antigen_half_life_hours)
         square = self.cytokine.reshape(self.width, self.height)
         if spread > 0.0:
-            square += spread * (neighbour_mean(square, self.bounded) - square)
+            diffuse(square, spread, self.bounded)
         self.cytokine *= keep_cytokine
         self.antigen *= keep_antigen
         cytokine_total = float(self.cytokine.sum())

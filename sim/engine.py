@@ -1,0 +1,70 @@
+"""Which engine steps the model: the readable reference, or the compiled kernels.
+
+The reference engine is the code a student reads: the rules on the agent classes, the
+walk and the contact screen in numpy (:mod:`sim.movement`, :mod:`sim.contacts`), the
+fields in numpy (:meth:`sim.tissue.Tissue.update_fields`). The compiled engine runs the
+same step with some of that work done by numba kernels (:mod:`sim.kernels`), fed the
+same random draws, so it gives the same run, bit for bit (``tests/test_engines.py``).
+What is compiled so far is listed in ``docs/engine.md``.
+
+Choose with ``CarTModel(..., engine="compiled")`` or ``run --engine compiled``; the
+default is ``reference``. numba is imported only when a compiled engine is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.contacts import ContactScreen
+from sim.errors import UserInputError
+from sim.geometry import diffuse_in_place
+from sim.movement import resolve_turns
+
+if TYPE_CHECKING:
+    from sim.tissue import Tissue
+
+ENGINES = ("reference", "compiled")
+"""The engines a model can be stepped with."""
+DEFAULT_ENGINE = "reference"
+
+ResolveTurns = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""``(tissue, origin, target, turn) -> indices of the cells that move`` (the walk)."""
+HasContact = Callable[[ContactScreen, "Tissue", np.ndarray, np.ndarray], np.ndarray]
+"""``(screen, tissue, sites, kinds) -> bool per cell`` (the contact screen)."""
+Diffuse = Callable[[np.ndarray, float, bool], None]
+"""``(square, spread, bounded)``: one diffusion step of a field, in place."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The pieces of a step an engine provides; the model calls them and nothing else
+    differs between engines."""
+
+    name: str
+    resolve_turns: ResolveTurns
+    has_contact: HasContact
+    diffuse: Diffuse
+
+
+def _reference_has_contact(
+    screen: ContactScreen, tissue: Tissue, sites: np.ndarray, kinds: np.ndarray
+) -> np.ndarray:
+    return screen.has_contact(tissue, sites, kinds)
+
+
+REFERENCE = Engine("reference", resolve_turns, _reference_has_contact, diffuse_in_place)
+
+
+def make_engine(name: str) -> Engine:
+    """The engine called ``name`` (one of :data:`ENGINES`); an unknown name is bad input."""
+    if name == "reference":
+        return REFERENCE
+    if name == "compiled":
+        from sim import compiled  # numba: only for a compiled model
+
+        return Engine("compiled", compiled.resolve_turns, compiled.has_contact, compiled.diffuse)
+    raise UserInputError(f"engine {name!r}: choose one of {', '.join(ENGINES)}")

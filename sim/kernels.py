@@ -1,0 +1,141 @@
+"""The compiled engine's kernels (numba): each does what a readable rule does, on arrays.
+
+Only :mod:`sim.engine` imports this module (and with it numba), and only when a model is
+built with ``engine="compiled"``; every other command runs without numba. Each kernel
+names the readable code it mirrors; change both together (the tests in
+``tests/test_engines.py`` hold them to the same result, bit for bit).
+
+The kernels take the random draws the reference draws, in the same order, from the same
+generator: they only replace the work done with them. So a compiled run is the reference
+run, number for number.
+
+``cache=True``: the machine code is written beside this file (``__pycache__``) at the
+first call and reused by every later process; ``benchmarks/engine.py`` measures that
+first compile.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --- the walk: agents.cell.TCell.move, as sim.movement.resolve_turns settles it ---------
+
+
+@njit(cache=True)
+def resolve_turns_in_order(
+    mobile_kind: np.ndarray, origin: np.ndarray, target: np.ndarray, turn: np.ndarray
+) -> np.ndarray:
+    """Which cells move when each tries ``origin -> target`` in the order of ``turn``.
+
+    The rule itself (:meth:`agents.cell.TCell.move`): a cell moves if no T-cell stands on
+    its target at its turn. Here the cells simply take their turns one after the other
+    on a copy of the mobile layer (the reference, :func:`sim.movement.resolve_turns`, gets
+    the same answer in numpy passes). Returns the indices of the cells that move, in
+    turn order (the order does not matter: their targets are distinct).
+    """
+    n = origin.size
+    by_turn = np.empty(n, dtype=np.int64)
+    for index in range(n):
+        by_turn[turn[index]] = index
+    taken = mobile_kind.copy()  # the occupancy as the turns change it
+    winners = np.empty(n, dtype=np.int64)
+    count = 0
+    for position in range(n):
+        index = by_turn[position]
+        site = target[index]
+        if taken[site] != 0:
+            continue
+        taken[site] = 1
+        taken[origin[index]] = 0
+        winners[count] = index
+        count += 1
+    return winners[:count]
+
+
+# --- the contact screen: sim.contacts.ContactScreen.has_contact -------------------------
+
+
+@njit(cache=True)
+def has_contact(
+    neighbours: np.ndarray,
+    neighbour_on_grid: np.ndarray,
+    bounded: bool,
+    resident_kind: np.ndarray,
+    mobile_kind: np.ndarray,
+    antigen: np.ndarray,
+    table: np.ndarray,
+    antigen_threshold: np.ndarray,
+    watch_antigen: bool,
+    sites: np.ndarray,
+    kinds: np.ndarray,
+    n_mobile: int,
+) -> np.ndarray:
+    """For T-cells on ``sites`` of ``kinds``: is one of their triggers next to them?
+
+    The same test as :meth:`sim.contacts.ContactScreen.has_contact` (whose docstring and
+    tables say what triggers each kind), cell by cell instead of over an ``(n, 8)`` array.
+    """
+    n = sites.size
+    contact = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        site = sites[i]
+        kind = kinds[i]
+        for direction in range(8):
+            if bounded and not neighbour_on_grid[site, direction]:
+                continue
+            other = neighbours[site, direction]
+            if table[kind, resident_kind[other] * n_mobile + mobile_kind[other]]:
+                contact[i] = True
+                break
+        if contact[i] or not watch_antigen:
+            continue
+        threshold = antigen_threshold[kind]
+        if not np.isfinite(threshold):
+            continue
+        if antigen[site] >= threshold:
+            contact[i] = True
+            continue
+        for direction in range(8):
+            if antigen[neighbours[site, direction]] >= threshold:
+                contact[i] = True
+                break
+    return contact
+
+
+# --- the cytokine field: sim.tissue.Tissue.update_fields (sim.geometry.neighbour_mean) --
+
+
+@njit(cache=True)
+def diffuse(square: np.ndarray, spread: float, bounded: bool) -> None:
+    """``square += spread * (mean of the 8 neighbours - square)``, in place.
+
+    The same arithmetic, in the same order, as :func:`sim.geometry.neighbour_mean` and
+    :meth:`sim.tissue.Tissue.update_fields` (sums of three along x, then three of those
+    along y; a neighbour beyond a bounded grid's edge is the mirror image of the site,
+    on a torus it wraps), so the field is the reference's to the last bit.
+    """
+    width, height = square.shape
+    rows = np.empty((width, height + 2))
+    for x in range(width):
+        left = _pad_index(x - 1, width, bounded)
+        right = _pad_index(x + 1, width, bounded)
+        for py in range(height + 2):
+            y = _pad_index(py - 1, height, bounded)
+            rows[x, py] = square[left, y] + square[x, y] + square[right, y]
+    for x in range(width):
+        for y in range(height):
+            box = rows[x, y] + rows[x, y + 1] + rows[x, y + 2]
+            mean = (box - square[x, y]) / 8.0
+            square[x, y] += spread * (mean - square[x, y])
+
+
+@njit(cache=True)
+def _pad_index(index: int, size: int, bounded: bool) -> int:
+    """The index ``np.pad`` reads for a position one beyond either end: mirrored
+    (``symmetric``) on a bounded grid, wrapped on a torus."""
+    if index < 0:
+        return 0 if bounded else size - 1
+    if index >= size:
+        return size - 1 if bounded else 0
+    return index
