@@ -7,14 +7,67 @@ an :class:`sim.engine.Engine` of these three.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
+from agents.car_t_cell import CarTCell
+from agents.kinds import (
+    BLASTS,
+    CAR_T_KINDS,
+    CD19_POSITIVE_RESIDENTS,
+    DONOR_CAR_T_KINDS,
+    MobileKind,
+)
 from sim import kernels
-from sim.contacts import N_MOBILE, ContactScreen
+from sim.atomic_files import write_text_atomically
+from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
+from sim.tissue import NEVER, TCellTable
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNEL_SOURCES = (
+    "agents/python_random.py",
+    "agents/native_t_cell_kernels.py",
+    "agents/car_t_cell_kernels.py",
+    "sim/kernels.py",
+)
+"""Every module of kernels, relative to the project's root."""
+
+
+def drop_stale_kernel_caches(root: Path = ROOT) -> bool:
+    """Delete the kernels' cached machine code if any kernel source changed since it was
+    written; returns whether it did.
+
+    numba checks only the file of a cached function, not the kernels it calls from
+    other modules, so an edit to a rule kernel would leave its caller's cached code
+    stale. A hash of all the kernel sources is kept beside the caches to catch that.
+    """
+    digest = hashlib.sha256()
+    for source in KERNEL_SOURCES:
+        digest.update((root / source).read_bytes())
+    folders = [root / Path(source).parent / "__pycache__" for source in KERNEL_SOURCES]
+    if numba.config.CACHE_DIR:
+        folders.append(Path(numba.config.CACHE_DIR))
+    stamp = root / "sim" / "__pycache__" / "kernel_sources.sha256"
+    if stamp.is_file() and stamp.read_text() == digest.hexdigest():
+        return False
+    stems = tuple(Path(source).stem + "." for source in KERNEL_SOURCES)
+    for folder in dict.fromkeys(folders):
+        for cached in folder.rglob("*.nb[ic]") if folder.is_dir() else ():
+            if cached.name.startswith(stems):
+                cached.unlink(missing_ok=True)
+    stamp.parent.mkdir(exist_ok=True)
+    write_text_atomically(stamp, digest.hexdigest())
+    return True
+
+
+drop_stale_kernel_caches()  # before any kernel is called (numba loads caches then)
 
 if TYPE_CHECKING:
+    from sim.model import CarTModel
     from sim.tissue import Tissue
 
 _NO_EDGE = np.ones((1, 8), dtype=bool)  # a torus: every direction is on the grid
@@ -50,3 +103,135 @@ def has_contact(
 
 diffuse = kernels.diffuse
 """One diffusion step in place: :func:`sim.geometry.diffuse_in_place` in a kernel."""
+
+
+# --- the encounters -------------------------------------------------------------------
+
+ACTION = np.full(N_MOBILE, kernels.RUN_IN_PYTHON, dtype=np.int64)
+"""By mobile kind: which kernel settles its quiet rule calls (the others run in Python)."""
+ACTION[MobileKind.NATIVE_NAIVE] = kernels.NAIVE_LEARNS
+ACTION[MobileKind.NATIVE_TAUGHT] = kernels.TAUGHT_KILLS
+ACTION[sorted(CAR_T_KINDS)] = kernels.CAR_T_INTERACTS
+CAR_T_STATE = np.zeros(N_MOBILE, dtype=np.int64)
+"""By mobile kind: the CAR T-cell's state, as :mod:`agents.car_t_cell_kernels` codes."""
+for _kind in CAR_T_KINDS:
+    CAR_T_STATE[_kind] = ("effector", "memory", "exhausted").index(CarTCell.state_of(_kind))
+KINDS_OF = np.zeros((5, max(N_MOBILE, N_RESIDENT)), dtype=bool)
+"""Rows: blasts (by resident kind), CAR T-cells, donor CAR T-cells, taught cells (by
+mobile kind), CD19-positive cells (by resident kind)."""
+KINDS_OF[0, sorted(BLASTS)] = True
+KINDS_OF[1, sorted(CAR_T_KINDS)] = True
+KINDS_OF[2, sorted(DONOR_CAR_T_KINDS)] = True
+KINDS_OF[3, MobileKind.NATIVE_TAUGHT] = True
+KINDS_OF[4, sorted(CD19_POSITIVE_RESIDENTS)] = True
+CAR_T = KINDS_OF[1, :N_MOBILE].copy()
+KERNEL_STRETCH = 4
+"""The fewest consecutive cells worth copying the generator's state for."""
+
+
+def _native_rule(model: CarTModel) -> np.ndarray:
+    """The numbers the native T-cell's kernels read, from the model now."""
+    chances, teaching = model.chances, model.parameters.teaching
+    return np.array(
+        [
+            chances.taught_kill,
+            float(teaching.enabled),
+            teaching.fresh_debris_threshold,
+            float(model.recent_kill_steps),
+            chances.teaching,
+            chances.secondary_teaching,
+            float(model.rejection_possible),
+            chances.rejection,
+        ]
+    )
+
+
+def _car_t_rule(model: CarTModel) -> np.ndarray:
+    """The numbers the CAR T-cell's kernel reads, from the model now."""
+    car_t = model.parameters.car_t
+    limit = car_t.memory_exhaustion_engaged_hours
+    return np.array(
+        [
+            model.hours_per_step,
+            model.chances.car_t_kill,
+            float(car_t.budding_min_cd19_neighbours),
+            model.chances.car_t_memory_budding,
+            np.inf if limit is None else float(limit),
+            car_t.exhaustion_engaged_hours,
+        ]
+    )
+
+
+def encounters(model: CarTModel, ordered: np.ndarray) -> None:
+    """:func:`sim.engine.reference_encounters`, with the quiet calls of the rules that
+    have kernels settled in numba; every other call runs the readable rule in Python.
+
+    The kernels draw from the model's own Python generator (its state copied in and
+    back, :mod:`agents.python_random`), so the run is the reference run. Copying the
+    state costs about as much as a few rule calls, so only a stretch of at least
+    :data:`KERNEL_STRETCH` cells the kernels settle goes to them.
+    """
+    tissue = model.tissue
+    table = tissue.t_cells
+    cells = table.cells
+    table.fresh[:] = False  # no T-cell has changed in these encounters yet
+    kinds = table.kind[ordered]
+    new = ordered[CAR_T[kinds] & np.isnan(table.engaged[ordered])]
+    for row in new.tolist():  # CAR T-cells the kernels have not met yet
+        table.engaged[row] = cells[row].engaged_hours  # type: ignore[union-attr]
+    settled = ACTION[kinds] != kernels.RUN_IN_PYTHON
+    in_python = np.flatnonzero(~settled)
+    position = np.arange(ordered.size)
+    stretch_end = np.append(in_python, ordered.size)[np.searchsorted(in_python, position)]
+    long_stretch = settled & (stretch_end - position >= KERNEL_STRETCH)
+    index = 0
+    while index < ordered.size:
+        if long_stretch[index]:
+            index = _settle_stretch(model, ordered, index, int(stretch_end[index]))
+            if index >= ordered.size:
+                break
+        row = int(ordered[index])
+        cell = cells[row]
+        if cell.alive:  # type: ignore[union-attr]
+            if CAR_T[cell.kind]:  # type: ignore[union-attr]
+                _car_t_in_python(table, row, cell)
+            else:
+                cell.interact()  # type: ignore[union-attr]
+        index += 1
+    for row in np.flatnonzero(table.dirty).tolist():  # engaged hours back to the cells
+        cells[row].engaged_hours = float(table.engaged[row])  # type: ignore[union-attr]
+    table.dirty[:] = False
+
+
+def _car_t_in_python(table: TCellTable, row: int, cell: object) -> None:
+    """Run a CAR T-cell's readable rule, its engaged hours and last kill kept in step
+    with the table."""
+    if table.dirty[row]:
+        cell.engaged_hours = float(table.engaged[row])  # type: ignore[attr-defined]
+        table.dirty[row] = False
+    cell.interact()  # type: ignore[attr-defined]
+    table.engaged[row] = cell.engaged_hours  # type: ignore[attr-defined]
+    last = cell.last_kill_step  # type: ignore[attr-defined]
+    table.last_kill[row] = NEVER if last is None else last
+
+
+def _settle_stretch(model: CarTModel, ordered: np.ndarray, start: int, end: int) -> int:
+    """Settle the quiet calls of ``ordered[start:end]`` in the kernels; returns where
+    they stopped (a cell whose rule must run in Python, or ``end``), with the model's
+    generator where the reference's would be at that point."""
+    tissue = model.tissue
+    table = tissue.t_cells
+    on_grid = tissue.neighbour_on_grid
+    generator = model.random
+    version, words, gauss = generator.getstate()
+    mt = np.array(words[:-1], dtype=np.int64)
+    cursor = np.array([words[-1], 0, 0], dtype=np.int64)
+    stop = kernels.settle_encounters(
+        ordered, start, end, model.step_count, ACTION, CAR_T_STATE, table.kind, table.site,
+        table.fresh, table.last_kill, table.engaged, table.dirty, tissue.neighbours,
+        _NO_EDGE if on_grid is None else on_grid, on_grid is not None,
+        tissue.resident_kind, tissue.mobile_kind, tissue.mobile_row, tissue.antigen,
+        KINDS_OF, _native_rule(model), _car_t_rule(model), mt, cursor, np.empty_like(mt),
+    )  # fmt: skip
+    generator.setstate((version, (*mt.tolist(), int(cursor[0])), gauss))
+    return stop

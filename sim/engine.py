@@ -25,6 +25,7 @@ from sim.geometry import diffuse_in_place
 from sim.movement import resolve_turns
 
 if TYPE_CHECKING:
+    from sim.model import CarTModel
     from sim.tissue import Tissue
 
 ENGINES = ("reference", "compiled")
@@ -37,6 +38,8 @@ HasContact = Callable[[ContactScreen, "Tissue", np.ndarray, np.ndarray], np.ndar
 """``(screen, tissue, sites, kinds) -> bool per cell`` (the contact screen)."""
 Diffuse = Callable[[np.ndarray, float, bool], None]
 """``(square, spread, bounded)``: one diffusion step of a field, in place."""
+Encounters = Callable[["CarTModel", np.ndarray], None]
+"""``(model, rows in order)``: each living T-cell of those table rows runs its rule."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,17 @@ class Engine:
     resolve_turns: ResolveTurns
     has_contact: HasContact
     diffuse: Diffuse
+    encounters: Encounters
+
+
+def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
+    """Each T-cell of the table rows ``ordered``, in that order, runs its own
+    ``interact`` rule if it is still alive (an earlier one may have killed it)."""
+    cells = model.tissue.t_cells.cells
+    for row in ordered.tolist():
+        cell = cells[row]
+        if cell.alive:  # type: ignore[union-attr]
+            cell.interact()  # type: ignore[union-attr]
 
 
 def _reference_has_contact(
@@ -56,7 +70,9 @@ def _reference_has_contact(
     return screen.has_contact(tissue, sites, kinds)
 
 
-REFERENCE = Engine("reference", resolve_turns, _reference_has_contact, diffuse_in_place)
+REFERENCE = Engine(
+    "reference", resolve_turns, _reference_has_contact, diffuse_in_place, reference_encounters
+)
 
 
 def make_engine(name: str) -> Engine:
@@ -66,5 +82,11 @@ def make_engine(name: str) -> Engine:
     if name == "compiled":
         from sim import compiled  # numba: only for a compiled model
 
-        return Engine("compiled", compiled.resolve_turns, compiled.has_contact, compiled.diffuse)
+        return Engine(
+            "compiled",
+            compiled.resolve_turns,
+            compiled.has_contact,
+            compiled.diffuse,
+            compiled.encounters,
+        )
     raise UserInputError(f"engine {name!r}: choose one of {', '.join(ENGINES)}")

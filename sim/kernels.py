@@ -19,6 +19,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from agents.car_t_cell_kernels import interact_is_quiet
+from agents.native_t_cell_kernels import kill_blast_is_quiet, learn_is_quiet
+from agents.python_random import mark, rewind
+
 # --- the walk: agents.cell.TCell.move, as sim.movement.resolve_turns settles it ---------
 
 
@@ -139,3 +143,87 @@ def _pad_index(index: int, size: int, bounded: bool) -> int:
     if index >= size:
         return size - 1 if bounded else 0
     return index
+
+
+# --- the encounters: sim.engine.reference_encounters (each cell's interact rule) ----------
+
+RUN_IN_PYTHON = 0  # the kind's rule always runs in Python (the readable rule)
+NAIVE_LEARNS = 1  # agents.native_t_cell_kernels.learn_is_quiet
+TAUGHT_KILLS = 2  # agents.native_t_cell_kernels.kill_blast_is_quiet
+CAR_T_INTERACTS = 3  # agents.car_t_cell_kernels.interact_is_quiet
+
+
+@njit(cache=True)
+def settle_encounters(
+    ordered: np.ndarray,
+    start: int,
+    end: int,
+    step: int,
+    action: np.ndarray,
+    car_t_state: np.ndarray,
+    table_kind: np.ndarray,
+    table_site: np.ndarray,
+    fresh: np.ndarray,
+    last_kill: np.ndarray,
+    engaged: np.ndarray,
+    dirty: np.ndarray,
+    neighbours: np.ndarray,
+    on_grid: np.ndarray,
+    bounded: bool,
+    resident_kind: np.ndarray,
+    mobile_kind: np.ndarray,
+    mobile_row: np.ndarray,
+    antigen: np.ndarray,
+    kinds_of: np.ndarray,
+    native_rule: np.ndarray,
+    car_t_rule: np.ndarray,
+    mt: np.ndarray,
+    cursor: np.ndarray,
+    backup: np.ndarray,
+) -> int:
+    """Go through the T-cells of table rows ``ordered[start:end]``, settling each quiet
+    rule call here; stop at the first cell whose rule must run in Python and return its
+    index (``end`` when none is left). Dead cells are skipped (the reference's ``if
+    cell.alive``). The stopping cell's draws (and engaged hours) are taken back.
+
+    ``kinds_of`` rows mark: blasts and CD19-positive cells (by resident kind), CAR
+    T-cells, donor CAR T-cells and taught cells (by mobile kind). ``native_rule``:
+    ``chances.taught_kill``, then what :func:`learn_is_quiet` reads; ``car_t_rule``
+    what :func:`interact_is_quiet` reads. ``dirty`` marks the rows whose ``engaged``
+    hours changed here (to be copied back to the cells).
+    """
+    for index in range(start, end):
+        row = ordered[index]
+        kind = table_kind[row]
+        if kind == 0:
+            continue
+        what = action[kind]
+        if what == RUN_IN_PYTHON:
+            return index
+        site = table_site[row]
+        mark(cursor)
+        if what == CAR_T_INTERACTS:
+            before = engaged[row]
+            quiet = interact_is_quiet(
+                row, site, car_t_state[kind], neighbours, on_grid, bounded, resident_kind,
+                mobile_row, kinds_of[4], engaged, car_t_rule, mt, cursor, backup,
+            )  # fmt: skip
+            if not quiet:
+                engaged[row] = before
+            elif engaged[row] != before:
+                dirty[row] = True
+        elif what == TAUGHT_KILLS:
+            quiet = kill_blast_is_quiet(
+                site, neighbours, on_grid, bounded, resident_kind, kinds_of[0],
+                native_rule[0], mt, cursor, backup,
+            )  # fmt: skip
+        else:
+            quiet = learn_is_quiet(
+                site, step, neighbours, on_grid, bounded, mobile_kind, mobile_row, fresh,
+                last_kill, antigen, native_rule[1:], kinds_of[1], kinds_of[2], kinds_of[3],
+                mt, cursor, backup,
+            )  # fmt: skip
+        if not quiet:
+            rewind(mt, cursor, backup)
+            return index
+    return end

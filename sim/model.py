@@ -258,11 +258,7 @@ class CarTModel(mesa.Model):
             else:
                 contact = self.engine.has_contact(screen, self.tissue, table.site[rows], kinds)
                 order = order[contact[order]]
-        cells = table.cells
-        for row in rows[order].tolist():
-            cell = cells[row]
-            if cell.alive:  # type: ignore[union-attr]
-                cell.interact()  # type: ignore[union-attr]
+        self.engine.encounters(self, rows[order])
         kinds = table.kind[rows]  # after this step's changes; 0 for cells that died
         self._homeostatic_divisions(rows, kinds)
         self._deaths(rows, kinds)

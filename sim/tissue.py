@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 QUIET_FIELD_TOTAL = 1e-6  # below this grid total a field is set to zero and left alone
 SYSTEMIC_SCALE_SITES = 10_000  # systemic cytokine is stated per 10,000 sites
+NEVER = -(2**62)  # the step of a kill that never happened (TCellTable.last_kill)
 
 
 class TCellTable:
@@ -44,12 +45,22 @@ class TCellTable:
 
     A row freed by a death is reused only after :meth:`recycle` (end of the step), so the
     rows listed at the start of a step keep meaning the same cells throughout it.
+
+    The other columns serve the compiled engine (:mod:`sim.compiled`), which clears
+    ``fresh`` when a step's encounters begin: ``fresh`` marks the cells added or changed
+    since; ``last_kill`` holds the step of a CAR T-cell's last kill (``NEVER`` for none
+    yet), ``engaged`` its engaged hours while the kernels settle its rule (NaN for a
+    new cell, until read from it; ``dirty``: not yet copied back to the cell).
     """
 
     def __init__(self, capacity: int = 1024) -> None:
         self.site = np.zeros(capacity, dtype=np.int64)
         self.kind = np.zeros(capacity, dtype=np.int8)
         self.cells: list[Agent | None] = [None] * capacity
+        self.fresh = np.zeros(capacity, dtype=bool)
+        self.last_kill = np.full(capacity, NEVER, dtype=np.int64)
+        self.engaged = np.zeros(capacity)
+        self.dirty = np.zeros(capacity, dtype=bool)
         self._free = list(range(capacity - 1, -1, -1))
         self._released: list[int] = []
 
@@ -61,6 +72,9 @@ class TCellTable:
         self.site[row] = site
         self.kind[row] = kind
         self.cells[row] = cell
+        self.fresh[row] = True
+        self.last_kill[row] = NEVER
+        self.engaged[row] = np.nan
         return row
 
     def release(self, row: int) -> None:
@@ -84,6 +98,10 @@ class TCellTable:
         self.site = np.concatenate([self.site, np.zeros(old, dtype=np.int64)])
         self.kind = np.concatenate([self.kind, np.zeros(old, dtype=np.int8)])
         self.cells.extend([None] * old)
+        self.fresh = np.concatenate([self.fresh, np.zeros(old, dtype=bool)])
+        self.last_kill = np.concatenate([self.last_kill, np.full(old, NEVER, dtype=np.int64)])
+        self.engaged = np.concatenate([self.engaged, np.zeros(old)])
+        self.dirty = np.concatenate([self.dirty, np.zeros(old, dtype=bool)])
         self._free = list(range(2 * old - 1, old - 1, -1))
 
 
@@ -229,6 +247,7 @@ class Tissue:
     def set_mobile_kind(self, row: int, kind: int) -> None:
         """A T-cell changed state."""
         self.t_cells.kind[row] = kind
+        self.t_cells.fresh[row] = True
         self.mobile_kind[self.t_cells.site[row]] = kind
 
     def move_mobiles(

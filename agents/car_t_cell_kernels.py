@@ -1,0 +1,71 @@
+"""The CAR T-cell's rule as a numba kernel, for the compiled engine (:mod:`sim.compiled`).
+
+The kernel follows :meth:`agents.car_t_cell.CarTCell.interact` up to its first change
+to the model other than the cell's own ``engaged_hours``, making the same draws from the
+same generator (:mod:`agents.python_random`). A *quiet* call (no kill, no bud, no change
+of state) is settled here, its engaged hours kept in the table (``engaged``, by row,
+copied back to the cell when the encounters end); any other is taken back, engaged hours
+included, and run by the readable rule in Python. A change to ``CarTCell.interact``,
+``bud`` or ``strike`` must be mirrored here; ``tests/test_engines.py`` fails until it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from agents.python_random import random_float
+
+EFFECTOR, MEMORY, EXHAUSTED = 0, 1, 2
+"""The codes of ``state`` (by mobile kind) the kernel reads."""
+
+
+@njit(cache=True)
+def interact_is_quiet(
+    row: int,
+    site: int,
+    state: int,
+    neighbours: np.ndarray,
+    on_grid: np.ndarray,
+    bounded: bool,
+    resident_kind: np.ndarray,
+    mobile_row: np.ndarray,
+    is_cd19_positive: np.ndarray,
+    engaged: np.ndarray,
+    rule: np.ndarray,
+    mt: np.ndarray,
+    cursor: np.ndarray,
+    backup: np.ndarray,
+) -> bool:
+    """:meth:`CarTCell.interact`: next to CD19-positive cells, the cell adds (their
+    number / 8) x hours per step to its engaged hours; an effector then draws against
+    ``chances.car_t_kill`` (quiet if it misses), a memory cell with enough such
+    neighbours draws against ``chances.car_t_memory_budding`` (quiet if it misses or
+    has no free neighbour) and is quiet unless its engaged hours reach the memory
+    exhaustion limit. An exhausted cell is always quiet.
+
+    ``rule``: hours per step, ``chances.car_t_kill``, ``budding_min_cd19_neighbours``,
+    ``chances.car_t_memory_budding``, ``memory_exhaustion_engaged_hours`` (inf: none),
+    ``exhaustion_engaged_hours``.
+    The caller takes back ``engaged[row]`` with the draws when the call is not quiet.
+    """
+    if state == EXHAUSTED:
+        return True
+    targets = 0
+    for direction in range(8):
+        if bounded and not on_grid[site, direction]:
+            continue
+        if is_cd19_positive[resident_kind[neighbours[site, direction]]]:
+            targets += 1
+    if targets == 0:
+        return True
+    engaged[row] += targets / 8 * rule[0]
+    if state == EFFECTOR:
+        return random_float(mt, cursor, backup) >= rule[1] and engaged[row] < rule[5]
+    if targets >= rule[2] and random_float(mt, cursor, backup) < rule[3]:
+        for direction in range(8):  # a bud needs a free neighbour
+            if bounded and not on_grid[site, direction]:
+                continue
+            if mobile_row[neighbours[site, direction]] < 0:
+                return False
+    return engaged[row] < rule[4]

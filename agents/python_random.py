@@ -1,0 +1,84 @@
+"""Python's own random numbers (``random.Random.random``), drawn in compiled code.
+
+The rules draw from the model's Python generator (``self.random``, a Mersenne Twister,
+MT19937). The compiled engine settles some of the rules' quiet calls in numba; to keep
+the run the reference run, number for number, it draws from the *same* generator: it
+copies the generator's state in (``random.Random.getstate``), draws here exactly as
+CPython does (``genrand_uint32`` and ``random_random`` of ``Modules/_randommodule.c``),
+and copies it back (``setstate``). ``tests/test_engines.py`` checks these draws
+against ``random.Random`` itself.
+
+The state is three arrays: ``mt`` (624 words, as int64), ``cursor`` (``[position,
+position at the start of the present cell, 1 if mt was regenerated since]``) and
+``backup`` (``mt`` before that regeneration), so a cell's draws can be taken back
+(:func:`rewind`) when its rule must run in Python after all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+WORDS = 624
+SHIFT = 397
+MATRIX_A = 0x9908B0DF
+UPPER_MASK = 0x80000000
+LOWER_MASK = 0x7FFFFFFF
+
+
+@njit(cache=True)
+def _twist(mt: np.ndarray, kk: int, other: int, following: int) -> None:
+    y = (mt[kk] & UPPER_MASK) | (mt[following] & LOWER_MASK)
+    mt[kk] = mt[other] ^ (y >> 1) ^ (MATRIX_A if y & 1 else 0)
+
+
+@njit(cache=True)
+def _regenerate(mt: np.ndarray) -> None:
+    """The next 624 words (CPython's ``genrand_uint32`` when its index reaches N)."""
+    for kk in range(WORDS - SHIFT):
+        _twist(mt, kk, kk + SHIFT, kk + 1)
+    for kk in range(WORDS - SHIFT, WORDS - 1):
+        _twist(mt, kk, kk + SHIFT - WORDS, kk + 1)
+    _twist(mt, WORDS - 1, SHIFT - 1, 0)
+
+
+@njit(cache=True)
+def next_word(mt: np.ndarray, cursor: np.ndarray, backup: np.ndarray) -> int:
+    """One 32-bit word, tempered (CPython's ``genrand_uint32``)."""
+    if cursor[0] >= WORDS:
+        if cursor[2] == 0:
+            backup[:] = mt
+            cursor[2] = 1
+        _regenerate(mt)
+        cursor[0] = 0
+    y = mt[cursor[0]]
+    cursor[0] += 1
+    y ^= y >> 11
+    y ^= (y << 7) & 0x9D2C5680
+    y ^= (y << 15) & 0xEFC60000
+    y ^= y >> 18
+    return y
+
+
+@njit(cache=True)
+def random_float(mt: np.ndarray, cursor: np.ndarray, backup: np.ndarray) -> float:
+    """``random.Random.random()``: a float in [0, 1) from two words (53 bits)."""
+    a = next_word(mt, cursor, backup) >> 5
+    b = next_word(mt, cursor, backup) >> 6
+    return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def mark(cursor: np.ndarray) -> None:
+    """A cell's draws start here (what :func:`rewind` goes back to)."""
+    cursor[1] = cursor[0]
+    cursor[2] = 0
+
+
+@njit(cache=True)
+def rewind(mt: np.ndarray, cursor: np.ndarray, backup: np.ndarray) -> None:
+    """Take back the draws made since :func:`mark`."""
+    if cursor[2] == 1:
+        mt[:] = backup
+        cursor[2] = 0
+    cursor[0] = cursor[1]
