@@ -24,6 +24,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", type=output_dir, default=Path("out"), metavar="DIR", help="output folder"
     )
+    parser.add_argument(
+        "--engine",
+        choices=("reference", "compiled"),
+        default="reference",
+        help="reference: the readable rules (default); compiled: numba kernels for the "
+        "step's array work and the rules' quiet calls, the same run bit for bit "
+        "(docs/engine.md)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=command_run)
 
@@ -37,7 +45,9 @@ def command_run(args: argparse.Namespace) -> int:
     prepare_output_dir(args.out)
     from sim.run import run_simulation  # imports the model: only once the input is checked
 
-    result = run_simulation(scenario, args.seed, args.days, progress=not args.quiet)
+    result = run_simulation(
+        scenario, args.seed, args.days, progress=not args.quiet, engine=args.engine
+    )
     summary_path, timeseries_path = write_result(result, args.out)
     if not args.quiet:
         print(format_summary(result.summary))

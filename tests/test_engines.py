@@ -1,0 +1,295 @@
+"""The compiled engine gives the reference engine's run, number for number.
+
+The compiled engine's kernels are fed the reference's own random draws (numpy's for the
+walk, the model's Python generator for the rules, through a mirror of CPython's
+MT19937), so the agreement tested here is exact: the same tissue, the same generators'
+states and the same cells after every step, on hand-built tissues that make each kernel
+act, and the same summary over whole runs of every kind of scenario. Exact agreement
+implies the distributional agreement of every summary outcome (remission, MRD, peak,
+peak day, persistence, aplasia, CRS grade, relapse) with tolerance zero; the slow
+version checks it over many seeds of full-length runs.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pytest
+from model_builders import empty_scenario
+
+from agents.car_t_cell import CarTCell
+from agents.healthy_b_cell import HealthyBCell
+from agents.kinds import MobileKind
+from agents.leukaemic_blast import LeukaemicBlast
+from agents.native_t_cell import NativeTCell
+from sim.engine import ENGINES, make_engine
+from sim.errors import UserInputError
+from sim.geometry import diffuse_in_place
+from sim.loader import load_scenario
+from sim.model import CarTModel
+from sim.run import run_simulation
+
+SMALL = ("grid.width=40", "grid.height=40")
+
+
+def _state(model: CarTModel) -> tuple:
+    """Everything a step leaves behind that the next one reads."""
+    tissue = model.tissue
+    cells = [
+        (
+            cell.row,
+            cell.kind,
+            cell.site,
+            cell.kills,
+            cell.stimulations,
+            getattr(cell, "engaged_hours", None),
+            getattr(cell, "last_kill_step", None),
+            getattr(cell, "buds", None),
+        )
+        for cell in model.t_cells()
+    ]
+    return (
+        tissue.mobile_kind.tobytes(),
+        tissue.resident_kind.tobytes(),
+        tissue.cytokine.tobytes(),
+        tissue.antigen.tobytes(),
+        model.random.getstate(),
+        str(model.rng.bit_generator.state),
+        tuple(model.census.mobile),
+        tuple(model.census.resident),
+        model.census.teaching_events,
+        cells,
+    )
+
+
+def _step_together(reference: CarTModel, compiled: CarTModel, steps: int) -> None:
+    for step in range(steps):
+        reference.step()
+        compiled.step()
+        assert _state(reference) == _state(compiled), f"the engines part at step {step + 1}"
+
+
+def _both(scenario, seed: int) -> tuple[CarTModel, CarTModel]:
+    return CarTModel(scenario, seed), CarTModel(scenario, seed, engine="compiled")
+
+
+# --- the pieces ---------------------------------------------------------------------------
+
+
+def test_the_mirror_of_python_random_draws_what_python_draws() -> None:
+    from agents.python_random import mark, random_float, rewind
+
+    generator = random.Random(12345)
+    generator.random()
+    _, words, _ = generator.getstate()
+    mt = np.array(words[:-1], dtype=np.int64)
+    cursor = np.array([words[-1], 0, 0], dtype=np.int64)
+    backup = np.empty_like(mt)
+    expected = [generator.random() for _ in range(1500)]  # crosses two regenerations
+    assert [random_float(mt, cursor, backup) for _ in range(1500)] == expected
+    # taking draws back, across a regeneration too
+    mark(cursor)
+    after = [random_float(mt, cursor, backup) for _ in range(400)]
+    rewind(mt, cursor, backup)
+    assert [random_float(mt, cursor, backup) for _ in range(400)] == after
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_the_diffusion_kernel_is_the_numpy_diffusion_to_the_last_bit(bounded: bool) -> None:
+    from sim.kernels import diffuse
+
+    square = np.random.default_rng(3).random((13, 9)) ** 4
+    expected = square.copy()
+    diffuse_in_place(expected, 0.37, bounded)
+    diffuse(square, 0.37, bounded)
+    assert np.array_equal(square, expected)
+
+
+def test_an_unknown_engine_is_refused_and_the_command_offers_every_engine() -> None:
+    import main
+
+    with pytest.raises(UserInputError, match="'fast'"):
+        make_engine("fast")
+    _, commands = main.build_parser()
+    run = commands.choices["run"]
+    engine = next(action for action in run._actions if action.dest == "engine")
+    assert tuple(engine.choices) == ENGINES
+
+
+def test_an_edited_kernel_source_drops_the_cached_machine_code(tmp_path: Path) -> None:
+    from sim.compiled import KERNEL_SOURCES, ROOT, drop_stale_kernel_caches
+
+    for source in KERNEL_SOURCES:
+        (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / source, tmp_path / source)
+    cached = tmp_path / "agents" / "__pycache__" / "car_t_cell_kernels.interact-1.py312.nbi"
+    cached.parent.mkdir()
+    drop_stale_kernel_caches(tmp_path)
+    cached.write_bytes(b"machine code")
+    assert not drop_stale_kernel_caches(tmp_path)  # nothing changed: kept
+    assert cached.exists()
+    with (tmp_path / "agents" / "native_t_cell_kernels.py").open("a") as source:
+        source.write("\n# an edit\n")
+    assert drop_stale_kernel_caches(tmp_path)
+    assert not cached.exists()
+
+
+# --- each rule's kernel, on hand-built tissues ---------------------------------------
+
+
+@pytest.fixture
+def kernels_settle_every_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every stretch of cells to the kernels, however short (by default a stretch
+    shorter than ``KERNEL_STRETCH`` runs in Python, which would leave a tiny tissue's
+    cells to the readable rules)."""
+    import sim.compiled
+
+    monkeypatch.setattr(sim.compiled, "KERNEL_STRETCH", 1)
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+@pytest.mark.usefixtures("kernels_settle_every_cell")
+def test_taught_cells_killing_blasts_agree(seed: int) -> None:
+    scenario = empty_scenario(["native_t.taught_kill_rate_per_day=6.0"])
+    models = _both(scenario, seed)
+    for model in models:
+        for site in range(0, 49, 2):
+            LeukaemicBlast(model, site, cd19_positive=site % 4 == 0)
+        for site in range(1, 49, 3):
+            NativeTCell(model, site, state="taught")
+    _step_together(*models, 40)
+    assert models[0].census.kills_by_taught > 0  # the rule acted
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+@pytest.mark.usefixtures("kernels_settle_every_cell")
+def test_car_t_cells_killing_tiring_and_budding_agree(seed: int) -> None:
+    scenario = empty_scenario(
+        [
+            "car_t.exhaustion_engaged_hours=26.0",
+            "car_t.memory_exhaustion_engaged_hours=4.0",
+            "car_t.memory_bud_limit=3",
+            "car_t.motility_sites_per_hour=1.0",
+        ]
+    )
+    models = _both(scenario, seed)
+    for model in models:
+        for site in range(0, 49, 2):
+            if site % 3:
+                LeukaemicBlast(model, site, cd19_positive=True)
+            else:
+                HealthyBCell(model, site, precursor=False)
+        for site in (3, 17, 31):
+            CarTCell(model, site, state="memory")
+        for site in (9, 23, 37, 45):
+            CarTCell(model, site, engaged_hours=20.0)
+    _step_together(*models, 60)
+    census = models[0].census
+    assert census.kills_by_car_t > 0 and census.car_t > 7  # killed, divided or budded
+    assert census.mobile[MobileKind.CAR_T_EXHAUSTED] > 0  # and tired
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+@pytest.mark.usefixtures("kernels_settle_every_cell")
+def test_naive_cells_taught_by_fresh_kills_and_taught_neighbours_agree(seed: int) -> None:
+    scenario = empty_scenario(
+        [
+            "teaching.prob_per_hour=0.2",
+            "teaching.secondary_prob_per_hour=0.1",
+            "native_t.motility_sites_per_hour=1.0",
+            "car_t.motility_sites_per_hour=1.0",
+        ]
+    )
+    models = _both(scenario, seed)
+    for model in models:
+        for site in range(0, 49, 3):
+            LeukaemicBlast(model, site, cd19_positive=True)
+        for site in (4, 20, 40):
+            CarTCell(model, site)
+        NativeTCell(model, 12, state="taught")
+        for site in (1, 7, 13, 25, 33, 43):
+            NativeTCell(model, site)
+    _step_together(*models, 60)
+    assert models[0].census.teaching_events > 0  # the rule acted
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+@pytest.mark.usefixtures("kernels_settle_every_cell")
+def test_naive_cells_taught_by_taught_neighbours_alone_agree(seed: int) -> None:
+    scenario = empty_scenario(
+        ["teaching.secondary_prob_per_hour=0.1", "native_t.motility_sites_per_hour=1.0"]
+    )
+    models = _both(scenario, seed)
+    for model in models:
+        NativeTCell(model, 24, state="taught")
+        for site in (1, 7, 13, 25, 33, 43, 47):
+            NativeTCell(model, site)
+    _step_together(*models, 60)
+    assert models[0].census.teaching_events > 0  # the rule acted
+
+
+@pytest.mark.parametrize("seed", range(1, 5))
+@pytest.mark.usefixtures("kernels_settle_every_cell")
+def test_rejection_of_donor_cells_agrees(seed: int) -> None:
+    scenario = empty_scenario(
+        [
+            "therapy.arm='donor'",
+            "rejection.prob_per_hour=0.3",
+            "native_t.motility_sites_per_hour=1.0",
+            "car_t.motility_sites_per_hour=1.0",
+        ]
+    )
+    models = _both(scenario, seed)
+    for model in models:
+        model.therapy.infuse(6)
+        for site in model.tissue.random_empty_mobile_sites(10, model.rng).tolist():
+            NativeTCell(model, site)
+    _step_together(*models, 60)
+    assert models[0].census.rejection_kills > 0  # the rule acted
+
+
+# --- whole runs -------------------------------------------------------------------------
+
+SCENARIOS = ("autologous", "donor", "lymphoma", "cd19_escape", "high_burden", "classroom")
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_whole_runs_agree_step_by_step(name: str) -> None:
+    scenario = load_scenario(name, [*SMALL, "time.days=40"])
+    _step_together(*_both(scenario, 2), 40 * 4)
+
+
+@pytest.mark.usefixtures("kernels_settle_every_cell")
+@pytest.mark.parametrize("name", ["autologous", "donor"])
+def test_whole_runs_agree_with_every_cell_through_the_kernels(name: str) -> None:
+    scenario = load_scenario(name, [*SMALL, "time.days=40"])
+    _step_together(*_both(scenario, 2), 40 * 4)
+
+
+def _summary(name: str, seed: int, engine: str, days: int | None = None) -> dict:
+    overrides = [] if days is None else [f"time.days={days}"]
+    return run_simulation(load_scenario(name, overrides), seed, engine=engine).summary
+
+
+def test_summaries_agree_and_repeat_on_every_backend() -> None:
+    expected = _summary("autologous", 3, "reference", days=60)
+    assert _summary("autologous", 3, "compiled", days=60) == expected
+    assert _summary("autologous", 3, "compiled", days=60) == expected  # and again
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        in_pool = pool.submit(partial(_summary, "autologous", 3, "compiled", 60)).result()
+    assert in_pool == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["autologous", "donor", "lymphoma", "cd19_escape"])
+def test_summary_outcomes_agree_over_many_seeds_of_full_runs(name: str) -> None:
+    """Stated before the run: every summary field, over seeds 1-30 of the full-length
+    scenario, is the same on both engines (tolerance zero: the runs are the same)."""
+    for seed in range(1, 31):
+        assert _summary(name, seed, "compiled") == _summary(name, seed, "reference"), seed
