@@ -8,6 +8,11 @@ CPython does (``genrand_uint32`` and ``random_random`` of ``Modules/_randommodul
 and copies it back (``setstate``). ``tests/test_engines.py`` checks these draws
 against ``random.Random`` itself.
 
+While the compiled engine runs a step's encounters, the model's generator is swapped for
+a :class:`MirroredRandom` over those arrays, so a rule that runs in Python draws from
+them too (``random`` and ``choice``, the only draws the rules make there), and the state
+is copied only twice a step.
+
 The state is three arrays: ``mt`` (624 words, as int64), ``cursor`` (``[position,
 position at the start of the present cell, 1 if mt was regenerated since]``) and
 ``backup`` (``mt`` before that regeneration), so a cell's draws can be taken back
@@ -15,6 +20,10 @@ position at the start of the present cell, 1 if mt was regenerated since]``) and
 """
 
 from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 from numba import njit
@@ -82,3 +91,49 @@ def rewind(mt: np.ndarray, cursor: np.ndarray, backup: np.ndarray) -> None:
         mt[:] = backup
         cursor[2] = 0
     cursor[0] = cursor[1]
+
+
+@njit(cache=True)
+def below(n: int, mt: np.ndarray, cursor: np.ndarray, backup: np.ndarray) -> int:
+    """A whole number in [0, n) (CPython's ``_randbelow_with_getrandbits``, for n below
+    2**32): ``getrandbits(k)`` with k the bit length of n, drawn again until below n."""
+    k = 0
+    while (n >> k) > 0:
+        k += 1
+    r = next_word(mt, cursor, backup) >> (32 - k)
+    while r >= n:
+        r = next_word(mt, cursor, backup) >> (32 - k)
+    return r
+
+
+Item = TypeVar("Item")
+
+
+class MirroredRandom:
+    """Stands in for a ``random.Random`` (the model's ``random``) and draws exactly what
+    it would, from the state arrays ``mt``, ``cursor`` and ``backup``; the rules'
+    draws made in Python and in the kernels are then one stream.
+
+    Only :meth:`random` and :meth:`choice` exist: any other method fails loudly.
+    """
+
+    def __init__(self, generator: random.Random) -> None:
+        self.version, words, self.gauss = generator.getstate()
+        self.mt = np.array(words[:-1], dtype=np.int64)
+        self.cursor = np.array([words[-1], 0, 0], dtype=np.int64)
+        self.backup = np.empty_like(self.mt)
+
+    def random(self) -> float:
+        """``random.Random.random``."""
+        return random_float(self.mt, self.cursor, self.backup)
+
+    def choice(self, seq: Sequence[Item]) -> Item:
+        """``random.Random.choice``."""
+        if not seq:
+            raise IndexError("Cannot choose from an empty sequence")
+        return seq[below(len(seq), self.mt, self.cursor, self.backup)]
+
+    def copy_to(self, generator: random.Random) -> None:
+        """Put the state reached here into ``generator``."""
+        words = (*self.mt.tolist(), int(self.cursor[0]))
+        generator.setstate((self.version, words, self.gauss))

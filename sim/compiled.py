@@ -22,6 +22,7 @@ from agents.kinds import (
     DONOR_CAR_T_KINDS,
     MobileKind,
 )
+from agents.python_random import MirroredRandom
 from sim import kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
@@ -125,8 +126,6 @@ KINDS_OF[2, sorted(DONOR_CAR_T_KINDS)] = True
 KINDS_OF[3, MobileKind.NATIVE_TAUGHT] = True
 KINDS_OF[4, sorted(CD19_POSITIVE_RESIDENTS)] = True
 CAR_T = KINDS_OF[1, :N_MOBILE].copy()
-KERNEL_STRETCH = 4
-"""The fewest consecutive cells worth copying the generator's state for."""
 
 
 def _native_rule(model: CarTModel) -> np.ndarray:
@@ -166,10 +165,10 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     """:func:`sim.engine.reference_encounters`, with the quiet calls of the rules that
     have kernels settled in numba; every other call runs the readable rule in Python.
 
-    The kernels draw from the model's own Python generator (its state copied in and
-    back, :mod:`agents.python_random`), so the run is the reference run. Copying the
-    state costs about as much as a few rule calls, so only a stretch of at least
-    :data:`KERNEL_STRETCH` cells the kernels settle goes to them.
+    For the encounters the model's Python generator is swapped for a
+    :class:`agents.python_random.MirroredRandom` holding its state, from which the
+    kernels and the rules run in Python both draw, so the run is the reference run; the
+    state goes back into the generator at the end.
     """
     tissue = model.tissue
     table = tissue.t_cells
@@ -179,25 +178,33 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     new = ordered[CAR_T[kinds] & np.isnan(table.engaged[ordered])]
     for row in new.tolist():  # CAR T-cells the kernels have not met yet
         table.engaged[row] = cells[row].engaged_hours  # type: ignore[union-attr]
-    settled = ACTION[kinds] != kernels.RUN_IN_PYTHON
-    in_python = np.flatnonzero(~settled)
-    position = np.arange(ordered.size)
-    stretch_end = np.append(in_python, ordered.size)[np.searchsorted(in_python, position)]
-    long_stretch = settled & (stretch_end - position >= KERNEL_STRETCH)
-    index = 0
-    while index < ordered.size:
-        if long_stretch[index]:
-            index = _settle_stretch(model, ordered, index, int(stretch_end[index]))
+    on_grid = tissue.neighbour_on_grid
+    native_rule, car_t_rule = _native_rule(model), _car_t_rule(model)
+    generator = model.random
+    mirror = MirroredRandom(generator)
+    model.random = mirror  # type: ignore[assignment]
+    try:
+        index = 0
+        while index < ordered.size:
+            index = kernels.settle_encounters(
+                ordered, index, ordered.size, model.step_count, ACTION, CAR_T_STATE,
+                table.kind, table.site, table.fresh, table.last_kill, table.engaged,
+                table.dirty, tissue.neighbours, _NO_EDGE if on_grid is None else on_grid,
+                on_grid is not None, tissue.resident_kind, tissue.mobile_kind,
+                tissue.mobile_row, tissue.antigen, KINDS_OF, native_rule, car_t_rule,
+                mirror.mt, mirror.cursor, mirror.backup,
+            )  # fmt: skip
             if index >= ordered.size:
                 break
-        row = int(ordered[index])
-        cell = cells[row]
-        if cell.alive:  # type: ignore[union-attr]
-            if CAR_T[cell.kind]:  # type: ignore[union-attr]
-                _car_t_in_python(table, row, cell)
+            row = int(ordered[index])  # a living cell whose rule must run in Python
+            if CAR_T[table.kind[row]]:
+                _car_t_in_python(table, row, cells[row])
             else:
-                cell.interact()  # type: ignore[union-attr]
-        index += 1
+                cells[row].interact()  # type: ignore[union-attr]
+            index += 1
+    finally:
+        model.random = generator
+        mirror.copy_to(generator)
     for row in np.flatnonzero(table.dirty).tolist():  # engaged hours back to the cells
         cells[row].engaged_hours = float(table.engaged[row])  # type: ignore[union-attr]
     table.dirty[:] = False
@@ -213,25 +220,3 @@ def _car_t_in_python(table: TCellTable, row: int, cell: object) -> None:
     table.engaged[row] = cell.engaged_hours  # type: ignore[attr-defined]
     last = cell.last_kill_step  # type: ignore[attr-defined]
     table.last_kill[row] = NEVER if last is None else last
-
-
-def _settle_stretch(model: CarTModel, ordered: np.ndarray, start: int, end: int) -> int:
-    """Settle the quiet calls of ``ordered[start:end]`` in the kernels; returns where
-    they stopped (a cell whose rule must run in Python, or ``end``), with the model's
-    generator where the reference's would be at that point."""
-    tissue = model.tissue
-    table = tissue.t_cells
-    on_grid = tissue.neighbour_on_grid
-    generator = model.random
-    version, words, gauss = generator.getstate()
-    mt = np.array(words[:-1], dtype=np.int64)
-    cursor = np.array([words[-1], 0, 0], dtype=np.int64)
-    stop = kernels.settle_encounters(
-        ordered, start, end, model.step_count, ACTION, CAR_T_STATE, table.kind, table.site,
-        table.fresh, table.last_kill, table.engaged, table.dirty, tissue.neighbours,
-        _NO_EDGE if on_grid is None else on_grid, on_grid is not None,
-        tissue.resident_kind, tissue.mobile_kind, tissue.mobile_row, tissue.antigen,
-        KINDS_OF, _native_rule(model), _car_t_rule(model), mt, cursor, np.empty_like(mt),
-    )  # fmt: skip
-    generator.setstate((version, (*mt.tolist(), int(cursor[0])), gauss))
-    return stop

@@ -100,6 +100,20 @@ def test_the_mirror_of_python_random_draws_what_python_draws() -> None:
     assert [random_float(mt, cursor, backup) for _ in range(400)] == after
 
 
+def test_the_stand_in_generator_chooses_and_draws_what_python_does() -> None:
+    from agents.python_random import MirroredRandom
+
+    generator, twin = random.Random(7), random.Random(7)
+    mirror = MirroredRandom(twin)
+    options = [list(range(n)) for n in (1, 2, 3, 5, 8, 9, 17)]
+    expected = [(generator.choice(o), generator.random()) for o in options * 300]
+    assert [(mirror.choice(o), mirror.random()) for o in options * 300] == expected
+    mirror.copy_to(twin)
+    assert twin.getstate() == generator.getstate()
+    with pytest.raises(AttributeError):
+        mirror.shuffle(options)  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("bounded", [False, True])
 def test_the_diffusion_kernel_is_the_numpy_diffusion_to_the_last_bit(bounded: bool) -> None:
     from sim.kernels import diffuse
@@ -143,18 +157,7 @@ def test_an_edited_kernel_source_drops_the_cached_machine_code(tmp_path: Path) -
 # --- each rule's kernel, on hand-built tissues ---------------------------------------
 
 
-@pytest.fixture
-def kernels_settle_every_cell(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send every stretch of cells to the kernels, however short (by default a stretch
-    shorter than ``KERNEL_STRETCH`` runs in Python, which would leave a tiny tissue's
-    cells to the readable rules)."""
-    import sim.compiled
-
-    monkeypatch.setattr(sim.compiled, "KERNEL_STRETCH", 1)
-
-
 @pytest.mark.parametrize("seed", range(1, 9))
-@pytest.mark.usefixtures("kernels_settle_every_cell")
 def test_taught_cells_killing_blasts_agree(seed: int) -> None:
     scenario = empty_scenario(["native_t.taught_kill_rate_per_day=6.0"])
     models = _both(scenario, seed)
@@ -168,7 +171,6 @@ def test_taught_cells_killing_blasts_agree(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(1, 9))
-@pytest.mark.usefixtures("kernels_settle_every_cell")
 def test_car_t_cells_killing_tiring_and_budding_agree(seed: int) -> None:
     scenario = empty_scenario(
         [
@@ -196,7 +198,6 @@ def test_car_t_cells_killing_tiring_and_budding_agree(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(1, 9))
-@pytest.mark.usefixtures("kernels_settle_every_cell")
 def test_naive_cells_taught_by_fresh_kills_and_taught_neighbours_agree(seed: int) -> None:
     scenario = empty_scenario(
         [
@@ -220,7 +221,6 @@ def test_naive_cells_taught_by_fresh_kills_and_taught_neighbours_agree(seed: int
 
 
 @pytest.mark.parametrize("seed", range(1, 9))
-@pytest.mark.usefixtures("kernels_settle_every_cell")
 def test_naive_cells_taught_by_taught_neighbours_alone_agree(seed: int) -> None:
     scenario = empty_scenario(
         ["teaching.secondary_prob_per_hour=0.1", "native_t.motility_sites_per_hour=1.0"]
@@ -235,7 +235,6 @@ def test_naive_cells_taught_by_taught_neighbours_alone_agree(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(1, 5))
-@pytest.mark.usefixtures("kernels_settle_every_cell")
 def test_rejection_of_donor_cells_agrees(seed: int) -> None:
     scenario = empty_scenario(
         [
@@ -261,13 +260,6 @@ SCENARIOS = ("autologous", "donor", "lymphoma", "cd19_escape", "high_burden", "c
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_whole_runs_agree_step_by_step(name: str) -> None:
-    scenario = load_scenario(name, [*SMALL, "time.days=40"])
-    _step_together(*_both(scenario, 2), 40 * 4)
-
-
-@pytest.mark.usefixtures("kernels_settle_every_cell")
-@pytest.mark.parametrize("name", ["autologous", "donor"])
-def test_whole_runs_agree_with_every_cell_through_the_kernels(name: str) -> None:
     scenario = load_scenario(name, [*SMALL, "time.days=40"])
     _step_together(*_both(scenario, 2), 40 * 4)
 
