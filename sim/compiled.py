@@ -26,6 +26,7 @@ from agents.python_random import MirroredRandom
 from sim import kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
+from sim.movement import mix
 from sim.tissue import NEVER, TCellTable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,13 +73,45 @@ if TYPE_CHECKING:
     from sim.tissue import Tissue
 
 _NO_EDGE = np.ones((1, 8), dtype=bool)  # a torus: every direction is on the grid
+_NOBODY = np.zeros(0, dtype=bool)  # no cell follows the antigen this round
 
 
-def resolve_turns(
-    tissue: Tissue, origin: np.ndarray, target: np.ndarray, turn: np.ndarray
-) -> np.ndarray:
-    """:func:`sim.movement.resolve_turns`, the cells taking their turns in a kernel."""
-    return kernels.resolve_turns_in_order(tissue.mobile_kind, origin, target, turn)
+def walk(
+    tissue: Tissue,
+    rows: np.ndarray,
+    moves: np.ndarray,
+    chemotaxis_bias: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """:func:`sim.movement.walk`: the same draws from ``rng``, in the same order, each
+    round's moves made by :func:`sim.kernels.walk_round`."""
+    if rows.size == 0:
+        return
+    if tissue.well_mixed:
+        mix(tissue, rows, rng)
+        return
+    has_bias = bool(chemotaxis_bias.any())
+    everyone = np.arange(rows.size)
+    fewest = int(moves.min(initial=0))
+    no_noise = np.zeros((0, 8))
+    for round_index in range(int(moves.max(initial=0))):
+        movers = everyone if round_index < fewest else (moves > round_index).nonzero()[0]
+        if movers.size == 0:
+            break
+        direction = rng.integers(0, 8, size=movers.size)
+        follows, noise = _NOBODY, no_noise
+        if has_bias:
+            follows = rng.random(movers.size) < chemotaxis_bias[movers]
+            following = int(np.count_nonzero(follows))
+            if following:
+                noise = rng.random((following, 8))
+            else:
+                follows = _NOBODY
+        turn = rng.permutation(movers.size)
+        kernels.walk_round(
+            rows, movers, direction, follows, noise, turn, tissue.neighbours,
+            tissue.mobile_kind, tissue.mobile_row, tissue.antigen, tissue.t_cells.site,
+        )  # fmt: skip
 
 
 def has_contact(

@@ -22,7 +22,7 @@ import numpy as np
 from sim.contacts import ContactScreen
 from sim.errors import UserInputError
 from sim.geometry import diffuse_in_place
-from sim.movement import resolve_turns
+from sim.movement import walk
 
 if TYPE_CHECKING:
     from sim.model import CarTModel
@@ -32,8 +32,8 @@ ENGINES = ("reference", "compiled")
 """The engines a model can be stepped with."""
 DEFAULT_ENGINE = "reference"
 
-ResolveTurns = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-"""``(tissue, origin, target, turn) -> indices of the cells that move`` (the walk)."""
+Walk = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray, np.random.Generator], None]
+"""``(tissue, rows, moves, chemotaxis_bias, rng)``: the walk (:func:`sim.movement.walk`)."""
 HasContact = Callable[[ContactScreen, "Tissue", np.ndarray, np.ndarray], np.ndarray]
 """``(screen, tissue, sites, kinds) -> bool per cell`` (the contact screen)."""
 Diffuse = Callable[[np.ndarray, float, bool], None]
@@ -48,7 +48,7 @@ class Engine:
     differs between engines."""
 
     name: str
-    resolve_turns: ResolveTurns
+    walk: Walk
     has_contact: HasContact
     diffuse: Diffuse
     encounters: Encounters
@@ -71,7 +71,7 @@ def _reference_has_contact(
 
 
 REFERENCE = Engine(
-    "reference", resolve_turns, _reference_has_contact, diffuse_in_place, reference_encounters
+    "reference", walk, _reference_has_contact, diffuse_in_place, reference_encounters
 )
 
 
@@ -84,7 +84,7 @@ def make_engine(name: str) -> Engine:
 
         return Engine(
             "compiled",
-            compiled.resolve_turns,
+            compiled.walk,
             compiled.has_contact,
             compiled.diffuse,
             compiled.encounters,

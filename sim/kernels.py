@@ -23,38 +23,67 @@ from agents.car_t_cell_kernels import interact_is_quiet
 from agents.native_t_cell_kernels import kill_blast_is_quiet, learn_is_quiet
 from agents.python_random import mark, rewind
 
-# --- the walk: agents.cell.TCell.move, as sim.movement.resolve_turns settles it ---------
+# --- the walk: agents.cell.TCell.move, as sim.movement.walk does it in numpy -------------
 
 
 @njit(cache=True)
-def resolve_turns_in_order(
-    mobile_kind: np.ndarray, origin: np.ndarray, target: np.ndarray, turn: np.ndarray
-) -> np.ndarray:
-    """Which cells move when each tries ``origin -> target`` in the order of ``turn``.
+def walk_round(
+    rows: np.ndarray,
+    movers: np.ndarray,
+    direction: np.ndarray,
+    follows: np.ndarray,
+    noise: np.ndarray,
+    turn: np.ndarray,
+    neighbours: np.ndarray,
+    mobile_kind: np.ndarray,
+    mobile_row: np.ndarray,
+    antigen: np.ndarray,
+    table_site: np.ndarray,
+) -> None:
+    """One round of :func:`sim.movement.walk` from its draws: the cells ``movers`` (of
+    table ``rows``) each try one move, in the order of ``turn``.
 
-    The rule itself (:meth:`agents.cell.TCell.move`): a cell moves if no T-cell stands on
-    its target at its turn. Here the cells simply take their turns one after the other
-    on a copy of the mobile layer (the reference, :func:`sim.movement.resolve_turns`, gets
-    the same answer in numpy passes). Returns the indices of the cells that move, in
-    turn order (the order does not matter: their targets are distinct).
+    A cell that ``follows`` the antigen (chemotaxis) takes the direction of the free
+    neighbour with the most antigen (``noise`` x 1e-9 breaking ties, an occupied site
+    counting -1, the first of equals winning, as ``np.argmax``); the others take
+    ``direction``. Then each cell in turn moves if no T-cell stands on its target
+    (the rule itself, :meth:`agents.cell.TCell.move`; the reference settles the same
+    turns in numpy passes, :func:`sim.movement.resolve_turns`). Updates the mobile
+    layer, its rows and the table's sites in place.
     """
-    n = origin.size
+    n = movers.size
+    origin = np.empty(n, dtype=np.int64)
+    target = np.empty(n, dtype=np.int64)
+    followed = 0
+    for i in range(n):
+        site = table_site[rows[movers[i]]]
+        origin[i] = site
+        chosen = direction[i]
+        if follows.size > 0 and follows[i]:
+            best = -np.inf
+            for k in range(8):
+                option = neighbours[site, k]
+                level = antigen[option] if mobile_kind[option] == 0 else -1.0
+                value = level + noise[followed, k] * 1e-9
+                if value > best:
+                    best = value
+                    chosen = k
+            followed += 1
+        target[i] = neighbours[site, chosen]
     by_turn = np.empty(n, dtype=np.int64)
-    for index in range(n):
-        by_turn[turn[index]] = index
-    taken = mobile_kind.copy()  # the occupancy as the turns change it
-    winners = np.empty(n, dtype=np.int64)
-    count = 0
+    for i in range(n):
+        by_turn[turn[i]] = i
     for position in range(n):
-        index = by_turn[position]
-        site = target[index]
-        if taken[site] != 0:
+        i = by_turn[position]
+        destination = target[i]
+        if mobile_kind[destination] != 0:
             continue
-        taken[site] = 1
-        taken[origin[index]] = 0
-        winners[count] = index
-        count += 1
-    return winners[:count]
+        row = rows[movers[i]]
+        mobile_kind[destination] = mobile_kind[origin[i]]
+        mobile_row[destination] = row
+        mobile_kind[origin[i]] = 0
+        mobile_row[origin[i]] = -1
+        table_site[row] = destination
 
 
 # --- the contact screen: sim.contacts.ContactScreen.has_contact -------------------------

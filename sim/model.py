@@ -41,7 +41,7 @@ from sim.chances import StepChances
 from sim.contacts import ContactScreen, by_kind
 from sim.engine import DEFAULT_ENGINE, make_engine
 from sim.events import RECENT_EVENTS_KEPT, CellEvent, EventQueue
-from sim.movement import moves_this_step, walk
+from sim.movement import moves_this_step
 from sim.parameters import Scenario
 from sim.patient import effective_scenario
 from sim.residual import ResidualDisease
@@ -267,7 +267,7 @@ class CarTModel(mesa.Model):
         """Move every T-cell (numpy), each at the speed and bias its class gives."""
         moves = moves_this_step(self._moves_per_step[kinds], self.rng)
         bias = self._chemotaxis_bias[kinds]
-        walk(self.tissue, rows, moves, bias, self.rng, self.engine.resolve_turns)
+        self.engine.walk(self.tissue, rows, moves, bias, self.rng)
 
     def _homeostatic_divisions(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """During the boost after lymphodepletion, the kinds whose class says so divide at

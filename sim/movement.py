@@ -20,8 +20,6 @@ walk: every T-cell goes to a uniformly random free site of the mobile layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from sim.tissue import Tissue
@@ -42,13 +40,8 @@ def walk(
     moves: np.ndarray,
     chemotaxis_bias: np.ndarray,
     rng: np.random.Generator,
-    resolve: Callable[[Tissue, np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> None:
-    """Move the T-cells of table ``rows``, ``moves[i]`` tries each; updates the tissue.
-
-    ``resolve`` settles each round's turns (default :func:`resolve_turns`; the compiled
-    engine passes its kernel, which gives the same moves)."""
-    resolve = resolve_turns if resolve is None else resolve
+    """Move the T-cells of table ``rows``, ``moves[i]`` tries each; updates the tissue."""
     if rows.size == 0:
         return
     if tissue.well_mixed:
@@ -75,7 +68,7 @@ def walk(
                 direction[follows] = np.argmax(antigen + noise, axis=1)
         target = tissue.neighbours[origin, direction]
         turn = rng.permutation(movers.size)  # the order in which the cells take their turn
-        winners = resolve(tissue, origin, target, turn)
+        winners = resolve_turns(tissue, origin, target, turn)
         if winners.size:
             moving, destination = movers[winners], target[winners]
             tissue.move_mobiles(rows[moving], destination, origin[winners])

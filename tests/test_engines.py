@@ -256,11 +256,15 @@ def test_rejection_of_donor_cells_agrees(seed: int) -> None:
 # --- whole runs -------------------------------------------------------------------------
 
 SCENARIOS = ("autologous", "donor", "lymphoma", "cd19_escape", "high_burden", "classroom")
+CHEMOTAXIS = ("car_t.chemotaxis_bias=0.6", "car_t.motility_sites_per_hour=2.5")
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
-def test_whole_runs_agree_step_by_step(name: str) -> None:
-    scenario = load_scenario(name, [*SMALL, "time.days=40"])
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [(name, ()) for name in SCENARIOS] + [("autologous", CHEMOTAXIS), ("lymphoma", CHEMOTAXIS)],
+)
+def test_whole_runs_agree_step_by_step(name: str, overrides: tuple[str, ...]) -> None:
+    scenario = load_scenario(name, [*SMALL, "time.days=40", *overrides])
     _step_together(*_both(scenario, 2), 40 * 4)
 
 
