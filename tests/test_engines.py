@@ -36,7 +36,7 @@ from sim.model import CarTModel
 from sim.run import run_simulation
 
 SMALL = ("grid.width=40", "grid.height=40")
-EARLY = (  # the product in by day 7, so that 40 days hold expansion, kills and teaching
+EARLY = (  # the product in by day 7, so that 30 days hold expansion, kills and teaching
     "therapy.manufacturing_median_days=6.0",
     "therapy.manufacturing_min_days=5.0",
     "therapy.manufacturing_max_days=7.0",
@@ -270,9 +270,9 @@ CHEMOTAXIS = ("car_t.chemotaxis_bias=0.6", "car_t.motility_sites_per_hour=2.5")
     [(name, ()) for name in SCENARIOS] + [("autologous", CHEMOTAXIS), ("lymphoma", CHEMOTAXIS)],
 )
 def test_whole_runs_agree_step_by_step(name: str, overrides: tuple[str, ...]) -> None:
-    scenario = load_scenario(name, [*SMALL, *EARLY, "time.days=40", *overrides])
+    scenario = load_scenario(name, [*SMALL, *EARLY, "time.days=30", *overrides])
     models = _both(scenario, 2)
-    _step_together(*models, 40 * 4)
+    _step_together(*models, 30 * models[0].steps_per_day)
     assert models[0].census.kills_by_car_t > 0
 
 
