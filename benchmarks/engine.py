@@ -17,7 +17,7 @@ and the daily records are not counted). Prints one JSON object:
 - ``ratio_reference_over_compiled``: per seed and its median (above 1: compiled is faster);
 - ``same_run``: whether the two engines ended with the same tissue, bit for bit;
 - ``first_compile_s``: CPU of a fresh process that steps a tiny compiled model calling
-  every kernel (``sim.compiled.warm_up``) with an empty kernel cache, minus the same with
+  every kernel (:func:`warm_up`) with an empty kernel cache, minus the same with
   the cache filled (the one-off cost of compiling the kernels on a machine).
 """
 
@@ -40,6 +40,27 @@ from sim.model import CarTModel
 
 ENGINES = ("reference", "compiled")
 ROOT = Path(__file__).resolve().parent.parent
+
+WARM_UP_OVERRIDES = (
+    "grid.width=20",
+    "grid.height=20",
+    "car_t.dose_per_10k_sites=500.0",
+    "native_t.normal_fraction=0.1",
+    "therapy.manufacturing_median_days=2.0",
+    "therapy.manufacturing_min_days=1.0",
+    "therapy.manufacturing_max_days=3.0",
+    "therapy.bridging_days=[]",
+    "car_t.chemotaxis_bias=0.5",
+)
+"""A tiny autologous run that calls every kernel (infused on day 2, with chemotaxis)."""
+
+
+def warm_up(days: int = 6) -> None:
+    """Compile every kernel now (or load it from numba's cache) by stepping a tiny
+    compiled model, instead of at its first use in a run."""
+    model = CarTModel(load_scenario("autologous", WARM_UP_OVERRIDES), 1, engine="compiled")
+    for _ in range(days):
+        model.run_day()
 
 
 def time_run(scenario_name: str, seed: int, days: int | None, engine: str) -> dict:
@@ -75,9 +96,18 @@ def time_run(scenario_name: str, seed: int, days: int | None, engine: str) -> di
 
 def first_compile_seconds() -> dict[str, float]:
     """CPU of a fresh process that imports the engine and steps a tiny compiled model
-    calling every kernel (:func:`sim.compiled.warm_up`), with an empty kernel cache and
+    calling every kernel (:func:`warm_up`), with an empty kernel cache and
     then with it filled; their difference is the first compile."""
-    code = "import time\nfrom sim.compiled import warm_up\nwarm_up()\nprint(time.process_time())\n"
+    code = (
+        "import time\n"
+        "from sim.loader import load_scenario\n"
+        "from sim.model import CarTModel\n"
+        f"model = CarTModel(load_scenario('autologous', {list(WARM_UP_OVERRIDES)!r}), 1, "
+        "engine='compiled')\n"
+        "for _ in range(6):\n"
+        "    model.run_day()\n"
+        "print(time.process_time())\n"
+    )
     with tempfile.TemporaryDirectory() as cache:
         environment = {**os.environ, "NUMBA_CACHE_DIR": cache}
         runs = []
@@ -118,8 +148,6 @@ def main() -> None:
         "--no-first-compile", action="store_true", help="skip the first-compile measurement"
     )
     args = parser.parse_args()
-
-    from sim.compiled import warm_up
 
     warm_up()  # every kernel compiled or loaded before any timing
     by_seed: dict[int, dict[str, dict]] = {}

@@ -253,28 +253,3 @@ def _car_t_in_python(table: TCellTable, row: int, cell: object) -> None:
     table.engaged[row] = cell.engaged_hours  # type: ignore[attr-defined]
     last = cell.last_kill_step  # type: ignore[attr-defined]
     table.last_kill[row] = NEVER if last is None else last
-
-
-WARM_UP_OVERRIDES = (
-    "grid.width=20",
-    "grid.height=20",
-    "car_t.dose_per_10k_sites=500.0",
-    "native_t.normal_fraction=0.1",
-    "therapy.manufacturing_median_days=2.0",
-    "therapy.manufacturing_min_days=1.0",
-    "therapy.manufacturing_max_days=3.0",
-    "therapy.bridging_days=[]",
-    "car_t.chemotaxis_bias=0.5",
-)
-"""A tiny autologous run that calls every kernel (infused on day 2, with chemotaxis)."""
-
-
-def warm_up(days: int = 6) -> None:
-    """Compile every kernel now (or load it from numba's cache) by stepping a tiny
-    compiled model, instead of at its first use in a run."""
-    from sim.loader import load_scenario
-    from sim.model import CarTModel
-
-    model = CarTModel(load_scenario("autologous", WARM_UP_OVERRIDES), 1, engine="compiled")
-    for _ in range(days):
-        model.run_day()
