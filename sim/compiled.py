@@ -203,6 +203,8 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     kernels and the rules run in Python both draw, so the run is the reference run; the
     state goes back into the generator at the end.
     """
+    if ordered.size == 0:
+        return
     tissue = model.tissue
     table = tissue.t_cells
     cells = table.cells
