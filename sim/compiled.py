@@ -2,7 +2,8 @@
 :mod:`sim.kernels`, fed the same tables and random draws as the reference engine.
 
 Imported only by :func:`sim.engine.make_engine` for ``engine="compiled"``, which makes
-an :class:`sim.engine.Engine` of these three.
+an :class:`sim.engine.Engine` of :func:`walk`, :func:`has_contact`, :data:`diffuse` and
+:func:`encounters`.
 """
 
 from __future__ import annotations
@@ -61,8 +62,11 @@ def drop_stale_kernel_caches(root: Path = ROOT) -> bool:
         for cached in folder.rglob("*.nb[ic]") if folder.is_dir() else ():
             if cached.name.startswith(stems):
                 cached.unlink(missing_ok=True)
-    stamp.parent.mkdir(exist_ok=True)
-    write_text_atomically(stamp, digest.hexdigest())
+    try:
+        stamp.parent.mkdir(exist_ok=True)
+        write_text_atomically(stamp, digest.hexdigest())
+    except OSError:  # a read-only install: numba keeps its caches elsewhere then
+        return False
     return True
 
 

@@ -1,6 +1,6 @@
 """The compiled engine's kernels (numba): each does what a readable rule does, on arrays.
 
-Only :mod:`sim.engine` imports this module (and with it numba), and only when a model is
+Only :mod:`sim.compiled` imports this module (and with it numba), and only when a model is
 built with ``engine="compiled"``; every other command runs without numba. Each kernel
 names the readable code it mirrors; change both together (the tests in
 ``tests/test_engines.py`` hold them to the same result, bit for bit).
