@@ -12,6 +12,7 @@ version checks it over many seeds of full-length runs.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from baseline import BASELINE_FILE
 from model_builders import empty_scenario
 
 from agents.car_t_cell import CarTCell
@@ -307,3 +309,22 @@ def test_summary_outcomes_agree_over_many_seeds_of_full_runs(name: str) -> None:
     scenario, is the same on both engines (tolerance zero: the runs are the same)."""
     for seed in range(1, 31):
         assert _summary(name, seed, "compiled") == _summary(name, seed, "reference"), seed
+
+
+BASELINE_KEYS = sorted(json.loads(BASELINE_FILE.read_text()))
+FIRST_SEED = BASELINE_KEYS[0].split("/")[1]
+
+
+@pytest.mark.parametrize("key", [key for key in BASELINE_KEYS if key.endswith(f"/{FIRST_SEED}")])
+def test_the_stored_baseline_is_the_compiled_engines_too(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tests/data/baseline_summaries.json (every scenario, its summary and a digest of
+    its daily table; one seed of each here, every seed in tests/test_baseline.py on the
+    reference), unchanged, from the compiled engine."""
+    import baseline
+
+    monkeypatch.setattr(baseline, "run_simulation", partial(run_simulation, engine="compiled"))
+    name, seed = key.split("/")
+    stored = json.loads(BASELINE_FILE.read_text())[key]
+    assert baseline.baseline_record(name, int(seed)) == stored
