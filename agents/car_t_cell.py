@@ -60,6 +60,13 @@ class CarTCell(TCell):
       memory cell buds at most that many effectors in its life (a finite self-renewal
       budget) and is exhausted after its last; the product's memory share is the
       patient's draw (``patient.memory_share_factor`` on ``memory_fraction``);
+    - replicative senescence: ``generation`` counts the divisions along the cell's line
+      since infusion (a division or a bud ages mother and daughter by one); with
+      ``replicative_limit`` set, a cell that has reached it no longer divides or buds, and
+      a memory cell there is exhausted. Human T-cells stop dividing after a finite number
+      of doublings (Perillo et al. J Immunol 1989; Effros & Pawelec Immunol Today 1997),
+      so a line that keeps renewing on B-cell precursors for months runs out, sooner
+      where it was driven harder: the reservoir itself is finite, not only each cell;
     - during the homeostatic boost after lymphodepletion, effectors also divide at
       ``homeostatic_division_rate_per_day``;
     - donor cells only: a cell that kept its TCR adds to the graft-versus-host score, and
@@ -85,6 +92,7 @@ class CarTCell(TCell):
         self.tcr_intact = tcr_intact
         self.last_kill_step: int | None = None
         self.buds = 0
+        self.generation = 0  # divisions along its line since infusion
         if tcr_intact:
             model.census.tcr_intact_donor_cells += 1
 
@@ -122,7 +130,11 @@ class CarTCell(TCell):
 
     def bud(self) -> CarTCell | None:
         """A memory cell on antigen: with the budding chance, a fresh effector daughter on a
-        free neighbour; the memory cell stays as it is."""
+        free neighbour; the memory cell stays as it is. A senescent memory cell is
+        exhausted instead."""
+        if self.senescent():
+            self.become("exhausted")
+            return None
         if self.random.random() >= self.model.chances.car_t_memory_budding:
             return None
         free = self.model.tissue.empty_mobile_neighbours(self.site)
@@ -130,6 +142,7 @@ class CarTCell(TCell):
             return None
         self.stimulations += 1
         self.buds += 1
+        self.generation += 1
         daughter = CarTCell(
             self.model,
             self.random.choice(free),
@@ -137,9 +150,26 @@ class CarTCell(TCell):
             state="effector",
             tcr_intact=self.tcr_intact,
         )
+        daughter.generation = self.generation
         limit = self.model.parameters.car_t.memory_bud_limit
-        if limit is not None and self.buds >= limit:
+        if (limit is not None and self.buds >= limit) or self.senescent():
             self.become("exhausted")  # its self-renewal budget is spent
+        return daughter
+
+    def senescent(self) -> bool:
+        """Its line has made ``car_t.replicative_limit`` divisions: it divides no more."""
+        limit = self.model.parameters.car_t.replicative_limit
+        return limit is not None and self.generation >= limit
+
+    def divide(self) -> TCell | None:
+        """Divide as any T-cell does, unless the line is senescent; mother and daughter
+        are one generation older."""
+        if self.senescent():
+            return None
+        daughter = super().divide()
+        if daughter is not None:
+            self.generation += 1
+            daughter.generation = self.generation  # type: ignore[attr-defined]
         return daughter
 
     def kill(self, target: ResidentCell) -> None:

@@ -42,6 +42,7 @@ STREAMS = {
     "memory_share_factor": 7,
     "residual_cd19_negative_frequency": 8,
     "dose_factor": 9,
+    "sanctuary_disease": 10,
 }
 
 
@@ -75,6 +76,8 @@ class Patient:
         residual_cd19_negative_frequency: share of the residual compartment
             (:mod:`sim.residual`) that is CD19-negative at enrolment.
         dose_factor: factor on the CAR T-cell dose.
+        sanctuary_disease: leukaemia in sanctuary sites at enrolment (occult CNS disease);
+            without it the residual compartment has no sanctuary.
     """
 
     product_fitness: float
@@ -87,6 +90,7 @@ class Patient:
     memory_share_factor: float
     residual_cd19_negative_frequency: float
     dose_factor: float
+    sanctuary_disease: bool
 
     def summary_fields(self) -> dict[str, Any]:
         """The patient as summary fields, each prefixed ``patient_``."""
@@ -159,7 +163,18 @@ def draw_patient(scenario: Scenario, seed: int) -> Patient:
         memory_share_factor=draw("memory_share_factor", 1.0),
         residual_cd19_negative_frequency=draw("residual_cd19_negative_frequency", 0.0),
         dose_factor=draw("dose_factor", 1.0),
+        sanctuary_disease=_has_sanctuary_disease(table.sanctuary_disease_probability, seed),
     )
+
+
+def _has_sanctuary_disease(probability: float, seed: int) -> bool:
+    """Occult sanctuary disease, with ``probability`` (no draw when it is 0 or 1, so a
+    scenario without the spread stays bit for bit as before)."""
+    if probability >= 1.0:
+        return True
+    if probability <= 0.0:
+        return False
+    return bool(stream(seed, "sanctuary_disease").random() < probability)
 
 
 def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient]:
@@ -171,7 +186,8 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     ``therapy.product_fitness``, ``car_t.cytokine_per_kill`` and
     ``native_t.taught_cytokine_per_kill``, and ``car_t.memory_fraction``
     (``memory_share_factor``); ``car_t.dose_per_10k_sites``, when set, becomes
-    ``car_t.dose_cells`` on this grid; ``dose_factor`` multiplies the dose. Unchanged
+    ``car_t.dose_cells`` on this grid; ``dose_factor`` multiplies the dose; a patient
+    without sanctuary disease has ``residual.sanctuary_fraction`` 0. Unchanged
     tables are kept as they are (the same objects), so a patient without spread leaves
     the run bit for bit as before.
 
@@ -202,6 +218,9 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
         "product_fitness": scenario.therapy.product_fitness * patient.product_fitness,
         "bridging_blast_kill_fraction": patient.bridging_blast_kill_fraction,
     }
+    residual: dict[str, Any] = {}
+    if not patient.sanctuary_disease:
+        residual["sanctuary_fraction"] = 0.0
     lymphodepletion: dict[str, Any] = {}
     if patient.host_t_suppression_days is not None:
         lymphodepletion["alemtuzumab_recovery_delay_days"] = patient.host_t_suppression_days
@@ -211,6 +230,7 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
         "native_t": native_t,
         "therapy": therapy,
         "lymphodepletion": lymphodepletion,
+        "residual": residual,
     }
     updated = {}
     for table, values in changes.items():

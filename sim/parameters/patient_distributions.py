@@ -153,13 +153,23 @@ class PatientParameters(Section):
     )
 
     eligible_blast_fraction_min: float = parameter(
-        0.0,
+        0.05,
         ge=0.0,
         le=1.0,
         description="the least share of blasts a drawn patient may have at enrolment (a "
         "draw below is drawn again)",
-        source="trial eligibility is >= 5% marrow blasts (ELIANA, Maude et al. NEJM 2018); "
-        "not yet on: 0.05 moved T13's CRS contrast out of significance (docs/validation.md)",
+        source="trial eligibility is >= 5% marrow blasts (ELIANA, Maude et al. NEJM 2018; "
+        "PALL/CALM enrolled relapsed/refractory B-ALL alike)",
+    )
+    sanctuary_disease_probability: float = parameter(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="chance that a patient has occult leukaemia in sanctuary sites at "
+        "enrolment (residual.sanctuary_fraction; without it the sanctuary is empty)",
+        source="leukaemic cells found by flow cytometry in the spinal fluid of about a "
+        "quarter of children with B-ALL (25.4%, Thastrup et al. Leukemia 2020; 35%, Popov "
+        "et al. J Cancer Res Clin Oncol 2019)",
     )
     memory_share_factor: Distribution = parameter(
         default_factory=lambda: _fixed(1.0),

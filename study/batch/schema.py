@@ -84,6 +84,7 @@ SUMMARY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "patient_memory_share_factor": _FLOAT,
     "patient_residual_cd19_negative_frequency": _FLOAT,
     "patient_dose_factor": _FLOAT,
+    "patient_sanctuary_disease": _BOOL,
 }
 """Every field of a run's summary record (README, "summary.json"), with its type."""
 
