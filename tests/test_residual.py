@@ -13,12 +13,13 @@ from agents.leukaemic_blast import LeukaemicBlast
 ON = "residual.enabled=true"
 STILL = ("leukaemia.division_rate_per_day=0.0", "leukaemia.death_rate_per_day=0.0")
 NO_SEEDING = "residual.seeding_rate_per_day=0.0"
+ONE_WAY = "residual.two_way_exchange=false"
 
 
 def test_the_compartment_seeds_blasts_onto_the_grid_in_proportion_to_its_size() -> None:
     seeded = []
     for size in (2.0, 8.0):
-        model = empty_model([ON, *STILL, "residual.seeding_rate_per_day=1.0"])
+        model = empty_model([ON, ONE_WAY, *STILL, "residual.seeding_rate_per_day=1.0"])
         model.residual.cd19_positive = size
         run_steps(model, 12)
         seeded.append(model.census.resident[ResidentKind.BLAST_CD19_POSITIVE])
@@ -36,7 +37,9 @@ def test_seeding_keeps_the_phenotype() -> None:
 
 
 def test_switched_off_the_compartment_is_empty_and_seeds_nothing() -> None:
-    model = empty_model(["leukaemia.initial_blast_fraction=0.3", "grid.width=20"])
+    model = empty_model(
+        ["leukaemia.initial_blast_fraction=0.3", "grid.width=20", "residual.enabled=false"]
+    )
     assert model.residual.size == 0.0
     run_steps(model, 48)
     assert model.residual.seeded == 0

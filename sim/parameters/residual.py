@@ -5,7 +5,6 @@ from __future__ import annotations
 from sim.parameters.base import Section, parameter
 
 
-
 class ResidualParameters(Section):
     """The residual compartment: the rest of the marrow and sanctuary sites, mean-field.
 
