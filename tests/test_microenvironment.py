@@ -27,7 +27,7 @@ def _surrounded(hostility: float, overrides: tuple[str, ...] = (), seed: int = 1
 def _kills(hostility: float, trials: int = 300) -> int:
     kills = 0
     for seed in range(trials):
-        model, cell = _surrounded(hostility, ("car_t.kill_rate_per_day=24.0",), seed)
+        _model, cell = _surrounded(hostility, ("car_t.kill_rate_per_day=24.0",), seed)
         cell.interact()
         kills += cell.kills
     return kills

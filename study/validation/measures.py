@@ -354,4 +354,3 @@ def lymphoma_overall_response(runs: pd.DataFrame) -> pd.Series:
     infused = runs[runs["infused"].astype(bool)]
     values = [None if pd.isna(v) else bool(v) for v in infused["lymphoma_overall_response"]]
     return pd.Series(values, index=infused["run_id"].to_numpy(), dtype=object)
-
