@@ -56,3 +56,31 @@ def test_compare_reads_a_lymphoma_run_by_its_own_readout() -> None:
     assert outcomes["remission_day28"] == (record["lymphoma_response_day28"] in ("CR", "PR"))
     assert outcomes["mrd_negative_day28"] == (record["lymphoma_response_day28"] == "CR")
     assert record["remission_day28"] is None and record["relapse"] is None
+
+
+def test_the_batch_table_counts_a_lymphoma_run_by_its_overall_response(tmp_path) -> None:
+    import batch_fakes
+    import pandas as pd
+    from batch_helpers import TWO_BY_TWO, run_fake_batch
+
+    from study.batch.executors import SerialExecutor
+    from study.batch.plan import build_plan
+    from study.batch.store import RUNS_PARQUET, BatchDirectory
+    from study.batch.summary import format_cell_table, summarise_cells
+
+    run_fake_batch(TWO_BY_TWO, tmp_path, SerialExecutor())
+    runs = pd.read_parquet(tmp_path / RUNS_PARQUET)
+    lymphoma = runs["scenario"] == "beta"
+    runs["lymphoma_overall_response"] = pd.Series([None] * len(runs), dtype=object)
+    runs.loc[lymphoma, "lymphoma_overall_response"] = True
+    runs["remission_day28"] = runs["remission_day28"].astype(object)
+    runs.loc[lymphoma, "remission_day28"] = None
+    runs.to_parquet(tmp_path / RUNS_PARQUET)
+    plan = build_plan(TWO_BY_TWO, batch_fakes.fake_load)
+    cells = summarise_cells(plan, BatchDirectory(tmp_path))
+    assert cells is not None
+    for cell in cells:
+        assert cell.lymphoma == (cell.scenario == "beta")
+        if cell.lymphoma:
+            assert cell.successes == cell.runs == 3 and cell.unobserved == 0
+    assert "counted by lymphoma_overall_response" in format_cell_table(cells)
