@@ -84,3 +84,11 @@ def test_the_batch_table_counts_a_lymphoma_run_by_its_overall_response(tmp_path)
         if cell.lymphoma:
             assert cell.successes == cell.runs == 3 and cell.unobserved == 0
     assert "counted by lymphoma_overall_response" in format_cell_table(cells)
+
+
+def test_every_lymphoma_label_replaces_a_row_of_the_comparison() -> None:
+    from study.analysis.comparison import LYMPHOMA_LABELS, NUMBER_ROWS, SHARE_ROWS
+
+    keys = {row[0] for row in SHARE_ROWS} | {row[0] for row in NUMBER_ROWS}
+    assert set(LYMPHOMA_LABELS) <= keys
+    assert "Lugano" in LYMPHOMA_LABELS["remission_day28"]

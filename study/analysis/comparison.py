@@ -67,6 +67,8 @@ LYMPHOMA_LABELS: dict[str, str] = {
     "blast_pct_at_infusion": "lymphoma at infusion (node section)",
 }
 """The labels a lymphoma comparison uses instead (sim/lymphoma.py: Lugano 2014)."""
+LYMPHOMA_POPULATIONS: dict[str, str] = {"in remission at day 28": "responding at day 28"}
+"""The populations a lymphoma comparison names instead."""
 
 # key, label, unit
 NUMBER_ROWS: tuple[tuple[str, str, str], ...] = (
@@ -311,7 +313,8 @@ def compare_arms(pairs: ArmPair) -> Comparison:
     for key, label, population, paired in SHARE_ROWS:
         if key == "best_response" and not (pairs.best_response_recorded or words):
             continue
-        shares[key] = share_row(key, words.get(key, label), population, pairs, paired)
+        who = LYMPHOMA_POPULATIONS.get(population, population) if words else population
+        shares[key] = share_row(key, words.get(key, label), who, pairs, paired)
     numbers = {
         key: number_row(key, words.get(key, label), unit, pairs) for key, label, unit in NUMBER_ROWS
     }
