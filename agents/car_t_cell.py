@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from agents import microenvironment
 from agents.cell import TCell, Triggers
 from agents.kinds import CD19_POSITIVE_RESIDENTS, MobileKind
 from agents.surroundings import MOORE_NEIGHBOURS
@@ -67,6 +68,9 @@ class CarTCell(TCell):
       of doublings (Perillo et al. J Immunol 1989; Effros & Pawelec Immunol Today 1997),
       so a line that keeps renewing on B-cell precursors for months runs out, sooner
       where it was driven harder: the reservoir itself is finite, not only each cell;
+    - inside a hostile tumour (a lymphoma mass, :mod:`agents.microenvironment`) an
+      effector kills less and its engaged hours count more toward exhaustion, in
+      proportion to the tumour around it and the patient's hostility;
     - during the homeostatic boost after lymphodepletion, effectors also divide at
       ``homeostatic_division_rate_per_day``;
     - donor cells only: a cell that kept its TCR adds to the graft-versus-host score, and
@@ -114,7 +118,10 @@ class CarTCell(TCell):
         if not targets:
             return
         model = self.model
-        self.engaged_hours += len(targets) / MOORE_NEIGHBOURS * model.hours_per_step
+        suppression = microenvironment.suppression_at(model, self.site)
+        self.engaged_hours += (
+            len(targets) / MOORE_NEIGHBOURS * model.hours_per_step
+        ) * microenvironment.exhaustion_factor(model, suppression)
         if state == "memory":
             if len(targets) >= model.parameters.car_t.budding_min_cd19_neighbours:
                 self.bud()
@@ -122,7 +129,8 @@ class CarTCell(TCell):
             if limit is not None and self.engaged_hours >= limit:
                 self.become("exhausted")
             return
-        site = self.strike(targets, model.chances.car_t_kill)
+        kill = microenvironment.kill_chance(model, model.chances.car_t_kill, suppression)
+        site = self.strike(targets, kill)
         if site is not None:
             self.kill(model.tissue.resident_at(site))  # type: ignore[arg-type]
         if self.engaged_hours >= model.parameters.car_t.exhaustion_engaged_hours and self.alive:

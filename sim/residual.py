@@ -59,6 +59,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from agents import microenvironment
 from agents.kinds import MobileKind, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
 from agents.surroundings import MOORE_NEIGHBOURS
@@ -137,7 +138,12 @@ class ResidualDisease:
         model = self.model
         effectors = sum(model.census.mobile[kind] for kind in FUNCTIONAL_EFFECTORS)
         density = effectors / model.tissue.n_sites
-        return (1.0 - density * model.chances.car_t_kill) ** MOORE_NEIGHBOURS
+        # a lymphoma's other lesions are masses as hostile as the node's (surrounded by
+        # tumour: suppression = hostility; agents.microenvironment); unchanged in marrow
+        kill = microenvironment.kill_chance(
+            model, model.chances.car_t_kill, microenvironment.hostility(model)
+        )
+        return (1.0 - density * kill) ** MOORE_NEIGHBOURS
 
     def step(self) -> None:
         """One step: growth and death, CAR T-cell killing, seeding onto the grid (and,
