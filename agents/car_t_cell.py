@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from agents import microenvironment
 from agents.cell import TCell, Triggers
 from agents.kinds import CD19_POSITIVE_RESIDENTS, MobileKind
 from agents.surroundings import MOORE_NEIGHBOURS
@@ -60,6 +61,16 @@ class CarTCell(TCell):
       memory cell buds at most that many effectors in its life (a finite self-renewal
       budget) and is exhausted after its last; the product's memory share is the
       patient's draw (``patient.memory_share_factor`` on ``memory_fraction``);
+    - replicative senescence: ``generation`` counts the divisions along the cell's line
+      since infusion (a division or a bud ages mother and daughter by one); with
+      ``replicative_limit`` set, a cell that has reached it no longer divides or buds, and
+      a memory cell there is exhausted. Human T-cells stop dividing after a finite number
+      of doublings (Perillo et al. J Immunol 1989; Effros & Pawelec Immunol Today 1997),
+      so a line that keeps renewing on B-cell precursors for months runs out, sooner
+      where it was driven harder: the reservoir itself is finite, not only each cell;
+    - inside a hostile tumour (a lymphoma mass, :mod:`agents.microenvironment`) an
+      effector kills less and its engaged hours count more toward exhaustion, in
+      proportion to the tumour around it and the patient's hostility;
     - during the homeostatic boost after lymphodepletion, effectors also divide at
       ``homeostatic_division_rate_per_day``;
     - donor cells only: a cell that kept its TCR adds to the graft-versus-host score, and
@@ -85,6 +96,7 @@ class CarTCell(TCell):
         self.tcr_intact = tcr_intact
         self.last_kill_step: int | None = None
         self.buds = 0
+        self.generation = 0  # divisions along its line since infusion
         if tcr_intact:
             model.census.tcr_intact_donor_cells += 1
 
@@ -106,7 +118,10 @@ class CarTCell(TCell):
         if not targets:
             return
         model = self.model
-        self.engaged_hours += len(targets) / MOORE_NEIGHBOURS * model.hours_per_step
+        suppression = microenvironment.suppression_at(model, self.site)
+        self.engaged_hours += (
+            len(targets) / MOORE_NEIGHBOURS * model.hours_per_step
+        ) * microenvironment.exhaustion_factor(model, suppression)
         if state == "memory":
             if len(targets) >= model.parameters.car_t.budding_min_cd19_neighbours:
                 self.bud()
@@ -114,7 +129,8 @@ class CarTCell(TCell):
             if limit is not None and self.engaged_hours >= limit:
                 self.become("exhausted")
             return
-        site = self.strike(targets, model.chances.car_t_kill)
+        kill = microenvironment.kill_chance(model, model.chances.car_t_kill, suppression)
+        site = self.strike(targets, kill)
         if site is not None:
             self.kill(model.tissue.resident_at(site))  # type: ignore[arg-type]
         if self.engaged_hours >= model.parameters.car_t.exhaustion_engaged_hours and self.alive:
@@ -122,7 +138,11 @@ class CarTCell(TCell):
 
     def bud(self) -> CarTCell | None:
         """A memory cell on antigen: with the budding chance, a fresh effector daughter on a
-        free neighbour; the memory cell stays as it is."""
+        free neighbour; the memory cell stays as it is. A senescent memory cell is
+        exhausted instead."""
+        if self.senescent():
+            self.become("exhausted")
+            return None
         if self.random.random() >= self.model.chances.car_t_memory_budding:
             return None
         free = self.model.tissue.empty_mobile_neighbours(self.site)
@@ -130,6 +150,7 @@ class CarTCell(TCell):
             return None
         self.stimulations += 1
         self.buds += 1
+        self.generation += 1
         daughter = CarTCell(
             self.model,
             self.random.choice(free),
@@ -137,9 +158,26 @@ class CarTCell(TCell):
             state="effector",
             tcr_intact=self.tcr_intact,
         )
+        daughter.generation = self.generation
         limit = self.model.parameters.car_t.memory_bud_limit
-        if limit is not None and self.buds >= limit:
+        if (limit is not None and self.buds >= limit) or self.senescent():
             self.become("exhausted")  # its self-renewal budget is spent
+        return daughter
+
+    def senescent(self) -> bool:
+        """Its line has made ``car_t.replicative_limit`` divisions: it divides no more."""
+        limit = self.model.parameters.car_t.replicative_limit
+        return limit is not None and self.generation >= limit
+
+    def divide(self) -> TCell | None:
+        """Divide as any T-cell does, unless the line is senescent; mother and daughter
+        are one generation older."""
+        if self.senescent():
+            return None
+        daughter = super().divide()
+        if daughter is not None:
+            self.generation += 1
+            daughter.generation = self.generation  # type: ignore[attr-defined]
         return daughter
 
     def kill(self, target: ResidentCell) -> None:

@@ -6,7 +6,8 @@ same generator (:mod:`agents.python_random`). A *quiet* call (no kill, no bud, n
 of state) is settled here, its engaged hours kept in the table (``engaged``, by row,
 copied back to the cell when the encounters end); any other is taken back, engaged hours
 included, and run by the readable rule in Python. A change to ``CarTCell.interact``,
-``bud`` or ``strike`` must be mirrored here; ``tests/test_engines.py`` fails until it is.
+``bud``, ``senescent``, ``strike`` or to :mod:`agents.microenvironment`'s suppression
+must be mirrored here; ``tests/test_engines.py`` fails until it is.
 """
 
 from __future__ import annotations
@@ -31,41 +32,63 @@ def interact_is_quiet(
     resident_kind: np.ndarray,
     mobile_row: np.ndarray,
     is_cd19_positive: np.ndarray,
+    is_tumour: np.ndarray,
     engaged: np.ndarray,
+    generation: np.ndarray,
     rule: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
     backup: np.ndarray,
 ) -> bool:
     """:meth:`CarTCell.interact`: next to CD19-positive cells, the cell adds (their
-    number / 8) x hours per step to its engaged hours; an effector then draws against
-    ``chances.car_t_kill`` (quiet if it misses), a memory cell with enough such
-    neighbours draws against ``chances.car_t_memory_budding`` (quiet if it misses or
-    has no free neighbour) and is quiet unless its engaged hours reach the memory
-    exhaustion limit. An exhausted cell is always quiet.
+    number / 8) x hours per step, times the microenvironment's exhaustion factor, to its
+    engaged hours; an effector then draws against ``chances.car_t_kill`` (suppressed by
+    the microenvironment; quiet if it misses), a memory cell with enough such neighbours
+    is not quiet if senescent (``CarTCell.bud`` exhausts it, drawing nothing), else draws
+    against ``chances.car_t_memory_budding`` (quiet if it misses or has no free
+    neighbour) and is quiet unless its engaged hours reach the memory exhaustion limit.
+    An exhausted cell is always quiet.
+
+    The microenvironment (:mod:`agents.microenvironment`): ``suppression`` is hostility
+    x (tumour neighbours / 8), the kill chance ``base x (1 - kill_suppression x
+    suppression)``, the exhaustion factor ``1 + exhaustion_gain x suppression``; each
+    left as its input when the suppression is 0, as the readable functions do.
 
     ``rule``: hours per step, ``chances.car_t_kill``, ``budding_min_cd19_neighbours``,
     ``chances.car_t_memory_budding``, ``memory_exhaustion_engaged_hours`` (inf: none),
-    ``exhaustion_engaged_hours``.
-    The caller takes back ``engaged[row]`` with the draws when the call is not quiet.
+    ``exhaustion_engaged_hours``, ``replicative_limit`` (inf: none), hostility,
+    ``kill_suppression``, ``exhaustion_gain``. ``generation`` (by row): the divisions
+    along the cell's line. The caller takes back ``engaged[row]`` with the draws when
+    the call is not quiet.
     """
     if state == EXHAUSTED:
         return True
     targets = 0
+    tumour = 0
     for direction in range(8):
         if bounded and not on_grid[site, direction]:
             continue
-        if is_cd19_positive[resident_kind[neighbours[site, direction]]]:
+        kind = resident_kind[neighbours[site, direction]]
+        if is_cd19_positive[kind]:
             targets += 1
+        if is_tumour[kind]:
+            tumour += 1
     if targets == 0:
         return True
-    engaged[row] += targets / 8 * rule[0]
+    level = rule[7]
+    suppression = 0.0 if level == 0.0 else level * tumour / 8
+    factor = 1.0 if suppression == 0.0 else 1.0 + rule[9] * suppression
+    engaged[row] += (targets / 8 * rule[0]) * factor
     if state == EFFECTOR:
-        return random_float(mt, cursor, backup) >= rule[1] and engaged[row] < rule[5]
-    if targets >= rule[2] and random_float(mt, cursor, backup) < rule[3]:
-        for direction in range(8):  # a bud needs a free neighbour
-            if bounded and not on_grid[site, direction]:
-                continue
-            if mobile_row[neighbours[site, direction]] < 0:
-                return False
+        kill = rule[1] if suppression == 0.0 else rule[1] * (1.0 - rule[8] * suppression)
+        return random_float(mt, cursor, backup) >= kill and engaged[row] < rule[5]
+    if targets >= rule[2]:
+        if generation[row] >= rule[6]:
+            return False  # senescent: CarTCell.bud exhausts it
+        if random_float(mt, cursor, backup) < rule[3]:
+            for direction in range(8):  # a bud needs a free neighbour
+                if bounded and not on_grid[site, direction]:
+                    continue
+                if mobile_row[neighbours[site, direction]] < 0:
+                    return False
     return engaged[row] < rule[4]

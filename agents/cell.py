@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
+from agents import microenvironment
 from agents.kinds import MobileKind, ResidentKind
 
 if TYPE_CHECKING:
@@ -147,13 +148,16 @@ class TCell(Agent):
     def move(self) -> None:
         """One move of the random walk: to a random neighbour, if no T-cell is there.
 
-        This is the rule as one cell follows it. The model moves all T-cells at once with
-        the same rule in numpy (:func:`sim.movement.walk`); a test checks that the two
-        agree.
+        Inside a hostile tumour a move onto a tumour site may fail
+        (:func:`agents.microenvironment.move_fails`). This is the rule as one cell
+        follows it. The model moves all T-cells at once with the same rule in numpy
+        (:func:`sim.movement.walk`); a test checks that the two agree.
         """
         tissue = self.model.tissue
         # one of eight directions; one off a bounded grid gives its own site: no move
         target = self.random.choice(tissue.move_options(self.site))
+        if microenvironment.move_fails(self.model, target):
+            return  # dense, hostile tumour keeps it out (agents.microenvironment)
         if tissue.mobile_at(target) is None:
             tissue.move_mobile(self.row, target)
 

@@ -104,18 +104,42 @@ SWEEPS: dict[str, SweepPlan] = {
         ),
         days=460,
     ),
+    "sanctuary": SweepPlan(
+        "autologous",
+        (("patient.sanctuary_disease_probability", (0.25, 0.35)),),
+        "T14 relapse-free survival with a sanctuary that sheds into the marrow and CAR"
+        " T-cell lines that age (replicative senescence), T7, T11, T1",
+        sets=(
+            "residual.enabled=true",
+            "residual.two_way_exchange=true",
+            "residual.seeding_rate_per_day=0.2",
+            "residual.sanctuary_fraction=1e-3",
+            "car_t.replicative_limit=40",
+            'patient.residual_cd19_negative_frequency={dist="lognormal",median=2e-12,sigma=3.0}',
+        ),
+        days=460,
+    ),
     "donor_mechanism": SweepPlan(
         "donor",
         (
-            ("patient.host_t_suppression_days.median", (14.0, 28.0)),
-            ("rejection.priming_delay_days", (0.0, 5.0)),
+            ("patient.host_t_suppression_days.sigma", (0.6, 1.2)),
+            ("patient.dose_factor.sigma", (0.0, 1.0)),
         ),
         "T10 donor remission at day 28 or 42 with host T-cells back in weeks and a primed,"
-        " limited alloresponse (issue 19; not yet calibrated)",
+        " limited alloresponse; non-response from the spread of alemtuzumab's reach and of"
+        " the dose levels (issue 19)",
         sets=(
-            "patient.host_t_suppression_days.sigma=0.8",
-            "rejection.max_clone_divisions=6",
+            'patient.host_t_suppression_days={dist="lognormal",median=28.0,sigma=0.6}',
+            'patient.dose_factor={dist="lognormal",median=1.0,sigma=0.0}',
+            "rejection.priming_delay_days=5.0",
+            "rejection.max_clone_divisions=10",
             "rejection.alloreactive_half_life_days=5.0",
+            "residual.enabled=true",
+            "residual.two_way_exchange=true",
+            "residual.seeding_rate_per_day=0.2",
+            "residual.sanctuary_fraction=1e-3",
+            "patient.sanctuary_disease_probability=0.25",
+            "car_t.replicative_limit=40",
         ),
         days=75,
     ),
@@ -155,7 +179,18 @@ def cell_measures(runs: pd.DataFrame, series: pd.DataFrame) -> dict[str, str]:
         "T14 RFS 12 mo | resp %": _fmt(
             measures.relapse_free_at(infused, pd.Index(responders["run_id"]))
         ),
+        "relapses by cause": _causes(infused),
     }
+
+
+def _causes(infused: pd.DataFrame) -> str:
+    """Relapses after a day-28 remission, by cause, with their median day."""
+    if "relapse_cause" not in infused:
+        return "  -"
+    relapsed = infused[infused["relapse"].astype(bool)]
+    counts = relapsed["relapse_cause"].value_counts().to_dict()
+    days = relapsed["relapse_day"].astype(float).median()
+    return f"{len(relapsed)}/{int(infused['remission_day28'].sum())} {counts} median day {days}"
 
 
 def run_sweep(name: str, plan: SweepPlan, args: argparse.Namespace) -> None:

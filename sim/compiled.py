@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
+from agents import microenvironment
 from agents.car_t_cell import CarTCell
 from agents.kinds import (
     BLASTS,
@@ -86,9 +87,11 @@ def walk(
     moves: np.ndarray,
     chemotaxis_bias: np.ndarray,
     rng: np.random.Generator,
+    exclusion: float = 0.0,
 ) -> None:
     """:func:`sim.movement.walk`: the same draws from ``rng``, in the same order, each
-    round's moves made by :func:`sim.kernels.walk_round`."""
+    round's moves made by :func:`sim.kernels.walk_round`. ``exclusion``: chance that a
+    move onto a tumour site fails (:func:`agents.microenvironment.exclusion_chance`)."""
     if rows.size == 0:
         return
     if tissue.well_mixed:
@@ -98,6 +101,7 @@ def walk(
     everyone = np.arange(rows.size)
     fewest = int(moves.min(initial=0))
     no_noise = np.zeros((0, 8))
+    no_exclusion = _NOBODY
     for round_index in range(int(moves.max(initial=0))):
         movers = everyone if round_index < fewest else (moves > round_index).nonzero()[0]
         if movers.size == 0:
@@ -111,10 +115,14 @@ def walk(
                 noise = rng.random((following, 8))
             else:
                 follows = _NOBODY
+        kept_out = no_exclusion
+        if exclusion > 0.0:  # drawn for every mover, as sim.movement.walk does
+            kept_out = rng.random(movers.size) < exclusion
         turn = rng.permutation(movers.size)
         kernels.walk_round(
             rows, movers, direction, follows, noise, turn, tissue.neighbours,
-            tissue.mobile_kind, tissue.mobile_row, tissue.antigen, tissue.t_cells.site,
+            tissue.mobile_kind, tissue.mobile_row, tissue.resident_kind, tissue.antigen,
+            tissue.t_cells.site, kept_out, IS_TUMOUR,
         )  # fmt: skip
 
 
@@ -163,6 +171,9 @@ KINDS_OF[2, sorted(DONOR_CAR_T_KINDS)] = True
 KINDS_OF[3, MobileKind.NATIVE_TAUGHT] = True
 KINDS_OF[4, sorted(CD19_POSITIVE_RESIDENTS)] = True
 CAR_T = KINDS_OF[1, :N_MOBILE].copy()
+IS_TUMOUR = KINDS_OF[0, :N_RESIDENT].copy()
+"""By resident kind: a tumour cell, the sites dense tumour keeps T-cells out of
+(:data:`sim.movement.TUMOUR_CODES`, :data:`agents.kinds.BLASTS`)."""
 
 
 def _native_rule(model: CarTModel) -> np.ndarray:
@@ -185,7 +196,9 @@ def _native_rule(model: CarTModel) -> np.ndarray:
 def _car_t_rule(model: CarTModel) -> np.ndarray:
     """The numbers the CAR T-cell's kernel reads, from the model now."""
     car_t = model.parameters.car_t
+    tumour = model.parameters.microenvironment
     limit = car_t.memory_exhaustion_engaged_hours
+    replicative = car_t.replicative_limit
     return np.array(
         [
             model.hours_per_step,
@@ -194,6 +207,10 @@ def _car_t_rule(model: CarTModel) -> np.ndarray:
             model.chances.car_t_memory_budding,
             np.inf if limit is None else float(limit),
             car_t.exhaustion_engaged_hours,
+            np.inf if replicative is None else float(replicative),
+            microenvironment.hostility(model),
+            tumour.kill_suppression,
+            tumour.exhaustion_gain,
         ]
     )
 
@@ -217,7 +234,9 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     new = ordered[CAR_T[kinds] & np.isnan(table.engaged[ordered])]
     for row in new.tolist():  # CAR T-cells the kernels have not met yet
         table.engaged[row] = cells[row].engaged_hours  # type: ignore[union-attr]
+        table.generation[row] = cells[row].generation  # type: ignore[union-attr]
     on_grid = tissue.neighbour_on_grid
+    edges = _NO_EDGE if on_grid is None else on_grid
     native_rule, car_t_rule = _native_rule(model), _car_t_rule(model)
     generator = model.random
     mirror = MirroredRandom(generator)
@@ -228,10 +247,9 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
             index = kernels.settle_encounters(
                 ordered, index, ordered.size, model.step_count, ACTION, CAR_T_STATE,
                 table.kind, table.site, table.fresh, table.last_kill, table.engaged,
-                table.dirty, tissue.neighbours, _NO_EDGE if on_grid is None else on_grid,
-                on_grid is not None, tissue.resident_kind, tissue.mobile_kind,
-                tissue.mobile_row, tissue.antigen, KINDS_OF, native_rule, car_t_rule,
-                mirror.mt, mirror.cursor, mirror.backup,
+                table.generation, table.dirty, tissue.neighbours, edges, on_grid is not None,
+                tissue.resident_kind, tissue.mobile_kind, tissue.mobile_row, tissue.antigen,
+                KINDS_OF, native_rule, car_t_rule, mirror.mt, mirror.cursor, mirror.backup,
             )  # fmt: skip
             if index >= ordered.size:
                 break
@@ -250,12 +268,13 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
 
 
 def _car_t_in_python(table: TCellTable, row: int, cell: object) -> None:
-    """Run a CAR T-cell's readable rule, its engaged hours and last kill kept in step
-    with the table."""
+    """Run a CAR T-cell's readable rule, its engaged hours, generation and last kill
+    kept in step with the table."""
     if table.dirty[row]:
         cell.engaged_hours = float(table.engaged[row])  # type: ignore[attr-defined]
         table.dirty[row] = False
     cell.interact()  # type: ignore[attr-defined]
     table.engaged[row] = cell.engaged_hours  # type: ignore[attr-defined]
+    table.generation[row] = cell.generation  # type: ignore[attr-defined]
     last = cell.last_kill_step  # type: ignore[attr-defined]
     table.last_kill[row] = NEVER if last is None else last

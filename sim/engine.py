@@ -32,8 +32,9 @@ ENGINES = ("reference", "compiled")
 """The engines a model can be stepped with."""
 DEFAULT_ENGINE = "reference"
 
-Walk = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray, np.random.Generator], None]
-"""``(tissue, rows, moves, chemotaxis_bias, rng)``: the walk (:func:`sim.movement.walk`)."""
+Walk = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray, np.random.Generator, float], None]
+"""``(tissue, rows, moves, chemotaxis_bias, rng, exclusion)``: the walk
+(:func:`sim.movement.walk`; ``exclusion`` the chance that a move into tumour fails)."""
 HasContact = Callable[[ContactScreen, "Tissue", np.ndarray, np.ndarray], np.ndarray]
 """``(screen, tissue, sites, kinds) -> bool per cell`` (the contact screen)."""
 Diffuse = Callable[[np.ndarray, float, bool], None]

@@ -37,8 +37,11 @@ def walk_round(
     neighbours: np.ndarray,
     mobile_kind: np.ndarray,
     mobile_row: np.ndarray,
+    resident_kind: np.ndarray,
     antigen: np.ndarray,
     table_site: np.ndarray,
+    kept_out: np.ndarray,
+    is_tumour: np.ndarray,
 ) -> None:
     """One round of :func:`sim.movement.walk` from its draws: the cells ``movers`` (of
     table ``rows``) each try one move, in the order of ``turn``.
@@ -46,7 +49,10 @@ def walk_round(
     A cell that ``follows`` the antigen (chemotaxis) takes the direction of the free
     neighbour with the most antigen (``noise`` x 1e-9 breaking ties, an occupied site
     counting -1, the first of equals winning, as ``np.argmax``); the others take
-    ``direction``. Then each cell in turn moves if no T-cell stands on its target
+    ``direction``. A cell whose target holds a tumour cell (``is_tumour``, by resident
+    kind) stays if ``kept_out`` (its exclusion draw won; empty: no exclusion this round,
+    :func:`agents.microenvironment.move_fails`). Then each cell in turn moves if no
+    T-cell stands on its target
     (the rule itself, :meth:`agents.cell.TCell.move`; the reference settles the same
     turns in numpy passes, :func:`sim.movement.resolve_turns`). Updates the mobile
     layer, its rows and the table's sites in place.
@@ -70,6 +76,8 @@ def walk_round(
                     chosen = k
             followed += 1
         target[i] = neighbours[site, chosen]
+        if kept_out.size > 0 and kept_out[i] and is_tumour[resident_kind[target[i]]]:
+            target[i] = site  # dense tumour keeps it out: its own site, so no move
     by_turn = np.empty(n, dtype=np.int64)
     for i in range(n):
         by_turn[turn[i]] = i
@@ -195,6 +203,7 @@ def settle_encounters(
     fresh: np.ndarray,
     last_kill: np.ndarray,
     engaged: np.ndarray,
+    generation: np.ndarray,
     dirty: np.ndarray,
     neighbours: np.ndarray,
     on_grid: np.ndarray,
@@ -215,11 +224,12 @@ def settle_encounters(
     index (``end`` when none is left). Dead cells are skipped (the reference's ``if
     cell.alive``). The stopping cell's draws (and engaged hours) are taken back.
 
-    ``kinds_of`` rows mark: blasts and CD19-positive cells (by resident kind), CAR
+    ``kinds_of`` rows mark: blasts (the tumour) and CD19-positive cells (by resident kind), CAR
     T-cells, donor CAR T-cells and taught cells (by mobile kind). ``native_rule``:
     ``chances.taught_kill``, then what :func:`learn_is_quiet` reads; ``car_t_rule``
     what :func:`interact_is_quiet` reads. ``dirty`` marks the rows whose ``engaged``
-    hours changed here (to be copied back to the cells).
+    hours changed here (to be copied back to the cells); ``generation`` (by row) a CAR
+    T-cell's divisions along its line.
     """
     for index in range(start, end):
         row = ordered[index]
@@ -235,7 +245,8 @@ def settle_encounters(
             before = engaged[row]
             quiet = interact_is_quiet(
                 row, site, car_t_state[kind], neighbours, on_grid, bounded, resident_kind,
-                mobile_row, kinds_of[4], engaged, car_t_rule, mt, cursor, backup,
+                mobile_row, kinds_of[4], kinds_of[0], engaged, generation, car_t_rule, mt,
+                cursor, backup,
             )  # fmt: skip
             if not quiet:
                 engaged[row] = before

@@ -16,6 +16,7 @@ import pandas as pd
 from mesa import DataCollector
 
 from agents.kinds import MobileKind, ResidentKind
+from sim.lymphoma import LEUKAEMIA_RESPONSE_FIELDS, LYMPHOMA_SUMMARY_FIELDS, lymphoma_fields
 from sim.model import CarTModel
 from sim.patient import PATIENT_SUMMARY_FIELDS
 
@@ -131,11 +132,23 @@ def daily_table(collector: DataCollector) -> pd.DataFrame:
 
 
 def summarise(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
-    """The summary record of one run: SUMMARY_FIELDS, EXTRA_SUMMARY_FIELDS, then the
-    patient's PATIENT_SUMMARY_FIELDS (:mod:`sim.patient`), in order."""
+    """The summary record of one run: SUMMARY_FIELDS, EXTRA_SUMMARY_FIELDS, the lymphoma
+    fields (:mod:`sim.lymphoma`; null for a leukaemia run), then the patient's
+    PATIENT_SUMMARY_FIELDS (:mod:`sim.patient`), in order. A lymphoma run is judged
+    by lymphoma's readout: its leukaemia response fields are null."""
     record = _summary_values(model, daily)
     record.update(model.patient.summary_fields())
-    fields = (*SUMMARY_FIELDS, *EXTRA_SUMMARY_FIELDS, *PATIENT_SUMMARY_FIELDS)
+    lymphoma = lymphoma_fields(model, daily)
+    if lymphoma["lymphoma_detection_limit"] is not None:  # a lymph node run
+        record.update(dict.fromkeys(LEUKAEMIA_RESPONSE_FIELDS))
+        record["unobserved_reason"] = None
+    record.update(lymphoma)
+    fields = (
+        *SUMMARY_FIELDS,
+        *EXTRA_SUMMARY_FIELDS,
+        *LYMPHOMA_SUMMARY_FIELDS,
+        *PATIENT_SUMMARY_FIELDS,
+    )
     return {name: record[name] for name in fields}
 
 

@@ -31,6 +31,7 @@ from collections import deque
 import mesa
 import numpy as np
 
+from agents import microenvironment
 from agents.cell import ResidentCell, TCell
 from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import ResidentKind
@@ -267,7 +268,8 @@ class CarTModel(mesa.Model):
         """Move every T-cell (numpy), each at the speed and bias its class gives."""
         moves = moves_this_step(self._moves_per_step[kinds], self.rng)
         bias = self._chemotaxis_bias[kinds]
-        self.engine.walk(self.tissue, rows, moves, bias, self.rng)
+        exclusion = microenvironment.exclusion_chance(self)  # dense tumour keeps T-cells out
+        self.engine.walk(self.tissue, rows, moves, bias, self.rng, exclusion)
 
     def _homeostatic_divisions(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """During the boost after lymphodepletion, the kinds whose class says so divide at

@@ -14,6 +14,10 @@ itself) and never freed during the round, so the move fails like a move onto an
 occupied site, and chemotaxis never prefers it. No cell crosses the edge, and none
 wraps around it.
 
+Inside a hostile lymphoma (:mod:`agents.microenvironment`) a move onto a site holding a
+tumour cell fails with the chance ``exclusion`` (the target becomes the cell's own site,
+as at the capsule); with ``exclusion = 0`` nothing is drawn for it.
+
 In the well-mixed limit (``grid.well_mixed``, a model check) :func:`mix` replaces the
 walk: every T-cell goes to a uniformly random free site of the mobile layer.
 """
@@ -22,7 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.kinds import ResidentKind
 from sim.tissue import Tissue
+
+TUMOUR_CODES = np.array([ResidentKind.BLAST_CD19_POSITIVE, ResidentKind.BLAST_CD19_NEGATIVE])
 
 
 def moves_this_step(moves_per_step: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -40,8 +47,10 @@ def walk(
     moves: np.ndarray,
     chemotaxis_bias: np.ndarray,
     rng: np.random.Generator,
+    exclusion: float = 0.0,
 ) -> None:
-    """Move the T-cells of table ``rows``, ``moves[i]`` tries each; updates the tissue."""
+    """Move the T-cells of table ``rows``, ``moves[i]`` tries each; updates the tissue.
+    ``exclusion``: chance that a move onto a tumour site fails (dense tumour)."""
     if rows.size == 0:
         return
     if tissue.well_mixed:
@@ -67,6 +76,10 @@ def walk(
                 noise = rng.random(antigen.shape) * 1e-9
                 direction[follows] = np.argmax(antigen + noise, axis=1)
         target = tissue.neighbours[origin, direction]
+        if exclusion > 0.0:
+            into_tumour = np.isin(tissue.resident_kind[target], TUMOUR_CODES)
+            kept_out = into_tumour & (rng.random(movers.size) < exclusion)
+            target = np.where(kept_out, origin, target)
         turn = rng.permutation(movers.size)  # the order in which the cells take their turn
         winners = resolve_turns(tissue, origin, target, turn)
         if winners.size:

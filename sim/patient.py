@@ -42,6 +42,9 @@ STREAMS = {
     "memory_share_factor": 7,
     "residual_cd19_negative_frequency": 8,
     "dose_factor": 9,
+    "microenvironment_hostility": 10,
+    "tumour_growth_factor": 11,
+    "sanctuary_disease": 12,
 }
 
 
@@ -50,6 +53,7 @@ SUPERSEDED_BY: dict[tuple[str, ...], tuple[str, ...]] = {
     ("therapy", "bridging_blast_kill_fraction"): ("patient", "bridging_blast_kill_fraction"),
     ("lymphodepletion", "alemtuzumab_recovery_delay_days"): ("patient", "host_t_suppression_days"),
     ("car_t", "dose_cells"): ("car_t", "dose_per_10k_sites"),
+    ("microenvironment", "hostility"): ("patient", "microenvironment_hostility"),
 }
 """A parameter, and the entry that replaces it in a run when present (a patient's draw,
 or the dose per 10,000 sites, as :func:`effective_scenario` applies them). The loader
@@ -75,6 +79,12 @@ class Patient:
         residual_cd19_negative_frequency: share of the residual compartment
             (:mod:`sim.residual`) that is CD19-negative at enrolment.
         dose_factor: factor on the CAR T-cell dose.
+        microenvironment_hostility: the tumour's hostility to T-cells, 0-1
+            (``microenvironment.hostility``; :mod:`agents.microenvironment`).
+        tumour_growth_factor: factor on ``leukaemia.division_rate_per_day`` (how fast
+            this patient's tumour grows).
+        sanctuary_disease: leukaemia in sanctuary sites at enrolment (occult CNS disease);
+            without it the residual compartment has no sanctuary.
     """
 
     product_fitness: float
@@ -87,6 +97,9 @@ class Patient:
     memory_share_factor: float
     residual_cd19_negative_frequency: float
     dose_factor: float
+    microenvironment_hostility: float
+    tumour_growth_factor: float
+    sanctuary_disease: bool
 
     def summary_fields(self) -> dict[str, Any]:
         """The patient as summary fields, each prefixed ``patient_``."""
@@ -159,7 +172,22 @@ def draw_patient(scenario: Scenario, seed: int) -> Patient:
         memory_share_factor=draw("memory_share_factor", 1.0),
         residual_cd19_negative_frequency=draw("residual_cd19_negative_frequency", 0.0),
         dose_factor=draw("dose_factor", 1.0),
+        microenvironment_hostility=draw(
+            "microenvironment_hostility", scenario.microenvironment.hostility
+        ),
+        tumour_growth_factor=draw("tumour_growth_factor", 1.0),
+        sanctuary_disease=_has_sanctuary_disease(table.sanctuary_disease_probability, seed),
     )
+
+
+def _has_sanctuary_disease(probability: float, seed: int) -> bool:
+    """Occult sanctuary disease, with ``probability`` (no draw when it is 0 or 1, so a
+    scenario without the spread stays bit for bit as before)."""
+    if probability >= 1.0:
+        return True
+    if probability <= 0.0:
+        return False
+    return bool(stream(seed, "sanctuary_disease").random() < probability)
 
 
 def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient]:
@@ -170,8 +198,11 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     ``lymphodepletion.alemtuzumab_recovery_delay_days``; its factors multiply
     ``therapy.product_fitness``, ``car_t.cytokine_per_kill`` and
     ``native_t.taught_cytokine_per_kill``, and ``car_t.memory_fraction``
-    (``memory_share_factor``); ``car_t.dose_per_10k_sites``, when set, becomes
-    ``car_t.dose_cells`` on this grid; ``dose_factor`` multiplies the dose. Unchanged
+    (``memory_share_factor``), ``leukaemia.division_rate_per_day``
+    (``tumour_growth_factor``); ``microenvironment_hostility`` replaces
+    ``microenvironment.hostility``; ``car_t.dose_per_10k_sites``, when set, becomes
+    ``car_t.dose_cells`` on this grid; ``dose_factor`` multiplies the dose; a patient
+    without sanctuary disease has ``residual.sanctuary_fraction`` 0. Unchanged
     tables are kept as they are (the same objects), so a patient without spread leaves
     the run bit for bit as before.
 
@@ -183,6 +214,8 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     leukaemia = {
         "initial_blast_fraction": patient.blast_fraction_at_enrolment,
         "initial_cd19_negative_fraction": patient.cd19_negative_fraction,
+        "division_rate_per_day": scenario.leukaemia.division_rate_per_day
+        * patient.tumour_growth_factor,
     }
     car_t: dict[str, Any] = {
         "cytokine_per_kill": scenario.car_t.cytokine_per_kill * patient.cytokine_amplification,
@@ -202,6 +235,10 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
         "product_fitness": scenario.therapy.product_fitness * patient.product_fitness,
         "bridging_blast_kill_fraction": patient.bridging_blast_kill_fraction,
     }
+    microenvironment = {"hostility": patient.microenvironment_hostility}
+    residual: dict[str, Any] = {}
+    if not patient.sanctuary_disease:
+        residual["sanctuary_fraction"] = 0.0
     lymphodepletion: dict[str, Any] = {}
     if patient.host_t_suppression_days is not None:
         lymphodepletion["alemtuzumab_recovery_delay_days"] = patient.host_t_suppression_days
@@ -211,6 +248,8 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
         "native_t": native_t,
         "therapy": therapy,
         "lymphodepletion": lymphodepletion,
+        "microenvironment": microenvironment,
+        "residual": residual,
     }
     updated = {}
     for table, values in changes.items():

@@ -12,7 +12,8 @@ the *patient's* quantities from a named scenario's population:
 
 - the leukaemia: blasts at enrolment, the CD19-negative subclone (chance per burden, its
   share, or the scenario's fixed CD19-negative fraction), the CD19-negative share of the
-  residual compartment (``residual_cd19_negative_frequency``), and how much a bridging
+  residual compartment (``residual_cd19_negative_frequency``), occult sanctuary disease
+  (``sanctuary_disease_probability``), and how much a bridging
   dose kills (a property of the leukaemia's sensitivity);
 - who is enrolled: the eligibility floor on blasts (``eligible_blast_fraction_min``);
 - the host's inflammatory response (``cytokine_amplification``).
@@ -43,6 +44,7 @@ PATIENT_ENTRIES: dict[str, tuple[str, str] | None] = {
     "cytokine_amplification": None,
     "eligible_blast_fraction_min": None,
     "residual_cd19_negative_frequency": None,
+    "sanctuary_disease_probability": None,
 }
 """The ``[patient]`` entries of the population, each with the scenario parameter it
 replaces when present (used when the entry is absent). An entry that replaces nothing is

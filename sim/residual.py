@@ -29,12 +29,18 @@ Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
   survives the step with chance ``(1 - e x p_kill)^8``, where ``e`` is the share of the
   grid's sites holding a functional (effector) CAR T-cell and ``p_kill`` an effector's
   kill chance per step: the chance it meets none of the killers a random marrow site
-  would have around it. CD19-negative cells and sanctuary sites are not killed: the
-  CD19-positive cells there (``sanctuary_fraction`` of them at enrolment) are a pool of
-  their own, growing, seeding and meeting chemotherapy like the rest;
+  would have around it. CD19-negative cells and sanctuary sites are not killed;
+- **the sanctuary** (the central nervous system, the testes: sites CAR T-cells reach
+  poorly; ``sanctuary_fraction`` of the CD19-positive cells at enrolment) is a pool of its
+  own with its own room (``sanctuary_room_fraction`` of the compartment's): it grows at
+  the blast rate and meets chemotherapy, and its cells leave for the marrow (the
+  reachable compartment) at ``sanctuary_egress_rate_per_day`` each (slower than it grows,
+  or it would be no reservoir), where CAR T-cells meet them.
+  So while CAR T-cells patrol, what the sanctuary sheds dies; once they are lost, it
+  regrows the marrow: CD19-positive relapse follows the loss of CAR T-cells;
 - **seeding**: circulating blasts home to the sampled marrow: a Poisson number with mean
-  ``seeding_rate_per_day`` x size x step length lands on random free resident sites of
-  the grid (and leaves the compartment);
+  ``seeding_rate_per_day`` x size x step length of the marrow compartment lands on random
+  free resident sites of the grid (and leaves the compartment);
 - **chemotherapy** (bridging, lymphodepletion) kills the same share here as on the grid.
 
 The deterministic parts are a mean field; the seeding and CD19-loss draws use the
@@ -53,6 +59,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from agents import microenvironment
 from agents.kinds import MobileKind, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
 from agents.surroundings import MOORE_NEIGHBOURS
@@ -86,9 +93,13 @@ class ResidualDisease:
         self.sanctuary = 0.0
         self.seeded = 0
         self.capacity = parameters.outside_grid_multiple * model.tissue.n_sites
+        self.sanctuary_capacity = parameters.sanctuary_room_fraction * self.capacity
         self.cells_per_agent = parameters.cells_in_full_grid / model.tissue.n_sites
         self.extinct_below = 1.0 / self.cells_per_agent
         self._seeding = step_probability(parameters.seeding_rate_per_day, model.hours_per_step)
+        self._sanctuary_egress = step_probability(
+            parameters.sanctuary_egress_rate_per_day, model.hours_per_step
+        )
         self._egress_chance = step_probability(  # a grid blast's chance to leave, per step
             parameters.seeding_rate_per_day * parameters.outside_grid_multiple,
             model.hours_per_step,
@@ -127,7 +138,12 @@ class ResidualDisease:
         model = self.model
         effectors = sum(model.census.mobile[kind] for kind in FUNCTIONAL_EFFECTORS)
         density = effectors / model.tissue.n_sites
-        return (1.0 - density * model.chances.car_t_kill) ** MOORE_NEIGHBOURS
+        # a lymphoma's other lesions are masses as hostile as the node's (surrounded by
+        # tumour: suppression = hostility; agents.microenvironment); unchanged in marrow
+        kill = microenvironment.kill_chance(
+            model, model.chances.car_t_kill, microenvironment.hostility(model)
+        )
+        return (1.0 - density * kill) ** MOORE_NEIGHBOURS
 
     def step(self) -> None:
         """One step: growth and death, CAR T-cell killing, seeding onto the grid (and,
@@ -136,6 +152,7 @@ class ResidualDisease:
             return
         if self.size > 0.0:
             self._grow_and_meet_car_t()
+            self._shed_from_sanctuary()
             self._seed()
         self._egress()
         self._extinction()
@@ -149,9 +166,24 @@ class ResidualDisease:
         survives = 1.0 - chances.blast_death
         grows = (1.0 + divides) * survives
         self.cd19_positive *= grows * self.car_t_survival()  # in the CAR T-cells' reach
-        self.sanctuary *= grows
         self.cd19_negative *= grows
         self._lose_cd19(divides)
+        self.sanctuary *= self._sanctuary_growth(survives)
+
+    def _sanctuary_growth(self, survives: float) -> float:
+        """The sanctuary's growth factor this step: the blast rate with its own room."""
+        if self.sanctuary_capacity <= 0.0:
+            return survives
+        occupancy = min(1.0, self.sanctuary / self.sanctuary_capacity)
+        divides = self.model.chances.blast_division * (1.0 - occupancy**MOORE_NEIGHBOURS)
+        return (1.0 + divides) * survives
+
+    def _shed_from_sanctuary(self) -> None:
+        """Sanctuary cells leave for the marrow at ``sanctuary_egress_rate_per_day`` each
+        (a mean field: the sanctuary holds no whole cells to draw)."""
+        leaving = self.sanctuary * self._sanctuary_egress
+        self.sanctuary -= leaving
+        self.cd19_positive += leaving
 
     def _lose_cd19(self, divides: float) -> None:
         """CD19 loss as on the grid: a daughter agent is CD19-negative with
@@ -204,7 +236,7 @@ class ResidualDisease:
         """Blasts home to the grid: a Poisson number per phenotype, onto free sites."""
         model = self.model
         for cd19_positive in (True, False):
-            size = self.cd19_positive + self.sanctuary if cd19_positive else self.cd19_negative
+            size = self.cd19_positive if cd19_positive else self.cd19_negative
             arrivals = int(model.rng.poisson(self._seeding * size))
             if arrivals == 0:
                 continue
@@ -213,10 +245,8 @@ class ResidualDisease:
             for site in sites:
                 LeukaemicBlast(model, site, cd19_positive=cd19_positive)
             self.seeded += len(sites)
-            if cd19_positive:  # from both pools in proportion; the last carries what was left
-                share = self.cd19_positive / size
-                self.cd19_positive = max(0.0, self.cd19_positive - len(sites) * share)
-                self.sanctuary = max(0.0, self.sanctuary - len(sites) * (1.0 - share))
+            if cd19_positive:
+                self.cd19_positive = max(0.0, self.cd19_positive - len(sites))
             else:
                 self.cd19_negative = max(0.0, self.cd19_negative - len(sites))
 

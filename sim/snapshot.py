@@ -18,8 +18,17 @@ from typing import Any
 import numpy as np
 
 from agents.kinds import MobileKind, ResidentKind
+from sim.lymphoma import RESPONDING, category, detection_limit_agents, is_lymphoma
 from sim.metrics import DAILY_REPORTERS, REMISSION_BLAST_PCT, REMISSION_CHECK_DAY
 from sim.model import CarTModel
+from sim.parameters import Scenario
+
+LUGANO_WORDS = {
+    "CR": "complete response",
+    "PR": "partial response",
+    "SD": "stable disease",
+    "PD": "progressive disease",
+}
 
 EVENT_KINDS = ("car_t_kill", "taught_kill", "teaching", "rejection_kill")
 
@@ -247,13 +256,62 @@ class OutcomeJudge:
             self.outcome = Outcome("not_infused", "Not infused: manufacturing failed")
 
 
+@dataclass
+class LymphomaOutcomeJudge(OutcomeJudge):
+    """A lymphoma's outcome in lymphoma's words (:mod:`sim.lymphoma`, Lugano 2014): the
+    response at each scan (days 28 and 91 after infusion), then progression after a
+    response. Tumour size is the grid's lymphoma cells plus the residual compartment."""
+
+    scenario: Scenario | None = None
+    baseline: float | None = None
+    nadir: float = float("inf")
+    responded: bool = False
+
+    def end_of_day(self, day: int, plan: PlanFacts, counts: DayCounts) -> None:
+        """Update the outcome with the counts at the end of ``day``."""
+        assert self.scenario is not None
+        if self.outcome.state == "relapse" or plan.infusion_day is None:
+            if plan.infusion_day is None:
+                self._not_infused(day, plan)
+            return
+        size = counts.blasts + counts.residual_blasts
+        days_after = day - plan.infusion_day
+        if days_after == -1 or (days_after >= 0 and self.baseline is None):
+            self.baseline = self.nadir = size
+        if days_after < 0 or self.baseline is None:
+            return
+        rules, limit = self.scenario.lymphoma, detection_limit_agents(self.scenario)
+        if self.responded and size >= limit and size >= (1 + rules.progression_growth) * self.nadir:
+            status = (
+                "CD19-negative"
+                if counts.blasts_cd19_negative > counts.blasts_cd19_positive
+                else "CD19-positive"
+            )
+            self.outcome = Outcome(
+                "relapse", f"Progression on day {days_after} after infusion: {status} lymphoma"
+            )
+        elif days_after in rules.scan_days:
+            found = category(size, self.baseline, self.nadir, limit, rules)
+            self.responded = self.responded or found in RESPONDING
+            share = 100.0 * size / self.baseline if self.baseline else 0.0
+            self.outcome = Outcome(
+                "remission" if found in RESPONDING else "refractory",
+                f"Day {days_after} scan: {LUGANO_WORDS[found]} ({share:.0f} % of size at infusion)",
+            )
+        self.nadir = min(self.nadir, size)
+
+
 class SnapshotTaker:
     """Steps one model and takes its snapshots, each with the events since the last one
     and the outcome so far."""
 
     def __init__(self, model: CarTModel) -> None:
         self.model = model
-        self.judge = OutcomeJudge()
+        self.judge = (
+            LymphomaOutcomeJudge(scenario=model.parameters)
+            if is_lymphoma(model.parameters)
+            else OutcomeJudge()
+        )
         self.last_step = model.step_count - 1
 
     def step(self) -> None:

@@ -50,7 +50,8 @@ class TCellTable:
     ``fresh`` when a step's encounters begin: ``fresh`` marks the cells added or changed
     since; ``last_kill`` holds the step of a CAR T-cell's last kill (``NEVER`` for none
     yet), ``engaged`` its engaged hours while the kernels settle its rule (NaN for a
-    new cell, until read from it; ``dirty``: not yet copied back to the cell).
+    new cell, until read from it, with its ``generation``; ``dirty``: not yet copied
+    back to the cell).
     """
 
     def __init__(self, capacity: int = 1024) -> None:
@@ -60,6 +61,7 @@ class TCellTable:
         self.fresh = np.zeros(capacity, dtype=bool)
         self.last_kill = np.full(capacity, NEVER, dtype=np.int64)
         self.engaged = np.zeros(capacity)
+        self.generation = np.zeros(capacity, dtype=np.int64)
         self.dirty = np.zeros(capacity, dtype=bool)
         self._free = list(range(capacity - 1, -1, -1))
         self._released: list[int] = []
@@ -101,6 +103,7 @@ class TCellTable:
         self.fresh = np.concatenate([self.fresh, np.zeros(old, dtype=bool)])
         self.last_kill = np.concatenate([self.last_kill, np.full(old, NEVER, dtype=np.int64)])
         self.engaged = np.concatenate([self.engaged, np.zeros(old)])
+        self.generation = np.concatenate([self.generation, np.zeros(old, dtype=np.int64)])
         self.dirty = np.concatenate([self.dirty, np.zeros(old, dtype=bool)])
         self._free = list(range(2 * old - 1, old - 1, -1))
 

@@ -245,10 +245,16 @@ def test_an_experiment_files_unreachable_scheduler_names_its_key(tmp_path: Path)
 
 
 def test_every_summary_field_and_daily_column_has_a_declared_type() -> None:
+    from sim.lymphoma import LYMPHOMA_SUMMARY_FIELDS
     from sim.metrics import DAILY_REPORTERS, EXTRA_SUMMARY_FIELDS, SUMMARY_FIELDS
     from sim.patient import PATIENT_SUMMARY_FIELDS
     from study.batch.schema import DAILY_COLUMN_TYPES, SUMMARY_COLUMN_TYPES
 
-    fields = (*SUMMARY_FIELDS, *EXTRA_SUMMARY_FIELDS, *PATIENT_SUMMARY_FIELDS)
+    fields = (
+        *SUMMARY_FIELDS,
+        *EXTRA_SUMMARY_FIELDS,
+        *LYMPHOMA_SUMMARY_FIELDS,
+        *PATIENT_SUMMARY_FIELDS,
+    )
     assert list(SUMMARY_COLUMN_TYPES) == list(fields)
     assert set(DAILY_COLUMN_TYPES) == {"day", *DAILY_REPORTERS}

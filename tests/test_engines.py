@@ -261,6 +261,60 @@ def test_rejection_of_donor_cells_agrees(seed: int) -> None:
     assert models[0].census.rejection_kills > 0  # the rule acted
 
 
+@pytest.mark.parametrize("seed", range(1, 7))
+def test_ageing_lines_and_senescent_memory_cells_agree(seed: int) -> None:
+    """Replicative senescence (CarTCell.generation, senescent, bud, divide): a memory
+    cell at the limit is exhausted at its budding attempt without a draw, which the
+    kernel must not settle as quiet; ageing lines stop dividing."""
+    scenario = empty_scenario(
+        [
+            "car_t.replicative_limit=2",
+            "car_t.memory_budding_rate_per_day=12.0",
+            "car_t.division_prob_per_kill=1.0",
+            "car_t.motility_sites_per_hour=1.0",
+        ]
+    )
+    models = _both(scenario, seed)
+    for model in models:
+        for site in range(0, 49, 2):
+            LeukaemicBlast(model, site, cd19_positive=True)
+        for site, generation in ((3, 2), (17, 1), (31, 0), (45, 2)):
+            CarTCell(model, site, state="memory").generation = generation
+        for site in (9, 23, 37):
+            CarTCell(model, site)
+    _step_together(*models, 40)
+    generations = [cell.generation for cell in models[0].t_cells()]
+    assert max(generations) == 2 and models[0].census.kills_by_car_t > 0
+    assert models[0].census.mobile[MobileKind.CAR_T_EXHAUSTED] > 0
+
+
+@pytest.mark.parametrize("seed", range(1, 7))
+def test_a_hostile_tumour_agrees(seed: int) -> None:
+    """The microenvironment (agents.microenvironment): suppressed kills, faster
+    exhaustion and T-cells kept out of dense tumour, in the kernels as in the rules."""
+    scenario = empty_scenario(
+        [
+            "microenvironment.hostility=0.9",
+            "car_t.kill_rate_per_day=4.0",
+            "car_t.exhaustion_engaged_hours=5.0",
+            "car_t.motility_sites_per_hour=2.0",
+        ]
+    )
+    models = _both(scenario, seed)
+    for model in models:
+        for site in range(0, 49, 2):
+            LeukaemicBlast(model, site, cd19_positive=site % 5 != 0)
+        for site in (3, 17, 31):
+            CarTCell(model, site, state="memory")
+        for site in (9, 23, 37, 45):
+            CarTCell(model, site)
+    tired = 0
+    for _ in range(20):
+        _step_together(*models, 2)
+        tired = max(tired, models[0].census.mobile[MobileKind.CAR_T_EXHAUSTED])
+    assert models[0].census.kills_by_car_t > 0 and tired > 0  # the rules acted
+
+
 # --- whole runs -------------------------------------------------------------------------
 
 SCENARIOS = ("autologous", "donor", "lymphoma", "cd19_escape", "high_burden", "classroom")

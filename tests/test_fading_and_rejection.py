@@ -129,3 +129,38 @@ def test_alloreactive_cells_contract_with_their_own_half_life() -> None:
         step_probability(half_life_to_rate_per_day(2.0), 1.0)
     )
     assert chances.taught_death != chances.alloreactive_death
+
+
+# --- replicative senescence (car_t.replicative_limit) ------------------------------------
+
+
+def test_a_division_ages_mother_and_daughter_by_one_generation() -> None:
+    model = empty_model()
+    mother = CarTCell(model, CENTRE)
+    mother.generation = 4
+    daughter = mother.divide()
+    assert daughter is not None
+    assert mother.generation == daughter.generation == 5
+
+
+@pytest.mark.parametrize(("limit", "divides"), [(None, True), (3, False)])
+def test_a_line_at_its_replicative_limit_divides_no_more(limit: int | None, divides: bool) -> None:
+    model = empty_model([] if limit is None else [f"car_t.replicative_limit={limit}"])
+    cell = CarTCell(model, CENTRE)
+    cell.generation = 3
+    assert (cell.divide() is not None) == divides
+
+
+@pytest.mark.parametrize(("limit", "state"), [(None, "memory"), (5, "exhausted")])
+def test_a_senescent_memory_cell_buds_no_more_and_is_exhausted(
+    limit: int | None, state: str
+) -> None:
+    sets = [*BUDDING, *STILL_B] + ([] if limit is None else [f"car_t.replicative_limit={limit}"])
+    model = empty_model(sets)
+    memory = CarTCell(model, CENTRE, state="memory")
+    memory.generation = 3
+    HealthyBCell(model, NEIGHBOUR)
+    run_steps(model, 12)
+    assert memory.state == state
+    if limit is not None:
+        assert memory.buds == 2  # generations 4 and 5, then senescent

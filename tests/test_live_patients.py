@@ -62,6 +62,8 @@ def test_a_shared_population_shares_eligibility_and_residual_variants() -> None:
         == population.patient.residual_cd19_negative_frequency
     )
     # a population without residual variants gives the arm none either
-    plain = shared_population(load_scenario("autologous"))
+    autologous = load_scenario("autologous")
+    without = autologous.patient.model_copy(update={"residual_cd19_negative_frequency": None})
+    plain = shared_population(autologous.model_copy(update={"patient": without}))
     donor_plain = load_scenario("donor", [frequency, *plain])
     assert donor_plain.patient.residual_cd19_negative_frequency is None

@@ -14,13 +14,13 @@ import pytest
 from sim.model import CarTModel
 from study.validation.meanfield import (
     MeanFieldRates,
-    check_scenario,
     none_of_eight,
     solve_mean_field,
 )
 from study.validation.meanfield_check import (
     WITH_RESIDUAL,
     agent_runs,
+    check_scenario,
     compare,
     infusion_transient,
 )
@@ -64,8 +64,14 @@ def test_a_wrong_rate_fails_the_check(arm: str, wrong: dict[str, float]) -> None
 RESIDUAL_SEEDING = 0.2  # per day: enough seeding onto a 30 x 30 grid to matter in 30 days
 
 
-def test_agents_follow_the_ode_with_the_residual_compartment() -> None:
-    scenario = check_scenario("autologous", width=30, residual_seeding_per_day=RESIDUAL_SEEDING)
+@pytest.mark.parametrize("two_way", [False, True])
+def test_agents_follow_the_ode_with_the_residual_compartment(two_way: bool) -> None:
+    scenario = check_scenario(
+        "autologous",
+        width=30,
+        residual_seeding_per_day=RESIDUAL_SEEDING,
+        two_way_exchange=two_way,
+    )
     runs = agent_runs(scenario, FAST["days"], FAST["seeds"])
     ode = solve_mean_field(scenario, FAST["days"])
     result = compare(runs, ode, columns=WITH_RESIDUAL, skip_days=infusion_transient(scenario))

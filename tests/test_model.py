@@ -290,12 +290,19 @@ def test_halving_the_step_keeps_outcomes_with_many_replicates() -> None:
 
 
 def test_the_summary_has_exactly_the_declared_fields() -> None:
+    from sim.lymphoma import LYMPHOMA_SUMMARY_FIELDS
     from sim.metrics import EXTRA_SUMMARY_FIELDS, SUMMARY_FIELDS, _summary_values
     from sim.patient import PATIENT_SUMMARY_FIELDS
 
     scenario = load_scenario("classroom", ["time.days=3"])
     model = CarTModel(scenario, seed=1)
     result = run_simulation(scenario, seed=1)
-    assert list(result.summary) == [*SUMMARY_FIELDS, *EXTRA_SUMMARY_FIELDS, *PATIENT_SUMMARY_FIELDS]
-    values = set(_summary_values(model, result.timeseries)) | set(PATIENT_SUMMARY_FIELDS)
+    assert list(result.summary) == [
+        *SUMMARY_FIELDS,
+        *EXTRA_SUMMARY_FIELDS,
+        *LYMPHOMA_SUMMARY_FIELDS,
+        *PATIENT_SUMMARY_FIELDS,
+    ]
+    values = set(_summary_values(model, result.timeseries))
+    values |= set(PATIENT_SUMMARY_FIELDS) | set(LYMPHOMA_SUMMARY_FIELDS)
     assert values == set(result.summary)

@@ -13,12 +13,13 @@ from agents.leukaemic_blast import LeukaemicBlast
 ON = "residual.enabled=true"
 STILL = ("leukaemia.division_rate_per_day=0.0", "leukaemia.death_rate_per_day=0.0")
 NO_SEEDING = "residual.seeding_rate_per_day=0.0"
+ONE_WAY = "residual.two_way_exchange=false"
 
 
 def test_the_compartment_seeds_blasts_onto_the_grid_in_proportion_to_its_size() -> None:
     seeded = []
     for size in (2.0, 8.0):
-        model = empty_model([ON, *STILL, "residual.seeding_rate_per_day=1.0"])
+        model = empty_model([ON, ONE_WAY, *STILL, "residual.seeding_rate_per_day=1.0"])
         model.residual.cd19_positive = size
         run_steps(model, 12)
         seeded.append(model.census.resident[ResidentKind.BLAST_CD19_POSITIVE])
@@ -36,7 +37,9 @@ def test_seeding_keeps_the_phenotype() -> None:
 
 
 def test_switched_off_the_compartment_is_empty_and_seeds_nothing() -> None:
-    model = empty_model(["leukaemia.initial_blast_fraction=0.3", "grid.width=20"])
+    model = empty_model(
+        ["leukaemia.initial_blast_fraction=0.3", "grid.width=20", "residual.enabled=false"]
+    )
     assert model.residual.size == 0.0
     run_steps(model, 48)
     assert model.residual.seeded == 0
@@ -74,6 +77,7 @@ def test_car_t_effectors_on_the_grid_kill_cd19_positive_cells_only_outside_the_s
                 ON,
                 *STILL,
                 NO_SEEDING,
+                "residual.sanctuary_egress_rate_per_day=0.0",
                 "car_t.kill_rate_per_day=50.0",
                 "car_t.effector_half_life_days=1000.0",
             ]
@@ -173,3 +177,30 @@ def test_with_two_way_exchange_blasts_leave_the_grid_for_the_compartment(two_way
     run_steps(model, 12)
     assert (model.census.blasts < before) == two_way
     assert model.residual.size + model.census.blasts == pytest.approx(before)  # nothing lost
+
+
+def test_the_sanctuary_sheds_into_the_reachable_marrow_not_onto_the_grid() -> None:
+    model = empty_model([ON, *STILL, "residual.sanctuary_egress_rate_per_day=0.5"])
+    model.residual.sanctuary = 10.0
+    model.step()
+    shed = 10.0 - model.residual.sanctuary
+    assert shed > 0.0
+    assert model.residual.cd19_positive == pytest.approx(shed)  # in the marrow
+    assert model.residual.seeded == 0  # a fraction of an agent: nothing whole to seed yet
+    assert model.census.resident[ResidentKind.BLAST_CD19_POSITIVE] == 0
+
+
+@pytest.mark.parametrize(("room", "grows"), [(1.0, True), (0.001, False)])
+def test_the_sanctuary_grows_only_within_its_own_room(room: float, grows: bool) -> None:
+    model = empty_model(
+        [
+            ON,
+            NO_SEEDING,
+            "leukaemia.death_rate_per_day=0.0",
+            f"residual.sanctuary_room_fraction={room}",
+        ]
+    )
+    start = model.residual.capacity * 0.001  # fills a room of 0.001 of the compartment's
+    model.residual.sanctuary = start
+    run_steps(model, 48)
+    assert (model.residual.sanctuary > start * 1.01) == grows

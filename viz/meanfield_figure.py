@@ -12,8 +12,14 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from study.validation.meanfield import check_scenario, solve_mean_field
-from study.validation.meanfield_check import agent_runs, compare, daily_mean, infusion_transient
+from study.validation.meanfield import solve_mean_field
+from study.validation.meanfield_check import (
+    agent_runs,
+    check_scenario,
+    compare,
+    daily_mean,
+    infusion_transient,
+)
 from viz.figure_style import RC, new_figure, save
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -136,6 +136,23 @@ class CarTParameters(Section):
             " many patients within a year (Fraietta 2018; Mueller 2018); not yet calibrated"
         ),
     )
+    replicative_limit: int | None = parameter(
+        40,
+        ge=1,
+        le=1_000,
+        description=(
+            "divisions a CAR T-cell line can make in the patient, counted along each line"
+            " (a division or a bud ages mother and daughter by one generation); a cell at"
+            " the limit no longer divides or buds, and a memory cell there is exhausted"
+            " (replicative senescence); none: no limit"
+        ),
+        source=(
+            "human T-cells stop dividing after a finite number of population doublings"
+            " (about 23-40 in culture: Perillo et al. J Immunol 1989; Effros & Pawelec"
+            " Immunol Today 1997), of which manufacturing (about 10 days of expansion) has"
+            " spent some; products differ in this (Fraietta et al. Nat Med 2018)"
+        ),
+    )
     budding_min_cd19_neighbours: int = parameter(
         1,
         ge=1,

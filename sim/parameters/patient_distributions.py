@@ -102,6 +102,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "memory_share_factor": (1e-6, 100.0),
     "residual_cd19_negative_frequency": (0.0, 1.0),
     "dose_factor": (1e-3, 100.0),
+    "microenvironment_hostility": (0.0, 1.0),
+    "tumour_growth_factor": (0.05, 20.0),
 }
 """The values each distributed quantity may take (a draw outside is drawn again)."""
 
@@ -153,13 +155,23 @@ class PatientParameters(Section):
     )
 
     eligible_blast_fraction_min: float = parameter(
-        0.0,
+        0.05,
         ge=0.0,
         le=1.0,
         description="the least share of blasts a drawn patient may have at enrolment (a "
         "draw below is drawn again)",
-        source="trial eligibility is >= 5% marrow blasts (ELIANA, Maude et al. NEJM 2018); "
-        "not yet on: 0.05 moved T13's CRS contrast out of significance (docs/validation.md)",
+        source="trial eligibility is >= 5% marrow blasts (ELIANA, Maude et al. NEJM 2018; "
+        "PALL/CALM enrolled relapsed/refractory B-ALL alike)",
+    )
+    sanctuary_disease_probability: float = parameter(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="chance that a patient has occult leukaemia in sanctuary sites at "
+        "enrolment (residual.sanctuary_fraction; without it the sanctuary is empty)",
+        source="leukaemic cells found by flow cytometry in the spinal fluid of about a "
+        "quarter of children with B-ALL (25.4%, Thastrup et al. Leukemia 2020; 35%, Popov "
+        "et al. J Cancer Res Clin Oncol 2019)",
     )
     memory_share_factor: Distribution = parameter(
         default_factory=lambda: _fixed(1.0),
@@ -177,6 +189,21 @@ class PatientParameters(Section):
         description="share of the residual compartment that is CD19-negative at "
         "enrolment (rare pre-existing variants; absent: none)",
         source="pre-existing CD19 variants (Sotillo 2015; Orlando 2018); " + NO_SPREAD,
+    )
+
+    microenvironment_hostility: Distribution | None = parameter(
+        None,
+        description="the tumour's hostility to T-cells, 0-1 (absent: "
+        "microenvironment.hostility); agents/microenvironment.py",
+        source="LBCL tumours differ in myeloid suppression and interferon signalling, "
+        "which predicts non-response (Jain et al. Blood 2021); " + NO_SPREAD,
+    )
+    tumour_growth_factor: Distribution = parameter(
+        default_factory=lambda: _fixed(1.0),
+        description="factor on leukaemia.division_rate_per_day: how fast this patient's "
+        "tumour grows",
+        source="LBCL proliferation varies (LDH >= 500 U/L in 21% of TRANSCEND patients, "
+        "Abramson et al. Lancet 2020); " + NO_SPREAD,
     )
 
     @model_validator(mode="after")

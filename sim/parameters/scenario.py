@@ -11,6 +11,7 @@ from sim.parameters.cells import (
     RejectionParameters,
     TeachingParameters,
 )
+from sim.parameters.lymphoma import LymphomaParameters, MicroenvironmentParameters
 from sim.parameters.patient_distributions import PatientParameters
 from sim.parameters.residual import ResidualParameters
 from sim.parameters.tissue_tables import (
@@ -45,4 +46,6 @@ class Scenario(Section):
     therapy: TherapyParameters = Field(default_factory=TherapyParameters)
     tocilizumab: TocilizumabParameters = Field(default_factory=TocilizumabParameters)
     residual: ResidualParameters = Field(default_factory=ResidualParameters)
+    microenvironment: MicroenvironmentParameters = Field(default_factory=MicroenvironmentParameters)
+    lymphoma: LymphomaParameters = Field(default_factory=LymphomaParameters)
     patient: PatientParameters = Field(default_factory=PatientParameters)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserInputError
+from sim.lymphoma import RESPONDING
 from sim.metrics import REMISSION_BLAST_PCT, REMISSION_CHECK_DAY
 from sim.population import population_name
 from study.batch.store import MANIFEST_FILE
@@ -276,17 +277,53 @@ def derive_outcomes(record: dict[str, Any], daily: pd.DataFrame | None) -> dict[
         ),
         "rfs_days": None,
         "rfs_event": None,
+        "lymphoma": record.get("lymphoma_detection_limit") is not None,
     }
     if BEST_RESPONSE_FIELD in record:
         best = record[BEST_RESPONSE_FIELD]
         out["best_response"] = False if never_infused and best is None else best
-    if remission:
+    if record.get("lymphoma_detection_limit") is not None:  # a lymphoma: Lugano's words
+        out.update(_lymphoma_outcomes(record, infused, never_infused, days, planned))
+    elif remission:
         onset = _remission_onset(daily, planned)
         end = record["relapse_day"] if record["relapse"] else days - planned
         if onset is not None and end is not None:
             out["rfs_days"] = float(end - onset)
             out["rfs_event"] = bool(record["relapse"])
     out.update(_safety_and_kinetics(record, infused, days, planned))
+    return out
+
+
+def _lymphoma_outcomes(
+    record: dict[str, Any], infused: bool, never_infused: bool, days: int, planned: int | None
+) -> dict[str, Any]:
+    """A lymphoma run's outcomes in the leukaemia rows' places (:mod:`sim.lymphoma`):
+    response (CR or PR) at the day-28 scan for "remission at day 28", CR then for "MRD
+    negative", the overall response by month 3 for "best response", progression after a
+    response for "relapse" (CD19-negative when that is its cause); relapse-free survival
+    runs from the first responding scan to progression."""
+    day28 = record.get("lymphoma_response_day28")
+    not_seen = False if never_infused else None
+    responded = day28 in RESPONDING if day28 is not None else not_seen
+    progression = record.get("lymphoma_progression")
+    overall = record.get("lymphoma_overall_response")
+    out: dict[str, Any] = {
+        "remission_day28": responded,
+        "mrd_negative_day28": day28 == "CR" if day28 is not None else not_seen,
+        "best_response": False if never_infused and overall is None else overall,
+        "non_response": (not responded) if day28 is not None else None,
+        "relapse": bool(progression) if responded else None,
+        "relapse_cd19_negative": (
+            record.get("lymphoma_progression_cause") == "cd19_negative"
+            if responded and progression
+            else None
+        ),
+    }
+    if responded and infused and planned is not None:
+        onset = REMISSION_CHECK_DAY  # the day-28 scan
+        end = record["lymphoma_progression_day"] if progression else days - planned
+        out["rfs_days"] = float(end - onset)
+        out["rfs_event"] = bool(progression)
     return out
 
 

@@ -57,6 +57,19 @@ SHARE_ROWS: tuple[tuple[str, str, str, bool], ...] = (
     ("gvhd", "graft-versus-host disease", "infused", True),
     ("rejection", "rejection (host T-cells killed CAR T-cells)", "infused", True),
 )
+LYMPHOMA_LABELS: dict[str, str] = {
+    "remission_day28": "response (CR or PR, Lugano) at the day-28 scan",
+    "best_response": "overall response (CR or PR) by month 3",
+    "mrd_negative_day28": "complete response at the day-28 scan",
+    "non_response": "no response at day 28 (stable or progressive disease)",
+    "relapse": "progression after a day-28 response",
+    "relapse_cd19_negative": "CD19-negative progression",
+    "blast_pct_at_infusion": "lymphoma at infusion (node section)",
+}
+"""The labels a lymphoma comparison uses instead (sim/lymphoma.py: Lugano 2014)."""
+LYMPHOMA_POPULATIONS: dict[str, str] = {"in remission at day 28": "responding at day 28"}
+"""The populations a lymphoma comparison names instead."""
+
 # key, label, unit
 NUMBER_ROWS: tuple[tuple[str, str, str], ...] = (
     ("days_to_infusion", "enrolment to infusion", "days"),
@@ -285,14 +298,26 @@ def _kinetics(car_t_by_day: pd.DataFrame, infused: int) -> pd.DataFrame:
     return table[table["runs"] >= max(1, math.ceil(infused / 2))].reset_index(drop=True)
 
 
+def _lymphoma(pairs: ArmPair) -> bool:
+    """Both arms are lymphoma runs (their summaries carry lymphoma's readout)."""
+    return all(
+        "lymphoma" in arm.outcomes.columns and bool(arm.outcomes["lymphoma"].map(bool).all())
+        for arm in (pairs.a, pairs.b)
+    )
+
+
 def compare_arms(pairs: ArmPair) -> Comparison:
     """Every number of the report."""
     shares = {}
+    words = LYMPHOMA_LABELS if _lymphoma(pairs) else {}
     for key, label, population, paired in SHARE_ROWS:
-        if key == "best_response" and not pairs.best_response_recorded:
+        if key == "best_response" and not (pairs.best_response_recorded or words):
             continue
-        shares[key] = share_row(key, label, population, pairs, paired)
-    numbers = {key: number_row(key, label, unit, pairs) for key, label, unit in NUMBER_ROWS}
+        who = LYMPHOMA_POPULATIONS.get(population, population) if words else population
+        shares[key] = share_row(key, words.get(key, label), who, pairs, paired)
+    numbers = {
+        key: number_row(key, words.get(key, label), unit, pairs) for key, label, unit in NUMBER_ROWS
+    }
     crs = tuple(
         [
             int(sum(g == grade for g in arm.outcomes["crs_grade"] if g is not None))

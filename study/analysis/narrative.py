@@ -82,7 +82,9 @@ def plain_words(comparison: Comparison) -> str:
         else f"The arms treated {comparison.runs[0]} and {comparison.runs[1]} virtual patients."
     )
     sentences = [design]
-    sentences.append(_share_sentence(shares["remission_day28"], names, "remission at day 28"))
+    sentences.append(
+        _share_sentence(shares["remission_day28"], names, shares["remission_day28"].label)
+    )
     timing = _compare_numbers(numbers["days_to_infusion"], names, "later", "earlier")
     burden = _compare_numbers(numbers["blast_pct_at_infusion"], names, "higher", "lower")
     if timing:

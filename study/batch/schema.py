@@ -74,6 +74,15 @@ SUMMARY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "cd19_negative_blasts_killed": _INT,
     "gvhd_score": _FLOAT,
     "residual_final": _FLOAT,
+    "lymphoma_tumour_at_infusion": _FLOAT,
+    "lymphoma_detection_limit": _FLOAT,
+    "lymphoma_response_day28": _TEXT,
+    "lymphoma_response_month3": _TEXT,
+    "lymphoma_best_response": _TEXT,
+    "lymphoma_overall_response": _BOOL,
+    "lymphoma_progression": _BOOL,
+    "lymphoma_progression_day": _INT,
+    "lymphoma_progression_cause": _TEXT,
     "patient_product_fitness": _FLOAT,
     "patient_blast_fraction_at_enrolment": _FLOAT,
     "patient_bridging_blast_kill_fraction": _FLOAT,
@@ -84,6 +93,9 @@ SUMMARY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "patient_memory_share_factor": _FLOAT,
     "patient_residual_cd19_negative_frequency": _FLOAT,
     "patient_dose_factor": _FLOAT,
+    "patient_microenvironment_hostility": _FLOAT,
+    "patient_tumour_growth_factor": _FLOAT,
+    "patient_sanctuary_disease": _BOOL,
 }
 """Every field of a run's summary record (README, "summary.json"), with its type."""
 

@@ -15,6 +15,9 @@ from study.batch.store import RUNS_PARQUET, BatchDirectory
 
 OUTCOME_FIELD = "remission_day28"
 """The summary field whose share (with a Wilson interval) the end-of-batch table shows."""
+LYMPHOMA_OUTCOME_FIELD = "lymphoma_overall_response"
+"""What the table counts for a lymphoma run instead (CR or PR by month 3, Lugano 2014:
+:mod:`sim.lymphoma`), whose ``remission_day28`` is null."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class CellSummary:
     low: float
     high: float
     unobserved: int = 0
+    lymphoma: bool = False
 
     @property
     def share(self) -> float:
@@ -48,18 +52,31 @@ def summarise_cells(plan: BatchPlan, directory: BatchDirectory) -> list[CellSumm
     path = directory.path / RUNS_PARQUET
     if not path.exists() or OUTCOME_FIELD not in pq.read_schema(path).names:
         return None
-    table = pq.read_table(path, columns=["run_id", OUTCOME_FIELD])
-    outcomes = dict(
-        zip(
-            table.column("run_id").to_pylist(), table.column(OUTCOME_FIELD).to_pylist(), strict=True
+    names = pq.read_schema(path).names
+    columns = ["run_id", OUTCOME_FIELD]
+    columns += [LYMPHOMA_OUTCOME_FIELD] if LYMPHOMA_OUTCOME_FIELD in names else []
+    table = pq.read_table(path, columns=columns).to_pydict()
+    outcomes = dict(zip(table["run_id"], table[OUTCOME_FIELD], strict=True))
+    lymphoma_runs = {  # a lymphoma run is counted by its own readout
+        run_id: value
+        for run_id, value, leukaemia in zip(
+            table["run_id"],
+            table.get(LYMPHOMA_OUTCOME_FIELD, [None] * len(table["run_id"])),
+            table[OUTCOME_FIELD],
+            strict=True,
         )
-    )
+        if leukaemia is None and LYMPHOMA_OUTCOME_FIELD in table
+    }
+    lymphoma_cells: set[tuple[int, int]] = set()
     counts: dict[tuple[int, int], list[int]] = {}
     for run in plan.runs:
         tally = counts.setdefault((run.scenario_index, run.cell_index), [0, 0, 0])
         if run.run_id not in outcomes:
             continue
         value = outcomes[run.run_id]
+        if value is None and lymphoma_runs.get(run.run_id) is not None:
+            value = lymphoma_runs[run.run_id]
+            lymphoma_cells.add((run.scenario_index, run.cell_index))
         if value is None:
             tally[2] += 1
         else:
@@ -77,6 +94,7 @@ def summarise_cells(plan: BatchPlan, directory: BatchDirectory) -> list[CellSumm
                 low=low,
                 high=high,
                 unobserved=unobserved,
+                lymphoma=(scenario_index, cell_index) in lymphoma_cells,
             )
         )
     return cells
@@ -115,4 +133,8 @@ def format_cell_table(cells: Sequence[CellSummary]) -> str:
         "  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True))
         for row in [header, *body]
     ]
+    if any(cell.lymphoma for cell in cells):
+        lines.append(
+            f"lymphoma: counted by {LYMPHOMA_OUTCOME_FIELD} (CR or PR by month 3, Lugano 2014)"
+        )
     return "\n".join(line.rstrip() for line in lines)

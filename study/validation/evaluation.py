@@ -86,6 +86,14 @@ def full_batch_sizes(path: Path = BATCHES_FILE) -> dict[str, tuple[int, int]]:
     return {name: (int(t["replicates"]), int(t["days"])) for name, t in tables.items()}
 
 
+def quick_days(path: Path = BATCHES_FILE) -> dict[str, int]:
+    """``{scenario: days}`` for scenarios whose ``batches.toml`` table gives ``quick_days``:
+    a quick validation runs them that long (their targets need it, e.g. T15's month-3 scan)."""
+    with path.open("rb") as handle:
+        tables = tomllib.load(handle)
+    return {name: int(t["quick_days"]) for name, t in tables.items() if "quick_days" in t}
+
+
 def validation_batches(
     targets: Sequence[Target],
     replicates: int | None,
@@ -99,7 +107,8 @@ def validation_batches(
     :func:`full_batch_sizes` (a scenario it does not list: :data:`FULL_REPLICATES`,
     :data:`FULL_DAYS`, or :data:`GROWTH_DAYS` when only its growth is read). Quick: a 50 x
     50 grid with the dose given per 10,000 sites (the same effector-to-target ratio),
-    :data:`QUICK_REPLICATES` runs of :data:`QUICK_DAYS` days. ``replicates`` and ``days``,
+    :data:`QUICK_REPLICATES` runs of :data:`QUICK_DAYS` days (or the scenario's
+    ``quick_days``, :func:`quick_days`). ``replicates`` and ``days``,
     when given, replace these for every scenario.
     """
     from sim.loader import load_scenario
@@ -109,7 +118,7 @@ def validation_batches(
     for name in target_scenarios(targets):
         growth_only = all(t.measure_kind == "growth" for t in targets if name in t.scenarios)
         if quick:
-            planned = (QUICK_REPLICATES, QUICK_DAYS)
+            planned = (QUICK_REPLICATES, quick_days().get(name, QUICK_DAYS))
         else:
             planned = sizes.get(name, (FULL_REPLICATES, GROWTH_DAYS if growth_only else FULL_DAYS))
         run_replicates = replicates or planned[0]
@@ -187,6 +196,8 @@ def _measure(target: Target, tables: dict[str, Tables]) -> Measured:
             return measures.share(measures.remission_within(runs, series))
         if quantity == "remission_sustained_within_3_months":
             return measures.share(measures.sustained_remission_within(runs, series))
+        if quantity == "lymphoma_overall_response":
+            return measures.share(measures.lymphoma_overall_response(runs))
         if quantity == "crs_any_grade":
             infused = runs[runs["infused"].astype(bool)]
             return measures.share(infused["crs_grade"] > 0)

@@ -43,9 +43,7 @@ from scipy.integrate import solve_ivp
 
 from agents.healthy_b_cell import INFLUX_SCALE_SITES
 from sim.chances import StepChances
-from sim.loader import load_scenario
 from sim.parameters import Scenario, step_probability
-from sim.parameters.patient_distributions import PatientParameters
 from sim.patient import effective_scenario
 from sim.therapy import per_dose
 from sim.timeline import plan_therapy
@@ -103,6 +101,7 @@ class MeanFieldRates:
     hours_per_day: float  # engaged hours per day of an effector whose 8 neighbours are CD19+
     residual_seeding: float  # ResidualDisease._seed: seeded blasts per agent equivalent a day
     residual_capacity: float  # ResidualDisease.capacity (agent equivalents)
+    residual_egress: float  # ResidualDisease._egress: grid blasts leaving per blast a day
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> MeanFieldRates:
@@ -139,6 +138,16 @@ class MeanFieldRates:
             if scenario.residual.enabled
             else 0.0,
             residual_capacity=scenario.residual.outside_grid_multiple * sites,
+            residual_egress=repeat_rate(
+                step_probability(
+                    scenario.residual.seeding_rate_per_day
+                    * scenario.residual.outside_grid_multiple,
+                    24.0 * dt,
+                ),
+                dt,
+            )
+            if scenario.residual.enabled and scenario.residual.two_way_exchange
+            else 0.0,
         )
 
     def scaled(self, **factors: float) -> MeanFieldRates:
@@ -222,6 +231,7 @@ def derivatives(y: np.ndarray, rates: MeanFieldRates, boost: bool) -> np.ndarray
     dy[MEM] -= rates.memory_death * mem
     dy[EXH] -= rates.exhausted_death * exh
     residual(dy, rates, effectors, rp, rn)
+    exchange(dy, rates, bp, bn)
     return dy
 
 
@@ -244,6 +254,14 @@ def residual(dy: np.ndarray, rates: MeanFieldRates, effectors: float, rp: float,
     dy[RN] += rn * (negative_growth - rates.residual_seeding) + rp * p_divide * rates.cd19_loss / dt
     dy[BP] += rates.residual_seeding * rp
     dy[BN] += rates.residual_seeding * rn
+
+
+def exchange(dy: np.ndarray, rates: MeanFieldRates, bp: float, bn: float) -> None:
+    """ResidualDisease._egress (``residual.two_way_exchange``): grid blasts leave for the
+    compartment at ``residual_egress`` each, keeping their phenotype."""
+    for grid, compartment, blasts in ((BP, RP, bp), (BN, RN, bn)):
+        dy[grid] -= rates.residual_egress * blasts
+        dy[compartment] += rates.residual_egress * blasts
 
 
 def check_stages(scenario: Scenario, engaged_share: float = 0.3) -> int:
@@ -337,51 +355,3 @@ def _row(day: int, y: np.ndarray) -> dict[str, Any]:
         "car_t_exhausted": float(y[EXH]),
         "residual": float(y[RP] + y[RN]),
     }
-
-
-CHECK_ARMS = {"untreated": "no_treatment", "autologous": "autologous"}
-
-
-MEMORY_EXHAUSTION_OFF_HOURS = 100_000.0  # beyond any check's engaged time (days x 24 h)
-
-
-def check_scenario(
-    arm: str,
-    width: int = 30,
-    infusion_day: int = 10,
-    dose_per_10k_sites: float = 300.0,
-    residual_seeding_per_day: float | None = None,
-) -> Scenario:
-    """The scenario of the check for ``arm`` (``untreated`` or ``autologous``): its shipped
-    scenario on a ``width`` x ``width`` well-mixed grid, with no native T-cells (so no
-    teaching or rejection), one fixed patient, no bridging, memory cells that never tire
-    (that rule is not in the ODE), and (autologous) a product
-    that is always made and infused on ``infusion_day`` at ``dose_per_10k_sites``. With
-    ``residual_seeding_per_day`` the residual compartment is on (no sanctuary: that pool
-    is not in the ODE) and seeds the grid at that rate."""
-    overrides = [
-        f"grid.width={width}",
-        f"grid.height={width}",
-        "grid.well_mixed=true",
-        "native_t.normal_fraction=0.0",
-        "teaching.enabled=false",
-        "therapy.bridging_days=[]",
-        # memory exhaustion is not in the ODE: out of reach in the check (docs/validation.md)
-        f"car_t.memory_exhaustion_engaged_hours={MEMORY_EXHAUSTION_OFF_HOURS}",
-    ]
-    if arm == "autologous":
-        overrides += [
-            f"therapy.manufacturing_median_days={float(infusion_day)}",
-            "therapy.manufacturing_min_days=0.0",
-            "therapy.manufacturing_sigma=0.0",
-            "therapy.manufacturing_failure_prob=0.0",
-            f"car_t.dose_per_10k_sites={float(dose_per_10k_sites)}",
-        ]
-    if residual_seeding_per_day is not None:
-        overrides += [
-            "residual.enabled=true",
-            "residual.sanctuary_fraction=0.0",
-            f"residual.seeding_rate_per_day={residual_seeding_per_day}",
-        ]
-    scenario = load_scenario(CHECK_ARMS[arm], overrides)
-    return scenario.model_copy(update={"patient": PatientParameters()})

@@ -1,6 +1,6 @@
 """Agents against the mean-field ODE: many well-mixed runs, their daily mean, the verdict.
 
-:func:`agent_runs` runs the check scenario (:func:`study.validation.meanfield.check_scenario`)
+:func:`agent_runs` runs the check scenario (:func:`check_scenario`)
 for many seeds; :func:`compare` sets their daily mean of each count against the ODE
 (:func:`study.validation.meanfield.solve_mean_field`): a day passes when
 
@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.loader import load_scenario
 from sim.parameters import Scenario
+from sim.parameters.patient_distributions import PatientParameters
 from sim.run import run_simulation
 from sim.timeline import plan_therapy
 
@@ -130,3 +132,58 @@ def compare(
     )
     table["ok"] = (table["mean"] - table["ode"]).abs() <= table["allowed"]
     return Comparison(table)
+
+
+CHECK_ARMS = {"untreated": "no_treatment", "autologous": "autologous"}
+
+
+MEMORY_EXHAUSTION_OFF_HOURS = 100_000.0  # beyond any check's engaged time (days x 24 h)
+
+
+def check_scenario(
+    arm: str,
+    width: int = 30,
+    infusion_day: int = 10,
+    dose_per_10k_sites: float = 300.0,
+    residual_seeding_per_day: float | None = None,
+    two_way_exchange: bool = False,
+) -> Scenario:
+    """The scenario of the check for ``arm`` (``untreated`` or ``autologous``): its shipped
+    scenario on a ``width`` x ``width`` well-mixed grid, with no native T-cells (so no
+    teaching or rejection), one fixed patient, no bridging, memory cells that never tire
+    (that rule is not in the ODE), CAR T-cell lines without a replicative limit (not in the
+    ODE either), and (autologous) a product
+    that is always made and infused on ``infusion_day`` at ``dose_per_10k_sites``. With
+    ``residual_seeding_per_day`` the residual compartment is on (no sanctuary: that pool
+    is not in the ODE) and seeds the grid at that rate (and, with ``two_way_exchange``, takes
+    blasts back from it); without it the compartment is off."""
+    overrides = [
+        f"grid.width={width}",
+        f"grid.height={width}",
+        "grid.well_mixed=true",
+        "native_t.normal_fraction=0.0",
+        "teaching.enabled=false",
+        "therapy.bridging_days=[]",
+        # memory exhaustion is not in the ODE: out of reach in the check (docs/validation.md)
+        f"car_t.memory_exhaustion_engaged_hours={MEMORY_EXHAUSTION_OFF_HOURS}",
+    ]
+    if arm == "autologous":
+        overrides += [
+            f"therapy.manufacturing_median_days={float(infusion_day)}",
+            "therapy.manufacturing_min_days=0.0",
+            "therapy.manufacturing_sigma=0.0",
+            "therapy.manufacturing_failure_prob=0.0",
+            f"car_t.dose_per_10k_sites={float(dose_per_10k_sites)}",
+        ]
+    if residual_seeding_per_day is None:
+        overrides.append("residual.enabled=false")
+    else:
+        overrides += [
+            "residual.enabled=true",
+            "residual.sanctuary_fraction=0.0",
+            f"residual.seeding_rate_per_day={residual_seeding_per_day}",
+            f"residual.two_way_exchange={'true' if two_way_exchange else 'false'}",
+        ]
+    scenario = load_scenario(CHECK_ARMS[arm], overrides)
+    car_t = scenario.car_t.model_copy(update={"replicative_limit": None})
+    return scenario.model_copy(update={"patient": PatientParameters(), "car_t": car_t})

@@ -344,3 +344,13 @@ def relapse_free_at(
         len(chosen),
         note,
     )
+
+
+def lymphoma_overall_response(runs: pd.DataFrame) -> pd.Series:
+    """T15, per infused run: the lymphoma's best response by month 3 after infusion was
+    complete or partial (the summary's ``lymphoma_overall_response``, Lugano 2014 in the
+    model's terms: :mod:`sim.lymphoma`); None when the run ended before the month-3 scan
+    without a response (left out of the share)."""
+    infused = runs[runs["infused"].astype(bool)]
+    values = [None if pd.isna(v) else bool(v) for v in infused["lymphoma_overall_response"]]
+    return pd.Series(values, index=infused["run_id"].to_numpy(), dtype=object)

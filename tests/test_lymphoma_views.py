@@ -1,0 +1,94 @@
+"""A lymphoma run in lymphoma's words: the live view's outcome banner and `compare`."""
+
+from __future__ import annotations
+
+from sim.loader import load_scenario
+from sim.run import run_simulation
+from sim.snapshot import DayCounts, LymphomaOutcomeJudge, PlanFacts
+from study.analysis.arms import derive_outcomes
+
+LYMPHOMA = load_scenario("lymphoma")
+PLAN = PlanFacts(
+    arm="autologous",
+    collection_day=0,
+    manufacturing_end_day=5.0,
+    manufacturing_failed=False,
+    lymphodepletion_days=(),
+    infusion_day=10,
+    assessment_day=38,
+    infused=True,
+)
+
+
+def _counts(tumour: int) -> DayCounts:
+    return DayCounts(tumour, 0, 10, 0, 0, 0.0, 0, 0.0)
+
+
+def test_the_banner_reads_the_scans_then_progression() -> None:
+    judge = LymphomaOutcomeJudge(scenario=LYMPHOMA)
+    sizes = {day: 1000 for day in range(10)}
+    sizes |= {day: max(0, 1000 - 100 * (day - 9)) for day in range(10, 60)}
+    sizes |= {day: 5 * (day - 60) for day in range(60, 120)}
+    texts = []
+    for day in range(120):
+        judge.end_of_day(day, PLAN, _counts(sizes[day]))
+        texts.append(judge.outcome.text)
+    assert texts[38].startswith("Day 28 scan: complete response")
+    assert judge.outcome.state == "relapse"
+    assert judge.outcome.text == "Progression on day 52 after infusion: CD19-positive lymphoma"
+    partial = LymphomaOutcomeJudge(scenario=LYMPHOMA)
+    for day in range(39):
+        partial.end_of_day(day, PLAN, _counts(1000 if day < 10 else 400))
+    assert partial.outcome.text.startswith("Day 28 scan: partial response (40 %")
+    assert partial.outcome.state == "remission"
+
+
+def test_compare_reads_a_lymphoma_run_by_its_own_readout() -> None:
+    scenario = load_scenario(
+        "lymphoma", ["grid.width=40", "grid.height=40", "car_t.dose_per_10k_sites=24.0"]
+    )
+    for seed in range(1, 6):
+        record = run_simulation(scenario, seed, 130).summary
+        if record["lymphoma_response_day28"] is not None:
+            break
+    outcomes = derive_outcomes(record, None)
+    assert outcomes["lymphoma"] is True
+    assert outcomes["remission_day28"] == (record["lymphoma_response_day28"] in ("CR", "PR"))
+    assert outcomes["mrd_negative_day28"] == (record["lymphoma_response_day28"] == "CR")
+    assert record["remission_day28"] is None and record["relapse"] is None
+
+
+def test_the_batch_table_counts_a_lymphoma_run_by_its_overall_response(tmp_path) -> None:
+    import batch_fakes
+    import pandas as pd
+    from batch_helpers import TWO_BY_TWO, run_fake_batch
+
+    from study.batch.executors import SerialExecutor
+    from study.batch.plan import build_plan
+    from study.batch.store import RUNS_PARQUET, BatchDirectory
+    from study.batch.summary import format_cell_table, summarise_cells
+
+    run_fake_batch(TWO_BY_TWO, tmp_path, SerialExecutor())
+    runs = pd.read_parquet(tmp_path / RUNS_PARQUET)
+    lymphoma = runs["scenario"] == "beta"
+    runs["lymphoma_overall_response"] = pd.Series([None] * len(runs), dtype=object)
+    runs.loc[lymphoma, "lymphoma_overall_response"] = True
+    runs["remission_day28"] = runs["remission_day28"].astype(object)
+    runs.loc[lymphoma, "remission_day28"] = None
+    runs.to_parquet(tmp_path / RUNS_PARQUET)
+    plan = build_plan(TWO_BY_TWO, batch_fakes.fake_load)
+    cells = summarise_cells(plan, BatchDirectory(tmp_path))
+    assert cells is not None
+    for cell in cells:
+        assert cell.lymphoma == (cell.scenario == "beta")
+        if cell.lymphoma:
+            assert cell.successes == cell.runs == 3 and cell.unobserved == 0
+    assert "counted by lymphoma_overall_response" in format_cell_table(cells)
+
+
+def test_every_lymphoma_label_replaces_a_row_of_the_comparison() -> None:
+    from study.analysis.comparison import LYMPHOMA_LABELS, NUMBER_ROWS, SHARE_ROWS
+
+    keys = {row[0] for row in SHARE_ROWS} | {row[0] for row in NUMBER_ROWS}
+    assert set(LYMPHOMA_LABELS) <= keys
+    assert "Lugano" in LYMPHOMA_LABELS["remission_day28"]
