@@ -45,13 +45,12 @@ Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
 
 The deterministic parts are a mean field; the seeding and CD19-loss draws use the
 model's seeded generator, so a run is repeatable bit for bit. With
-``residual.enabled = false`` (the default until calibrated) nothing here draws a random
+``residual.enabled = false`` nothing here draws a random
 number or changes a run.
 
-With ``residual.two_way_exchange`` blasts also leave the grid for the compartment at the
-rate that balances seeding at equal density, so the patch follows the rest of the marrow
-(off by default: the exchange is one way). Not yet in it (docs/validation.md, issue 19):
-a reach of CAR T-cells below the well-mixed limit.
+With ``residual.two_way_exchange`` (on by default) blasts also leave the grid for the
+compartment at the rate that balances seeding at equal density, so the patch follows
+the rest of the marrow.
 """
 
 from __future__ import annotations

@@ -133,7 +133,8 @@ class CarTParameters(Section):
         ),
         source=(
             "replicative history limits self-renewal; functional persistence is lost in"
-            " many patients within a year (Fraietta 2018; Mueller 2018); not yet calibrated"
+            " many patients within a year (Fraietta 2018; Mueller 2018); off: the replicative"
+            " limit of the whole line does this job (docs/model.md)"
         ),
     )
     replicative_limit: int | None = parameter(
@@ -323,7 +324,8 @@ class RejectionParameters(Section):
         ),
         source=(
             "a primary alloresponse takes about 5-7 days to produce cytotoxic effectors"
-            " (T-cell priming kinetics); not yet calibrated (0: kills at once, as before)"
+            " (T-cell priming kinetics); cross-reactive memory cells act within a day (Adams"
+            " et al. J Clin Invest 2003): 1 day in the donor scenarios"
         ),
     )
     max_clone_divisions: int | None = parameter(
@@ -335,7 +337,8 @@ class RejectionParameters(Section):
             " daughters) can make in all, counting only divisions that placed a daughter"
             " (a clone's expansion is limited); none: no limit"
         ),
-        source="limited clonal burst of a primary response; not yet calibrated",
+        source="limited clonal burst of a primary response (about a thousandfold: 10 in the "
+        "donor scenarios)",
     )
     alloreactive_half_life_days: float | None = parameter(
         None,
@@ -345,5 +348,5 @@ class RejectionParameters(Section):
             "half-life of an alloreactive effector, days (contraction after the burst);"
             " none: native_t.taught_half_life_days"
         ),
-        source="effector contraction after a primary response; not yet calibrated",
+        source="effector contraction after a primary response (5 days in the donor scenarios)",
     )
