@@ -1,10 +1,8 @@
 """The two arms of therapy (autologous and donor) and the scenario library.
 
-Each direction of issue 3 is checked over fixed seeds on a small grid (50 x 50, the
-scenario's own dose), with a statistic that could fail: a one-sided sign test seed for
-seed (paired runs share the seed), Fisher's exact test on two shares, or a Wilson
-interval on one share. The quick versions use few seeds and large effects; the
-``slow`` versions (``uv run pytest -m slow``) use many more seeds.
+Each direction of issue 3 over fixed seeds on a 50 x 50 grid, with a statistic that
+could fail (sign test seed for seed, Fisher, Wilson); quick versions use few seeds and
+large effects, ``slow`` ones (``uv run pytest -m slow``) many more seeds.
 """
 
 from __future__ import annotations
@@ -43,7 +41,6 @@ LATE_HOST_RECOVERY = (
 )
 
 
-# --- helpers -----------------------------------------------------------------------------
 def small(name: str, overrides: Sequence[str] = ()) -> Scenario:
     """A shipped scenario on the small test grid, with extra ``--set`` overrides."""
     return load_scenario(name, [*SMALL, *overrides])
@@ -76,7 +73,6 @@ def fisher_greater_p(k1: int, n1: int, k2: int, n2: int) -> float:
     return float(fisher_exact(table, alternative="greater").pvalue)
 
 
-# --- every scenario ----------------------------------------------------------------------
 def test_the_library_has_every_scenario_of_the_spec() -> None:
     """docs/model.md lists ten scenarios; each ships as a file."""
     required = {
@@ -267,8 +263,8 @@ def check_persistence(
 
 
 def test_autologous_cells_persist_longer() -> None:
-    """Quick: 8 seeds, 120 days after infusion (alemtuzumab keeps the host T-cells down
-    for weeks, so a donor graft lives until they return), a fit autologous product."""
+    """Quick: 8 seeds, 120 days after infusion (a donor graft lives until the host
+    T-cells return, weeks after alemtuzumab), a fit autologous product."""
     check_persistence(range(8), 120, ALPHA, FIT_PRODUCT)
 
 
@@ -317,7 +313,6 @@ def test_no_teaching_scenario_is_autologous_with_teaching_off() -> None:
     assert plain == shipped
 
 
-# --- 6. manufacturing failure ----------------------------------------------------------------
 @pytest.mark.parametrize("failure_prob", [0.0, 0.08, 0.3])
 def test_manufacturing_fails_at_the_set_rate(failure_prob: float) -> None:
     """Many plans: the failure share's 99% Wilson interval holds the set probability."""
@@ -367,7 +362,6 @@ def test_failed_manufacturing_is_not_infused_and_not_a_relapse(seed: int) -> Non
     assert daily["blast_pct"].iloc[-1] >= 5.0
 
 
-# --- the classroom scenario keeps the biology --------------------------------------------
 def _directions(scenario: Scenario, seeds: range, days_after: int) -> dict[str, float]:
     """Shares over infused runs: remission within 3 months, expansion above 10-fold, B-cells
     below the aplasia line at some point after infusion, any CRS."""
