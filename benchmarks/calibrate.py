@@ -90,33 +90,15 @@ SWEEPS: dict[str, SweepPlan] = {
         (("patient.host_t_suppression_days.median", (1.5, 2.0, 3.5)),),
         "T10 donor remission (rejection after alemtuzumab wears off)",
     ),
-    "relapse": SweepPlan(
-        "autologous",
-        (
-            ("car_t.memory_bud_limit", (15, 30)),
-            ("residual.sanctuary_fraction", (0.0, 1e-9)),
-        ),
-        "T14 relapse-free survival at 12 months with the residual compartment on (issue 19;"
-        " not yet calibrated), T11 aplasia, T1 remission",
-        sets=(
-            "residual.enabled=true",
-            'patient.residual_cd19_negative_frequency={dist="lognormal",median=1e-12,sigma=3.0}',
-        ),
-        days=460,
-    ),
     "sanctuary": SweepPlan(
         "autologous",
-        (("patient.sanctuary_disease_probability", (0.25, 0.35)),),
-        "T14 relapse-free survival with a sanctuary that sheds into the marrow and CAR"
-        " T-cell lines that age (replicative senescence), T7, T11, T1",
-        sets=(
-            "residual.enabled=true",
-            "residual.two_way_exchange=true",
-            "residual.seeding_rate_per_day=0.2",
-            "residual.sanctuary_fraction=1e-3",
-            "car_t.replicative_limit=40",
-            'patient.residual_cd19_negative_frequency={dist="lognormal",median=2e-12,sigma=3.0}',
+        (
+            ("patient.sanctuary_disease_probability", (0.25, 0.35)),
+            ("car_t.replicative_limit", (35, 40, 45)),
         ),
+        "T14 relapse-free survival (CD19-positive relapse needs sanctuary disease and CAR"
+        " T-cell loss), T7 persistence, T11 aplasia, T1; the relapse rules are the defaults"
+        " (docs/validation.md, Relapse)",
         days=460,
     ),
     "donor_mechanism": SweepPlan(
@@ -125,22 +107,9 @@ SWEEPS: dict[str, SweepPlan] = {
             ("patient.host_t_suppression_days.sigma", (0.6, 1.2)),
             ("patient.dose_factor.sigma", (0.0, 1.0)),
         ),
-        "T10 donor remission at day 28 or 42 with host T-cells back in weeks and a primed,"
-        " limited alloresponse; non-response from the spread of alemtuzumab's reach and of"
+        "T10 donor remission at day 28 or 42 with rejection by mechanism (the donor"
+        " scenario's defaults): non-response from the spread of alemtuzumab's reach and of"
         " the dose levels (issue 19)",
-        sets=(
-            'patient.host_t_suppression_days={dist="lognormal",median=28.0,sigma=0.6}',
-            'patient.dose_factor={dist="lognormal",median=1.0,sigma=0.0}',
-            "rejection.priming_delay_days=5.0",
-            "rejection.max_clone_divisions=10",
-            "rejection.alloreactive_half_life_days=5.0",
-            "residual.enabled=true",
-            "residual.two_way_exchange=true",
-            "residual.seeding_rate_per_day=0.2",
-            "residual.sanctuary_fraction=1e-3",
-            "patient.sanctuary_disease_probability=0.25",
-            "car_t.replicative_limit=40",
-        ),
         days=75,
     ),
 }
