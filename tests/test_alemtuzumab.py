@@ -1,0 +1,39 @@
+"""Alemtuzumab's lytic window after a donor infusion follows its blood level (sim.alemtuzumab)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.alemtuzumab import lytic_days_after_infusion
+from sim.loader import load_scenario
+from sim.parameters.patient_distributions import PatientParameters
+from sim.patient import effective_scenario
+
+
+def test_a_level_halves_every_half_life_until_it_is_no_longer_lytic() -> None:
+    # 0.8 µg/mL halves to 0.4, 0.2, 0.1: three half-lives above the lytic level of 0.1
+    assert lytic_days_after_infusion(0.8, 11.0, 0.1) == pytest.approx(33.0)
+    assert lytic_days_after_infusion(0.2, 5.0, 0.1) == pytest.approx(5.0)
+
+
+def test_a_level_already_below_the_lytic_level_protects_the_graft_not_at_all() -> None:
+    assert lytic_days_after_infusion(0.05, 11.0, 0.1) == 0.0
+    assert lytic_days_after_infusion(0.1, 11.0, 0.1) == 0.0
+
+
+def test_the_donor_patient_draws_a_level_and_the_window_follows_from_it() -> None:
+    donor = load_scenario("donor")
+    level = {"dist": "uniform", "low": 0.4, "high": 0.4}
+    table = PatientParameters.model_validate(
+        {**donor.patient.model_dump(), "alemtuzumab_level_at_infusion": level}
+    )
+    effective, patient = effective_scenario(donor.model_copy(update={"patient": table}), seed=4)
+    assert patient.alemtuzumab_level_at_infusion == 0.4
+    expected = 2 * donor.lymphodepletion.alemtuzumab_half_life_days  # 0.4 -> 0.1: two halvings
+    assert patient.host_t_suppression_days == pytest.approx(expected)
+    assert effective.lymphodepletion.alemtuzumab_recovery_delay_days == pytest.approx(expected)
+
+
+def test_an_arm_without_alemtuzumab_draws_no_level() -> None:
+    _, patient = effective_scenario(load_scenario("autologous"), seed=4)
+    assert patient.alemtuzumab_level_at_infusion is None
