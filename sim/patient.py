@@ -233,6 +233,8 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     }
     car_t: dict[str, Any] = {
         "cytokine_per_kill": scenario.car_t.cytokine_per_kill * patient.cytokine_amplification,
+        "cytokine_per_engaged_hour": scenario.car_t.cytokine_per_engaged_hour
+        * patient.cytokine_amplification,
         "memory_fraction": min(1.0, scenario.car_t.memory_fraction * patient.memory_share_factor),
     }
     per_10k = scenario.car_t.dose_per_10k_sites
