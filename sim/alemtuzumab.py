@@ -40,3 +40,33 @@ def lytic_days_after_infusion(
     if level_at_infusion_ug_per_ml <= lytic_level_ug_per_ml:
         return 0.0
     return half_life_days * math.log2(level_at_infusion_ug_per_ml / lytic_level_ug_per_ml)
+
+
+def conditioning_kill_fraction(
+    full_kill_fraction: float,
+    level_at_infusion_ug_per_ml: float,
+    half_life_days: float,
+    lytic_level_ug_per_ml: float,
+    conditioning_days: int,
+) -> float:
+    """Share of host T-cells the conditioning's alemtuzumab removes, given the days of it
+    on which the level was lytic.
+
+    Counting back from the level on the day of the infusion with the same elimination
+    (a simplification: the doses given during the conditioning are not followed one by
+    one), the level ``t`` days before the infusion was ``level x 2^(t / half_life)``. A
+    patient at or above the lytic level on the day of the infusion had it lytic on every
+    conditioning day and loses ``full_kill_fraction``; one below had it lytic only on
+    the earlier days, or on none: the share surviving is ``(1 - full)^(lytic days /
+    conditioning days)``. Such a patient keeps host T-cells that can reject the graft
+    from its first day, as without alemtuzumab (no expansion and no response in the
+    PALL/CALM patients given none; less host T-cell exposure with more alemtuzumab:
+    Dupouy et al. Cancer Res Commun 2022).
+    """
+    if level_at_infusion_ug_per_ml >= lytic_level_ug_per_ml:
+        return full_kill_fraction
+    if level_at_infusion_ug_per_ml <= 0.0:
+        return 0.0
+    below_for_days = half_life_days * math.log2(lytic_level_ug_per_ml / level_at_infusion_ug_per_ml)
+    lytic_days = max(0.0, conditioning_days - below_for_days)
+    return 1.0 - (1.0 - full_kill_fraction) ** (lytic_days / conditioning_days)

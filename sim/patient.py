@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from sim.alemtuzumab import lytic_days_after_infusion
+from sim.alemtuzumab import conditioning_kill_fraction, lytic_days_after_infusion
 from sim.errors import UserInputError
 from sim.parameters import Scenario
 from sim.parameters.patient_distributions import RANGES, Beta, Lognormal, Uniform
@@ -216,7 +216,9 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     (``tumour_growth_factor``); ``microenvironment_hostility`` replaces
     ``microenvironment.hostility``; ``car_t.dose_per_10k_sites``, when set, becomes
     ``car_t.dose_cells`` on this grid; ``dose_factor`` multiplies the dose; a patient
-    without sanctuary disease has ``residual.sanctuary_fraction`` 0. Unchanged
+    without sanctuary disease has ``residual.sanctuary_fraction`` 0; a drawn alemtuzumab
+    level sets how much of the conditioning's alemtuzumab killed
+    (:func:`sim.alemtuzumab.conditioning_kill_fraction`). Unchanged
     tables are kept as they are (the same objects), so a patient without spread leaves
     the run bit for bit as before.
 
@@ -258,6 +260,16 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     lymphodepletion: dict[str, Any] = {}
     if patient.host_t_suppression_days is not None:
         lymphodepletion["alemtuzumab_recovery_delay_days"] = patient.host_t_suppression_days
+    level = patient.alemtuzumab_level_at_infusion
+    if level is not None:
+        ld = scenario.lymphodepletion
+        lymphodepletion["alemtuzumab_native_t_kill_fraction"] = conditioning_kill_fraction(
+            ld.alemtuzumab_native_t_kill_fraction,
+            level,
+            ld.alemtuzumab_half_life_days,
+            ld.alemtuzumab_lytic_level_ug_per_ml,
+            ld.days,
+        )
     changes = {
         "leukaemia": leukaemia,
         "car_t": car_t,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from sim.alemtuzumab import lytic_days_after_infusion
+from sim.alemtuzumab import conditioning_kill_fraction, lytic_days_after_infusion
 from sim.loader import load_scenario
 from sim.parameters.patient_distributions import PatientParameters
 from sim.patient import effective_scenario
@@ -37,3 +39,31 @@ def test_the_donor_patient_draws_a_level_and_the_window_follows_from_it() -> Non
 def test_an_arm_without_alemtuzumab_draws_no_level() -> None:
     _, patient = effective_scenario(load_scenario("autologous"), seed=4)
     assert patient.alemtuzumab_level_at_infusion is None
+
+
+def test_a_level_lytic_throughout_the_conditioning_kills_the_full_share() -> None:
+    assert conditioning_kill_fraction(0.97, 0.2, 11.0, 0.1, 5) == 0.97
+
+
+def test_a_level_never_lytic_during_the_conditioning_kills_nothing_extra() -> None:
+    # 0.05 ug/mL at infusion: 0.05 x 2^(5/11) = 0.069 five days before, never lytic
+    assert conditioning_kill_fraction(0.97, 0.05, 11.0, 0.1, 5) == 0.0
+
+
+def test_a_level_lytic_on_part_of_the_conditioning_kills_part() -> None:
+    # below the lytic level for the last 11 x log2(0.1/0.08) = 3.54 of the 5 days
+    share = conditioning_kill_fraction(0.97, 0.08, 11.0, 0.1, 5)
+    lytic_days = 5 - 11.0 * math.log2(0.1 / 0.08)
+    assert share == pytest.approx(1 - 0.03 ** (lytic_days / 5))
+    assert 0.0 < share < 0.97
+
+
+def test_the_drawn_level_sets_the_conditioning_kill_of_the_run() -> None:
+    donor = load_scenario("donor")
+    level = {"dist": "uniform", "low": 0.05, "high": 0.05}
+    table = PatientParameters.model_validate(
+        {**donor.patient.model_dump(), "alemtuzumab_level_at_infusion": level}
+    )
+    effective, _ = effective_scenario(donor.model_copy(update={"patient": table}), seed=4)
+    assert effective.lymphodepletion.alemtuzumab_native_t_kill_fraction == 0.0
+    assert effective.lymphodepletion.alemtuzumab_recovery_delay_days == 0.0
