@@ -42,6 +42,25 @@ def lytic_days_after_infusion(
     return half_life_days * math.log2(level_at_infusion_ug_per_ml / lytic_level_ug_per_ml)
 
 
+def lytic_days_before_infusion(
+    level_at_infusion_ug_per_ml: float,
+    half_life_days: float,
+    lytic_level_ug_per_ml: float,
+    conditioning_days: int,
+) -> float:
+    """Days of the conditioning (the ``conditioning_days`` before the infusion) on which
+    alemtuzumab was lytic, counting back from its level on the day of the infusion with
+    the same elimination: the level ``t`` days before was ``level x 2^(t / half_life)``
+    (a simplification: the doses within the conditioning are not followed one by one).
+    All of them for a level at or above the lytic level; fewer, or none, below it."""
+    if level_at_infusion_ug_per_ml >= lytic_level_ug_per_ml:
+        return float(conditioning_days)
+    if level_at_infusion_ug_per_ml <= 0.0:
+        return 0.0
+    below_for_days = half_life_days * math.log2(lytic_level_ug_per_ml / level_at_infusion_ug_per_ml)
+    return max(0.0, conditioning_days - below_for_days)
+
+
 def conditioning_kill_fraction(
     full_kill_fraction: float,
     level_at_infusion_ug_per_ml: float,
@@ -50,23 +69,18 @@ def conditioning_kill_fraction(
     conditioning_days: int,
 ) -> float:
     """Share of host T-cells the conditioning's alemtuzumab removes, given the days of it
-    on which the level was lytic.
+    on which the level was lytic (:func:`lytic_days_before_infusion`).
 
-    Counting back from the level on the day of the infusion with the same elimination
-    (a simplification: the doses given during the conditioning are not followed one by
-    one), the level ``t`` days before the infusion was ``level x 2^(t / half_life)``. A
-    patient at or above the lytic level on the day of the infusion had it lytic on every
-    conditioning day and loses ``full_kill_fraction``; one below had it lytic only on
-    the earlier days, or on none: the share surviving is ``(1 - full)^(lytic days /
-    conditioning days)``. Such a patient keeps host T-cells that can reject the graft
-    from its first day, as without alemtuzumab (no expansion and no response in the
-    PALL/CALM patients given none; less host T-cell exposure with more alemtuzumab:
-    Dupouy et al. Cancer Res Commun 2022).
+    A patient lytic on every conditioning day loses ``full_kill_fraction``; one lytic on
+    fewer keeps more: the share surviving is ``(1 - full)^(lytic days / conditioning
+    days)``. Such a patient keeps host T-cells that can reject the graft from its first
+    day, as without alemtuzumab (no expansion and no response in the PALL/CALM patients
+    given none; less host T-cell exposure with more alemtuzumab: Dupouy et al. Cancer
+    Res Commun 2022).
     """
-    if level_at_infusion_ug_per_ml >= lytic_level_ug_per_ml:
+    lytic_days = lytic_days_before_infusion(
+        level_at_infusion_ug_per_ml, half_life_days, lytic_level_ug_per_ml, conditioning_days
+    )
+    if lytic_days >= conditioning_days:
         return full_kill_fraction
-    if level_at_infusion_ug_per_ml <= 0.0:
-        return 0.0
-    below_for_days = half_life_days * math.log2(lytic_level_ug_per_ml / level_at_infusion_ug_per_ml)
-    lytic_days = max(0.0, conditioning_days - below_for_days)
     return 1.0 - (1.0 - full_kill_fraction) ** (lytic_days / conditioning_days)

@@ -8,6 +8,7 @@ import pytest
 
 from sim.alemtuzumab import conditioning_kill_fraction, lytic_days_after_infusion
 from sim.loader import load_scenario
+from sim.model import CarTModel
 from sim.parameters.patient_distributions import PatientParameters
 from sim.patient import effective_scenario
 
@@ -67,3 +68,31 @@ def test_the_drawn_level_sets_the_conditioning_kill_of_the_run() -> None:
     effective, _ = effective_scenario(donor.model_copy(update={"patient": table}), seed=4)
     assert effective.lymphodepletion.alemtuzumab_native_t_kill_fraction == 0.0
     assert effective.lymphodepletion.alemtuzumab_recovery_delay_days == 0.0
+
+
+def _active_days(level: float) -> list[int]:
+    scenario = load_scenario(
+        "donor",
+        [
+            "grid.width=30",
+            "grid.height=30",
+            f"patient.alemtuzumab_level_at_infusion.median={level}",
+            "patient.alemtuzumab_level_at_infusion.sigma=0.0",
+        ],
+    )
+    model = CarTModel(scenario, seed=2)
+    infusion = model.therapy.plan.infusion_day
+    assert infusion is not None
+    active = []
+    for day in range(infusion + 3):
+        model.step()  # the day's first step opens or closes the window
+        if model.therapy.alemtuzumab_active:
+            active.append(day)
+        for _ in range(model.steps_per_day - 1):
+            model.step()
+    return [day - infusion for day in active]
+
+
+def test_a_level_never_lytic_opens_no_window_and_a_lytic_one_covers_the_conditioning() -> None:
+    assert _active_days(0.05) == []  # never lytic: no alemtuzumab deaths at all
+    assert _active_days(0.8) == [-5, -4, -3, -2, -1, 0, 1, 2]  # conditioning and after
