@@ -81,6 +81,16 @@ def test_the_batch_table_counts_a_lymphoma_run_by_its_overall_response(tmp_path)
     runs.loc[lymphoma, "lymphoma_overall_response"] = True
     runs["remission_day28"] = runs["remission_day28"].astype(object)
     runs.loc[lymphoma, "remission_day28"] = None
+    best = iter(["CR", "PR", "PR", "CR", "SD", "PD"])
+    runs["lymphoma_best_response"] = [next(best) if b else None for b in lymphoma]
+    responded = runs["lymphoma_best_response"].isin(["CR", "PR"])
+    runs["lymphoma_progression"] = list(lymphoma & responded)
+    runs["lymphoma_progression_cause"] = [
+        "car_t_loss" if p else None for p in runs["lymphoma_progression"]
+    ]
+    runs["lymphoma_not_cleared_cause"] = [
+        "outgrowth" if r in ("PR", "SD", "PD") else None for r in runs["lymphoma_best_response"]
+    ]
     runs.to_parquet(tmp_path / RUNS_PARQUET)
     plan = build_plan(TWO_BY_TWO, batch_fakes.fake_load)
     cells = summarise_cells(plan, BatchDirectory(tmp_path))
@@ -90,6 +100,15 @@ def test_the_batch_table_counts_a_lymphoma_run_by_its_overall_response(tmp_path)
         if cell.lymphoma:
             assert cell.successes == cell.runs == 3 and cell.unobserved == 0
     assert "counted by lymphoma_overall_response" in format_cell_table(cells)
+    from study.batch.lymphoma_table import lymphoma_lines
+
+    lines = lymphoma_lines(plan, tmp_path / RUNS_PARQUET)
+    assert len(lines) == 2  # the two sweep cells of the lymphoma scenario "beta"
+    assert all(line.startswith("beta [") for line in lines)
+    joined = " ".join(lines)
+    for word in ("CR ", "PR ", "SD ", "PD ", "relapse after CR", "progression after PR"):
+        assert word in joined
+    assert "outgrowth" in joined and "car_t_loss" in joined
 
 
 def test_every_lymphoma_label_replaces_a_row_of_the_comparison() -> None:
