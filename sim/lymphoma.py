@@ -20,7 +20,10 @@ A lymphoma is judged by the size of its tumour on imaging, not by a marrow count
 - **progression after a response** (relapse after CR, progression after PR): from the
   first responding scan on, the first day the tumour is detectable and at least
   ``1 + progression_growth`` times its nadir since infusion; its cause is read from that
-  day's row of the daily table (:func:`progression_cause`).
+  day's row of the daily table (:func:`progression_cause`);
+- **why tumour was left** (best response PR, SD or PD): the same causes read from the row
+  of the last scan (month 3): ``cd19_negative``, ``outgrowth`` (functional CAR T-cells
+  there, the mass holds) or ``car_t_loss`` (none left).
 
 Simplifications: size is a count of cells, not a sum of products of diameters (the grid
 is one section through the node, so its count is an area like the SPD; the residual
@@ -54,6 +57,7 @@ LYMPHOMA_SUMMARY_FIELDS = (
     "lymphoma_progression",
     "lymphoma_progression_day",
     "lymphoma_progression_cause",
+    "lymphoma_not_cleared_cause",
 )
 """The lymphoma fields of a run's summary (null for a leukaemia run)."""
 
@@ -159,6 +163,9 @@ def lymphoma_fields(model: CarTModel, daily: pd.DataFrame) -> dict[str, Any]:
     best = min(seen, key=CATEGORIES.index) if seen else None
     complete = len(seen) == len(scans)
     record["lymphoma_best_response"] = best if (complete or best == "CR") else None
+    if record["lymphoma_best_response"] not in (None, "CR"):
+        last_scan = infusion + rules.scan_days[-1]
+        record["lymphoma_not_cleared_cause"] = progression_cause(daily.iloc[last_scan])
     if best in RESPONDING:
         record["lymphoma_overall_response"] = True
     elif complete:

@@ -29,7 +29,18 @@ Rules, each step of ``time.hours_per_step`` hours, per CD19 phenotype:
   survives the step with chance ``(1 - e x p_kill)^8``, where ``e`` is the share of the
   grid's sites holding a functional (effector) CAR T-cell and ``p_kill`` an effector's
   kill chance per step: the chance it meets none of the killers a random marrow site
-  would have around it. CD19-negative cells and sanctuary sites are not killed;
+  would have around it. CD19-negative cells and sanctuary sites are not killed.
+  That is right for scattered blasts (marrow), not for a lymphoma (``leukaemia.dense_mass``),
+  whose other lesions are masses like the node's: there only the T-cells that have
+  reached a mass's edge meet its cells, and the core waits its turn. So for a lymphoma a
+  CD19-positive cell survives the step with the share of the grid's CD19-positive
+  lymphoma cells that survived the CAR T-cells there (kills on the grid / its CD19-positive
+  cells at the step's start): the node is the sample of how a mass responds, the other
+  lesions respond alike (the microenvironment is then in the sample, not applied again).
+  While the grid holds no CD19-positive cell the scattered rule applies (what is left is
+  scattered cells). Without this the compartment, half a lymphoma's disease, was cleared
+  within a week even where the node's mass barely shrank, and "half the disease gone"
+  read as a partial response (docs/validation.md, T15);
 - **the sanctuary** (the central nervous system, the testes: sites CAR T-cells reach
   poorly; ``sanctuary_fraction`` of the CD19-positive cells at enrolment) is a pool of its
   own with its own room (``sanctuary_room_fraction`` of the compartment's): it grows at
@@ -103,12 +114,15 @@ class ResidualDisease:
             parameters.seeding_rate_per_day * parameters.outside_grid_multiple,
             model.hours_per_step,
         )
+        self._grid_positive_before = 0  # the grid's CD19+ blasts at the last step's end
+        self._car_t_blast_kills_before = 0
 
     def start(self) -> None:
         """Size at enrolment: ``outside_grid_multiple`` x the grid's blasts, with the grid's
         CD19-negative share or the patient's rare-variant frequency, whichever is larger."""
         if not self.enabled:
             return
+        self._measure_grid()
         census = self.model.census
         blasts = census.blasts
         negative = census.resident[ResidentKind.BLAST_CD19_NEGATIVE]
@@ -133,8 +147,13 @@ class ResidualDisease:
 
     def car_t_survival(self) -> float:
         """Chance a CD19-positive cell outside the sanctuary survives this step's CAR
-        T-cells: ``(1 - e x p_kill)^8`` (see the module docstring)."""
+        T-cells: ``(1 - e x p_kill)^8`` for scattered blasts, or the node's measured
+        survival for lymphoma masses (see the module docstring)."""
         model = self.model
+        if model.parameters.leukaemia.dense_mass:
+            measured = self._mass_survival()
+            if measured is not None:
+                return measured
         effectors = sum(model.census.mobile[kind] for kind in FUNCTIONAL_EFFECTORS)
         density = effectors / model.tissue.n_sites
         # a lymphoma's other lesions are masses as hostile as the node's (surrounded by
@@ -143,6 +162,31 @@ class ResidualDisease:
             model, model.chances.car_t_kill, microenvironment.hostility(model)
         )
         return (1.0 - density * kill) ** MOORE_NEIGHBOURS
+
+    def _mass_survival(self) -> float | None:
+        """A lymphoma's lesions are masses like the node's: the share of the grid's
+        CD19-positive lymphoma cells that survived this step's CAR T-cells (None while the
+        grid holds none, when the scattered-cell rule applies)."""
+        before = self._grid_positive_before
+        if before == 0:
+            return None
+        killed = self._car_t_blast_kills() - self._car_t_blast_kills_before
+        return max(0.0, 1.0 - killed / before)
+
+    def _car_t_blast_kills(self) -> int:
+        """CD19-positive blasts (lymphoma cells) CAR T-cells have killed on the grid so far."""
+        census = self.model.census
+        return census.kills_by_car_t - census.b_cells_killed_by_car_t
+
+    def start_measuring(self) -> None:
+        """Measure the grid's kills from now on (as after a step)."""
+        self._measure_grid()
+
+    def _measure_grid(self) -> None:
+        """Remember the grid's CD19-positive blasts and CAR T-cell kills at this step's end,
+        against which the next step's kills are measured."""
+        self._grid_positive_before = self.model.census.resident[ResidentKind.BLAST_CD19_POSITIVE]
+        self._car_t_blast_kills_before = self._car_t_blast_kills()
 
     def step(self) -> None:
         """One step: growth and death, CAR T-cell killing, seeding onto the grid (and,
@@ -155,6 +199,7 @@ class ResidualDisease:
             self._seed()
         self._egress()
         self._extinction()
+        self._measure_grid()
 
     def _grow_and_meet_car_t(self) -> None:
         """Growth and death at the blast rate, CD19 loss, killing by the grid's effectors."""

@@ -259,13 +259,16 @@ class OutcomeJudge:
 @dataclass
 class LymphomaOutcomeJudge(OutcomeJudge):
     """A lymphoma's outcome in lymphoma's words (:mod:`sim.lymphoma`, Lugano 2014): the
-    response at each scan (days 28 and 91 after infusion), then progression after a
-    response. Tumour size is the grid's lymphoma cells plus the residual compartment."""
+    response at each scan (days 28 and 91 after infusion), then relapse after a complete
+    response or progression after a partial one. Tumour size is the grid's lymphoma cells
+    plus the residual compartment. ``state`` keeps the shared names the view colours by
+    (``remission`` for a response, ``refractory`` for stable or progressive disease,
+    ``relapse`` for what follows a response); ``text`` never says remission or blasts."""
 
     scenario: Scenario | None = None
     baseline: float | None = None
     nadir: float = float("inf")
-    responded: bool = False
+    best: str | None = None  # the best response at a scan so far: "CR" or "PR"
 
     def end_of_day(self, day: int, plan: PlanFacts, counts: DayCounts) -> None:
         """Update the outcome with the counts at the end of ``day``."""
@@ -281,18 +284,25 @@ class LymphomaOutcomeJudge(OutcomeJudge):
         if days_after < 0 or self.baseline is None:
             return
         rules, limit = self.scenario.lymphoma, detection_limit_agents(self.scenario)
-        if self.responded and size >= limit and size >= (1 + rules.progression_growth) * self.nadir:
+        grown = size >= (1 + rules.progression_growth) * self.nadir
+        if self.best is not None and size >= limit and grown:
             status = (
                 "CD19-negative"
                 if counts.blasts_cd19_negative > counts.blasts_cd19_positive
                 else "CD19-positive"
             )
+            event = (
+                "Relapse after complete response"
+                if self.best == "CR"
+                else "Progression after partial response"
+            )
             self.outcome = Outcome(
-                "relapse", f"Progression on day {days_after} after infusion: {status} lymphoma"
+                "relapse", f"{event} on day {days_after} after infusion: {status} lymphoma"
             )
         elif days_after in rules.scan_days:
             found = category(size, self.baseline, self.nadir, limit, rules)
-            self.responded = self.responded or found in RESPONDING
+            if found in RESPONDING and self.best != "CR":
+                self.best = found
             share = 100.0 * size / self.baseline if self.baseline else 0.0
             self.outcome = Outcome(
                 "remission" if found in RESPONDING else "refractory",

@@ -65,6 +65,7 @@ def test_complete_response_then_relapse_with_day_and_cause() -> None:
     assert record["lymphoma_progression"] is True
     assert 60 < record["lymphoma_progression_day"] < 80  # detectable (10 agents) again
     assert record["lymphoma_progression_cause"] == "car_t_loss"
+    assert record["lymphoma_not_cleared_cause"] is None  # a complete response: cleared
     assert record["lymphoma_tumour_at_infusion"] == 1000.0
 
 
@@ -72,8 +73,10 @@ def test_partial_response_and_stable_and_progressive_disease() -> None:
     partial = _run(_path({0: 1000.0, 28: 300.0, 110: 300.0}), effectors=3)
     assert partial["lymphoma_best_response"] == "PR" and partial["lymphoma_overall_response"]
     assert partial["lymphoma_progression"] is False
+    assert partial["lymphoma_not_cleared_cause"] == "outgrowth"  # CAR T-cells there, mass held
     stable = _run(_path({0: 1000.0, 28: 800.0, 110: 900.0}))
     assert stable["lymphoma_best_response"] == "SD"
+    assert stable["lymphoma_not_cleared_cause"] == "car_t_loss"
     assert stable["lymphoma_overall_response"] is False
     assert stable["lymphoma_progression"] is None  # no response to progress from
     growing = _run(_path({0: 1000.0, 28: 1600.0, 110: 3000.0}))

@@ -204,3 +204,29 @@ def test_the_sanctuary_grows_only_within_its_own_room(room: float, grows: bool) 
     model.residual.sanctuary = start
     run_steps(model, 48)
     assert (model.residual.sanctuary > start * 1.01) == grows
+
+
+@pytest.mark.parametrize("mass", [True, False])
+def test_a_lymphomas_other_lesions_lose_the_share_the_nodes_mass_loses(mass: bool) -> None:
+    """A lymphoma's lesions are masses: the compartment loses, step by step, the share of
+    the grid's CD19-positive cells the CAR T-cells killed there (no growth here, so the
+    shares multiply to the grid's own); scattered blasts meet the well-mixed killers."""
+    model = empty_model(
+        [ON, *STILL, NO_SEEDING, f"leukaemia.dense_mass={str(mass).lower()}",
+         "car_t.kill_rate_per_day=5.0", "car_t.effector_half_life_days=1000.0"]
+    )  # fmt: skip
+    for site in range(model.tissue.n_sites):
+        if site not in (0, 1):
+            LeukaemicBlast(model, site, cd19_positive=True)
+    CarTCell(model, 0)
+    model.residual.cd19_positive = 1000.0
+    model.residual.start_measuring()
+    before = model.census.resident[ResidentKind.BLAST_CD19_POSITIVE]
+    run_steps(model, 12)
+    after = model.census.resident[ResidentKind.BLAST_CD19_POSITIVE]
+    assert after < before  # the effector killed at the mass's edge
+    kept = model.residual.cd19_positive / 1000.0
+    if mass:
+        assert kept == pytest.approx(after / before)
+    else:
+        assert kept < 0.75 * after / before  # well mixed: every cell meets the killer

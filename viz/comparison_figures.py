@@ -70,7 +70,8 @@ def draw_outcomes(comparison: Comparison, path: Path) -> None:
                     linestyle=style.linestyle, linewidth=3)  # fmt: skip
             ax.plot(100 * share, y, marker=style.marker, color=style.colour, markersize=11,
                     linestyle="none")  # fmt: skip
-    ax.set_yticks(range(len(keys)), [SHORT_LABELS[k] for k in keys])
+    labels = SHORT_LABELS | comparison.words.short_labels
+    ax.set_yticks(range(len(keys)), [labels[k] for k in keys])
     ax.invert_yaxis()
     ax.set_xlim(-2, 102)
     ax.set_xlabel("share of runs (%), with 95% confidence interval")
@@ -81,9 +82,10 @@ def draw_outcomes(comparison: Comparison, path: Path) -> None:
 
 
 def draw_relapse_free(comparison: Comparison, path: Path) -> None:
-    """Kaplan-Meier curves of relapse-free survival after remission, 95 % bands,
-    censoring ticks."""
+    """Kaplan-Meier curves of relapse-free survival after remission (a lymphoma's:
+    progression-free after a response), 95 % bands, censoring ticks."""
     styles = arm_styles(comparison.names)
+    words = comparison.words
     figure, (ax,) = new_figure(11, 6.5)
     survival = comparison.survival
     drawn = False
@@ -91,7 +93,8 @@ def draw_relapse_free(comparison: Comparison, path: Path) -> None:
         if curve is None:
             continue
         drawn = True
-        label = f"{style.name} ({curve.subjects} in remission, {curve.events} relapsed)"
+        followed = f"{curve.subjects} {words.responders}"
+        label = f"{style.name} ({followed}, {curve.events} {words.relapsed})"
         ax.step(curve.times, 100 * curve.survival, where="post", color=style.colour,
                 linestyle=style.linestyle, label=label)  # fmt: skip
         ax.fill_between(curve.times, 100 * curve.low, 100 * curve.high, step="post",
@@ -102,18 +105,19 @@ def draw_relapse_free(comparison: Comparison, path: Path) -> None:
                 markeredgewidth=2, color=style.colour, linestyle="none")  # fmt: skip
     ax.set_ylim(-2, 102)
     ax.set_xlim(left=0)
-    ax.set_xlabel("days since remission began")
-    ax.set_ylabel("still free of relapse (%)")
-    ax.set_title("Relapse-free survival after remission")
+    ax.set_xlabel(f"days since {words.onset}")
+    ax.set_ylabel(f"still free of {words.relapse} (%)")
+    ax.set_title(f"{words.free.capitalize()} survival after {words.onset}")
     if drawn:
         handles, _ = ax.get_legend_handles_labels()
+        censored = f"run ended without {words.relapse} (censored)"
         handles.append(plt.Line2D([], [], color="0.3", marker="|", markersize=14,
-                                  markeredgewidth=2, linestyle="none",
-                                  label="run ended without relapse (censored)"))  # fmt: skip
+                                  markeredgewidth=2, linestyle="none", label=censored))  # fmt: skip
         handles.append(plt.Rectangle((0, 0), 1, 1, color="0.3", alpha=0.15, label="95% band"))
         ax.legend(handles=handles, loc="lower left", framealpha=0.9)
     else:
-        ax.text(0.5, 0.5, "no remissions in either arm", transform=ax.transAxes, ha="center")
+        ax.text(0.5, 0.5, f"{words.no_responses} in either arm", transform=ax.transAxes,
+                ha="center")  # fmt: skip
     save(figure, str(path))
 
 
@@ -205,15 +209,15 @@ def draw_safety(comparison: Comparison, path: Path) -> None:
 
 
 def draw_timing(comparison: Comparison, path: Path) -> None:
-    """Days from enrolment to infusion, and the blast burden at infusion, per run."""
+    """Days from enrolment to infusion, and the disease burden at infusion, per run."""
     styles = arm_styles(comparison.names)
     figure, (left, right) = new_figure(15, 6.5, ncols=2)
     _boxes(left, comparison, "days_to_infusion", styles)
     left.set_ylabel("days from enrolment to infusion")
     left.set_title("Time to infusion")
     _boxes(right, comparison, "blast_pct_at_infusion", styles)
-    right.set_ylabel("blasts at infusion (% of marrow sites)")
-    right.set_title("Leukaemia burden at infusion")
+    right.set_ylabel(comparison.words.burden_axis)
+    right.set_title(comparison.words.burden_title)
     if comparison.arms.paired:
         joined = plt.Line2D([], [], color="0.6", label="grey lines join the two arms' runs "
                             "on the same seed")  # fmt: skip

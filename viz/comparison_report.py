@@ -18,15 +18,14 @@ REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 CAPTIONS = {
     "outcomes": "Share of runs with each outcome; bars are 95% Wilson intervals.",
-    "relapse_free": "Kaplan-Meier curves of relapse-free survival from the first day of "
-    "remission; shaded bands are 95% confidence bands (log-log), ticks are runs that ended "
-    "without relapse (censored).",
+    "relapse_free": "Kaplan-Meier curves of {free} survival from {onset}; shaded bands are "
+    "95% confidence bands (log-log), ticks are runs that ended without {relapse} (censored).",
     "kinetics": "CAR T-cells on the grid by day after infusion: median (line) and the middle "
     "half of runs (band), log scale (0 drawn at the bottom); days that fewer than half of "
     "the infused runs reached are left out.",
     "safety": "Left: highest CRS grade per infused run. Right: days of B-cell aplasia; each "
     "dot is a run.",
-    "timing": "Days from enrolment to infusion and blasts at infusion; each dot is a run.",
+    "timing": "Days from enrolment to infusion and the {burden} at infusion; each dot is a run.",
 }
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto;
@@ -46,6 +45,7 @@ def _sections(comparison: Comparison, figures: dict[str, Path]) -> list[tuple[st
     """(kind, text) blocks in order; kind is h1, h2, p, box, warn, table or figure."""
     name_a, name_b = comparison.names
     pairs = comparison.arms
+    words = comparison.words
     command = pairs.manifest.get("command_line", "")
     blocks: list[tuple[str, str]] = [
         ("h1", f"{name_a} versus {name_b}: comparison report"),
@@ -71,8 +71,9 @@ def _sections(comparison: Comparison, figures: dict[str, Path]) -> list[tuple[st
                 "that population where the outcome was not observed (left out). Differences "
                 "of shares: Newcombe's interval (paired version on pairs). Numbers: median "
                 "(interquartile range); differences are medians of paired differences with "
-                "a sign-test interval. Relapses and CD19-negative relapses are counted among "
-                "different runs in each arm, so they are compared with Fisher's exact test. "
+                f"a sign-test interval. {words.relapses.capitalize()} and CD19-negative ones "
+                "are counted among different runs in each arm, so they are compared with "
+                "Fisher's exact test. "
                 "CAR T-cells were still present at the end of "
                 f"{comparison.persistence_censored[0]} {name_a} and "
                 f"{comparison.persistence_censored[1]} {name_b} runs: their "
@@ -81,7 +82,10 @@ def _sections(comparison: Comparison, figures: dict[str, Path]) -> list[tuple[st
         ]
     )
     for name, path in figures.items():
-        blocks.append(("figure", f"{path.name}|{CAPTIONS[name]}"))
+        caption = CAPTIONS[name].format(
+            free=words.free, onset=words.onset, relapse=words.relapse, burden=words.burden
+        )
+        blocks.append(("figure", f"{path.name}|{caption}"))
     return blocks
 
 

@@ -94,7 +94,9 @@ class LeukaemiaParameters(Section):
         ge=0.0,
         le=10.0,
         description="divisions per blast per day, with room to divide",
-        source="T9: untreated doubling ~10 d (Br J Haematol 1997;98:999)",
+        source="T9: untreated doubling ~10 d (Br J Haematol 1997;98:999); lymphoma.toml's "
+        "0.035 is an assumption (no measured growth rate of relapsed LBCL; chosen so the "
+        "mass does not fill the node before the median infusion: docs/model.md)",
     )
     death_rate_per_day: float = parameter(
         0.005,

@@ -36,6 +36,7 @@ from study.analysis.survival import (
     restricted_mean,
     restricted_mean_difference,
 )
+from study.analysis.vocabulary import Vocabulary, vocabulary
 
 WIDE_INTERVAL = 0.20
 """A share's 95 % interval wider than this (20 points) is flagged as imprecise."""
@@ -168,6 +169,12 @@ class Comparison:
     kinetics: tuple[pd.DataFrame, pd.DataFrame]
     runs: tuple[int, int]
     warnings: list[str] = field(default_factory=list)
+    lymphoma: bool = False
+
+    @property
+    def words(self) -> Vocabulary:
+        """The disease words of this comparison (a lymphoma's, or a leukaemia's)."""
+        return vocabulary(self.lymphoma)
 
     @property
     def names(self) -> tuple[str, str]:
@@ -342,6 +349,7 @@ def compare_arms(pairs: ArmPair) -> Comparison:
         persistence_censored=(censored[0], censored[1]),
         kinetics=(kinetics[0], kinetics[1]),
         runs=(len(pairs.a.outcomes), len(pairs.b.outcomes)),
+        lymphoma=bool(words),
     )
     comparison.warnings.extend(_warnings(comparison))
     return comparison
@@ -375,10 +383,10 @@ def _warnings(comparison: Comparison) -> list[str]:
             f"than 20 points need at least {needed} runs per arm. Rows marked † have an "
             "interval wider than 20 points."
         )
-    if not pairs.best_response_recorded:
+    if not (pairs.best_response_recorded or comparison.lymphoma):
         warnings.append(
             f"Best response is not recorded by this batch (no `{BEST_RESPONSE_FIELD}` "
-            "field): remission is reported at day 28 only."
+            "field): the response is reported at day 28 only."
         )
     return warnings
 

@@ -111,19 +111,22 @@ def main_table(comparison: Comparison) -> list[list[str]]:
 
 def _survival_rows(comparison: Comparison) -> list[list[str]]:
     survival = comparison.survival
+    words = comparison.words
     medians = []
     for curve in (survival.curve_a, survival.curve_b):
         if curve is None:
-            medians.append("no remissions")
-        elif math.isnan(curve.median.value):
-            medians.append(f"not reached ({curve.events} relapses / {curve.subjects})")
+            medians.append(words.no_responses)
+            continue
+        counted = f"({curve.events} {words.relapses} / {curve.subjects})"
+        if math.isnan(curve.median.value):
+            medians.append(f"not reached {counted}")
         else:
-            medians.append(f"{curve.median.value:.0f} ({curve.events} relapses / {curve.subjects})")
-    rows = [["relapse-free survival, days from remission: median", *medians, "", ""]]
+            medians.append(f"{curve.median.value:.0f} {counted}")
+    rows = [[f"{words.free} survival, days from {words.onset}: median", *medians, "", ""]]
     if survival.testable and survival.logrank is not None:
         rows.append(
             [
-                f"  mean relapse-free days in the first {survival.horizon:.0f} (RMST)",
+                f"  mean {words.free} days in the first {survival.horizon:.0f} (RMST)",
                 number(survival.rmst_a, 1),
                 number(survival.rmst_b, 1),
                 interval(survival.rmst_difference, digits=1),
@@ -137,9 +140,9 @@ def _survival_rows(comparison: Comparison) -> list[list[str]]:
             hr_text = "not shown (Peto: too far from 1)"
         else:
             hr_text = f"{hr.value:.2f} ({hr.low:.2f} to {hr.high:.2f})"
-        rows.append(["  hazard ratio of relapse, A over B (Peto)", "", "", hr_text, ""])
+        rows.append([f"  hazard ratio of {words.relapse}, A over B (Peto)", "", "", hr_text, ""])
     else:
-        rows.append(["  (too few remissions in an arm to test)", "", "", "", ""])
+        rows.append([f"  (too few patients {words.responders} in an arm to test)", "", "", "", ""])
     return rows
 
 

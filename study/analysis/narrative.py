@@ -22,8 +22,9 @@ HOW_TO_READ = (
     "runs show a clear difference, and the p-value of the test is then small (below 0.05). "
     "A wide interval means too few runs, not no effect. *Median (IQR)* is the middle run "
     "and the range of the middle half of runs. A *Kaplan-Meier curve* shows the share of "
-    "patients still free of relapse over time; a tick is a patient whose run ended before "
-    "any relapse (censored), and the shaded band is the 95% interval. These are simulated "
+    "patients still free of the event over time (relapse, or for a lymphoma progression after "
+    "a response); a tick is a patient whose run ended before it (censored), and the shaded "
+    "band is the 95% interval. These are simulated "
     "patients in a teaching model, not trial results: use them to reason about mechanisms, "
     "never for clinical decisions."
 )
@@ -89,7 +90,8 @@ def plain_words(comparison: Comparison) -> str:
     burden = _compare_numbers(numbers["blast_pct_at_infusion"], names, "higher", "lower")
     if timing:
         sentences.append(
-            f"The CAR T-cells went in {timing}, and the blast burden at infusion was {burden}."
+            f"The CAR T-cells went in {timing}, and the {comparison.words.burden} at infusion "
+            f"was {burden}."
         )
     peak = _compare_numbers(numbers["cart_peak"], names, "higher", "lower")
     persistence = _compare_numbers(numbers["cart_persistence_days"], names, "longer", "shorter")
@@ -121,23 +123,24 @@ def plain_words(comparison: Comparison) -> str:
 def _relapse_sentence(comparison: Comparison) -> str:
     names = comparison.names
     survival = comparison.survival
+    words = comparison.words
     if not survival.testable or survival.logrank is None:
         counts = [0 if c is None else c.subjects for c in (survival.curve_a, survival.curve_b)]
         return (
-            f"Too few patients were in remission ({counts[0]} with {names[0]}, {counts[1]} "
-            f"with {names[1]}) to compare how long remission lasted."
+            f"Too few patients were {words.responders} ({counts[0]} with {names[0]}, "
+            f"{counts[1]} with {names[1]}) to compare how long they stayed {words.free}."
         )
     estimate = survival.rmst_difference
     a, b = survival.rmst_a, survival.rmst_b
-    window = f"the first {survival.horizon:.0f} days after remission"
+    window = f"the first {survival.horizon:.0f} days after {words.onset}"
     if a == b:
-        return f"Remission lasted equally long in both arms over {window}."
+        return f"Patients stayed {words.free} equally long in both arms over {window}."
     longer, shorter = (names[0], names[1]) if a > b else (names[1], names[0])
-    values = f"{max(a, b):.0f} vs {min(a, b):.0f} relapse-free days on average over {window}"
+    values = f"{max(a, b):.0f} vs {min(a, b):.0f} {words.free} days on average over {window}"
     clear = "a clear difference" if estimate.excludes_zero else "not a clear difference"
     return (
-        f"Once in remission, patients stayed relapse-free longer with {longer} than with "
-        f"{shorter} ({values}; {clear}, log-rank p {_p(survival.logrank.p_value)})."
+        f"Once {words.responders}, patients stayed {words.free} longer with {longer} than "
+        f"with {shorter} ({values}; {clear}, log-rank p {_p(survival.logrank.p_value)})."
     )
 
 

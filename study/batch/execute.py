@@ -277,6 +277,10 @@ def _finish(
     cells = summarise_cells(plan, directory) if show_table else None
     if cells:
         print(format_cell_table(cells))
+        if any(cell.lymphoma for cell in cells):
+            from study.batch.lymphoma_table import lymphoma_lines
+
+            print("\n".join(lymphoma_lines(plan, directory.path / RUNS_PARQUET)))
     elif report.runs and show_table:
         _say(f"no {OUTCOME_FIELD} field in the summaries; no outcome table")
     status = EXIT_OK

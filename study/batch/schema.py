@@ -83,6 +83,7 @@ SUMMARY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "lymphoma_progression": _BOOL,
     "lymphoma_progression_day": _INT,
     "lymphoma_progression_cause": _TEXT,
+    "lymphoma_not_cleared_cause": _TEXT,
     "patient_product_fitness": _FLOAT,
     "patient_blast_fraction_at_enrolment": _FLOAT,
     "patient_bridging_blast_kill_fraction": _FLOAT,
