@@ -16,7 +16,7 @@ import main
 from sim.errors import UserInputError
 from study.analysis.arms import load_arms
 from study.analysis.comparison import compare_arms
-from study.analysis.narrative import plain_words
+from study.analysis.narrative import plain_words, survival_verdict
 from viz.comparison_figures import FIGURES
 
 DAYS = 80
@@ -222,3 +222,18 @@ def test_the_report_names_whose_patients_the_arms_enrolled(tmp_path: Path) -> No
     ]
     (batch / "manifest.json").write_text(json.dumps(manifest))
     assert "patients of autologous's population" in load_arms(batch).pairing_note
+
+
+@pytest.mark.parametrize(
+    ("mean_clear", "p_value", "says"),
+    [
+        (True, 0.19, "though the log-rank test over the whole curves does not resolve one"),
+        (True, 0.01, "a clear difference, log-rank p = 0.01"),
+        (False, 0.01, "the curves differ"),
+        (False, 0.4, "not a clear difference"),
+    ],
+)
+def test_the_relapse_verdict_never_calls_a_difference_clear_that_a_test_does_not(
+    mean_clear: bool, p_value: float, says: str
+) -> None:
+    assert says in survival_verdict(mean_clear, p_value)

@@ -137,11 +137,27 @@ def _relapse_sentence(comparison: Comparison) -> str:
         return f"Patients stayed {words.free} equally long in both arms over {window}."
     longer, shorter = (names[0], names[1]) if a > b else (names[1], names[0])
     values = f"{max(a, b):.0f} vs {min(a, b):.0f} {words.free} days on average over {window}"
-    clear = "a clear difference" if estimate.excludes_zero else "not a clear difference"
+    verdict = survival_verdict(estimate.excludes_zero, survival.logrank.p_value)
     return (
         f"Once {words.responders}, patients stayed {words.free} longer with {longer} than "
-        f"with {shorter} ({values}; {clear}, log-rank p {_p(survival.logrank.p_value)})."
+        f"with {shorter} ({values}; {verdict})."
     )
+
+
+def survival_verdict(mean_difference_clear: bool, logrank_p: float) -> str:
+    """What the runs say about relapse-free time: the restricted mean's interval and the
+    log-rank test can disagree (a difference early in the curves, say); then both are said."""
+    p = _p(logrank_p)
+    if mean_difference_clear and logrank_p >= 0.05:
+        return (
+            "a clear difference in the mean, though the log-rank test over the whole "
+            f"curves does not resolve one, p {p}"
+        )
+    if mean_difference_clear:
+        return f"a clear difference, log-rank p {p}"
+    if logrank_p < 0.05:
+        return f"the curves differ, log-rank p {p}, but the mean difference is not clear"
+    return f"not a clear difference, log-rank p {p}"
 
 
 def _p(p_value: float) -> str:
