@@ -187,10 +187,12 @@ def draw_safety(comparison: Comparison, path: Path) -> None:
     styles = arm_styles(comparison.names)
     figure, (left, right) = new_figure(15, 6.5, ncols=2)
     width = 0.38
+    highest = 0.0
     for arm, style in enumerate(styles):
         counts = np.asarray(comparison.crs_distribution[arm], dtype=float)
         total = counts.sum()
         shares = 100 * counts / total if total else counts
+        highest = max(highest, float(shares.max(initial=0.0)))
         x = np.asarray(CRS_GRADES) + (arm - 0.5) * width
         left.bar(x, shares, width, color=style.colour, alpha=0.85 if arm == 0 else 0.6,
                  hatch=style.hatch, edgecolor="white" if arm == 0 else style.colour,
@@ -199,7 +201,8 @@ def draw_safety(comparison: Comparison, path: Path) -> None:
     left.set_xlabel("highest CRS grade (0 = none)")
     left.set_ylabel("share of infused runs (%)")
     left.set_title("Cytokine-release syndrome")
-    left.legend(loc="upper left", framealpha=0.9)
+    left.set_ylim(0, highest * 1.3 + 1)  # headroom: the legend sits above the bars
+    left.legend(loc="upper center", ncol=2, framealpha=0.9)
     left.grid(axis="x", visible=False)
     _boxes(right, comparison, "b_cell_aplasia_days", styles)
     right.set_ylabel("days of B-cell aplasia")
