@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.contacts import ContactScreen
-from sim.errors import UserInputError
+from sim.engine_choice import DEFAULT_ENGINE, ENGINES, check_engine
 from sim.geometry import diffuse_in_place
 from sim.movement import walk
 
@@ -28,9 +28,7 @@ if TYPE_CHECKING:
     from sim.model import CarTModel
     from sim.tissue import Tissue
 
-ENGINES = ("reference", "compiled")
-"""The engines a model can be stepped with."""
-DEFAULT_ENGINE = "reference"
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "Engine", "make_engine", "reference_encounters"]
 
 Walk = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray, np.random.Generator, float], None]
 """``(tissue, rows, moves, chemotaxis_bias, rng, exclusion)``: the walk
@@ -78,16 +76,10 @@ REFERENCE = Engine(
 
 def make_engine(name: str) -> Engine:
     """The engine called ``name`` (one of :data:`ENGINES`); an unknown name is bad input."""
-    if name == "reference":
+    if check_engine(name, "engine") == "reference":
         return REFERENCE
-    if name == "compiled":
-        from sim import compiled  # numba: only for a compiled model
+    from sim import compiled  # numba: only for a compiled model
 
-        return Engine(
-            "compiled",
-            compiled.walk,
-            compiled.has_contact,
-            compiled.diffuse,
-            compiled.encounters,
-        )
-    raise UserInputError(f"engine {name!r}: choose one of {', '.join(ENGINES)}")
+    return Engine(
+        "compiled", compiled.walk, compiled.has_contact, compiled.diffuse, compiled.encounters
+    )
