@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "Engine", "make_engine", "reference_encounters"]
 
 Walk = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray, np.random.Generator, float], None]
-"""``(tissue, rows, moves, chemotaxis_bias, rng, exclusion)``: the walk
-(:func:`sim.movement.walk`; ``exclusion`` the chance that a move into tumour fails)."""
+"""``(tissue, rows, moves, chemotaxis_bias, rng, exclusion)``: the walk of at least one
+T-cell on a torus or a bounded grid (:func:`sim.movement.walk`; ``exclusion`` the chance
+that a move into tumour fails)."""
 HasContact = Callable[[ContactScreen, "Tissue", np.ndarray, np.ndarray], np.ndarray]
 """``(screen, tissue, sites, kinds) -> bool per cell`` (the contact screen)."""
 Diffuse = Callable[[np.ndarray, float, bool], None]

@@ -42,7 +42,7 @@ from sim.chances import StepChances
 from sim.contacts import ContactScreen, by_kind
 from sim.engine import DEFAULT_ENGINE, make_engine
 from sim.events import RECENT_EVENTS_KEPT, CellEvent, EventQueue
-from sim.movement import moves_this_step
+from sim.movement import mix, moves_this_step
 from sim.parameters import Scenario
 from sim.patient import effective_scenario
 from sim.residual import ResidualDisease
@@ -269,7 +269,10 @@ class CarTModel(mesa.Model):
         moves = moves_this_step(self._moves_per_step[kinds], self.rng)
         bias = self._chemotaxis_bias[kinds]
         exclusion = microenvironment.exclusion_chance(self)  # dense tumour keeps T-cells out
-        self.engine.walk(self.tissue, rows, moves, bias, self.rng, exclusion)
+        if self.tissue.well_mixed:  # a model check: no walk, the cells are mixed
+            mix(self.tissue, rows, self.rng)
+        else:
+            self.engine.walk(self.tissue, rows, moves, bias, self.rng, exclusion)
 
     def _homeostatic_divisions(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """During the boost after lymphodepletion, the kinds whose class says so divide at
