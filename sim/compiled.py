@@ -115,6 +115,15 @@ def has_contact(
     )
 
 
+def draw_empty_sites(
+    kind_layer: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """:func:`sim.tissue.draw_empty_sites` in a kernel (:func:`sim.kernels.empty_sites`),
+    the same draws from ``rng``."""
+    sites, found = kernels.empty_sites(kind_layer, count, rng)
+    return sites if found else None
+
+
 diffuse = kernels.diffuse
 """One diffusion step in place: :func:`sim.geometry.diffuse_in_place` in a kernel."""
 

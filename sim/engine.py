@@ -23,6 +23,7 @@ from sim.contacts import ContactScreen
 from sim.engine_choice import DEFAULT_ENGINE, ENGINES, check_engine
 from sim.geometry import diffuse_in_place
 from sim.movement import walk
+from sim.tissue import DrawEmptySites, draw_empty_sites
 
 if TYPE_CHECKING:
     from sim.model import CarTModel
@@ -52,6 +53,7 @@ class Engine:
     has_contact: HasContact
     diffuse: Diffuse
     encounters: Encounters
+    draw_empty_sites: DrawEmptySites
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -71,7 +73,12 @@ def _reference_has_contact(
 
 
 REFERENCE = Engine(
-    "reference", walk, _reference_has_contact, diffuse_in_place, reference_encounters
+    "reference",
+    walk,
+    _reference_has_contact,
+    diffuse_in_place,
+    reference_encounters,
+    draw_empty_sites,
 )
 
 
@@ -82,5 +89,10 @@ def make_engine(name: str) -> Engine:
     from sim import compiled  # numba: only for a compiled model
 
     return Engine(
-        "compiled", compiled.walk, compiled.has_contact, compiled.diffuse, compiled.encounters
+        "compiled",
+        compiled.walk,
+        compiled.has_contact,
+        compiled.diffuse,
+        compiled.encounters,
+        compiled.draw_empty_sites,
     )

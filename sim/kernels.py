@@ -162,6 +162,24 @@ def has_contact(
     return contact
 
 
+# --- random empty sites: sim.tissue.draw_empty_sites ------------------------------------
+
+
+@njit(cache=True)
+def empty_sites(
+    kind_layer: np.ndarray, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, bool]:
+    """:func:`sim.tissue.draw_empty_sites`, the same draws from ``rng``: up to four tries
+    of ``4 * count + 8`` random sites, the empty ones kept, shuffled; the sites and
+    whether a try found enough."""
+    for _ in range(4):
+        drawn = np.unique(rng.integers(0, kind_layer.size, size=4 * count + 8))
+        empty = drawn[kind_layer[drawn] == 0]
+        if empty.size >= count:
+            return rng.permutation(empty)[:count], True
+    return np.empty(0, dtype=np.int64), False
+
+
 # --- the cytokine field: sim.tissue.Tissue.update_fields (sim.geometry.neighbour_mean) --
 
 

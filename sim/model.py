@@ -105,6 +105,7 @@ class CarTModel(mesa.Model):
             bounded=scenario.grid.tissue == "lymph_node",  # a node has an edge (a capsule)
         )
         self.tissue.well_mixed = scenario.grid.well_mixed  # model check (sim.movement.mix)
+        self.tissue.draw_empty_sites = self.engine.draw_empty_sites
         self.therapy = Therapy(self)
         self.cytokine_peak_today = 0.0
         self.gvhd_score = 0.0
