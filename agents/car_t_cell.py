@@ -119,9 +119,8 @@ class CarTCell(TCell):
             return
         model = self.model
         suppression = microenvironment.suppression_at(model, self.site)
-        self.engaged_hours += (
-            len(targets) / MOORE_NEIGHBOURS * model.hours_per_step
-        ) * microenvironment.exhaustion_factor(model, suppression)
+        engaged = len(targets) / MOORE_NEIGHBOURS * model.hours_per_step  # full-engagement h
+        self.engaged_hours += engaged * microenvironment.exhaustion_factor(model, suppression)
         if state == "memory":
             if len(targets) >= model.parameters.car_t.budding_min_cd19_neighbours:
                 self.bud()
@@ -129,12 +128,23 @@ class CarTCell(TCell):
             if limit is not None and self.engaged_hours >= limit:
                 self.become("exhausted")
             return
+        self.signal(engaged)
         kill = microenvironment.kill_chance(model, model.chances.car_t_kill, suppression)
         site = self.strike(targets, kill)
         if site is not None:
             self.kill(model.tissue.resident_at(site))  # type: ignore[arg-type]
         if self.engaged_hours >= model.parameters.car_t.exhaustion_engaged_hours and self.alive:
             self.become("exhausted")
+
+    def signal(self, engaged_hours: float) -> None:
+        """An engaged effector secretes cytokine, killing or not: IFN-gamma and GM-CSF
+        that make monocytes release IL-6 and IL-1 (Giavridis et al. Nat Med 2018;
+        Norelli et al. Nat Med 2018). ``car_t.cytokine_per_engaged_hour`` per hour of full
+        engagement (every neighbour CD19+), so more with more targets around it; 0
+        (the default) leaves CRS to the kills alone."""
+        per_hour = self.model.parameters.car_t.cytokine_per_engaged_hour
+        if per_hour > 0.0:
+            self.model.tissue.release(self.site, per_hour * engaged_hours, 0.0)
 
     def bud(self) -> CarTCell | None:
         """A memory cell on antigen: with the budding chance, a fresh effector daughter on a

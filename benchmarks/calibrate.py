@@ -87,8 +87,8 @@ SWEEPS: dict[str, SweepPlan] = {
     ),
     "rejection": SweepPlan(
         "donor",
-        (("patient.host_t_suppression_days.median", (1.5, 2.0, 3.5)),),
-        "T10 donor remission (rejection after alemtuzumab wears off)",
+        (("patient.alemtuzumab_level_at_infusion.median", (0.2, 0.77, 2.0)),),
+        "T10 donor remission (rejection after alemtuzumab wears off: sim/alemtuzumab.py)",
     ),
     "sanctuary": SweepPlan(
         "autologous",
@@ -104,7 +104,7 @@ SWEEPS: dict[str, SweepPlan] = {
     "donor_mechanism": SweepPlan(
         "donor",
         (
-            ("patient.host_t_suppression_days.sigma", (0.6, 1.2)),
+            ("patient.alemtuzumab_level_at_infusion.sigma", (0.6, 1.26)),
             ("patient.dose_factor.sigma", (0.0, 1.0)),
         ),
         "T10 donor remission at day 28 or 42 with rejection by mechanism (the donor"

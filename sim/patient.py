@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from sim.alemtuzumab import conditioning_kill_fraction, lytic_days_after_infusion
 from sim.errors import UserInputError
 from sim.parameters import Scenario
 from sim.parameters.patient_distributions import RANGES, Beta, Lognormal, Uniform
@@ -45,6 +46,7 @@ STREAMS = {
     "microenvironment_hostility": 10,
     "tumour_growth_factor": 11,
     "sanctuary_disease": 12,
+    "alemtuzumab_level_at_infusion": 13,
 }
 
 
@@ -74,6 +76,9 @@ class Patient:
         cytokine_amplification: factor on the cytokine each kill releases.
         host_t_suppression_days: days after infusion before host T-cells recover from
             alemtuzumab; ``None`` when the scenario gives no alemtuzumab.
+        alemtuzumab_level_at_infusion: alemtuzumab's blood level on the day of the
+            infusion, µg/mL, when the scenario draws it (``host_t_suppression_days``
+            then follows from it: :mod:`sim.alemtuzumab`); otherwise ``None``.
         memory_share_factor: factor on ``car_t.memory_fraction`` (the product's
             memory/stem-like share).
         residual_cd19_negative_frequency: share of the residual compartment
@@ -94,6 +99,7 @@ class Patient:
     cd19_negative_fraction: float
     cytokine_amplification: float
     host_t_suppression_days: float | None
+    alemtuzumab_level_at_infusion: float | None
     memory_share_factor: float
     residual_cd19_negative_frequency: float
     dose_factor: float
@@ -158,7 +164,14 @@ def draw_patient(scenario: Scenario, seed: int) -> Patient:
     if subclone:
         negative = draw("cd19_negative_subclone_share", negative)
     ld = scenario.lymphodepletion
-    suppression = draw("host_t_suppression_days", ld.alemtuzumab_recovery_delay_days)
+    level = None
+    if ld.alemtuzumab and table.alemtuzumab_level_at_infusion is not None:
+        level = draw("alemtuzumab_level_at_infusion", 0.0)
+        suppression = lytic_days_after_infusion(
+            level, ld.alemtuzumab_half_life_days, ld.alemtuzumab_lytic_level_ug_per_ml
+        )
+    else:
+        suppression = draw("host_t_suppression_days", ld.alemtuzumab_recovery_delay_days)
     return Patient(
         product_fitness=draw("product_fitness", 1.0),
         blast_fraction_at_enrolment=burden,
@@ -169,6 +182,7 @@ def draw_patient(scenario: Scenario, seed: int) -> Patient:
         cd19_negative_fraction=negative,
         cytokine_amplification=draw("cytokine_amplification", 1.0),
         host_t_suppression_days=suppression if ld.alemtuzumab else None,
+        alemtuzumab_level_at_infusion=level,
         memory_share_factor=draw("memory_share_factor", 1.0),
         residual_cd19_negative_frequency=draw("residual_cd19_negative_frequency", 0.0),
         dose_factor=draw("dose_factor", 1.0),
@@ -202,7 +216,9 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     (``tumour_growth_factor``); ``microenvironment_hostility`` replaces
     ``microenvironment.hostility``; ``car_t.dose_per_10k_sites``, when set, becomes
     ``car_t.dose_cells`` on this grid; ``dose_factor`` multiplies the dose; a patient
-    without sanctuary disease has ``residual.sanctuary_fraction`` 0. Unchanged
+    without sanctuary disease has ``residual.sanctuary_fraction`` 0; a drawn alemtuzumab
+    level sets how much of the conditioning's alemtuzumab killed
+    (:func:`sim.alemtuzumab.conditioning_kill_fraction`). Unchanged
     tables are kept as they are (the same objects), so a patient without spread leaves
     the run bit for bit as before.
 
@@ -219,6 +235,8 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     }
     car_t: dict[str, Any] = {
         "cytokine_per_kill": scenario.car_t.cytokine_per_kill * patient.cytokine_amplification,
+        "cytokine_per_engaged_hour": scenario.car_t.cytokine_per_engaged_hour
+        * patient.cytokine_amplification,
         "memory_fraction": min(1.0, scenario.car_t.memory_fraction * patient.memory_share_factor),
     }
     per_10k = scenario.car_t.dose_per_10k_sites
@@ -242,6 +260,16 @@ def effective_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, Patient
     lymphodepletion: dict[str, Any] = {}
     if patient.host_t_suppression_days is not None:
         lymphodepletion["alemtuzumab_recovery_delay_days"] = patient.host_t_suppression_days
+    level = patient.alemtuzumab_level_at_infusion
+    if level is not None:
+        ld = scenario.lymphodepletion
+        lymphodepletion["alemtuzumab_native_t_kill_fraction"] = conditioning_kill_fraction(
+            ld.alemtuzumab_native_t_kill_fraction,
+            level,
+            ld.alemtuzumab_half_life_days,
+            ld.alemtuzumab_lytic_level_ug_per_ml,
+            ld.days,
+        )
     changes = {
         "leukaemia": leukaemia,
         "car_t": car_t,

@@ -16,6 +16,7 @@ from agents.car_t_cell import CarTCell
 from agents.healthy_b_cell import HealthyBCell
 from agents.leukaemic_blast import LeukaemicBlast
 from agents.native_t_cell import NativeTCell
+from sim import alemtuzumab
 from sim.timeline import TherapyPlan, plan_therapy
 
 if TYPE_CHECKING:
@@ -81,8 +82,17 @@ class Therapy:
             self.blasts_at_infusion = self.model.census.blasts
             self.cells_infused = self.infuse(planned=True)
         if plan.infusion_day is not None and ld.alemtuzumab and plan.lymphodepletion_days:
+            window_start = plan.lymphodepletion_days[0]
+            level = self.model.patient.alemtuzumab_level_at_infusion
+            if level is not None:  # lytic only from where its level says (sim.alemtuzumab)
+                window_start = plan.infusion_day - alemtuzumab.lytic_days_before_infusion(
+                    level,
+                    ld.alemtuzumab_half_life_days,
+                    ld.alemtuzumab_lytic_level_ug_per_ml,
+                    ld.days,
+                )
             window_end = plan.infusion_day + ld.alemtuzumab_recovery_delay_days
-            self.alemtuzumab_active = plan.lymphodepletion_days[0] <= day < window_end
+            self.alemtuzumab_active = window_start <= day < window_end
             self.native_t_recovering = not self.alemtuzumab_active
 
     def bridging_chemotherapy(self) -> None:

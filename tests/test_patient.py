@@ -95,6 +95,7 @@ def test_effective_scenario_applies_every_quantity() -> None:
         cd19_negative_subclone_share={"dist": "uniform", "low": 0.1, "high": 0.1},
         cytokine_amplification={"dist": "lognormal", "median": 2.0, "sigma": 0.0},
         host_t_suppression_days={"dist": "uniform", "low": 60.0, "high": 60.0},
+        alemtuzumab_level_at_infusion=None,  # drawn, the level would decide the window
     )
     effective, patient = effective_scenario(scenario, seed=9)
     assert effective.therapy.product_fitness == 0.5 * scenario.therapy.product_fitness

@@ -186,6 +186,21 @@ class CarTParameters(Section):
         description="cytokine released by a kill (units)",
         source="calibrated: T8 CRS of any grade (with fields.crs_grade_thresholds)",
     )
+    cytokine_per_engaged_hour: float = parameter(
+        0.0,
+        ge=0.0,
+        le=1000.0,
+        description=(
+            "cytokine an effector releases per hour of full engagement (every neighbour"
+            " CD19+), killing or not; 0: CRS from kills alone"
+        ),
+        source=(
+            "CAR T-cells engaged with antigen secrete IFN-gamma and GM-CSF that make"
+            " monocytes release IL-6 and IL-1 (Giavridis et al. Nat Med 2018; Norelli et"
+            " al. Nat Med 2018; Sterner et al. Blood 2019); off until calibrated (T13:"
+            " docs/validation.md)"
+        ),
+    )
     antigen_per_kill: float = parameter(
         1.0,
         ge=0.0,

@@ -99,6 +99,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "cd19_negative_subclone_share": (1e-6, 1.0),
     "cytokine_amplification": (1e-6, 100.0),
     "host_t_suppression_days": (0.0, 365.0),
+    "alemtuzumab_level_at_infusion": (0.0, 1000.0),
     "memory_share_factor": (1e-6, 100.0),
     "residual_cd19_negative_frequency": (0.0, 1.0),
     "dose_factor": (1e-3, 100.0),
@@ -151,6 +152,13 @@ class PatientParameters(Section):
         None,
         description="with alemtuzumab: days after infusion before host T-cells recover "
         "(absent: lymphodepletion.alemtuzumab_recovery_delay_days)",
+        source=NO_SPREAD,
+    )
+    alemtuzumab_level_at_infusion: Distribution | None = parameter(
+        None,
+        description="with alemtuzumab: its blood level on the day of infusion, µg/mL; when "
+        "given, the days host T-cells stay down follow from it (sim.alemtuzumab) and "
+        "host_t_suppression_days is not drawn",
         source=NO_SPREAD,
     )
 

@@ -55,6 +55,20 @@ class LymphodepletionParameters(Section):
         description="days after infusion before host T-cells recover",
         source="assumption (host T-cells absent ~4 wk)",
     )
+    alemtuzumab_half_life_days: float = parameter(
+        11.0,
+        gt=0.0,
+        le=365.0,
+        description="elimination half-life of alemtuzumab, days (sim.alemtuzumab)",
+        source="median 11 days in children (Cancer Chemother Pharmacol 2020)",
+    )
+    alemtuzumab_lytic_level_ug_per_ml: float = parameter(
+        0.1,
+        gt=0.0,
+        le=100.0,
+        description="least blood level that still kills CD52-positive cells, µg/mL",
+        source="Morris et al. Blood 2003; Marsh et al. Blood 2016 (0.1-0.16 µg/mL)",
+    )
     alemtuzumab_car_t_death_rate_per_day: float = parameter(
         2.0,
         ge=0.0,

@@ -90,6 +90,7 @@ SUMMARY_COLUMN_TYPES: dict[str, pa.DataType] = {
     "patient_cd19_negative_fraction": _FLOAT,
     "patient_cytokine_amplification": _FLOAT,
     "patient_host_t_suppression_days": _FLOAT,
+    "patient_alemtuzumab_level_at_infusion": _FLOAT,
     "patient_memory_share_factor": _FLOAT,
     "patient_residual_cd19_negative_frequency": _FLOAT,
     "patient_dose_factor": _FLOAT,

@@ -1,0 +1,44 @@
+"""An engaged CAR T-cell secretes cytokine, killing or not (CarTCell.signal), when
+``car_t.cytokine_per_engaged_hour`` is set; by default only kills release it."""
+
+from __future__ import annotations
+
+import pytest
+from model_builders import empty_model
+
+from agents.car_t_cell import CarTCell
+from agents.healthy_b_cell import HealthyBCell
+from sim.errors import UserInputError
+from sim.loader import load_scenario
+from sim.model import CarTModel
+
+CENTRE = 3 * 7 + 3
+NEIGHBOURS = (3 * 7 + 4, 2 * 7 + 3)
+NO_KILL = ("car_t.kill_rate_per_day=0.0", "b_cells.lifespan_days=3650.0")
+
+
+def _engaged_effector(per_hour: float) -> tuple[CarTModel, CarTCell]:
+    model = empty_model([*NO_KILL, f"car_t.cytokine_per_engaged_hour={per_hour}"])
+    effector = CarTCell(model, CENTRE)
+    for site in NEIGHBOURS:  # two CD19+ neighbours of eight: a quarter engaged
+        HealthyBCell(model, site)
+    return model, effector
+
+
+def test_an_engaged_effector_releases_cytokine_at_its_site_without_killing() -> None:
+    model, effector = _engaged_effector(8.0)
+    effector.interact()
+    hours = model.hours_per_step
+    assert model.tissue._released == [(CENTRE, pytest.approx(8.0 * 2 / 8 * hours), 0.0)]
+
+
+def test_by_default_an_effector_that_does_not_kill_releases_nothing() -> None:
+    model, effector = _engaged_effector(0.0)
+    effector.interact()
+    assert model.tissue._released == []
+
+
+def test_the_compiled_engine_refuses_the_rule_it_does_not_have() -> None:
+    scenario = load_scenario("classroom", ["car_t.cytokine_per_engaged_hour=1.0"])
+    with pytest.raises(UserInputError, match="cytokine_per_engaged_hour"):
+        CarTModel(scenario, seed=1, engine="compiled")
