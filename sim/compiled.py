@@ -188,6 +188,7 @@ def _car_t_rule(model: CarTModel) -> np.ndarray:
             microenvironment.hostility(model),
             tumour.kill_suppression,
             tumour.exhaustion_gain,
+            car_t.cytokine_per_engaged_hour,
         ]
     )
 

@@ -41,7 +41,6 @@ from sim.census import Census
 from sim.chances import StepChances
 from sim.contacts import ContactScreen, by_kind
 from sim.engine import DEFAULT_ENGINE, make_engine
-from sim.errors import UserInputError
 from sim.events import RECENT_EVENTS_KEPT, CellEvent, EventQueue
 from sim.movement import mix, moves_this_step
 from sim.parameters import Scenario
@@ -83,11 +82,6 @@ class CarTModel(mesa.Model):
     ) -> None:
         super().__init__(rng=seed)
         self.engine = make_engine(engine)
-        if engine == "compiled" and scenario.car_t.cytokine_per_engaged_hour > 0.0:
-            raise UserInputError(
-                "car_t.cytokine_per_engaged_hour: not in the compiled engine yet; "
-                "use --engine reference"
-            )
         # the run's own patient (sim.patient), drawn on a stream of its own
         scenario, self.patient = effective_scenario(scenario, seed)
         self.parameters = scenario
