@@ -27,7 +27,8 @@ def empty_scenario(overrides: Sequence[str] = ()) -> Scenario:
     """A 7x7 tissue with no cells and no therapy; T-cells stand still unless told.
 
     One fixed patient (no ``[patient]`` spread), the dose in cells (``dose_cells``), no
-    residual compartment and no replicative limit, unless the overrides say otherwise.
+    residual compartment, no replicative limit and no cytokine from engagement alone,
+    unless the overrides say otherwise.
     """
     scenario = load_scenario("autologous", [*EMPTY_TISSUE, *overrides])
     if not any(o.startswith("patient.") for o in overrides):
@@ -35,6 +36,10 @@ def empty_scenario(overrides: Sequence[str] = ()) -> Scenario:
     if not any(o.startswith("car_t.replicative_limit") for o in overrides):
         # each rule on its own: the line's replicative limit only where a test asks for it
         car_t = scenario.car_t.model_copy(update={"replicative_limit": None})
+        scenario = scenario.model_copy(update={"car_t": car_t})
+    if not any(o.startswith("car_t.cytokine_per_engaged_hour") for o in overrides):
+        # each rule on its own: cytokine from kills alone unless a test asks for signalling
+        car_t = scenario.car_t.model_copy(update={"cytokine_per_engaged_hour": 0.0})
         scenario = scenario.model_copy(update={"car_t": car_t})
     if not any(o.startswith("car_t.dose_per_10k_sites") for o in overrides):
         car_t = scenario.car_t.model_copy(update={"dose_per_10k_sites": None})

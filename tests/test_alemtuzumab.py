@@ -9,8 +9,9 @@ import pytest
 from sim.alemtuzumab import conditioning_kill_fraction, lytic_days_after_infusion
 from sim.loader import load_scenario
 from sim.model import CarTModel
+from sim.parameters import Scenario
 from sim.parameters.patient_distributions import PatientParameters
-from sim.patient import effective_scenario
+from sim.patient import Patient, effective_scenario
 
 
 def test_a_level_halves_every_half_life_until_it_is_no_longer_lytic() -> None:
@@ -24,13 +25,19 @@ def test_a_level_already_below_the_lytic_level_protects_the_graft_not_at_all() -
     assert lytic_days_after_infusion(0.1, 11.0, 0.1) == 0.0
 
 
-def test_the_donor_patient_draws_a_level_and_the_window_follows_from_it() -> None:
+def _donor_with_level(level: float) -> tuple[Scenario, Scenario, Patient]:
+    """The donor scenario with every patient at ``level`` µg/mL, its run, its patient."""
     donor = load_scenario("donor")
-    level = {"dist": "uniform", "low": 0.4, "high": 0.4}
+    fixed = {"dist": "uniform", "low": level, "high": level}
     table = PatientParameters.model_validate(
-        {**donor.patient.model_dump(), "alemtuzumab_level_at_infusion": level}
+        {**donor.patient.model_dump(), "alemtuzumab_level_at_infusion": fixed}
     )
     effective, patient = effective_scenario(donor.model_copy(update={"patient": table}), seed=4)
+    return donor, effective, patient
+
+
+def test_the_donor_patient_draws_a_level_and_the_window_follows_from_it() -> None:
+    donor, effective, patient = _donor_with_level(0.4)
     assert patient.alemtuzumab_level_at_infusion == 0.4
     expected = 2 * donor.lymphodepletion.alemtuzumab_half_life_days  # 0.4 -> 0.1: two halvings
     assert patient.host_t_suppression_days == pytest.approx(expected)
@@ -60,12 +67,7 @@ def test_a_level_lytic_on_part_of_the_conditioning_kills_part() -> None:
 
 
 def test_the_drawn_level_sets_the_conditioning_kill_of_the_run() -> None:
-    donor = load_scenario("donor")
-    level = {"dist": "uniform", "low": 0.05, "high": 0.05}
-    table = PatientParameters.model_validate(
-        {**donor.patient.model_dump(), "alemtuzumab_level_at_infusion": level}
-    )
-    effective, _ = effective_scenario(donor.model_copy(update={"patient": table}), seed=4)
+    _, effective, _ = _donor_with_level(0.05)
     assert effective.lymphodepletion.alemtuzumab_native_t_kill_fraction == 0.0
     assert effective.lymphodepletion.alemtuzumab_recovery_delay_days == 0.0
 

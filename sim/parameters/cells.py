@@ -187,7 +187,7 @@ class CarTParameters(Section):
         source="calibrated: T8 CRS of any grade (with fields.crs_grade_thresholds)",
     )
     cytokine_per_engaged_hour: float = parameter(
-        0.0,
+        0.15,
         ge=0.0,
         le=1000.0,
         description=(
@@ -197,8 +197,9 @@ class CarTParameters(Section):
         source=(
             "CAR T-cells engaged with antigen secrete IFN-gamma and GM-CSF that make"
             " monocytes release IL-6 and IL-1 (Giavridis et al. Nat Med 2018; Norelli et"
-            " al. Nat Med 2018; Sterner et al. Blood 2019); off until calibrated (T13:"
-            " docs/validation.md)"
+            " al. Nat Med 2018; Sterner et al. Blood 2019); 0.15, half a kill's cytokine an"
+            " hour: the larger of two values tried, with which a high burden raises the CRS"
+            " at any grade thresholds (T13; docs/validation.md)"
         ),
     )
     antigen_per_kill: float = parameter(

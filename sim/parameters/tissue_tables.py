@@ -209,9 +209,13 @@ class FieldParameters(Section):
         source="assumption: debris fades within about a day (docs/model.md)",
     )
     crs_grade_thresholds: list[float] = parameter(
-        default_factory=lambda: [40.0, 100.0, 250.0, 450.0],
+        default_factory=lambda: [120.0, 220.0, 400.0, 700.0],
         description="systemic cytokine (units per 10,000 sites) for CRS grades 1-4",
-        source="calibrated: T8 CRS any grade 79% (Levine 2021)",
+        source=(
+            "calibrated on the grade distribution of the pooled ELIANA/ENSIGN safety"
+            " analysis (Levine et al. J Immunother Cancer 2021): grade 1 at CRS of any grade"
+            " 79% (T8), grade 4 at 22%; grades 2 and 3 spaced evenly in the logarithm"
+        ),
     )
 
     @model_validator(mode="after")
