@@ -42,8 +42,9 @@ def interact_is_quiet(
 ) -> bool:
     """:meth:`CarTCell.interact`: next to CD19-positive cells, the cell adds (their
     number / 8) x hours per step, times the microenvironment's exhaustion factor, to its
-    engaged hours; an effector then draws against ``chances.car_t_kill`` (suppressed by
-    the microenvironment; quiet if it misses), a memory cell with enough such neighbours
+    engaged hours; an effector then secretes cytokine if its rule says so (never quiet)
+    and draws against ``chances.car_t_kill`` (suppressed by the microenvironment; quiet
+    if it misses), a memory cell with enough such neighbours
     is not quiet if senescent (``CarTCell.bud`` exhausts it, drawing nothing), else draws
     against ``chances.car_t_memory_budding`` (quiet if it misses or has no free
     neighbour) and is quiet unless its engaged hours reach the memory exhaustion limit.
@@ -57,9 +58,10 @@ def interact_is_quiet(
     ``rule``: hours per step, ``chances.car_t_kill``, ``budding_min_cd19_neighbours``,
     ``chances.car_t_memory_budding``, ``memory_exhaustion_engaged_hours`` (inf: none),
     ``exhaustion_engaged_hours``, ``replicative_limit`` (inf: none), hostility,
-    ``kill_suppression``, ``exhaustion_gain``. ``generation`` (by row): the divisions
-    along the cell's line. The caller takes back ``engaged[row]`` with the draws when
-    the call is not quiet.
+    ``kill_suppression``, ``exhaustion_gain``, ``cytokine_per_engaged_hour`` (above 0,
+    an engaged effector secretes, :meth:`CarTCell.signal`: never quiet). ``generation``
+    (by row): the divisions along the cell's line. The caller takes back
+    ``engaged[row]`` with the draws when the call is not quiet.
     """
     if state == EXHAUSTED:
         return True
@@ -80,6 +82,8 @@ def interact_is_quiet(
     factor = 1.0 if suppression == 0.0 else 1.0 + rule[9] * suppression
     engaged[row] += (targets / 8 * rule[0]) * factor
     if state == EFFECTOR:
+        if rule[10] > 0.0:
+            return False  # CarTCell.signal releases cytokine: a change to the model
         kill = rule[1] if suppression == 0.0 else rule[1] * (1.0 - rule[8] * suppression)
         return random_float(mt, cursor, backup) >= kill and engaged[row] < rule[5]
     if targets >= rule[2]:

@@ -68,46 +68,6 @@ def _has_t_cell_neighbour(
 
 
 @njit(cache=True)
-def _sees_fresh_kill(
-    site: int,
-    step: int,
-    neighbours: np.ndarray,
-    on_grid: np.ndarray,
-    bounded: bool,
-    mobile_kind: np.ndarray,
-    mobile_row: np.ndarray,
-    fresh: np.ndarray,
-    last_kill: np.ndarray,
-    antigen: np.ndarray,
-    debris_threshold: float,
-    recent_kill_steps: int,
-    is_car_t: np.ndarray,
-) -> bool:
-    """:meth:`NativeTCell.sees_fresh_kill`: debris on its site or a neighbour, or a CAR
-    T-cell next to it that killed within ``recent_kill_steps`` (``last_kill``, by row)."""
-    if antigen[site] >= debris_threshold:
-        return True
-    for direction in range(8):
-        if bounded and not on_grid[site, direction]:
-            continue
-        other = neighbours[site, direction]
-        if antigen[other] >= debris_threshold:
-            return True
-    for direction in range(8):
-        if bounded and not on_grid[site, direction]:
-            continue
-        other = neighbours[site, direction]
-        row = mobile_row[other]
-        if (
-            is_car_t[mobile_kind[other]]
-            and not fresh[row]
-            and step - last_kill[row] < (recent_kill_steps)
-        ):
-            return True
-    return False
-
-
-@njit(cache=True)
 def learn_is_quiet(
     site: int,
     step: int,
@@ -136,24 +96,21 @@ def learn_is_quiet(
     rejection possible (0/1), ``chances.rejection``.
     """
     if rule[0] != 0.0:
-        if (
-            _sees_fresh_kill(
-                site,
-                step,
-                neighbours,
-                on_grid,
-                bounded,
-                mobile_kind,
-                mobile_row,
-                fresh,
-                last_kill,
-                antigen,
-                rule[1],
-                int(rule[2]),
-                is_car_t,
+        # NativeTCell.sees_fresh_kill: debris on its site or a neighbour, or a CAR T-cell
+        # next to it that killed within recent_kill_steps (last_kill, by table row)
+        debris, recent = rule[1], int(rule[2])
+        sees = antigen[site] >= debris
+        for direction in range(8):
+            if sees:
+                break
+            if bounded and not on_grid[site, direction]:
+                continue
+            other = neighbours[site, direction]
+            row = mobile_row[other]
+            sees = antigen[other] >= debris or (
+                is_car_t[mobile_kind[other]] and not fresh[row] and step - last_kill[row] < recent
             )
-            and random_float(mt, cursor, backup) < rule[3]
-        ):
+        if sees and random_float(mt, cursor, backup) < rule[3]:
             return False
         if (
             _has_t_cell_neighbour(

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from commands.options import (
+    add_engine_option,
     add_execution_options,
     add_override_option,
     execution_from_args,
@@ -126,6 +127,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="sweep a parameter over values (repeatable; cells are all combinations)",
     )
     add_execution_options(parser)
+    add_engine_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run_batch_command)
 
@@ -162,7 +164,8 @@ def request_from_args(args: argparse.Namespace) -> BatchRequest:
         if given:
             raise UserInputError(
                 f"--experiment {args.experiment}: give {given[0]} in the experiment file, "
-                "not on the command line (only --out and executor options may be added)"
+                "not on the command line (only --out, --engine and executor options may be "
+                "added)"
             )
         experiment = load_experiment(args.experiment)
         out = args.out or experiment.out
@@ -180,7 +183,7 @@ def request_from_args(args: argparse.Namespace) -> BatchRequest:
             source=str(experiment.path),
         )
         return BatchRequest(
-            spec=experiment.spec,
+            spec=replace(experiment.spec, engine=args.engine),
             out=Path(out),
             execution=execution or ExecutionChoice("pool"),
             progress=progress,
@@ -201,6 +204,7 @@ def request_from_args(args: argparse.Namespace) -> BatchRequest:
         days=args.days,
         sets=tuple(args.overrides),
         sweeps=tuple(args.sweeps),
+        engine=args.engine,
     )
     return BatchRequest(
         spec=spec,

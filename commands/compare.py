@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.engine_choice import DEFAULT_ENGINE
 from sim.errors import UserInputError
 from study.batch.defaults import DEFAULT_ROOT_SEED
 
@@ -38,6 +39,7 @@ tables or manifest were edited is refused in one line (exit 2), naming the fix.
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``compare`` subcommand."""
     from commands.options import (
+        add_engine_option,
         add_execution_options,
         add_override_option,
         positive_int,
@@ -69,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--days", type=positive_int, help="days per run (default: scenario's)")
     add_override_option(parser)
     add_execution_options(parser)
+    add_engine_option(parser)
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="output folder (default runs/compare_A_B)"
     )
@@ -108,6 +111,8 @@ def _batch_options_given(args: argparse.Namespace) -> list[str]:
         given.append("--set")
     if args.serial:
         given.append("--serial")
+    if args.engine != DEFAULT_ENGINE:
+        given.append("--engine")
     return given
 
 
@@ -157,6 +162,7 @@ def _run_batch(args: argparse.Namespace, batch_dir: Path) -> int:
         root_seed=DEFAULT_ROOT_SEED if args.seed is None else args.seed,
         days=args.days,
         sets=tuple(sets),
+        engine=args.engine,
     )
     return execute_batch(
         spec,

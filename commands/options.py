@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.engine_choice import DEFAULT_ENGINE, ENGINES
 from sim.errors import UserInputError
 from sim.limits import MAX_DAYS, MAX_REPLICATES, MAX_SEED, MAX_WORKERS, check_path, shorten
 
@@ -114,6 +115,19 @@ def add_override_option(parser: argparse.ArgumentParser, help_text: str | None =
         metavar="KEY=VALUE",
         help=help_text
         or "override a parameter, e.g. --set leukaemia.division_rate_per_day=0.1 (repeatable)",
+    )
+
+
+def add_engine_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--engine reference|compiled`` (default reference): which engine steps every
+    model the command makes (``args.engine``; :mod:`sim.engine`)."""
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=DEFAULT_ENGINE,
+        help="reference: the readable rules (default); compiled: numba kernels for the "
+        "step's array work and the rules' quiet calls, the same runs bit for bit "
+        "(docs/engine.md). A batch keeps the engine it was started with",
     )
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from commands.options import add_override_option, days, output_dir, seed
+from commands.options import add_engine_option, add_override_option, days, output_dir, seed
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,14 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", type=output_dir, default=Path("out"), metavar="DIR", help="output folder"
     )
-    parser.add_argument(
-        "--engine",
-        choices=("reference", "compiled"),
-        default="reference",
-        help="reference: the readable rules (default); compiled: numba kernels for the "
-        "step's array work and the rules' quiet calls, the same run bit for bit "
-        "(docs/engine.md)",
-    )
+    add_engine_option(parser)
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=command_run)
 

@@ -35,7 +35,13 @@ parameter, else the parameter model's allowed range (see docs/sensitivity.md).
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sensitivity`` subcommand."""
-    from commands.options import add_execution_options, add_override_option, positive_int, seed
+    from commands.options import (
+        add_engine_option,
+        add_execution_options,
+        add_override_option,
+        positive_int,
+        seed,
+    )
 
     parser = subparsers.add_parser(
         "sensitivity",
@@ -90,6 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser, "pin a parameter in every run, e.g. teaching.enabled=false (repeatable)"
     )
     add_execution_options(parser)
+    add_engine_option(parser)
     parser.add_argument(
         "--out",
         type=Path,
@@ -132,6 +139,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
         root_seed=args.seed,
         days=args.days,
         sets=tuple(args.overrides),
+        engine=args.engine,
     )
     status = execute_batch(
         spec,

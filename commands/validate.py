@@ -38,7 +38,7 @@ exit status:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` subcommand."""
-    from commands.options import add_execution_options, positive_int, seed
+    from commands.options import add_engine_option, add_execution_options, positive_int, seed
 
     parser = subparsers.add_parser(
         "validate",
@@ -82,6 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_execution_options(parser)
+    add_engine_option(parser)
     parser.set_defaults(func=validate_command)
 
 
@@ -109,7 +110,9 @@ def validate_command(args: argparse.Namespace) -> int:
     out_dir = args.out or Path("runs/validation_quick" if quick else "runs/validation")
     execution = execution_from_args(args)
     targets = load_targets()
-    specs = validation_batches(targets, args.replicates, quick, args.seed, args.days)
+    specs = validation_batches(
+        targets, args.replicates, quick, args.seed, args.days, engine=args.engine
+    )
     try:
         tables = run_validation(specs, out_dir, execution, progress=not args.no_progress)
     except ValidationInterrupted:  # the batch said so in one line; the same command resumes

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
-from agents import microenvironment
+from agents import car_t_cell_kernels, microenvironment, native_t_cell_kernels, python_random
 from agents.car_t_cell import CarTCell
 from agents.kinds import (
     BLASTS,
@@ -28,15 +28,12 @@ from agents.python_random import MirroredRandom
 from sim import kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
-from sim.movement import mix
 from sim.tissue import NEVER, TCellTable
 
 ROOT = Path(__file__).resolve().parent.parent
-KERNEL_SOURCES = (
-    "agents/python_random.py",
-    "agents/native_t_cell_kernels.py",
-    "agents/car_t_cell_kernels.py",
-    "sim/kernels.py",
+KERNEL_SOURCES = tuple(
+    Path(module.__file__).relative_to(ROOT).as_posix()  # type: ignore[arg-type]
+    for module in (python_random, native_t_cell_kernels, car_t_cell_kernels, kernels)
 )
 """Every module of kernels, relative to the project's root."""
 
@@ -78,7 +75,6 @@ if TYPE_CHECKING:
     from sim.tissue import Tissue
 
 _NO_EDGE = np.ones((1, 8), dtype=bool)  # a torus: every direction is on the grid
-_NOBODY = np.zeros(0, dtype=bool)  # no cell follows the antigen this round
 
 
 def walk(
@@ -87,43 +83,15 @@ def walk(
     moves: np.ndarray,
     chemotaxis_bias: np.ndarray,
     rng: np.random.Generator,
-    exclusion: float = 0.0,
+    exclusion: float,
 ) -> None:
-    """:func:`sim.movement.walk`: the same draws from ``rng``, in the same order, each
-    round's moves made by :func:`sim.kernels.walk_round`. ``exclusion``: chance that a
-    move onto a tumour site fails (:func:`agents.microenvironment.exclusion_chance`)."""
-    if rows.size == 0:
-        return
-    if tissue.well_mixed:
-        mix(tissue, rows, rng)
-        return
-    has_bias = bool(chemotaxis_bias.any())
-    everyone = np.arange(rows.size)
-    fewest = int(moves.min(initial=0))
-    no_noise = np.zeros((0, 8))
-    no_exclusion = _NOBODY
-    for round_index in range(int(moves.max(initial=0))):
-        movers = everyone if round_index < fewest else (moves > round_index).nonzero()[0]
-        if movers.size == 0:
-            break
-        direction = rng.integers(0, 8, size=movers.size)
-        follows, noise = _NOBODY, no_noise
-        if has_bias:
-            follows = rng.random(movers.size) < chemotaxis_bias[movers]
-            following = int(np.count_nonzero(follows))
-            if following:
-                noise = rng.random((following, 8))
-            else:
-                follows = _NOBODY
-        kept_out = no_exclusion
-        if exclusion > 0.0:  # drawn for every mover, as sim.movement.walk does
-            kept_out = rng.random(movers.size) < exclusion
-        turn = rng.permutation(movers.size)
-        kernels.walk_round(
-            rows, movers, direction, follows, noise, turn, tissue.neighbours,
-            tissue.mobile_kind, tissue.mobile_row, tissue.resident_kind, tissue.antigen,
-            tissue.t_cells.site, kept_out, IS_TUMOUR,
-        )  # fmt: skip
+    """:func:`sim.movement.walk` in one kernel (:func:`sim.kernels.walk`): the same
+    draws from ``rng`` in the same order, the same moves."""
+    kernels.walk(
+        rows, moves, chemotaxis_bias, exclusion, rng, tissue.neighbours, tissue.mobile_kind,
+        tissue.mobile_row, tissue.resident_kind, tissue.antigen, tissue.t_cells.site,
+        IS_TUMOUR,
+    )  # fmt: skip
 
 
 def has_contact(
@@ -145,6 +113,15 @@ def has_contact(
         kinds,
         N_MOBILE,
     )
+
+
+def draw_empty_sites(
+    kind_layer: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """:func:`sim.tissue.draw_empty_sites` in a kernel (:func:`sim.kernels.empty_sites`),
+    the same draws from ``rng``."""
+    sites, found = kernels.empty_sites(kind_layer, count, rng)
+    return sites if found else None
 
 
 diffuse = kernels.diffuse
@@ -211,6 +188,7 @@ def _car_t_rule(model: CarTModel) -> np.ndarray:
             microenvironment.hostility(model),
             tumour.kill_suppression,
             tumour.exhaustion_gain,
+            car_t.cytokine_per_engaged_hour,
         ]
     )
 

@@ -20,21 +20,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.contacts import ContactScreen
-from sim.errors import UserInputError
+from sim.engine_choice import DEFAULT_ENGINE, ENGINES, check_engine
 from sim.geometry import diffuse_in_place
 from sim.movement import walk
+from sim.tissue import DrawEmptySites, draw_empty_sites
 
 if TYPE_CHECKING:
     from sim.model import CarTModel
     from sim.tissue import Tissue
 
-ENGINES = ("reference", "compiled")
-"""The engines a model can be stepped with."""
-DEFAULT_ENGINE = "reference"
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "Engine", "make_engine", "reference_encounters"]
 
 Walk = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray, np.random.Generator, float], None]
-"""``(tissue, rows, moves, chemotaxis_bias, rng, exclusion)``: the walk
-(:func:`sim.movement.walk`; ``exclusion`` the chance that a move into tumour fails)."""
+"""``(tissue, rows, moves, chemotaxis_bias, rng, exclusion)``: the walk of at least one
+T-cell on a torus or a bounded grid (:func:`sim.movement.walk`; ``exclusion`` the chance
+that a move into tumour fails)."""
 HasContact = Callable[[ContactScreen, "Tissue", np.ndarray, np.ndarray], np.ndarray]
 """``(screen, tissue, sites, kinds) -> bool per cell`` (the contact screen)."""
 Diffuse = Callable[[np.ndarray, float, bool], None]
@@ -53,6 +53,7 @@ class Engine:
     has_contact: HasContact
     diffuse: Diffuse
     encounters: Encounters
+    draw_empty_sites: DrawEmptySites
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -72,22 +73,26 @@ def _reference_has_contact(
 
 
 REFERENCE = Engine(
-    "reference", walk, _reference_has_contact, diffuse_in_place, reference_encounters
+    "reference",
+    walk,
+    _reference_has_contact,
+    diffuse_in_place,
+    reference_encounters,
+    draw_empty_sites,
 )
 
 
 def make_engine(name: str) -> Engine:
     """The engine called ``name`` (one of :data:`ENGINES`); an unknown name is bad input."""
-    if name == "reference":
+    if check_engine(name, "engine") == "reference":
         return REFERENCE
-    if name == "compiled":
-        from sim import compiled  # numba: only for a compiled model
+    from sim import compiled  # numba: only for a compiled model
 
-        return Engine(
-            "compiled",
-            compiled.walk,
-            compiled.has_contact,
-            compiled.diffuse,
-            compiled.encounters,
-        )
-    raise UserInputError(f"engine {name!r}: choose one of {', '.join(ENGINES)}")
+    return Engine(
+        "compiled",
+        compiled.walk,
+        compiled.has_contact,
+        compiled.diffuse,
+        compiled.encounters,
+        compiled.draw_empty_sites,
+    )

@@ -27,71 +27,89 @@ from agents.python_random import mark, rewind
 
 
 @njit(cache=True)
-def walk_round(
+def walk(
     rows: np.ndarray,
-    movers: np.ndarray,
-    direction: np.ndarray,
-    follows: np.ndarray,
-    noise: np.ndarray,
-    turn: np.ndarray,
+    moves: np.ndarray,
+    chemotaxis_bias: np.ndarray,
+    exclusion: float,
+    rng: np.random.Generator,
     neighbours: np.ndarray,
     mobile_kind: np.ndarray,
     mobile_row: np.ndarray,
     resident_kind: np.ndarray,
     antigen: np.ndarray,
     table_site: np.ndarray,
-    kept_out: np.ndarray,
     is_tumour: np.ndarray,
 ) -> None:
-    """One round of :func:`sim.movement.walk` from its draws: the cells ``movers`` (of
-    table ``rows``) each try one move, in the order of ``turn``.
-
-    A cell that ``follows`` the antigen (chemotaxis) takes the direction of the free
-    neighbour with the most antigen (``noise`` x 1e-9 breaking ties, an occupied site
-    counting -1, the first of equals winning, as ``np.argmax``); the others take
-    ``direction``. A cell whose target holds a tumour cell (``is_tumour``, by resident
-    kind) stays if ``kept_out`` (its exclusion draw won; empty: no exclusion this round,
-    :func:`agents.microenvironment.move_fails`). Then each cell in turn moves if no
-    T-cell stands on its target
-    (the rule itself, :meth:`agents.cell.TCell.move`; the reference settles the same
-    turns in numpy passes, :func:`sim.movement.resolve_turns`). Updates the mobile
+    """:func:`sim.movement.walk` (a torus or a bounded grid, not the well-mixed limit)
+    from the same draws of ``rng``: numba's ``Generator`` methods give numpy's numbers
+    from the same state, and are called in the reference's order. Updates the mobile
     layer, its rows and the table's sites in place.
+
+    Round after round, the cells with a move left (``moves``, of table ``rows``) draw a
+    direction each; with chemotaxis, whether each follows the antigen (its
+    ``chemotaxis_bias``) and the followers' tie-breaking noise; with ``exclusion`` > 0
+    a draw each against it; then the order of their turns. A follower takes the
+    direction of the free neighbour with the most antigen (noise x 1e-9 breaking ties,
+    an occupied site counting -1, the first of equals winning, as ``np.argmax``). A
+    cell whose target holds a tumour cell (``is_tumour``, by resident kind) stays if
+    its exclusion draw won (:func:`agents.microenvironment.move_fails`). Then each cell
+    in turn moves if no T-cell stands on its target: the rule itself,
+    :meth:`agents.cell.TCell.move`, which the reference settles in numpy passes
+    (:func:`sim.movement.resolve_turns`).
     """
-    n = movers.size
-    origin = np.empty(n, dtype=np.int64)
-    target = np.empty(n, dtype=np.int64)
-    followed = 0
-    for i in range(n):
-        site = table_site[rows[movers[i]]]
-        origin[i] = site
-        chosen = direction[i]
-        if follows.size > 0 and follows[i]:
-            best = -np.inf
-            for k in range(8):
-                option = neighbours[site, k]
-                level = antigen[option] if mobile_kind[option] == 0 else -1.0
-                value = level + noise[followed, k] * 1e-9
-                if value > best:
-                    best = value
-                    chosen = k
-            followed += 1
-        target[i] = neighbours[site, chosen]
-        if kept_out.size > 0 and kept_out[i] and is_tumour[resident_kind[target[i]]]:
-            target[i] = site  # dense tumour keeps it out: its own site, so no move
-    by_turn = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        by_turn[turn[i]] = i
-    for position in range(n):
-        i = by_turn[position]
-        destination = target[i]
-        if mobile_kind[destination] != 0:
-            continue
-        row = rows[movers[i]]
-        mobile_kind[destination] = mobile_kind[origin[i]]
-        mobile_row[destination] = row
-        mobile_kind[origin[i]] = 0
-        mobile_row[origin[i]] = -1
-        table_site[row] = destination
+    has_bias = chemotaxis_bias.any()
+    for round_index in range(moves.max()):
+        movers = np.nonzero(moves > round_index)[0]
+        n = movers.size
+        if n == 0:
+            break
+        direction = rng.integers(0, 8, size=n)
+        follows = np.zeros(n, dtype=np.bool_)
+        noise = np.zeros((0, 8))
+        if has_bias:
+            follows = rng.random(n) < chemotaxis_bias[movers]
+            following = np.count_nonzero(follows)
+            if following:
+                noise = rng.random(following * 8).reshape((following, 8))
+        kept_out = np.zeros(n, dtype=np.bool_)
+        if exclusion > 0.0:
+            kept_out = rng.random(n) < exclusion
+        turn = rng.permutation(n)
+        origin = np.empty(n, dtype=np.int64)
+        target = np.empty(n, dtype=np.int64)
+        followed = 0
+        for i in range(n):
+            site = table_site[rows[movers[i]]]
+            origin[i] = site
+            chosen = direction[i]
+            if follows[i]:
+                best = -np.inf
+                for k in range(8):
+                    option = neighbours[site, k]
+                    level = antigen[option] if mobile_kind[option] == 0 else -1.0
+                    value = level + noise[followed, k] * 1e-9
+                    if value > best:
+                        best = value
+                        chosen = k
+                followed += 1
+            target[i] = neighbours[site, chosen]
+            if kept_out[i] and is_tumour[resident_kind[target[i]]]:
+                target[i] = site  # dense tumour keeps it out: its own site, so no move
+        by_turn = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            by_turn[turn[i]] = i
+        for position in range(n):
+            i = by_turn[position]
+            destination = target[i]
+            if mobile_kind[destination] != 0:
+                continue
+            row = rows[movers[i]]
+            mobile_kind[destination] = mobile_kind[origin[i]]
+            mobile_row[destination] = row
+            mobile_kind[origin[i]] = 0
+            mobile_row[origin[i]] = -1
+            table_site[row] = destination
 
 
 # --- the contact screen: sim.contacts.ContactScreen.has_contact -------------------------
@@ -142,6 +160,24 @@ def has_contact(
                 contact[i] = True
                 break
     return contact
+
+
+# --- random empty sites: sim.tissue.draw_empty_sites ------------------------------------
+
+
+@njit(cache=True)
+def empty_sites(
+    kind_layer: np.ndarray, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, bool]:
+    """:func:`sim.tissue.draw_empty_sites`, the same draws from ``rng``: up to four tries
+    of ``4 * count + 8`` random sites, the empty ones kept, shuffled; the sites and
+    whether a try found enough."""
+    for _ in range(4):
+        drawn = np.unique(rng.integers(0, kind_layer.size, size=4 * count + 8))
+        empty = drawn[kind_layer[drawn] == 0]
+        if empty.size >= count:
+            return rng.permutation(empty)[:count], True
+    return np.empty(0, dtype=np.int64), False
 
 
 # --- the cytokine field: sim.tissue.Tissue.update_fields (sim.geometry.neighbour_mean) --

@@ -41,9 +41,8 @@ from sim.census import Census
 from sim.chances import StepChances
 from sim.contacts import ContactScreen, by_kind
 from sim.engine import DEFAULT_ENGINE, make_engine
-from sim.errors import UserInputError
 from sim.events import RECENT_EVENTS_KEPT, CellEvent, EventQueue
-from sim.movement import moves_this_step
+from sim.movement import mix, moves_this_step
 from sim.parameters import Scenario
 from sim.patient import effective_scenario
 from sim.residual import ResidualDisease
@@ -83,11 +82,6 @@ class CarTModel(mesa.Model):
     ) -> None:
         super().__init__(rng=seed)
         self.engine = make_engine(engine)
-        if engine == "compiled" and scenario.car_t.cytokine_per_engaged_hour > 0.0:
-            raise UserInputError(
-                "car_t.cytokine_per_engaged_hour: not in the compiled engine yet; "
-                "use --engine reference"
-            )
         # the run's own patient (sim.patient), drawn on a stream of its own
         scenario, self.patient = effective_scenario(scenario, seed)
         self.parameters = scenario
@@ -111,6 +105,7 @@ class CarTModel(mesa.Model):
             bounded=scenario.grid.tissue == "lymph_node",  # a node has an edge (a capsule)
         )
         self.tissue.well_mixed = scenario.grid.well_mixed  # model check (sim.movement.mix)
+        self.tissue.draw_empty_sites = self.engine.draw_empty_sites
         self.therapy = Therapy(self)
         self.cytokine_peak_today = 0.0
         self.gvhd_score = 0.0
@@ -275,7 +270,10 @@ class CarTModel(mesa.Model):
         moves = moves_this_step(self._moves_per_step[kinds], self.rng)
         bias = self._chemotaxis_bias[kinds]
         exclusion = microenvironment.exclusion_chance(self)  # dense tumour keeps T-cells out
-        self.engine.walk(self.tissue, rows, moves, bias, self.rng, exclusion)
+        if self.tissue.well_mixed:  # a model check: no walk, the cells are mixed
+            mix(self.tissue, rows, self.rng)
+        else:
+            self.engine.walk(self.tissue, rows, moves, bias, self.rng, exclusion)
 
     def _homeostatic_divisions(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """During the boost after lymphodepletion, the kinds whose class says so divide at

@@ -49,13 +49,9 @@ def walk(
     rng: np.random.Generator,
     exclusion: float = 0.0,
 ) -> None:
-    """Move the T-cells of table ``rows``, ``moves[i]`` tries each; updates the tissue.
+    """Move the T-cells of table ``rows`` (at least one), ``moves[i]`` tries each, on a
+    torus or a bounded grid (the well-mixed limit is :func:`mix`); updates the tissue.
     ``exclusion``: chance that a move onto a tumour site fails (dense tumour)."""
-    if rows.size == 0:
-        return
-    if tissue.well_mixed:
-        mix(tissue, rows, rng)
-        return
     table = tissue.t_cells
     kind_layer = tissue.mobile_kind
     has_bias = bool(chemotaxis_bias.any())

@@ -114,6 +114,24 @@ def _flat(layer: object) -> np.ndarray:
     return array.reshape(-1)
 
 
+DrawEmptySites = Callable[[np.ndarray, int, np.random.Generator], "np.ndarray | None"]
+"""``(kind_layer, count, rng) -> sites or None``: :func:`draw_empty_sites`."""
+
+
+def draw_empty_sites(
+    kind_layer: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """``count`` distinct empty sites of a layer (a flat array by site), uniformly at
+    random: up to four tries of ``4 * count + 8`` random sites, keeping the empty ones,
+    shuffled; None when no try found enough (the caller lists every empty site then)."""
+    for _ in range(4):
+        drawn = np.unique(rng.integers(0, kind_layer.size, size=4 * count + 8))
+        empty = drawn[kind_layer[drawn] == 0]
+        if empty.size >= count:
+            return rng.permutation(empty)[:count]
+    return None
+
+
 class Tissue:
     """A grid of sites with a resident and a mobile layer, and cytokine and antigen fields:
     a torus, or (``bounded``) a lymph node whose edge is the capsule (:mod:`sim.geometry`).
@@ -170,6 +188,8 @@ class Tissue:
         self._released: list[tuple[int, float, float]] = []
         # the well-mixed limit (grid.well_mixed, a model check): see empty_resident_neighbours
         self.well_mixed = False
+        self.draw_empty_sites: DrawEmptySites = draw_empty_sites
+        """How random empty sites are drawn; the compiled engine puts its kernel here."""
         self._random = random_source
         # work space of the numpy walk (sim.movement), all "never" between uses
         self.scratch_claims = np.full(self.n_sites, np.iinfo(np.int64).max, dtype=np.int64)
@@ -297,16 +317,14 @@ class Tissue:
     ) -> np.ndarray:
         """Up to ``count`` distinct empty sites of a layer, chosen uniformly at random.
 
-        Draws random sites and keeps the empty ones (cheap while the layer has room);
-        falls back to listing every empty site when few are left.
+        Draws random sites and keeps the empty ones (:attr:`draw_empty_sites`, cheap while
+        the layer has room); falls back to listing every empty site when few are left.
         """
         if count <= 0:
             return np.empty(0, dtype=np.int64)
-        for _ in range(4):
-            drawn = np.unique(rng.integers(0, self.n_sites, size=4 * count + 8))
-            empty = drawn[kind_layer[drawn] == 0]
-            if empty.size >= count:
-                return rng.permutation(empty)[:count]
+        chosen = self.draw_empty_sites(kind_layer, count, rng)
+        if chosen is not None:
+            return chosen
         empty = np.flatnonzero(kind_layer == 0)
         count = min(count, empty.size)
         return rng.choice(empty, size=count, replace=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from multiprocessing import get_context
@@ -44,6 +45,9 @@ EARLY = (  # the product in by day 7, so that 30 days hold expansion, kills and 
     "therapy.manufacturing_max_days=7.0",
     "therapy.bridging_days=[]",
 )
+
+WALKING = ("native_t.motility_sites_per_hour=1.0", "car_t.motility_sites_per_hour=1.0")
+"""Host and CAR T-cells that move one site an hour: the hand-built tissues' encounters."""
 
 
 def _state(model: CarTModel) -> tuple:
@@ -165,31 +169,45 @@ def test_an_edited_kernel_source_drops_the_cached_machine_code(tmp_path: Path) -
 # --- each rule's kernel, on hand-built tissues ---------------------------------------
 
 
+def _hand_built(
+    overrides: list[str], seed: int, place: Callable[[CarTModel], None]
+) -> tuple[CarTModel, CarTModel]:
+    """Both engines on the same hand-built 7x7 tissue: :func:`empty_scenario` with
+    ``overrides``, the cells placed by ``place`` (called on each model)."""
+    models = _both(empty_scenario(overrides), seed)
+    for model in models:
+        place(model)
+    return models
+
+
+def _agree_on(
+    overrides: list[str], seed: int, place: Callable[[CarTModel], None], steps: int
+) -> CarTModel:
+    """:func:`_hand_built`, stepped together for ``steps`` steps; the reference model."""
+    models = _hand_built(overrides, seed, place)
+    _step_together(*models, steps)
+    return models[0]
+
+
+def _blasts(model: CarTModel, sites: range, cd19_positive: Callable[[int], bool]) -> None:
+    for site in sites:
+        LeukaemicBlast(model, site, cd19_positive=cd19_positive(site))
+
+
 @pytest.mark.parametrize("seed", range(1, 9))
 def test_taught_cells_killing_blasts_agree(seed: int) -> None:
-    scenario = empty_scenario(["native_t.taught_kill_rate_per_day=6.0"])
-    models = _both(scenario, seed)
-    for model in models:
-        for site in range(0, 49, 2):
-            LeukaemicBlast(model, site, cd19_positive=site % 4 == 0)
+    def place(model: CarTModel) -> None:
+        _blasts(model, range(0, 49, 2), lambda site: site % 4 == 0)
         for site in range(1, 49, 3):
             NativeTCell(model, site, state="taught")
-    _step_together(*models, 40)
-    assert models[0].census.kills_by_taught > 0  # the rule acted
+
+    reference = _agree_on(["native_t.taught_kill_rate_per_day=6.0"], seed, place, 40)
+    assert reference.census.kills_by_taught > 0  # the rule acted
 
 
 @pytest.mark.parametrize("seed", range(1, 9))
 def test_car_t_cells_killing_tiring_and_budding_agree(seed: int) -> None:
-    scenario = empty_scenario(
-        [
-            "car_t.exhaustion_engaged_hours=26.0",
-            "car_t.memory_exhaustion_engaged_hours=4.0",
-            "car_t.memory_bud_limit=3",
-            "car_t.motility_sites_per_hour=1.0",
-        ]
-    )
-    models = _both(scenario, seed)
-    for model in models:
+    def place(model: CarTModel) -> None:
         for site in range(0, 49, 2):
             if site % 3:
                 LeukaemicBlast(model, site, cd19_positive=True)
@@ -199,66 +217,52 @@ def test_car_t_cells_killing_tiring_and_budding_agree(seed: int) -> None:
             CarTCell(model, site, state="memory")
         for site in (9, 23, 37, 45):
             CarTCell(model, site, engaged_hours=20.0)
-    _step_together(*models, 60)
-    census = models[0].census
+
+    overrides = [
+        "car_t.exhaustion_engaged_hours=26.0",
+        "car_t.memory_exhaustion_engaged_hours=4.0",
+        "car_t.memory_bud_limit=3",
+        "car_t.motility_sites_per_hour=1.0",
+    ]
+    census = _agree_on(overrides, seed, place, 60).census
     assert census.kills_by_car_t > 0 and census.car_t > 7  # killed, divided or budded
     assert census.mobile[MobileKind.CAR_T_EXHAUSTED] > 0  # and tired
 
 
 @pytest.mark.parametrize("seed", range(1, 9))
 def test_naive_cells_taught_by_fresh_kills_and_taught_neighbours_agree(seed: int) -> None:
-    scenario = empty_scenario(
-        [
-            "teaching.prob_per_hour=0.2",
-            "teaching.secondary_prob_per_hour=0.1",
-            "native_t.motility_sites_per_hour=1.0",
-            "car_t.motility_sites_per_hour=1.0",
-        ]
-    )
-    models = _both(scenario, seed)
-    for model in models:
-        for site in range(0, 49, 3):
-            LeukaemicBlast(model, site, cd19_positive=True)
+    def place(model: CarTModel) -> None:
+        _blasts(model, range(0, 49, 3), lambda site: True)
         for site in (4, 20, 40):
             CarTCell(model, site)
         NativeTCell(model, 12, state="taught")
         for site in (1, 7, 13, 25, 33, 43):
             NativeTCell(model, site)
-    _step_together(*models, 60)
-    assert models[0].census.teaching_events > 0  # the rule acted
+
+    overrides = ["teaching.prob_per_hour=0.2", "teaching.secondary_prob_per_hour=0.1", *WALKING]
+    assert _agree_on(overrides, seed, place, 60).census.teaching_events > 0  # the rule acted
 
 
 @pytest.mark.parametrize("seed", range(1, 9))
 def test_naive_cells_taught_by_taught_neighbours_alone_agree(seed: int) -> None:
-    scenario = empty_scenario(
-        ["teaching.secondary_prob_per_hour=0.1", "native_t.motility_sites_per_hour=1.0"]
-    )
-    models = _both(scenario, seed)
-    for model in models:
+    def place(model: CarTModel) -> None:
         NativeTCell(model, 24, state="taught")
         for site in (1, 7, 13, 25, 33, 43, 47):
             NativeTCell(model, site)
-    _step_together(*models, 60)
-    assert models[0].census.teaching_events > 0  # the rule acted
+
+    overrides = ["teaching.secondary_prob_per_hour=0.1", WALKING[0]]
+    assert _agree_on(overrides, seed, place, 60).census.teaching_events > 0  # the rule acted
 
 
 @pytest.mark.parametrize("seed", range(1, 5))
 def test_rejection_of_donor_cells_agrees(seed: int) -> None:
-    scenario = empty_scenario(
-        [
-            "therapy.arm='donor'",
-            "rejection.prob_per_hour=0.3",
-            "native_t.motility_sites_per_hour=1.0",
-            "car_t.motility_sites_per_hour=1.0",
-        ]
-    )
-    models = _both(scenario, seed)
-    for model in models:
+    def place(model: CarTModel) -> None:
         model.therapy.infuse(6)
         for site in model.tissue.random_empty_mobile_sites(10, model.rng).tolist():
             NativeTCell(model, site)
-    _step_together(*models, 60)
-    assert models[0].census.rejection_kills > 0  # the rule acted
+
+    overrides = ["therapy.arm='donor'", "rejection.prob_per_hour=0.3", *WALKING]
+    assert _agree_on(overrides, seed, place, 60).census.rejection_kills > 0  # the rule acted
 
 
 @pytest.mark.parametrize("seed", range(1, 7))
@@ -266,48 +270,45 @@ def test_ageing_lines_and_senescent_memory_cells_agree(seed: int) -> None:
     """Replicative senescence (CarTCell.generation, senescent, bud, divide): a memory
     cell at the limit is exhausted at its budding attempt without a draw, which the
     kernel must not settle as quiet; ageing lines stop dividing."""
-    scenario = empty_scenario(
-        [
-            "car_t.replicative_limit=2",
-            "car_t.memory_budding_rate_per_day=12.0",
-            "car_t.division_prob_per_kill=1.0",
-            "car_t.motility_sites_per_hour=1.0",
-        ]
-    )
-    models = _both(scenario, seed)
-    for model in models:
-        for site in range(0, 49, 2):
-            LeukaemicBlast(model, site, cd19_positive=True)
+
+    def place(model: CarTModel) -> None:
+        _blasts(model, range(0, 49, 2), lambda site: True)
         for site, generation in ((3, 2), (17, 1), (31, 0), (45, 2)):
             CarTCell(model, site, state="memory").generation = generation
         for site in (9, 23, 37):
             CarTCell(model, site)
-    _step_together(*models, 40)
-    generations = [cell.generation for cell in models[0].t_cells()]
-    assert max(generations) == 2 and models[0].census.kills_by_car_t > 0
-    assert models[0].census.mobile[MobileKind.CAR_T_EXHAUSTED] > 0
+
+    overrides = [
+        "car_t.replicative_limit=2",
+        "car_t.memory_budding_rate_per_day=12.0",
+        "car_t.division_prob_per_kill=1.0",
+        "car_t.motility_sites_per_hour=1.0",
+    ]
+    reference = _agree_on(overrides, seed, place, 40)
+    generations = [cell.generation for cell in reference.t_cells()]
+    assert max(generations) == 2 and reference.census.kills_by_car_t > 0
+    assert reference.census.mobile[MobileKind.CAR_T_EXHAUSTED] > 0
 
 
 @pytest.mark.parametrize("seed", range(1, 7))
 def test_a_hostile_tumour_agrees(seed: int) -> None:
     """The microenvironment (agents.microenvironment): suppressed kills, faster
     exhaustion and T-cells kept out of dense tumour, in the kernels as in the rules."""
-    scenario = empty_scenario(
-        [
-            "microenvironment.hostility=0.9",
-            "car_t.kill_rate_per_day=4.0",
-            "car_t.exhaustion_engaged_hours=5.0",
-            "car_t.motility_sites_per_hour=2.0",
-        ]
-    )
-    models = _both(scenario, seed)
-    for model in models:
-        for site in range(0, 49, 2):
-            LeukaemicBlast(model, site, cd19_positive=site % 5 != 0)
+
+    def place(model: CarTModel) -> None:
+        _blasts(model, range(0, 49, 2), lambda site: site % 5 != 0)
         for site in (3, 17, 31):
             CarTCell(model, site, state="memory")
         for site in (9, 23, 37, 45):
             CarTCell(model, site)
+
+    overrides = [
+        "microenvironment.hostility=0.9",
+        "car_t.kill_rate_per_day=4.0",
+        "car_t.exhaustion_engaged_hours=5.0",
+        "car_t.motility_sites_per_hour=2.0",
+    ]
+    models = _hand_built(overrides, seed, place)
     tired = 0
     for _ in range(20):
         _step_together(*models, 2)

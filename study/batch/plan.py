@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sim.engine_choice import DEFAULT_ENGINE
 from sim.errors import UserInputError
 from sim.loader import Override
 from study.batch.spec import BatchSpec, counts, replicate_seed, value_key
@@ -97,6 +98,20 @@ class BatchPlan:
     cell_values: tuple[tuple[tuple[str, Any], ...], ...]
     scenarios: dict[tuple[int, int], Any]
     fingerprint: str
+
+    def check_manifest_engine(self, manifest: dict[str, Any], where: str) -> None:
+        """Refuse to resume, in one line, a batch started with another engine than this
+        plan's.
+
+        The engines give the same numbers, but a batch is made with one (its manifest says
+        which; a manifest from before the choice existed was made by the reference).
+        """
+        started_with = manifest.get("engine", DEFAULT_ENGINE)
+        if started_with != self.spec.engine:
+            raise UserInputError(
+                f"{where}: this batch was started with --engine {started_with}; resume it "
+                f"with --engine {started_with} (one batch, one engine), or choose another --out"
+            )
 
     @property
     def n_runs(self) -> int:

@@ -15,8 +15,10 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from sim.engine_choice import DEFAULT_ENGINE
 from study.batch.defaults import MAX_ATTEMPTS
 from study.batch.executors import quiet_logger
 from study.batch.plan import BatchPlan, PlannedRun
@@ -44,11 +46,12 @@ def execute_run(task: RunTask) -> RunResultLike:
     return task.simulate(task.scenario, task.run.seed, task.days)
 
 
-def default_simulate() -> Simulate:
-    """The project's simulation function."""
+def default_simulate(engine: str = DEFAULT_ENGINE) -> Simulate:
+    """The project's simulation function, stepping every model with ``engine``
+    (a :func:`functools.partial` of a module-level function: executors pickle it)."""
     from sim.run import run_simulation
 
-    return run_simulation
+    return partial(run_simulation, engine=engine)
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ def run_batch(
     """
     if max_in_flight < 1:
         raise ValueError("max_in_flight must be >= 1")
-    simulate = simulate or default_simulate()
+    simulate = simulate or default_simulate(plan.spec.engine)
     started = time.monotonic()
     if finished_ids is None:
         finished_ids = directory.finished_run_ids()

@@ -195,6 +195,7 @@ class BatchDirectory:
                 "scenarios": list(plan.spec.scenarios),
                 "scenario_names": list(plan.scenario_names),
                 **spec_overrides(plan.spec),
+                "engine": plan.spec.engine,
                 **plan_fields(plan),
                 "versions": package_versions(),
                 "resolved_scenarios": plan.resolved_scenarios(),
@@ -234,6 +235,7 @@ class BatchDirectory:
                     f"--out {self.path}: holds a different batch (started by: {started_by}); "
                     "re-run that command to resume it, or choose another --out"
                 )
+            plan.check_manifest_engine(manifest, f"--out {self.path}")
             return True
         others = [p.name for p in self.path.iterdir() if p.name != LOCK_FILE]
         if others:

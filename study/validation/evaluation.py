@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.engine_choice import DEFAULT_ENGINE
 from sim.errors import FaultError
 from sim.loader import Override
 from study.batch import (
@@ -100,6 +101,7 @@ def validation_batches(
     quick: bool,
     root_seed: int = 0,
     days: int | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> dict[str, BatchSpec]:
     """The batch of each scenario the targets need.
 
@@ -109,7 +111,7 @@ def validation_batches(
     50 grid with the dose given per 10,000 sites (the same effector-to-target ratio),
     :data:`QUICK_REPLICATES` runs of :data:`QUICK_DAYS` days (or the scenario's
     ``quick_days``, :func:`quick_days`). ``replicates`` and ``days``,
-    when given, replace these for every scenario.
+    when given, replace these for every scenario; every run is stepped by ``engine``.
     """
     from sim.loader import load_scenario
 
@@ -137,7 +139,9 @@ def validation_batches(
                 Override(("grid", "height"), QUICK_GRID, "validate --quick"),
                 Override(("car_t", "dose_per_10k_sites"), float(per_10k), "validate --quick"),
             ]
-        specs[name] = BatchSpec((name,), run_replicates, root_seed, run_days, tuple(sets))
+        specs[name] = BatchSpec(
+            (name,), run_replicates, root_seed, run_days, tuple(sets), engine=engine
+        )
     return specs
 
 
