@@ -13,9 +13,13 @@ infusion gets no protection after it: the host T-cells that survived the conditi
 recover at once and can reject the graft (host-versus-graft rejection was the cause of
 non-expansion named in CALM: Dupouy et al. Cancer Res Commun 2022).
 
-The model keeps one number per patient, the days after the infusion that host T-cells
-stay suppressed (``lymphodepletion.alemtuzumab_recovery_delay_days``); this module turns
-a drawn level at infusion into it.
+The level a patient draws (``patient.alemtuzumab_level_at_infusion``) sets three things,
+all from the same first-order elimination: the days after the infusion that host T-cells
+stay down (:func:`lytic_days_after_infusion`, which :mod:`sim.patient` writes into
+``lymphodepletion.alemtuzumab_recovery_delay_days``), the share of host T-cells the
+conditioning's alemtuzumab removed (:func:`conditioning_kill_fraction`, written into
+``lymphodepletion.alemtuzumab_native_t_kill_fraction``), and the day the window opens
+(:func:`lytic_days_before_infusion`, read by :meth:`sim.therapy.Therapy.start_of_day`).
 """
 
 from __future__ import annotations
