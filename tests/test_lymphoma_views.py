@@ -149,3 +149,10 @@ def test_a_lymphoma_report_speaks_of_response_and_progression_never_remission(tm
         assert "remission" not in text.lower() and "blast" not in text.lower(), text
     assert "progression-free" in texts[1] and "complete response" in texts[1]
     assert "progression-free" in report and "Progressions or relapses" in report
+
+
+def test_the_live_views_chooser_gives_a_lymphomas_burden_as_tumour() -> None:
+    from viz.live.controls import scenario_facts
+
+    assert "% tumour" in scenario_facts("lymphoma") and "blasts" not in scenario_facts("lymphoma")
+    assert "% blasts" in scenario_facts("autologous")

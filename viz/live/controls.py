@@ -20,6 +20,7 @@ from pygame_gui.elements import (
 
 from sim.errors import UserInputError
 from sim.loader import load_scenario, scenario_names
+from sim.lymphoma import is_lymphoma
 from sim.parameters import Scenario
 
 SIDE_BY_SIDE = "autologous vs donor"
@@ -94,7 +95,8 @@ def keyed_scenarios() -> dict[str, str]:
 
 @lru_cache(maxsize=64)
 def scenario_facts(name: str) -> str:
-    """A scenario's key numbers: product, mean blasts at enrolment, days."""
+    """A scenario's key numbers: product, mean burden at enrolment (blasts, or a
+    lymphoma's tumour), days."""
     if name == SIDE_BY_SIDE:
         return "same patient"
     try:
@@ -104,7 +106,8 @@ def scenario_facts(name: str) -> str:
     drawn = scenario.patient.blast_fraction_at_enrolment
     burden = drawn.central() if drawn is not None else scenario.leukaemia.initial_blast_fraction
     product = PRODUCTS.get(scenario.therapy.arm, scenario.therapy.arm)
-    return f"{product}, {100 * burden:.0f}% blasts, {scenario.time.days} d"
+    disease = "tumour" if is_lymphoma(scenario) else "blasts"
+    return f"{product}, {100 * burden:.0f}% {disease}, {scenario.time.days} d"
 
 
 def chooser_text(name: str, keyed: dict[str, str]) -> str:

@@ -30,8 +30,10 @@ def draw_monitors(
     theme: Theme,
     text_px: int,
     max_crs_grade: int = 0,
+    burden_label: str = "Blasts",
 ) -> None:
-    """Four boxes: day, blast %, CAR T-cells, CRS grade (today's, and the highest so far).
+    """Four boxes: day, blast % (``burden_label``: "Tumour" for a lymphoma), CAR T-cells,
+    CRS grade (today's, and the highest so far).
     With a residual compartment the blast box's note is the leukaemia beyond the grid (in
     blasts' worth), so "no blast on the screen" is not read as "cured"."""
     gap = max(4, text_px // 2)
@@ -42,7 +44,7 @@ def draw_monitors(
         blast_note = f"+{counts.residual_blasts:,.3g} beyond grid"
     values = [
         ("Day", f"{int(day)}", f"+{hours} h"),
-        ("Blasts", f"{counts.blast_pct:.1f}%", blast_note),
+        (burden_label, f"{counts.blast_pct:.1f}%", blast_note),
         ("CAR T-cells", f"{counts.car_t:,}", f"{counts.taught_t} taught T"),
         ("CRS grade", f"{counts.crs_grade}", f"max {max(max_crs_grade, counts.crs_grade)}"),
     ]

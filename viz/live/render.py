@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pygame
 
+from sim.lymphoma import is_lymphoma
 from sim.snapshot import describe_site
 from viz.live.overlays import (
     draw_caption,
@@ -46,7 +47,8 @@ def render(app: LiveApp) -> None:
         grid.draw(screen, data.resident, data.mobile, data.cytokine, app.now)
         draw_banner(screen, pygame.Rect(*grid.origin, *grid.view_px), data.outcome, t)
         highest = arm.highest_crs_grade(data.step)
-        draw_monitors(screen, area.monitors, data.day, data.counts, theme, t, highest)
+        burden = "Tumour" if is_lymphoma(arm.scenario) else "Blasts"
+        draw_monitors(screen, area.monitors, data.day, data.counts, theme, t, highest, burden)
         draw_timeline(screen, area.timeline, data.plan, data.day, end_day, theme, t)
     if lay.arms[0].title.w:
         _arm_titles(app)
