@@ -156,3 +156,37 @@ def test_the_live_views_chooser_gives_a_lymphomas_burden_as_tumour() -> None:
 
     assert "% tumour" in scenario_facts("lymphoma") and "blasts" not in scenario_facts("lymphoma")
     assert "% blasts" in scenario_facts("autologous")
+
+
+def test_the_live_view_names_a_lymphomas_cells_tumour_in_legend_chart_and_sliders() -> None:
+    """The legend, the chart's series, the hover readout, the growth slider and the arm's
+    title say tumour for a lymphoma run, and still say blasts for a leukaemia run."""
+    import pygame
+
+    from live_helpers import open_view
+    from viz.live.app import LiveConfig
+    from viz.live.palette import legend, series
+    from viz.live.readout import hover_lines
+    from viz.live.render import arm_titles
+
+    def shown_words(scenario: str) -> list[str]:
+        app = open_view(LiveConfig(scenarios=[scenario], seed=3))
+        try:
+            words = app.arms[0].words
+            growth = app.controls.slider_labels["leukaemia.division_rate_per_day"].text
+            return [
+                *(label for label, _, _ in legend(words)),
+                *(label for label, _ in series(app.plot.words).values()),
+                *(text for text, _ in hover_lines(app, 1.0)),
+                growth,
+                arm_titles(app, 0)[0],
+            ]
+        finally:
+            pygame.quit()
+
+    lymphoma = shown_words("lymphoma")
+    assert not [text for text in lymphoma if "blast" in text.lower()], lymphoma
+    assert "Tumour cell CD19+" in lymphoma and "Tumour growth /day" in lymphoma
+    assert any("Tumour cells CD19-" in text for text in lymphoma)
+    leukaemia = shown_words("classroom")
+    assert "Blast CD19+" in leukaemia and "Blast growth /day" in leukaemia

@@ -5,12 +5,19 @@ A leukaemia (B-ALL) is judged by its marrow: *remission* (blasts under 5 %), the
 *complete* or *partial response*, *stable* or *progressive disease*, then *progression*
 after a partial response or *relapse* after a complete one. The report's tables, text and
 figures take every disease word from the :class:`Vocabulary` of their comparison, so a
-lymphoma report never speaks of remission or blasts.
+lymphoma report never speaks of remission or blasts; the live view (:mod:`viz.live`) takes
+its legend, chart series, monitor and growth slider names from it too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sim.lymphoma import is_lymphoma
+
+if TYPE_CHECKING:
+    from sim.parameters import Scenario
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,10 @@ class Vocabulary:
         burden: the disease at infusion, in a sentence ("blast burden").
         burden_axis, burden_title: the same on the timing figure.
         short_labels: the outcome figure's row labels that differ from the leukaemia's.
+        burden_label: the disease on the live view's monitor and in its titles ("Blasts").
+        cell: one disease cell, in the live view's legend ("Blast").
+        cells: the disease cells, in the live view's chart and readout ("Blasts").
+        growth: the growth slider's name ("Blast growth").
     """
 
     lymphoma: bool
@@ -43,6 +54,10 @@ class Vocabulary:
     burden_axis: str
     burden_title: str
     short_labels: dict[str, str]
+    burden_label: str
+    cell: str
+    cells: str
+    growth: str
 
 
 LEUKAEMIA_WORDS = Vocabulary(
@@ -58,6 +73,10 @@ LEUKAEMIA_WORDS = Vocabulary(
     burden_axis="blasts at infusion (% of marrow sites)",
     burden_title="Leukaemia burden at infusion",
     short_labels={},
+    burden_label="Blasts",
+    cell="Blast",
+    cells="Blasts",
+    growth="Blast growth",
 )
 LYMPHOMA_WORDS = Vocabulary(
     lymphoma=True,
@@ -79,9 +98,18 @@ LYMPHOMA_WORDS = Vocabulary(
         "relapse": "progression after response (of responses)",
         "relapse_cd19_negative": "CD19-negative (of progressions)",
     },
+    burden_label="Tumour",
+    cell="Tumour cell",
+    cells="Tumour cells",
+    growth="Tumour growth",
 )
 
 
 def vocabulary(lymphoma: bool) -> Vocabulary:
     """The words for a lymphoma comparison, or for a leukaemia one."""
     return LYMPHOMA_WORDS if lymphoma else LEUKAEMIA_WORDS
+
+
+def scenario_words(scenario: Scenario) -> Vocabulary:
+    """The words for a run of ``scenario``: lymphoma's on a lymph node, else leukaemia's."""
+    return vocabulary(is_lymphoma(scenario))

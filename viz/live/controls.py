@@ -20,8 +20,8 @@ from pygame_gui.elements import (
 
 from sim.errors import UserInputError
 from sim.loader import load_scenario, scenario_names
-from sim.lymphoma import is_lymphoma
 from sim.parameters import Scenario
+from study.analysis.vocabulary import scenario_words
 
 SIDE_BY_SIDE = "autologous vs donor"
 SIDE_BY_SIDE_KEY = "B"
@@ -42,7 +42,10 @@ EVENT_METHODS = {
 
 @dataclass(frozen=True)
 class SliderSpec:
-    """A slider for one scenario parameter: its key, label, unit, range and step."""
+    """A slider for one scenario parameter: its key, label, unit, range and step.
+    ``disease_label`` names the :class:`study.analysis.vocabulary.Vocabulary` word that
+    replaces ``label`` for the disease on screen (the growth of blasts, or of a
+    lymphoma's tumour)."""
 
     key: str
     label: str
@@ -50,6 +53,13 @@ class SliderSpec:
     low: float
     high: float
     integer: bool = False
+    disease_label: str | None = None
+
+    def label_for(self, scenario: Scenario) -> str:
+        """The slider's name for a run of ``scenario``."""
+        if self.disease_label is None:
+            return self.label
+        return str(getattr(scenario_words(scenario), self.disease_label))
 
     def value_of(self, scenario: Scenario) -> float:
         """The parameter's value in ``scenario`` (an unset dose per 10,000 sites is the
@@ -73,7 +83,9 @@ SLIDERS = (
     SliderSpec("car_t.kill_rate_per_day", "Kill rate", "/day", 0.0, 10.0),
     SliderSpec("car_t.division_prob_per_kill", "Divide per kill", "", 0.0, 1.0),
     SliderSpec("car_t.memory_fraction", "Memory share", "", 0.0, 0.5),
-    SliderSpec("leukaemia.division_rate_per_day", "Blast growth", "/day", 0.0, 0.5),
+    SliderSpec(
+        "leukaemia.division_rate_per_day", "Blast growth", "/day", 0.0, 0.5, disease_label="growth"
+    ),
     SliderSpec("leukaemia.cd19_loss_prob", "CD19 loss", "/division", 0.0, 0.02),
 )
 
@@ -106,7 +118,7 @@ def scenario_facts(name: str) -> str:
     drawn = scenario.patient.blast_fraction_at_enrolment
     burden = drawn.central() if drawn is not None else scenario.leukaemia.initial_blast_fraction
     product = PRODUCTS.get(scenario.therapy.arm, scenario.therapy.arm)
-    disease = "tumour" if is_lymphoma(scenario) else "blasts"
+    disease = scenario_words(scenario).burden_label.lower()
     return f"{product}, {100 * burden:.0f}% {disease}, {scenario.time.days} d"
 
 
@@ -268,7 +280,7 @@ class Controls:
             changed |= pending
             self.set_text(
                 self.slider_labels[spec.key],
-                f"{spec.label} {spec.unit}".rstrip() + (" *" if pending else ""),
+                f"{spec.label_for(scenario)} {spec.unit}".rstrip() + (" *" if pending else ""),
             )
             entry = self.entries[spec.key]
             shown = spec.text(value)

@@ -21,6 +21,7 @@ import pygame
 import pygame_gui
 
 from agents.kinds import MobileKind, ResidentKind
+from study.analysis.vocabulary import LEUKAEMIA_WORDS, Vocabulary
 
 Colour = tuple[int, int, int]
 
@@ -89,28 +90,43 @@ PROJECTOR = Theme(
     text_scale=1.2,
 )
 
-SERIES: dict[str, tuple[str, Colour]] = {
-    "blasts_cd19_positive": ("Blasts CD19+", VERMILLION),
-    "blasts_cd19_negative": ("Blasts CD19-", ORANGE),
-    "car_t": ("CAR T-cells", GREEN),
-    "taught_t": ("Taught T-cells", YELLOW),
-    "b_cells": ("B-cells", SKY_BLUE),
-    "cytokine_systemic": ("Cytokine", PURPLE),
-}
 
-LEGEND: list[tuple[str, int, int]] = [
-    ("Blast CD19+", ResidentKind.BLAST_CD19_POSITIVE, MobileKind.EMPTY),
-    ("Blast CD19-", ResidentKind.BLAST_CD19_NEGATIVE, MobileKind.EMPTY),
-    ("Healthy B-cell", ResidentKind.B_CELL, MobileKind.EMPTY),
-    ("CAR T effector", ResidentKind.EMPTY, MobileKind.CAR_T_EFFECTOR),
-    ("CAR T memory", ResidentKind.EMPTY, MobileKind.CAR_T_MEMORY),
-    ("CAR T exhausted", ResidentKind.EMPTY, MobileKind.CAR_T_EXHAUSTED),
-    ("Donor CAR T", ResidentKind.EMPTY, MobileKind.DONOR_CAR_T_EFFECTOR),
-    ("Donor memory", ResidentKind.EMPTY, MobileKind.DONOR_CAR_T_MEMORY),
-    ("Naive T-cell", ResidentKind.EMPTY, MobileKind.NATIVE_NAIVE),
-    ("Taught T-cell", ResidentKind.EMPTY, MobileKind.NATIVE_TAUGHT),
-    ("Alloreactive T", ResidentKind.EMPTY, MobileKind.NATIVE_ALLOREACTIVE),
-]
+def series(words: Vocabulary = LEUKAEMIA_WORDS) -> dict[str, tuple[str, Colour]]:
+    """The chart's series: key -> (label, colour), the disease cells named by ``words``
+    (blasts, or a lymphoma's tumour cells)."""
+    return {
+        "blasts_cd19_positive": (f"{words.cells} CD19+", VERMILLION),
+        "blasts_cd19_negative": (f"{words.cells} CD19-", ORANGE),
+        "car_t": ("CAR T-cells", GREEN),
+        "taught_t": ("Taught T-cells", YELLOW),
+        "b_cells": ("B-cells", SKY_BLUE),
+        "cytokine_systemic": ("Cytokine", PURPLE),
+    }
+
+
+SERIES = series()
+"""The series with the leukaemia's words (their keys and colours hold for every disease)."""
+
+
+def legend(words: Vocabulary = LEUKAEMIA_WORDS) -> list[tuple[str, int, int]]:
+    """The grid legend: (label, resident kind, mobile kind), the disease cell named by
+    ``words``."""
+    return [
+        (f"{words.cell} CD19+", ResidentKind.BLAST_CD19_POSITIVE, MobileKind.EMPTY),
+        (f"{words.cell} CD19-", ResidentKind.BLAST_CD19_NEGATIVE, MobileKind.EMPTY),
+        ("Healthy B-cell", ResidentKind.B_CELL, MobileKind.EMPTY),
+        ("CAR T effector", ResidentKind.EMPTY, MobileKind.CAR_T_EFFECTOR),
+        ("CAR T memory", ResidentKind.EMPTY, MobileKind.CAR_T_MEMORY),
+        ("CAR T exhausted", ResidentKind.EMPTY, MobileKind.CAR_T_EXHAUSTED),
+        ("Donor CAR T", ResidentKind.EMPTY, MobileKind.DONOR_CAR_T_EFFECTOR),
+        ("Donor memory", ResidentKind.EMPTY, MobileKind.DONOR_CAR_T_MEMORY),
+        ("Naive T-cell", ResidentKind.EMPTY, MobileKind.NATIVE_NAIVE),
+        ("Taught T-cell", ResidentKind.EMPTY, MobileKind.NATIVE_TAUGHT),
+        ("Alloreactive T", ResidentKind.EMPTY, MobileKind.NATIVE_ALLOREACTIVE),
+    ]
+
+
+LEGEND = legend()
 MARK_LEGEND = (("Kill (brief)", "car_t_kill"), ("Teaching (brief)", "teaching"))
 """The event marks the legend explains: label, event kind (viz.live.gridview)."""
 

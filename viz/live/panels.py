@@ -6,15 +6,16 @@ from __future__ import annotations
 import pygame
 
 from sim.snapshot import DayCounts, Outcome
+from study.analysis.vocabulary import LEUKAEMIA_WORDS, Vocabulary
 from viz.live.gridview import draw_spark
 from viz.live.palette import (
-    LEGEND,
     MARK_LEGEND,
     ORANGE,
     VERMILLION,
     YELLOW,
     Theme,
     font,
+    legend,
     make_tile,
 )
 from viz.live.text import draw_text
@@ -79,20 +80,27 @@ def draw_monitors(
 
 
 def draw_legend(
-    screen: pygame.Surface, rect: pygame.Rect, theme: Theme, text_px: int, columns: int = 1
+    screen: pygame.Surface,
+    rect: pygame.Rect,
+    theme: Theme,
+    text_px: int,
+    columns: int = 1,
+    words: Vocabulary = LEUKAEMIA_WORDS,
 ) -> None:
-    """Each kind with the very tile the grid uses, and its name."""
+    """Each kind with the very tile the grid uses, and its name (the disease cell in
+    ``words``: a blast, or a lymphoma's tumour cell)."""
     small = max(9, round(text_px * 0.85))
+    kinds = legend(words)
     pygame.draw.rect(screen, theme.panel, rect, border_radius=6)
-    entries = len(LEGEND) + len(MARK_LEGEND)
+    entries = len(kinds) + len(MARK_LEGEND)
     rows = -(-entries // columns)
     row_h = min(round(small * 1.9), (rect.h - 8) // rows)
     tile_px = max(10, row_h - 4)
     col_w = rect.w // columns
-    labels = [entry[0] for entry in LEGEND] + [entry[0] for entry in MARK_LEGEND]
+    labels = [entry[0] for entry in kinds] + [entry[0] for entry in MARK_LEGEND]
     while small > 8 and max(font(small).size(label)[0] for label in labels) > col_w - tile_px - 14:
         small -= 1  # a narrow window: smaller names rather than names over the sliders
-    for index, (label, resident, mobile) in enumerate(LEGEND):
+    for index, (label, resident, mobile) in enumerate(kinds):
         col, row = divmod(index, rows)
         x = rect.x + 6 + col * col_w
         y = rect.y + 4 + row * row_h
@@ -100,7 +108,7 @@ def draw_legend(
         draw_text(
             screen, label, small, theme.text, (x + tile_px + 6, y + tile_px // 2), anchor="midleft"
         )
-    for index, (label, kind) in enumerate(MARK_LEGEND, start=len(LEGEND)):
+    for index, (label, kind) in enumerate(MARK_LEGEND, start=len(kinds)):
         col, row = divmod(index, rows)
         x = rect.x + 6 + col * col_w
         y = rect.y + 4 + row * row_h

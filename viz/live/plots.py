@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pygame
 
-from viz.live.palette import SERIES, Theme, font
+from study.analysis.vocabulary import LEUKAEMIA_WORDS, Vocabulary
+from viz.live.palette import SERIES, Theme, font, series
 from viz.live.session import Frame
 from viz.live.text import draw_text
 
@@ -74,6 +75,7 @@ class TimeSeriesPlot:
         self.legend_bottom = 0
         self.shown_tables: list[np.ndarray] = []  # what the last draw plotted, per arm
         self.x_max_days = 1.0
+        self.words: Vocabulary = LEUKAEMIA_WORDS  # the disease's words of the last draw
 
     def area(self) -> pygame.Rect:
         """The plotting area (inside the axes), px."""
@@ -97,9 +99,12 @@ class TimeSeriesPlot:
         x_max_days: float,
         names: Sequence[str],
         marker_day: float | None = None,
+        words: Vocabulary = LEUKAEMIA_WORDS,
     ) -> None:
-        """Draw each arm's table (solid, then dashed), up to ``x_max_days`` on the x axis."""
+        """Draw each arm's table (solid, then dashed), up to ``x_max_days`` on the x axis;
+        the series are named in ``words`` (blasts, or a lymphoma's tumour cells)."""
         theme = self.theme
+        self.words = words
         self.shown_tables = list(tables)
         self.x_max_days = x_max_days
         pygame.draw.rect(screen, theme.panel, self.rect, border_radius=6)
@@ -171,8 +176,9 @@ class TimeSeriesPlot:
         small = max(9, round(t * 0.85))
         x = self.rect.x + 8
         y = self.rect.y + 4
+        labelled = series(self.words)
         for key in KEYS:
-            label, colour = SERIES[key]
+            label, colour = labelled[key]
             if x + 30 + font(small).size(label)[0] > self.rect.right:
                 x = self.rect.x + 8
                 y += round(small * 1.5)

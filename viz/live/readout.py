@@ -12,7 +12,7 @@ import pygame
 
 from sim.atomic_files import atomic_path
 from sim.errors import UserInputError
-from viz.live.palette import SERIES, font
+from viz.live.palette import font, series
 from viz.live.plots import KEYS
 from viz.live.text import draw_text
 
@@ -55,6 +55,7 @@ def export_view(app: LiveApp) -> Path | None:
 def hover_lines(app: LiveApp, day: float) -> list[tuple[str, tuple[int, int, int] | None]]:
     """The readout at ``day``: a title, then each series of each arm (nearest frame)."""
     lines: list[tuple[str, tuple[int, int, int] | None]] = [(f"day {day:.1f}", None)]
+    labelled = series(app.plot.words)
     for arm, table in zip(app.arms, app.plot.shown_tables, strict=False):
         if not table.size:
             continue
@@ -62,7 +63,7 @@ def hover_lines(app: LiveApp, day: float) -> list[tuple[str, tuple[int, int, int
         if len(app.arms) > 1:
             lines.append((arm.name, None))
         for column, key in enumerate(KEYS, start=1):
-            label, colour = SERIES[key]
+            label, colour = labelled[key]
             lines.append((f"  {label}: {row[column]:,.0f}", colour))
     return lines
 

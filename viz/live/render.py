@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from sim.lymphoma import is_lymphoma
 from sim.snapshot import describe_site
 from viz.live.overlays import (
     draw_caption,
@@ -47,7 +46,7 @@ def render(app: LiveApp) -> None:
         grid.draw(screen, data.resident, data.mobile, data.cytokine, app.now)
         draw_banner(screen, pygame.Rect(*grid.origin, *grid.view_px), data.outcome, t)
         highest = arm.highest_crs_grade(data.step)
-        burden = "Tumour" if is_lymphoma(arm.scenario) else "Blasts"
+        burden = arm.words.burden_label
         draw_monitors(screen, area.monitors, data.day, data.counts, theme, t, highest, burden)
         draw_timeline(screen, area.timeline, data.plan, data.day, end_day, theme, t)
     if lay.arms[0].title.w:
@@ -63,8 +62,9 @@ def render(app: LiveApp) -> None:
         end_day,
         [arm.name for arm in app.arms],
         marker_day=day if app.scrub_index is not None else None,
+        words=app.arms[0].words,
     )
-    draw_legend(screen, lay.legend, theme, t, lay.legend_columns)
+    draw_legend(screen, lay.legend, theme, t, lay.legend_columns, app.arms[0].words)
     if pygame.mouse.get_focused():
         draw_hover(app, pygame.mouse.get_pos())
     _scrubber(app, day)
@@ -95,9 +95,10 @@ def patients_note(app: LiveApp) -> str:
 
 
 def arm_titles(app: LiveApp, index: int) -> list[str]:
-    """An arm's title, longest first: its scenario, seed and blasts at enrolment and at
-    infusion (shorter forms for narrow columns)."""
+    """An arm's title, longest first: its scenario, seed and blasts (a lymphoma's tumour)
+    at enrolment and at infusion (shorter forms for narrow columns)."""
     arm = app.arms[index]
+    disease = arm.words.burden_label.lower()
     enrolment, infusion = arm.blast_pct_at()
     planned = arm.latest.plan.infusion_day
     if infusion is not None:
@@ -107,9 +108,9 @@ def arm_titles(app: LiveApp, index: int) -> list[str]:
     else:
         at_infusion, short = f"infusion day {planned}", f"infusion d{planned}"
     return [
-        f"{arm.name} (seed {arm.seed}):  blasts {enrolment:.1f}% at enrolment, {at_infusion}",
-        f"{arm.name}: blasts {enrolment:.1f}% at enrolment, {at_infusion}",
-        f"{arm.name}: blasts {enrolment:.1f}% enrolled, {short}",
+        f"{arm.name} (seed {arm.seed}):  {disease} {enrolment:.1f}% at enrolment, {at_infusion}",
+        f"{arm.name}: {disease} {enrolment:.1f}% at enrolment, {at_infusion}",
+        f"{arm.name}: {disease} {enrolment:.1f}% enrolled, {short}",
     ]
 
 

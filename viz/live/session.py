@@ -21,6 +21,7 @@ from sim.model import CarTModel
 from sim.parameters import Scenario
 from sim.population import shared_population
 from sim.snapshot import DayCounts, Outcome, PlanFacts, Snapshot, SnapshotTaker, take_snapshot
+from study.analysis.vocabulary import Vocabulary, scenario_words
 
 FRAME_BUDGET_BYTES = 48 * 1024 * 1024  # per arm
 FRAME_HOURS = 2.0  # first spacing of stored frames, simulated hours
@@ -94,6 +95,11 @@ class Arm:
     def name(self) -> str:
         """The scenario's name."""
         return self.scenario.name
+
+    @property
+    def words(self) -> Vocabulary:
+        """The disease's words for this run: blasts, or a lymphoma's tumour."""
+        return scenario_words(self.scenario)
 
     @property
     def step_count(self) -> int:

@@ -47,14 +47,15 @@ class SliderActions:
         spec = spec_of(key)
         slider = self.controls.sliders[key]
         low, high = slider.value_range
+        name = spec.label_for(self.base)
         try:
             value = float(text.strip())
         except ValueError:
-            self.set_status(f"{spec.label}: {text!r} is not a number")
+            self.set_status(f"{name}: {text!r} is not a number")
             return
         if not low <= value <= high:
             self.set_status(
-                f"{spec.label}: {text.strip()} is outside {spec.text(low)} to {spec.text(high)}"
+                f"{name}: {text.strip()} is outside {spec.text(low)} to {spec.text(high)}"
             )
             return
         value = float(round(value)) if spec.integer else value
@@ -63,4 +64,5 @@ class SliderActions:
 
     def _want(self, spec: SliderSpec, value: float) -> None:
         self.wanted[spec.key] = value
-        self.set_status(f"{spec.label} = {spec.text(value)} {spec.unit}: applies on Reset (R)")
+        name = spec.label_for(self.base)
+        self.set_status(f"{name} = {spec.text(value)} {spec.unit}: applies on Reset (R)")
