@@ -162,8 +162,8 @@ def test_the_live_view_names_a_lymphomas_cells_tumour_in_legend_chart_and_slider
     """The legend, the chart's series, the hover readout, the growth slider and the arm's
     title say tumour for a lymphoma run, and still say blasts for a leukaemia run."""
     import pygame
-
     from live_helpers import open_view
+
     from viz.live.app import LiveConfig
     from viz.live.palette import legend, series
     from viz.live.readout import hover_lines
