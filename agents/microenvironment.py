@@ -23,6 +23,16 @@ scaled by its own parameter of ``[microenvironment]``:
   chance ``exclusion x hostility`` (:func:`move_fails`, used by ``TCell.move`` and the
   numpy walk of ``sim.movement``).
 
+A fourth effect is systemic, not local: the patient's suppressive myeloid cells (blood
+monocytic MDSCs, which suppress T-cell proliferation; in LBCL patients with many of them
+axi-cel's median peak was 4 times lower: Jain et al. Blood 2021) lower every CAR T-cell's
+division chance per kill to ``1 - expansion_suppression x hostility`` of its value,
+wherever the cell is. Being the same for every cell of a patient it is a chance of
+:class:`sim.chances.StepChances` (``car_t_division_per_kill``), not a function here. It is
+off (``expansion_suppression = 0``): at 0.5 it lowered the peak of the more hostile half
+of patients 1.9-fold (Jain: 4-fold) and already took overall response to 54% with too few
+complete responses (docs/validation.md, T15).
+
 With ``hostility = 0`` every function returns its input unchanged and draws no random
 number, so a run without a hostile tumour is bit for bit what it was without this module.
 """

@@ -44,6 +44,10 @@ class StepChances:
         car_t = scenario.car_t
         native = scenario.native_t
         fitness = scenario.therapy.product_fitness
+        tme = scenario.microenvironment
+        # The patient's myeloid suppression of expansion (agents/microenvironment.py; off by
+        # default): 1.0 exactly in marrow (hostility 0) or with expansion_suppression 0.
+        systemic = 1.0 - tme.expansion_suppression * tme.hostility
 
         def per_step(rate_per_day: float) -> float:
             return step_probability(rate_per_day, hours)
@@ -57,7 +61,7 @@ class StepChances:
             b_cell_death=per_step(1.0 / scenario.b_cells.lifespan_days),
             b_cell_maturation=per_step(1.0 / scenario.b_cells.maturation_days),
             car_t_kill=per_step(car_t.kill_rate_per_day * fitness),
-            car_t_division_per_kill=min(1.0, car_t.division_prob_per_kill * fitness),
+            car_t_division_per_kill=min(1.0, car_t.division_prob_per_kill * fitness * systemic),
             car_t_effector_death=from_half_life(car_t.effector_half_life_days),
             car_t_memory_death=from_half_life(car_t.memory_half_life_days),
             car_t_memory_budding=per_step(car_t.memory_budding_rate_per_day * fitness),

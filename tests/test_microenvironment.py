@@ -100,3 +100,35 @@ def test_the_residual_lesions_are_as_hostile_as_the_node() -> None:
     kill_free = 1.0 - survival[0.0] ** (1 / 8)
     kill_hostile = 1.0 - survival[1.0] ** (1 / 8)
     assert abs(kill_hostile / kill_free - 0.3) < 1e-9
+
+
+def _daughters_after_one_kill(hostility: float, expansion_suppression: float) -> int:
+    """T-cells added by an effector that kills its one CD19-positive neighbour for sure
+    and divides after every kill (division per kill 1), at the given systemic suppression."""
+    model = empty_model(
+        [
+            f"microenvironment.hostility={hostility}",
+            f"microenvironment.expansion_suppression={expansion_suppression}",
+            "car_t.kill_rate_per_day=500.0",
+            "car_t.division_prob_per_kill=1.0",
+        ]
+    )
+    cell = CarTCell(model, CENTRE)
+    LeukaemicBlast(model, CENTRE + 1)
+    cell.interact()
+    assert cell.kills == 1
+    return len(list(model.t_cells())) - 1
+
+
+def test_a_suppressive_patient_halves_expansion_everywhere() -> None:
+    """Systemic suppression (the patient's myeloid cells, not the mass around the cell):
+    division per kill x (1 - expansion_suppression x hostility); 0 at 1 x 1, unchanged at
+    hostility 0 (marrow), even with a single tumour neighbour (local suppression 1/8)."""
+    assert _daughters_after_one_kill(0.0, 1.0) == 1
+    assert _daughters_after_one_kill(1.0, 0.0) == 1
+    assert _daughters_after_one_kill(1.0, 1.0) == 0
+    chances = empty_model(
+        ["microenvironment.hostility=0.5", "microenvironment.expansion_suppression=0.5"]
+    ).chances
+    free = empty_model(["microenvironment.hostility=0.5"]).chances
+    assert chances.car_t_division_per_kill == 0.75 * free.car_t_division_per_kill

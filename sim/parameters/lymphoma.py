@@ -59,6 +59,18 @@ class MicroenvironmentParameters(Section):
         "Joyce & Fearon Science 2015; Scholler et al. Nat Med 2022 on LBCL T-cell "
         "infiltration); assumption: at most 60% of moves in fail",
     )
+    expansion_suppression: float = parameter(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of a CAR T-cell's division chance per kill lost at hostility 1, "
+        "everywhere (the patient's suppressive myeloid cells act systemically): division "
+        "per kill x (1 - this x hostility)",
+        source="monocytic MDSCs suppress T-cell proliferation; in LBCL patients with high "
+        "blood M-MDSCs axi-cel's median peak was 4 times lower (Jain et al. Blood 2021). "
+        "Off (0): at 0.5 the peak ratio was 1.9 (not 4) and T15 already 54% with complete "
+        "responses 28% (JULIET 40%); docs/validation.md, T15",
+    )
 
 
 class LymphomaParameters(Section):
