@@ -216,6 +216,9 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     on_grid = tissue.neighbour_on_grid
     edges = _NO_EDGE if on_grid is None else on_grid
     native_rule, car_t_rule = _native_rule(model), _car_t_rule(model)
+    released_site = np.empty(ordered.size, dtype=np.int64)  # at most one per call
+    released_amount = np.empty(ordered.size)
+    released_count = np.zeros(1, dtype=np.int64)
     generator = model.random
     mirror = MirroredRandom(generator)
     model.random = mirror  # type: ignore[assignment]
@@ -227,8 +230,10 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
                 table.kind, table.site, table.fresh, table.last_kill, table.engaged,
                 table.generation, table.dirty, tissue.neighbours, edges, on_grid is not None,
                 tissue.resident_kind, tissue.mobile_kind, tissue.mobile_row, tissue.antigen,
-                KINDS_OF, native_rule, car_t_rule, mirror.mt, mirror.cursor, mirror.backup,
+                KINDS_OF, native_rule, car_t_rule, released_site, released_amount,
+                released_count, mirror.mt, mirror.cursor, mirror.backup,
             )  # fmt: skip
+            _release_secretions(tissue, released_site, released_amount, released_count)
             if index >= ordered.size:
                 break
             row = int(ordered[index])  # a living cell whose rule must run in Python
@@ -243,6 +248,18 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     for row in np.flatnonzero(table.dirty).tolist():  # engaged hours back to the cells
         cells[row].engaged_hours = float(table.engaged[row])  # type: ignore[union-attr]
     table.dirty[:] = False
+
+
+def _release_secretions(
+    tissue: Tissue, sites: np.ndarray, amounts: np.ndarray, count: np.ndarray
+) -> None:
+    """Release the cytokine the kernels logged (engaged effectors' secretions, in call
+    order) as :meth:`agents.car_t_cell.CarTCell.signal` does, and empty the log."""
+    logged = int(count[0])
+    if logged:
+        for site, amount in zip(sites[:logged].tolist(), amounts[:logged].tolist(), strict=True):
+            tissue.release(site, amount, 0.0)
+        count[0] = 0
 
 
 def _car_t_in_python(table: TCellTable, row: int, cell: object) -> None:

@@ -251,6 +251,9 @@ def settle_encounters(
     kinds_of: np.ndarray,
     native_rule: np.ndarray,
     car_t_rule: np.ndarray,
+    released_site: np.ndarray,
+    released_amount: np.ndarray,
+    released_count: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
     backup: np.ndarray,
@@ -266,7 +269,15 @@ def settle_encounters(
     what :func:`interact_is_quiet` reads. ``dirty`` marks the rows whose ``engaged``
     hours changed here (to be copied back to the cells); ``generation`` (by row) a CAR
     T-cell's divisions along its line.
+
+    The cytokine engaged effectors secrete in the calls settled here
+    (:meth:`agents.car_t_cell.CarTCell.signal`) is logged in call order: site and
+    amount at ``released_site[k]``, ``released_amount[k]`` for ``k`` from
+    ``released_count[0]`` on (which counts them); the caller releases them into the
+    field (:meth:`sim.tissue.Tissue.release`) before any rule runs in Python, so the
+    releases keep the reference's order.
     """
+    secreted = np.zeros(1)
     for index in range(start, end):
         row = ordered[index]
         kind = table_kind[row]
@@ -281,13 +292,19 @@ def settle_encounters(
             before = engaged[row]
             quiet = interact_is_quiet(
                 row, site, car_t_state[kind], neighbours, on_grid, bounded, resident_kind,
-                mobile_row, kinds_of[4], kinds_of[0], engaged, generation, car_t_rule, mt,
-                cursor, backup,
+                mobile_row, kinds_of[4], kinds_of[0], engaged, generation, car_t_rule,
+                secreted, mt, cursor, backup,
             )  # fmt: skip
             if not quiet:
                 engaged[row] = before
-            elif engaged[row] != before:
-                dirty[row] = True
+            else:
+                if engaged[row] != before:
+                    dirty[row] = True
+                if secreted[0] > 0.0:
+                    count = released_count[0]
+                    released_site[count] = site
+                    released_amount[count] = secreted[0]
+                    released_count[0] = count + 1
         elif what == TAUGHT_KILLS:
             quiet = kill_blast_is_quiet(
                 site, neighbours, on_grid, bounded, resident_kind, kinds_of[0],

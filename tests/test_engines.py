@@ -205,8 +205,12 @@ def test_taught_cells_killing_blasts_agree(seed: int) -> None:
     assert reference.census.kills_by_taught > 0  # the rule acted
 
 
+@pytest.mark.parametrize("secretion", [0.0, 0.15])
 @pytest.mark.parametrize("seed", range(1, 9))
-def test_car_t_cells_killing_tiring_and_budding_agree(seed: int) -> None:
+def test_car_t_cells_killing_tiring_and_budding_agree(seed: int, secretion: float) -> None:
+    """With ``secretion``, engaged effectors also secrete cytokine
+    (``car_t.cytokine_per_engaged_hour``): settled in the kernel, released in order."""
+
     def place(model: CarTModel) -> None:
         for site in range(0, 49, 2):
             if site % 3:
@@ -223,6 +227,7 @@ def test_car_t_cells_killing_tiring_and_budding_agree(seed: int) -> None:
         "car_t.memory_exhaustion_engaged_hours=4.0",
         "car_t.memory_bud_limit=3",
         "car_t.motility_sites_per_hour=1.0",
+        f"car_t.cytokine_per_engaged_hour={secretion}",
     ]
     census = _agree_on(overrides, seed, place, 60).census
     assert census.kills_by_car_t > 0 and census.car_t > 7  # killed, divided or budded
