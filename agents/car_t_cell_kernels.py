@@ -47,8 +47,8 @@ def interact_is_quiet(
     number / 8) x hours per step, times the microenvironment's exhaustion factor, to its
     engaged hours; an effector then secretes cytokine if its rule says so (the amount,
     ``cytokine_per_engaged_hour`` x its hours of full engagement, in ``secreted[0]``;
-    0 when it secretes nothing) and draws against ``chances.car_t_kill`` (suppressed by the microenvironment; quiet
-    if it misses), a memory cell with enough such neighbours
+    0 when it secretes nothing) and draws against ``chances.car_t_kill`` (suppressed by
+    the microenvironment; quiet if it misses), a memory cell with enough such neighbours
     is not quiet if senescent (``CarTCell.bud`` exhausts it, drawing nothing), else draws
     against ``chances.car_t_memory_budding`` (quiet if it misses or has no free
     neighbour) and is quiet unless its engaged hours reach the memory exhaustion limit.
