@@ -2,8 +2,8 @@
 :mod:`sim.kernels`, fed the same tables and random draws as the reference engine.
 
 Imported only by :func:`sim.engine.make_engine` for ``engine="compiled"``, which makes
-an :class:`sim.engine.Engine` of :func:`walk`, :func:`has_contact`, :data:`diffuse` and
-:func:`encounters`.
+an :class:`sim.engine.Engine` of :func:`walk`, :func:`has_contact`, :data:`diffuse`,
+:func:`encounters`, :func:`draw_empty_sites` and :func:`walk_and_screen`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from agents.python_random import MirroredRandom
 from sim import kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
+from sim.engine import reference_walk_and_screen
 from sim.tissue import NEVER, TCellTable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +114,32 @@ def has_contact(
         kinds,
         N_MOBILE,
     )
+
+
+def walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
+    """:func:`sim.engine.reference_walk_and_screen` in one kernel call
+    (:func:`sim.kernels.walk_and_screen`): the moves, the walk, the turn order and the
+    contact screen, the same draws from the model's ``rng``. The well-mixed limit (a
+    model check, no walk) runs the reference's code."""
+    tissue = model.tissue
+    if tissue.well_mixed:
+        return reference_walk_and_screen(model, rows)
+    screen = model.contact_screen
+    if not model.screen_contacts:
+        screening = 0
+    elif screen.nobody_can_act(model.census, tissue.fields_active):  # the walk changes neither
+        screening = 1
+    else:
+        screening = 2
+    on_grid = tissue.neighbour_on_grid
+    return kernels.walk_and_screen(
+        rows, tissue.t_cells.kind, model.moves_per_step, model.chemotaxis_bias,
+        microenvironment.exclusion_chance(model), model.rng, tissue.neighbours,
+        _NO_EDGE if on_grid is None else on_grid, on_grid is not None, tissue.mobile_kind,
+        tissue.mobile_row, tissue.resident_kind, tissue.antigen, tissue.t_cells.site,
+        IS_TUMOUR, screening, screen.table, screen.antigen_threshold,
+        screen.any_antigen_trigger and tissue.fields_active, N_MOBILE,
+    )  # fmt: skip
 
 
 def draw_empty_sites(

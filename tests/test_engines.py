@@ -137,6 +137,19 @@ def test_the_diffusion_kernel_is_the_numpy_diffusion_to_the_last_bit(bounded: bo
     assert np.array_equal(square, expected)
 
 
+def test_the_permutation_kernels_draw_what_numpy_draws() -> None:
+    from sim.kernels import permutation, shuffle_in_place
+
+    ours, numpys = np.random.default_rng(11), np.random.default_rng(11)
+    for count in (0, 1, 2, 3, 8, 257, 4000):
+        assert np.array_equal(permutation(count, ours), numpys.permutation(count)), count
+        values = np.arange(count, dtype=np.int64) * 3 + 1
+        expected = numpys.permutation(values)
+        shuffle_in_place(values, ours)
+        assert np.array_equal(values, expected), count
+        assert ours.random() == numpys.random()  # the generators stay in step
+
+
 def test_an_unknown_engine_is_refused_and_the_command_offers_every_engine() -> None:
     import main
 
@@ -335,6 +348,25 @@ def test_whole_runs_agree_step_by_step(name: str, overrides: tuple[str, ...]) ->
     scenario = load_scenario(name, [*SMALL, *EARLY, "time.days=30", *overrides])
     models = _both(scenario, 2)
     _step_together(*models, 30 * models[0].steps_per_day)
+    assert models[0].census.kills_by_car_t > 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "screen_contacts"),
+    [(("grid.well_mixed=true",), True), ((), False)],
+    ids=["well_mixed", "unscreened"],
+)
+def test_the_walk_and_screen_kernel_agrees_without_a_walk_or_a_screen(
+    overrides: tuple[str, ...], screen_contacts: bool
+) -> None:
+    """The walk, turn order and screen in one kernel (sim.kernels.walk_and_screen): in
+    the well-mixed limit (no walk: the reference's code runs) and with every T-cell
+    taking its turn (no screen), the run is the reference's."""
+    scenario = load_scenario("autologous", [*SMALL, *EARLY, "time.days=15", *overrides])
+    models = [
+        CarTModel(scenario, 3, screen_contacts=screen_contacts, engine=engine) for engine in ENGINES
+    ]
+    _step_together(*models, 15 * models[0].steps_per_day)
     assert models[0].census.kills_by_car_t > 0
 
 
