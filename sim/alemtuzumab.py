@@ -1,17 +1,21 @@
 """How long alemtuzumab keeps the host's T-cells down after a donor infusion.
 
 Alemtuzumab (anti-CD52) kills CD52-positive lymphocytes while its blood level is above a
-lytic level, about 0.1 µg/mL (Morris et al. Blood 2003; Marsh et al. Blood 2016: 0.1-0.16
-µg/mL). It leaves the blood by first-order elimination with a half-life of about 11 days
-in children (Cancer Chemother Pharmacol 2020), so a level ``c0`` on the day of the
-infusion stays lytic for ``half_life x log2(c0 / lytic)`` days. The level on the day of
-the graft varies about fivefold between patients (interquartile range 0.33-1.82 µg/mL,
-median 0.77, after the same conditioning: Blood Adv 2023;7:4462), chiefly because the
-antibody is used up faster by a patient with more lymphocytes (target-mediated
-clearance). A patient whose level is already below the lytic level on the day of the
-infusion gets no protection after it: the host T-cells that survived the conditioning
-recover at once and can reject the graft (host-versus-graft rejection was the cause of
-non-expansion named in CALM: Dupouy et al. Cancer Res Commun 2022).
+lytic level: in vivo 0.1-0.16 µg/mL (Marsh et al. Blood 2016). The model takes the level
+that held alloreactive T-cells back in that study, 0.16 µg/mL: after transplants with
+the same antibody, acute GvHD (donor T-cells attacking the host, the mirror image of the
+host T-cells attacking a donor graft here) struck 68% of patients whose day-0 level was
+at most 0.15 µg/mL and 18% of those at 0.16 or above. It leaves the blood by first-order
+elimination with a half-life of about 11 days in children (Cancer Chemother Pharmacol
+2020), so a level ``c0`` on the day of the infusion stays lytic for ``half_life x
+log2(c0 / lytic)`` days. The level on the day of the graft varies about fivefold between
+patients (interquartile range 0.33-1.82 µg/mL, median 0.77, after the same conditioning:
+Blood Adv 2023;7:4462), chiefly because the antibody is used up faster by a patient with
+more lymphocytes (target-mediated clearance). A patient whose level is already below the
+lytic level on the day of the infusion gets no protection after it: the host T-cells
+that survived the conditioning recover at once and can reject the graft
+(host-versus-graft rejection was the cause of non-expansion named in CALM: Dupouy et al.
+Cancer Res Commun 2022).
 
 The level a patient draws (``patient.alemtuzumab_level_at_infusion``) sets three things,
 all from the same first-order elimination: the days after the infusion that host T-cells

@@ -37,9 +37,9 @@ def _donor_with_level(level: float) -> tuple[Scenario, Scenario, Patient]:
 
 
 def test_the_donor_patient_draws_a_level_and_the_window_follows_from_it() -> None:
-    donor, effective, patient = _donor_with_level(0.4)
-    assert patient.alemtuzumab_level_at_infusion == 0.4
-    expected = 2 * donor.lymphodepletion.alemtuzumab_half_life_days  # 0.4 -> 0.1: two halvings
+    donor, effective, patient = _donor_with_level(0.64)
+    assert patient.alemtuzumab_level_at_infusion == 0.64
+    expected = 2 * donor.lymphodepletion.alemtuzumab_half_life_days  # 0.64 -> 0.16: two halvings
     assert patient.host_t_suppression_days == pytest.approx(expected)
     assert effective.lymphodepletion.alemtuzumab_recovery_delay_days == pytest.approx(expected)
 

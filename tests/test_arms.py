@@ -35,7 +35,7 @@ SAME_ENROLMENT = (
     "patient.blast_fraction_at_enrolment.mean=0.2",
     "patient.blast_fraction_at_enrolment.concentration=5.0",
 )
-LATE_HOST_RECOVERY = (  # 0.8 ug/mL: three half-lives (33 days) above the lytic level
+LATE_HOST_RECOVERY = (  # 0.8 ug/mL: 11 x log2(0.8 / 0.16) = 25.5 days above the lytic level
     "patient.alemtuzumab_level_at_infusion.median=0.8",
     "patient.alemtuzumab_level_at_infusion.sigma=0.0",
 )
@@ -216,7 +216,7 @@ def test_without_alemtuzumab_the_graft_is_rejected_as_shipped() -> None:
     With teaching on, host T-cells that survive fludarabine/cyclophosphamide alone can be
     taught before they reject the product; this holds only while a taught cell kills
     less than a CAR T-cell (docs/model.md). As shipped, alemtuzumab keeps the host
-    T-cells down for weeks (a median of about 32 days: sim/alemtuzumab.py), so
+    T-cells down for weeks (a median of about 25 days: sim/alemtuzumab.py), so
     persistence within 40 days is not compared; the peak and the remissions are.
     """
     check_alemtuzumab(range(100, 140), (), ALPHA_SLOW, persistence=False)
