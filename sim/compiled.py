@@ -28,7 +28,6 @@ from agents.python_random import MirroredRandom
 from sim import kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
-from sim.engine import reference_walk_and_screen
 from sim.tissue import NEVER, TCellTable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,13 +116,13 @@ def has_contact(
 
 
 def walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
-    """:func:`sim.engine.reference_walk_and_screen` in one kernel call
+    """:meth:`sim.model.CarTModel.walk_and_screen` in one kernel call
     (:func:`sim.kernels.walk_and_screen`): the moves, the walk, the turn order and the
     contact screen, the same draws from the model's ``rng``. The well-mixed limit (a
     model check, no walk) runs the reference's code."""
     tissue = model.tissue
     if tissue.well_mixed:
-        return reference_walk_and_screen(model, rows)
+        return model.walk_and_screen(rows)
     screen = model.contact_screen
     if not model.screen_contacts:
         screening = 0

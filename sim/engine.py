@@ -77,21 +77,8 @@ def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
 
 
 def reference_walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
-    """Every T-cell of table ``rows`` walks (:meth:`sim.model.CarTModel.walk`); then the
-    order of their turns is drawn, and the contact screen (with ``screen_contacts``)
-    keeps those with something next to them. Returns their rows in turn order."""
-    table = model.tissue.t_cells
-    kinds = table.kind[rows]
-    model.walk(rows, kinds)
-    order = model.rng.permutation(rows.size)
-    if model.screen_contacts:
-        screen = model.contact_screen
-        if screen.nobody_can_act(model.census, model.tissue.fields_active):
-            order = order[:0]
-        else:
-            contact = model.engine.has_contact(screen, model.tissue, table.site[rows], kinds)
-            order = order[contact[order]]
-    return rows[order]
+    """The model's own readable code (:meth:`sim.model.CarTModel.walk_and_screen`)."""
+    return model.walk_and_screen(rows)
 
 
 def _reference_has_contact(

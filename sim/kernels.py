@@ -187,7 +187,7 @@ def has_contact(
     return contact
 
 
-# --- the T-cells' moves and turns: sim.engine.reference_walk_and_screen -----------------
+# --- the T-cells' moves and turns: sim.model.CarTModel.walk_and_screen ------------------
 
 
 @njit(cache=True)
@@ -213,7 +213,7 @@ def walk_and_screen(
     watch_antigen: bool,
     n_mobile: int,
 ) -> np.ndarray:
-    """:func:`sim.engine.reference_walk_and_screen` in one call: the T-cells of table
+    """:meth:`sim.model.CarTModel.walk_and_screen` in one call: the T-cells of table
     ``rows`` draw their moves this step (:func:`sim.movement.moves_this_step`: the
     whole part of ``moves_per_step`` by kind, plus one with the fraction's chance, drawn
     only if some fraction is not 0) and walk (:func:`walk`, ``chemotaxis_bias`` by kind);

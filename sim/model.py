@@ -257,6 +257,24 @@ class CarTModel(mesa.Model):
         self._homeostatic_divisions(rows, kinds)
         self._deaths(rows, kinds)
 
+    def walk_and_screen(self, rows: np.ndarray) -> np.ndarray:
+        """Every T-cell of table ``rows`` walks (:meth:`walk`); then the order of their
+        turns is drawn, and the contact screen (with ``screen_contacts``) keeps those with
+        something next to them. Returns their rows in turn order. (The compiled engine
+        does all this in one kernel call, :func:`sim.compiled.walk_and_screen`.)"""
+        table = self.tissue.t_cells
+        kinds = table.kind[rows]
+        self.walk(rows, kinds)
+        order = self.rng.permutation(rows.size)
+        if self.screen_contacts:
+            screen = self.contact_screen
+            if screen.nobody_can_act(self.census, self.tissue.fields_active):
+                order = order[:0]
+            else:
+                contact = self.engine.has_contact(screen, self.tissue, table.site[rows], kinds)
+                order = order[contact[order]]
+        return rows[order]
+
     def walk(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """Move every T-cell (numpy), each at the speed and bias its class gives."""
         moves = moves_this_step(self.moves_per_step[kinds], self.rng)
