@@ -5,7 +5,9 @@ to the model other than the cell's own ``engaged_hours``, making the same draws 
 same generator (:mod:`agents.python_random`). A *quiet* call (no kill, no bud, no change
 of state) is settled here, its engaged hours kept in the table (``engaged``, by row,
 copied back to the cell when the encounters end); any other is taken back, engaged hours
-included, and run by the readable rule in Python. A change to ``CarTCell.interact``,
+included, and run by the readable rule in Python. An engaged effector's secretion
+(:meth:`CarTCell.signal`) in a quiet call is reported to the caller (``secreted[0]``),
+which releases it into the field in the reference's order. A change to ``CarTCell.interact``,
 ``bud``, ``senescent``, ``strike`` or to :mod:`agents.microenvironment`'s suppression
 must be mirrored here; ``tests/test_engines.py`` fails until it is.
 """
@@ -36,15 +38,17 @@ def interact_is_quiet(
     engaged: np.ndarray,
     generation: np.ndarray,
     rule: np.ndarray,
+    secreted: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
     backup: np.ndarray,
 ) -> bool:
     """:meth:`CarTCell.interact`: next to CD19-positive cells, the cell adds (their
     number / 8) x hours per step, times the microenvironment's exhaustion factor, to its
-    engaged hours; an effector then secretes cytokine if its rule says so (never quiet)
-    and draws against ``chances.car_t_kill`` (suppressed by the microenvironment; quiet
-    if it misses), a memory cell with enough such neighbours
+    engaged hours; an effector then secretes cytokine if its rule says so (the amount,
+    ``cytokine_per_engaged_hour`` x its hours of full engagement, in ``secreted[0]``;
+    0 when it secretes nothing) and draws against ``chances.car_t_kill`` (suppressed by
+    the microenvironment; quiet if it misses), a memory cell with enough such neighbours
     is not quiet if senescent (``CarTCell.bud`` exhausts it, drawing nothing), else draws
     against ``chances.car_t_memory_budding`` (quiet if it misses or has no free
     neighbour) and is quiet unless its engaged hours reach the memory exhaustion limit.
@@ -59,10 +63,11 @@ def interact_is_quiet(
     ``chances.car_t_memory_budding``, ``memory_exhaustion_engaged_hours`` (inf: none),
     ``exhaustion_engaged_hours``, ``replicative_limit`` (inf: none), hostility,
     ``kill_suppression``, ``exhaustion_gain``, ``cytokine_per_engaged_hour`` (above 0,
-    an engaged effector secretes, :meth:`CarTCell.signal`: never quiet). ``generation``
-    (by row): the divisions along the cell's line. The caller takes back
-    ``engaged[row]`` with the draws when the call is not quiet.
+    an engaged effector secretes, :meth:`CarTCell.signal`). ``generation`` (by row):
+    the divisions along the cell's line. The caller takes back ``engaged[row]`` with
+    the draws, and ignores ``secreted[0]``, when the call is not quiet.
     """
+    secreted[0] = 0.0
     if state == EXHAUSTED:
         return True
     targets = 0
@@ -80,10 +85,11 @@ def interact_is_quiet(
     level = rule[7]
     suppression = 0.0 if level == 0.0 else level * tumour / 8
     factor = 1.0 if suppression == 0.0 else 1.0 + rule[9] * suppression
-    engaged[row] += (targets / 8 * rule[0]) * factor
+    engaged_now = targets / 8 * rule[0]  # hours of full engagement this step
+    engaged[row] += engaged_now * factor
     if state == EFFECTOR:
-        if rule[10] > 0.0:
-            return False  # CarTCell.signal releases cytokine: a change to the model
+        if rule[10] > 0.0:  # CarTCell.signal
+            secreted[0] = rule[10] * engaged_now
         kill = rule[1] if suppression == 0.0 else rule[1] * (1.0 - rule[8] * suppression)
         return random_float(mt, cursor, backup) >= kill and engaged[row] < rule[5]
     if targets >= rule[2]:

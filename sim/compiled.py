@@ -2,8 +2,8 @@
 :mod:`sim.kernels`, fed the same tables and random draws as the reference engine.
 
 Imported only by :func:`sim.engine.make_engine` for ``engine="compiled"``, which makes
-an :class:`sim.engine.Engine` of :func:`walk`, :func:`has_contact`, :data:`diffuse` and
-:func:`encounters`.
+an :class:`sim.engine.Engine` of :func:`walk`, :func:`has_contact`, :data:`diffuse`,
+:func:`encounters`, :func:`draw_empty_sites` and :func:`walk_and_screen`.
 """
 
 from __future__ import annotations
@@ -115,6 +115,32 @@ def has_contact(
     )
 
 
+def walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
+    """:meth:`sim.model.CarTModel.walk_and_screen` in one kernel call
+    (:func:`sim.kernels.walk_and_screen`): the moves, the walk, the turn order and the
+    contact screen, the same draws from the model's ``rng``. The well-mixed limit (a
+    model check, no walk) runs the reference's code."""
+    tissue = model.tissue
+    if tissue.well_mixed:
+        return model.walk_and_screen(rows)
+    screen = model.contact_screen
+    if not model.screen_contacts:
+        screening = 0
+    elif screen.nobody_can_act(model.census, tissue.fields_active):  # the walk changes neither
+        screening = 1
+    else:
+        screening = 2
+    on_grid = tissue.neighbour_on_grid
+    return kernels.walk_and_screen(
+        rows, tissue.t_cells.kind, model.moves_per_step, model.chemotaxis_bias,
+        microenvironment.exclusion_chance(model), model.rng, tissue.neighbours,
+        _NO_EDGE if on_grid is None else on_grid, on_grid is not None, tissue.mobile_kind,
+        tissue.mobile_row, tissue.resident_kind, tissue.antigen, tissue.t_cells.site,
+        IS_TUMOUR, screening, screen.table, screen.antigen_threshold,
+        screen.any_antigen_trigger and tissue.fields_active, N_MOBILE,
+    )  # fmt: skip
+
+
 def draw_empty_sites(
     kind_layer: np.ndarray, count: int, rng: np.random.Generator
 ) -> np.ndarray | None:
@@ -216,6 +242,9 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     on_grid = tissue.neighbour_on_grid
     edges = _NO_EDGE if on_grid is None else on_grid
     native_rule, car_t_rule = _native_rule(model), _car_t_rule(model)
+    released_site = np.empty(ordered.size, dtype=np.int64)  # at most one per call
+    released_amount = np.empty(ordered.size)
+    released_count = np.zeros(1, dtype=np.int64)
     generator = model.random
     mirror = MirroredRandom(generator)
     model.random = mirror  # type: ignore[assignment]
@@ -227,8 +256,10 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
                 table.kind, table.site, table.fresh, table.last_kill, table.engaged,
                 table.generation, table.dirty, tissue.neighbours, edges, on_grid is not None,
                 tissue.resident_kind, tissue.mobile_kind, tissue.mobile_row, tissue.antigen,
-                KINDS_OF, native_rule, car_t_rule, mirror.mt, mirror.cursor, mirror.backup,
+                KINDS_OF, native_rule, car_t_rule, released_site, released_amount,
+                released_count, mirror.mt, mirror.cursor, mirror.backup,
             )  # fmt: skip
+            _release_secretions(tissue, released_site, released_amount, released_count)
             if index >= ordered.size:
                 break
             row = int(ordered[index])  # a living cell whose rule must run in Python
@@ -243,6 +274,18 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     for row in np.flatnonzero(table.dirty).tolist():  # engaged hours back to the cells
         cells[row].engaged_hours = float(table.engaged[row])  # type: ignore[union-attr]
     table.dirty[:] = False
+
+
+def _release_secretions(
+    tissue: Tissue, sites: np.ndarray, amounts: np.ndarray, count: np.ndarray
+) -> None:
+    """Release the cytokine the kernels logged (engaged effectors' secretions, in call
+    order) as :meth:`agents.car_t_cell.CarTCell.signal` does, and empty the log."""
+    logged = int(count[0])
+    if logged:
+        for site, amount in zip(sites[:logged].tolist(), amounts[:logged].tolist(), strict=True):
+            tissue.release(site, amount, 0.0)
+        count[0] = 0
 
 
 def _car_t_in_python(table: TCellTable, row: int, cell: object) -> None:

@@ -29,7 +29,14 @@ if TYPE_CHECKING:
     from sim.model import CarTModel
     from sim.tissue import Tissue
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "Engine", "make_engine", "reference_encounters"]
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "Engine",
+    "make_engine",
+    "reference_encounters",
+    "reference_walk_and_screen",
+]
 
 Walk = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray, np.random.Generator, float], None]
 """``(tissue, rows, moves, chemotaxis_bias, rng, exclusion)``: the walk of at least one
@@ -41,6 +48,8 @@ Diffuse = Callable[[np.ndarray, float, bool], None]
 """``(square, spread, bounded)``: one diffusion step of a field, in place."""
 Encounters = Callable[["CarTModel", np.ndarray], None]
 """``(model, rows in order)``: each living T-cell of those table rows runs its rule."""
+WalkAndScreen = Callable[["CarTModel", np.ndarray], np.ndarray]
+"""``(model, rows) -> rows in turn order``: :func:`reference_walk_and_screen`."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class Engine:
     diffuse: Diffuse
     encounters: Encounters
     draw_empty_sites: DrawEmptySites
+    walk_and_screen: WalkAndScreen
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -64,6 +74,11 @@ def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
         cell = cells[row]
         if cell.alive:  # type: ignore[union-attr]
             cell.interact()  # type: ignore[union-attr]
+
+
+def reference_walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
+    """The model's own readable code (:meth:`sim.model.CarTModel.walk_and_screen`)."""
+    return model.walk_and_screen(rows)
 
 
 def _reference_has_contact(
@@ -79,6 +94,7 @@ REFERENCE = Engine(
     diffuse_in_place,
     reference_encounters,
     draw_empty_sites,
+    reference_walk_and_screen,
 )
 
 
@@ -95,4 +111,5 @@ def make_engine(name: str) -> Engine:
         compiled.diffuse,
         compiled.encounters,
         compiled.draw_empty_sites,
+        compiled.walk_and_screen,
     )

@@ -18,10 +18,35 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.np.random.random_methods import random_interval
 
 from agents.car_t_cell_kernels import interact_is_quiet
 from agents.native_t_cell_kernels import kill_blast_is_quiet, learn_is_quiet
 from agents.python_random import mark, rewind
+
+# --- numpy's permutation, without numba's per-element views ------------------------------
+
+
+@njit(cache=True)
+def shuffle_in_place(values: np.ndarray, rng: np.random.Generator) -> None:
+    """``rng.shuffle(values)`` for a 1-D array: numpy's Fisher-Yates from the end, one
+    ``random_interval`` draw per position, so the same order and the same generator
+    state as numpy (and numba's own ``shuffle``, which makes a view per swap and is
+    several times slower); ``tests/test_engines.py`` checks it against numpy."""
+    bit_generator = rng.bit_generator
+    for i in range(values.size - 1, 0, -1):
+        j = np.int64(random_interval(bit_generator, np.uint64(i)))
+        if j != i:
+            values[i], values[j] = values[j], values[i]
+
+
+@njit(cache=True)
+def permutation(count: int, rng: np.random.Generator) -> np.ndarray:
+    """``rng.permutation(count)``: the same numbers, the same generator state."""
+    values = np.arange(count)
+    shuffle_in_place(values, rng)
+    return values
+
 
 # --- the walk: agents.cell.TCell.move, as sim.movement.walk does it in numpy -------------
 
@@ -75,7 +100,7 @@ def walk(
         kept_out = np.zeros(n, dtype=np.bool_)
         if exclusion > 0.0:
             kept_out = rng.random(n) < exclusion
-        turn = rng.permutation(n)
+        turn = permutation(n, rng)
         origin = np.empty(n, dtype=np.int64)
         target = np.empty(n, dtype=np.int64)
         followed = 0
@@ -162,6 +187,65 @@ def has_contact(
     return contact
 
 
+# --- the T-cells' moves and turns: sim.model.CarTModel.walk_and_screen ------------------
+
+
+@njit(cache=True)
+def walk_and_screen(
+    rows: np.ndarray,
+    table_kind: np.ndarray,
+    moves_per_step: np.ndarray,
+    chemotaxis_bias: np.ndarray,
+    exclusion: float,
+    rng: np.random.Generator,
+    neighbours: np.ndarray,
+    neighbour_on_grid: np.ndarray,
+    bounded: bool,
+    mobile_kind: np.ndarray,
+    mobile_row: np.ndarray,
+    resident_kind: np.ndarray,
+    antigen: np.ndarray,
+    table_site: np.ndarray,
+    is_tumour: np.ndarray,
+    screen: int,
+    contact_table: np.ndarray,
+    antigen_threshold: np.ndarray,
+    watch_antigen: bool,
+    n_mobile: int,
+) -> np.ndarray:
+    """:meth:`sim.model.CarTModel.walk_and_screen` in one call: the T-cells of table
+    ``rows`` draw their moves this step (:func:`sim.movement.moves_this_step`: the
+    whole part of ``moves_per_step`` by kind, plus one with the fraction's chance, drawn
+    only if some fraction is not 0) and walk (:func:`walk`, ``chemotaxis_bias`` by kind);
+    then the turn order is drawn (``rng.permutation``) and screened (``screen``: 0 none,
+    every cell takes its turn; 1 nobody can act, no turn; 2 :func:`has_contact`). The
+    same draws from ``rng`` in the same order; returns the rows in turn order.
+    """
+    n = rows.size
+    kinds = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        kinds[i] = table_kind[rows[i]]
+    whole = np.floor(moves_per_step[kinds])
+    fraction = moves_per_step[kinds] - whole
+    if fraction.any():
+        whole = whole + (rng.random(n) < fraction)
+    moves = whole.astype(np.int64)
+    walk(
+        rows, moves, chemotaxis_bias[kinds], exclusion, rng, neighbours, mobile_kind,
+        mobile_row, resident_kind, antigen, table_site, is_tumour,
+    )  # fmt: skip
+    order = permutation(n, rng)
+    if screen == 1:
+        return rows[order[:0]]
+    if screen == 2:
+        contact = has_contact(
+            neighbours, neighbour_on_grid, bounded, resident_kind, mobile_kind, antigen,
+            contact_table, antigen_threshold, watch_antigen, table_site[rows], kinds, n_mobile,
+        )  # fmt: skip
+        order = order[contact[order]]
+    return rows[order]
+
+
 # --- random empty sites: sim.tissue.draw_empty_sites ------------------------------------
 
 
@@ -176,7 +260,8 @@ def empty_sites(
         drawn = np.unique(rng.integers(0, kind_layer.size, size=4 * count + 8))
         empty = drawn[kind_layer[drawn] == 0]
         if empty.size >= count:
-            return rng.permutation(empty)[:count], True
+            shuffle_in_place(empty, rng)  # rng.permutation(empty): empty is a new array
+            return empty[:count], True
     return np.empty(0, dtype=np.int64), False
 
 
@@ -251,6 +336,9 @@ def settle_encounters(
     kinds_of: np.ndarray,
     native_rule: np.ndarray,
     car_t_rule: np.ndarray,
+    released_site: np.ndarray,
+    released_amount: np.ndarray,
+    released_count: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
     backup: np.ndarray,
@@ -266,7 +354,15 @@ def settle_encounters(
     what :func:`interact_is_quiet` reads. ``dirty`` marks the rows whose ``engaged``
     hours changed here (to be copied back to the cells); ``generation`` (by row) a CAR
     T-cell's divisions along its line.
+
+    The cytokine engaged effectors secrete in the calls settled here
+    (:meth:`agents.car_t_cell.CarTCell.signal`) is logged in call order: site and
+    amount at ``released_site[k]``, ``released_amount[k]`` for ``k`` from
+    ``released_count[0]`` on (which counts them); the caller releases them into the
+    field (:meth:`sim.tissue.Tissue.release`) before any rule runs in Python, so the
+    releases keep the reference's order.
     """
+    secreted = np.zeros(1)
     for index in range(start, end):
         row = ordered[index]
         kind = table_kind[row]
@@ -281,13 +377,19 @@ def settle_encounters(
             before = engaged[row]
             quiet = interact_is_quiet(
                 row, site, car_t_state[kind], neighbours, on_grid, bounded, resident_kind,
-                mobile_row, kinds_of[4], kinds_of[0], engaged, generation, car_t_rule, mt,
-                cursor, backup,
+                mobile_row, kinds_of[4], kinds_of[0], engaged, generation, car_t_rule,
+                secreted, mt, cursor, backup,
             )  # fmt: skip
             if not quiet:
                 engaged[row] = before
-            elif engaged[row] != before:
-                dirty[row] = True
+            else:
+                if engaged[row] != before:
+                    dirty[row] = True
+                if secreted[0] > 0.0:
+                    count = released_count[0]
+                    released_site[count] = site
+                    released_amount[count] = secreted[0]
+                    released_count[0] = count + 1
         elif what == TAUGHT_KILLS:
             quiet = kill_blast_is_quiet(
                 site, neighbours, on_grid, bounded, resident_kind, kinds_of[0],

@@ -112,8 +112,8 @@ class CarTModel(mesa.Model):
         self.contact_screen = ContactScreen(self)
         # by mobile kind, from the classes: moves per step, chemotaxis bias, boost divisions
         hours = self.hours_per_step
-        self._moves_per_step = by_kind(lambda cls, k: cls.motility_of(k, self)[0] * hours)
-        self._chemotaxis_bias = by_kind(lambda cls, k: cls.motility_of(k, self)[1])
+        self.moves_per_step = by_kind(lambda cls, k: cls.motility_of(k, self)[0] * hours)
+        self.chemotaxis_bias = by_kind(lambda cls, k: cls.motility_of(k, self)[1])
         self._homeostatic_divider = by_kind(lambda cls, k: cls.divides_homeostatically(k), bool)
         self._death_chances = np.zeros(0)  # by kind, while alemtuzumab is ...
         self._death_chances_for: bool | None = None  # ... in (True) or out (False)
@@ -250,8 +250,21 @@ class CarTModel(mesa.Model):
         if rows.size == 0:
             return
         self.encounter_phase += 1
+        # every T-cell walks, then those with something next to them take turns
+        ordered = self.engine.walk_and_screen(self, rows)
+        self.engine.encounters(self, ordered)
+        kinds = table.kind[rows]  # after this step's changes; 0 for cells that died
+        self._homeostatic_divisions(rows, kinds)
+        self._deaths(rows, kinds)
+
+    def walk_and_screen(self, rows: np.ndarray) -> np.ndarray:
+        """Every T-cell of table ``rows`` walks (:meth:`walk`); then the order of their
+        turns is drawn, and the contact screen (with ``screen_contacts``) keeps those with
+        something next to them. Returns their rows in turn order. (The compiled engine
+        does all this in one kernel call, :func:`sim.compiled.walk_and_screen`.)"""
+        table = self.tissue.t_cells
         kinds = table.kind[rows]
-        self._walk(rows, kinds)
+        self.walk(rows, kinds)
         order = self.rng.permutation(rows.size)
         if self.screen_contacts:
             screen = self.contact_screen
@@ -260,15 +273,12 @@ class CarTModel(mesa.Model):
             else:
                 contact = self.engine.has_contact(screen, self.tissue, table.site[rows], kinds)
                 order = order[contact[order]]
-        self.engine.encounters(self, rows[order])
-        kinds = table.kind[rows]  # after this step's changes; 0 for cells that died
-        self._homeostatic_divisions(rows, kinds)
-        self._deaths(rows, kinds)
+        return rows[order]
 
-    def _walk(self, rows: np.ndarray, kinds: np.ndarray) -> None:
+    def walk(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """Move every T-cell (numpy), each at the speed and bias its class gives."""
-        moves = moves_this_step(self._moves_per_step[kinds], self.rng)
-        bias = self._chemotaxis_bias[kinds]
+        moves = moves_this_step(self.moves_per_step[kinds], self.rng)
+        bias = self.chemotaxis_bias[kinds]
         exclusion = microenvironment.exclusion_chance(self)  # dense tumour keeps T-cells out
         if self.tissue.well_mixed:  # a model check: no walk, the cells are mixed
             mix(self.tissue, rows, self.rng)

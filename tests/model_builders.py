@@ -47,9 +47,11 @@ def empty_scenario(overrides: Sequence[str] = ()) -> Scenario:
     return scenario
 
 
-def empty_model(overrides: Sequence[str] = (), seed: int = 1) -> CarTModel:
-    """A model of :func:`empty_scenario`."""
-    return CarTModel(empty_scenario(overrides), seed)
+def empty_model(
+    overrides: Sequence[str] = (), seed: int = 1, engine: str = "reference"
+) -> CarTModel:
+    """A model of :func:`empty_scenario` (on ``engine``)."""
+    return CarTModel(empty_scenario(overrides), seed, engine=engine)
 
 
 def run_steps(model: CarTModel, steps: int) -> None:

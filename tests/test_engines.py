@@ -137,6 +137,19 @@ def test_the_diffusion_kernel_is_the_numpy_diffusion_to_the_last_bit(bounded: bo
     assert np.array_equal(square, expected)
 
 
+def test_the_permutation_kernels_draw_what_numpy_draws() -> None:
+    from sim.kernels import permutation, shuffle_in_place
+
+    ours, numpys = np.random.default_rng(11), np.random.default_rng(11)
+    for count in (0, 1, 2, 3, 8, 257, 4000):
+        assert np.array_equal(permutation(count, ours), numpys.permutation(count)), count
+        values = np.arange(count, dtype=np.int64) * 3 + 1
+        expected = numpys.permutation(values)
+        shuffle_in_place(values, ours)
+        assert np.array_equal(values, expected), count
+        assert ours.random() == numpys.random()  # the generators stay in step
+
+
 def test_an_unknown_engine_is_refused_and_the_command_offers_every_engine() -> None:
     import main
 
@@ -205,8 +218,12 @@ def test_taught_cells_killing_blasts_agree(seed: int) -> None:
     assert reference.census.kills_by_taught > 0  # the rule acted
 
 
+@pytest.mark.parametrize("secretion", [0.0, 0.15])
 @pytest.mark.parametrize("seed", range(1, 9))
-def test_car_t_cells_killing_tiring_and_budding_agree(seed: int) -> None:
+def test_car_t_cells_killing_tiring_and_budding_agree(seed: int, secretion: float) -> None:
+    """With ``secretion``, engaged effectors also secrete cytokine
+    (``car_t.cytokine_per_engaged_hour``): settled in the kernel, released in order."""
+
     def place(model: CarTModel) -> None:
         for site in range(0, 49, 2):
             if site % 3:
@@ -223,6 +240,7 @@ def test_car_t_cells_killing_tiring_and_budding_agree(seed: int) -> None:
         "car_t.memory_exhaustion_engaged_hours=4.0",
         "car_t.memory_bud_limit=3",
         "car_t.motility_sites_per_hour=1.0",
+        f"car_t.cytokine_per_engaged_hour={secretion}",
     ]
     census = _agree_on(overrides, seed, place, 60).census
     assert census.kills_by_car_t > 0 and census.car_t > 7  # killed, divided or budded
@@ -330,6 +348,25 @@ def test_whole_runs_agree_step_by_step(name: str, overrides: tuple[str, ...]) ->
     scenario = load_scenario(name, [*SMALL, *EARLY, "time.days=30", *overrides])
     models = _both(scenario, 2)
     _step_together(*models, 30 * models[0].steps_per_day)
+    assert models[0].census.kills_by_car_t > 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "screen_contacts"),
+    [(("grid.well_mixed=true",), True), ((), False)],
+    ids=["well_mixed", "unscreened"],
+)
+def test_the_walk_and_screen_kernel_agrees_without_a_walk_or_a_screen(
+    overrides: tuple[str, ...], screen_contacts: bool
+) -> None:
+    """The walk, turn order and screen in one kernel (sim.kernels.walk_and_screen): in
+    the well-mixed limit (no walk: the reference's code runs) and with every T-cell
+    taking its turn (no screen), the run is the reference's."""
+    scenario = load_scenario("autologous", [*SMALL, *EARLY, "time.days=15", *overrides])
+    models = [
+        CarTModel(scenario, 3, screen_contacts=screen_contacts, engine=engine) for engine in ENGINES
+    ]
+    _step_together(*models, 15 * models[0].steps_per_day)
     assert models[0].census.kills_by_car_t > 0
 
 
