@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser(
         "validate",
-        help="check the model against the clinical targets T1-T13",
+        help="check the model against the clinical targets T1-T15",
         description="Run the batches the clinical targets need, measure each target with "
         "its 95% interval, and judge it within / outside / unresolved.",
         epilog=EXAMPLES,

@@ -199,13 +199,13 @@ def check_alemtuzumab(
 
 def test_without_alemtuzumab_the_graft_is_rejected() -> None:
     """Quick: 10 seeds, teaching off in both arms (the product's own effect), host T-cells
-    kept down for 4 weeks by alemtuzumab."""
+    kept down for about 25 days (3.5 weeks) by alemtuzumab."""
     check_alemtuzumab(range(10), (*TEACHING_OFF, *LATE_HOST_RECOVERY), ALPHA)
 
 
 @pytest.mark.slow
 def test_without_alemtuzumab_the_graft_is_rejected_teaching_off_many_seeds() -> None:
-    """Slow: 40 seeds, teaching off in both arms, host T-cells kept down for 4 weeks."""
+    """Slow: 40 seeds, teaching off in both arms, host T-cells kept down for about 25 days."""
     check_alemtuzumab(range(100, 140), (*TEACHING_OFF, *LATE_HOST_RECOVERY), ALPHA_SLOW)
 
 

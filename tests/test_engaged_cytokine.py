@@ -1,5 +1,6 @@
 """An engaged CAR T-cell secretes cytokine, killing or not (CarTCell.signal), when
-``car_t.cytokine_per_engaged_hour`` is set; by default only kills release it. Both
+``car_t.cytokine_per_engaged_hour`` > 0 (0.15 in the model; the test builders set 0 unless
+asked); at 0 only kills release it. Both
 engines: the compiled one settles the secretion in its kernel and releases it in order."""
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def test_an_engaged_effector_releases_cytokine_at_its_site_without_killing(engin
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_by_default_an_effector_that_does_not_kill_releases_nothing(engine: str) -> None:
+def test_without_secretion_an_effector_that_does_not_kill_releases_nothing(engine: str) -> None:
     model, effector = _engaged_effector(0.0, engine)
     _meet(model, effector)
     assert model.tissue._released == []

@@ -1,4 +1,4 @@
-"""Validation against the clinic: the clinical targets T1-T13 as data, and their loader."""
+"""Validation against the clinic: the clinical targets T1-T15 as data, and their loader."""
 
 from study.validation.targets import MEASURE_KINDS, TARGETS_FILE, Target, load_targets
 

@@ -1,4 +1,4 @@
-"""The clinical targets (T1-T13) as data: a strict model and its loader.
+"""The clinical targets (T1-T15) as data: a strict model and its loader.
 
 The targets live in ``study/validation/targets.toml``, one table per target. Each says what
 is measured (``quantity``), in which scenario(s), how it is computed from a batch
