@@ -138,7 +138,7 @@ def test_the_diffusion_kernel_is_the_numpy_diffusion_to_the_last_bit(bounded: bo
 
 
 def test_the_permutation_kernels_draw_what_numpy_draws() -> None:
-    from sim.kernels import permutation, shuffle_in_place
+    from sim.kernel_shuffle import permutation, shuffle_in_place
 
     ours, numpys = np.random.default_rng(11), np.random.default_rng(11)
     for count in (0, 1, 2, 3, 8, 257, 4000):
