@@ -2,7 +2,7 @@
 :mod:`sim.kernels`, fed the same tables and random draws as the reference engine.
 
 Imported only by :func:`sim.engine.make_engine` for ``engine="compiled"``, which makes
-an :class:`sim.engine.Engine` of :func:`walk`, :func:`has_contact`, :data:`diffuse`,
+an :class:`sim.engine.Engine` of :func:`has_contact`, :data:`diffuse`,
 :func:`encounters`, :func:`draw_empty_sites` and :func:`walk_and_screen`.
 """
 
@@ -75,23 +75,6 @@ if TYPE_CHECKING:
     from sim.tissue import Tissue
 
 _NO_EDGE = np.ones((1, 8), dtype=bool)  # a torus: every direction is on the grid
-
-
-def walk(
-    tissue: Tissue,
-    rows: np.ndarray,
-    moves: np.ndarray,
-    chemotaxis_bias: np.ndarray,
-    rng: np.random.Generator,
-    exclusion: float,
-) -> None:
-    """:func:`sim.movement.walk` in one kernel (:func:`sim.kernels.walk`): the same
-    draws from ``rng`` in the same order, the same moves."""
-    kernels.walk(
-        rows, moves, chemotaxis_bias, exclusion, rng, tissue.neighbours, tissue.mobile_kind,
-        tissue.mobile_row, tissue.resident_kind, tissue.antigen, tissue.t_cells.site,
-        IS_TUMOUR,
-    )  # fmt: skip
 
 
 def has_contact(

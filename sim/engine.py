@@ -22,7 +22,6 @@ import numpy as np
 from sim.contacts import ContactScreen
 from sim.engine_choice import DEFAULT_ENGINE, ENGINES, check_engine
 from sim.geometry import diffuse_in_place
-from sim.movement import walk
 from sim.tissue import DrawEmptySites, draw_empty_sites
 
 if TYPE_CHECKING:
@@ -38,10 +37,6 @@ __all__ = [
     "reference_walk_and_screen",
 ]
 
-Walk = Callable[["Tissue", np.ndarray, np.ndarray, np.ndarray, np.random.Generator, float], None]
-"""``(tissue, rows, moves, chemotaxis_bias, rng, exclusion)``: the walk of at least one
-T-cell on a torus or a bounded grid (:func:`sim.movement.walk`; ``exclusion`` the chance
-that a move into tumour fails)."""
 HasContact = Callable[[ContactScreen, "Tissue", np.ndarray, np.ndarray], np.ndarray]
 """``(screen, tissue, sites, kinds) -> bool per cell`` (the contact screen)."""
 Diffuse = Callable[[np.ndarray, float, bool], None]
@@ -58,7 +53,6 @@ class Engine:
     differs between engines."""
 
     name: str
-    walk: Walk
     has_contact: HasContact
     diffuse: Diffuse
     encounters: Encounters
@@ -89,7 +83,6 @@ def _reference_has_contact(
 
 REFERENCE = Engine(
     "reference",
-    walk,
     _reference_has_contact,
     diffuse_in_place,
     reference_encounters,
@@ -106,7 +99,6 @@ def make_engine(name: str) -> Engine:
 
     return Engine(
         "compiled",
-        compiled.walk,
         compiled.has_contact,
         compiled.diffuse,
         compiled.encounters,

@@ -42,7 +42,7 @@ from sim.chances import StepChances
 from sim.contacts import ContactScreen, by_kind
 from sim.engine import DEFAULT_ENGINE, make_engine
 from sim.events import RECENT_EVENTS_KEPT, CellEvent, EventQueue
-from sim.movement import mix, moves_this_step
+from sim.movement import mix, moves_this_step, walk
 from sim.parameters import Scenario
 from sim.patient import effective_scenario
 from sim.residual import ResidualDisease
@@ -283,7 +283,7 @@ class CarTModel(mesa.Model):
         if self.tissue.well_mixed:  # a model check: no walk, the cells are mixed
             mix(self.tissue, rows, self.rng)
         else:
-            self.engine.walk(self.tissue, rows, moves, bias, self.rng, exclusion)
+            walk(self.tissue, rows, moves, bias, self.rng, exclusion)
 
     def _homeostatic_divisions(self, rows: np.ndarray, kinds: np.ndarray) -> None:
         """During the boost after lymphodepletion, the kinds whose class says so divide at
