@@ -25,7 +25,7 @@ from agents.kinds import (
     MobileKind,
 )
 from agents.python_random import MirroredRandom
-from sim import kernels
+from sim import kernel_shuffle, kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
 from sim.tissue import NEVER, TCellTable
@@ -33,7 +33,13 @@ from sim.tissue import NEVER, TCellTable
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL_SOURCES = tuple(
     Path(module.__file__).relative_to(ROOT).as_posix()  # type: ignore[arg-type]
-    for module in (python_random, native_t_cell_kernels, car_t_cell_kernels, kernels)
+    for module in (
+        python_random,
+        native_t_cell_kernels,
+        car_t_cell_kernels,
+        kernel_shuffle,
+        kernels,
+    )
 )
 """Every module of kernels, relative to the project's root."""
 

@@ -161,6 +161,20 @@ def test_an_unknown_engine_is_refused_and_the_command_offers_every_engine() -> N
     assert tuple(engine.choices) == ENGINES
 
 
+def test_every_module_of_kernels_is_in_the_cache_stamp() -> None:
+    """A module with numba kernels left out of KERNEL_SOURCES would, once edited, leave
+    its callers' cached machine code stale."""
+    from sim.compiled import KERNEL_SOURCES, ROOT
+
+    with_kernels = {
+        path.relative_to(ROOT).as_posix()
+        for folder in ("agents", "sim")
+        for path in (ROOT / folder).glob("*.py")
+        if "@njit" in path.read_text(encoding="utf-8")
+    }
+    assert with_kernels == set(KERNEL_SOURCES)
+
+
 def test_an_edited_kernel_source_drops_the_cached_machine_code(tmp_path: Path) -> None:
     from sim.compiled import KERNEL_SOURCES, ROOT, drop_stale_kernel_caches
 

@@ -31,7 +31,7 @@ def draw_monitors(
     theme: Theme,
     text_px: int,
     max_crs_grade: int = 0,
-    burden_label: str = "Blasts",
+    burden_label: str = LEUKAEMIA_WORDS.burden_label,
 ) -> None:
     """Four boxes: day, blast % (``burden_label``: "Tumour" for a lymphoma), CAR T-cells,
     CRS grade (today's, and the highest so far).
