@@ -204,8 +204,10 @@ class Controls:
         )
         slot = (area.h - 2 * note_h - 6) // len(SLIDERS)
         stacked = slot >= round(40 * u)  # room for the label above its slider
-        label_w = round(area.w * 0.66) if stacked else round(area.w * 0.42)
-        entry_w = area.w - label_w if stacked else round(area.w * 0.2)
+        # beside its slider a label needs room for "Tumour growth /day" in the projector
+        # theme's larger text; the value box for "1e-06"
+        label_w = round(area.w * 0.66) if stacked else round(area.w * 0.5)
+        entry_w = area.w - label_w if stacked else round(area.w * 0.17)
         self.entries: dict[str, UITextEntryLine] = {}
         for index, spec in enumerate(SLIDERS):
             top = area.y + note_h + index * slot
