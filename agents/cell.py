@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from mesa import Agent
 
@@ -70,6 +70,19 @@ class ResidentCell(Agent):
         self.born_step = model.step_count
         model.tissue.place_resident(self, site, kind)
         model.census.resident[kind] += 1
+
+    @classmethod
+    def made_later(cls, model: Surroundings, site: int, kind: int, born_step: int) -> Self:
+        """The agent of a resident the engine placed, counted and booked without one (the
+        compiled engine's cheap residents): only the agent is made, registered with the
+        model; its site, count and booked events are already there."""
+        cell = cls.__new__(cls)
+        Agent.__init__(cell, model)
+        cell.site = site
+        cell.kind = int(kind)
+        cell.alive = True
+        cell.born_step = born_step
+        return cell
 
     def schedule(self, probability_per_step: float, action_name: str) -> None:
         """Book ``action_name`` for the step when an event of this chance first happens."""
@@ -164,11 +177,7 @@ class TCell(Agent):
     def resident_neighbours(self, kinds: frozenset[int]) -> list[int]:
         """Neighbouring sites whose resident cell is one of ``kinds``."""
         tissue = self.model.tissue
-        return [
-            n
-            for n in tissue.sites_around(self.site)
-            if (cell := tissue.resident_at(n)) is not None and cell.kind in kinds
-        ]
+        return [n for n in tissue.sites_around(self.site) if tissue.resident_kind_at(n) in kinds]
 
     def t_cell_neighbours(self, kinds: frozenset[int]) -> list[int]:
         """Neighbouring sites whose T-cell is one of ``kinds`` (as it was when the step's

@@ -59,11 +59,7 @@ def suppression_at(model: Surroundings, site: int) -> float:
     if level == 0.0:
         return 0.0
     tissue = model.tissue
-    tumour = sum(
-        1
-        for n in tissue.sites_around(site)
-        if (cell := tissue.resident_at(n)) is not None and cell.kind in BLASTS
-    )
+    tumour = sum(1 for n in tissue.sites_around(site) if tissue.resident_kind_at(n) in BLASTS)
     return level * tumour / MOORE_NEIGHBOURS
 
 
@@ -93,7 +89,6 @@ def move_fails(model: Surroundings, target: int) -> bool:
     chance = exclusion_chance(model)
     if chance == 0.0:
         return False
-    cell = model.tissue.resident_at(target)
-    if cell is None or cell.kind not in BLASTS:
+    if model.tissue.resident_kind_at(target) not in BLASTS:
         return False
     return model.random.random() < chance

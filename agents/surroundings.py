@@ -51,6 +51,11 @@ class TissueView(Protocol):
         """The resident cell (blast, B-cell) on ``site``, or None."""
         ...
 
+    def resident_kind_at(self, site: int) -> int:
+        """The kind of resident cell on ``site`` (:class:`agents.kinds.ResidentKind`;
+        ``EMPTY``, 0, for none): asking the kind is cheaper than asking for the cell."""
+        ...
+
     def mobile_at(self, site: int) -> TCell | None:
         """The T-cell on ``site``, or None."""
         ...

@@ -28,7 +28,7 @@ from agents.python_random import MirroredRandom
 from sim import kernel_shuffle, kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
-from sim.tissue import NEVER, TCellTable
+from sim.t_cell_table import NEVER, TCellTable
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL_SOURCES = tuple(

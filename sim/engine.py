@@ -22,6 +22,7 @@ import numpy as np
 from sim.contacts import ContactScreen
 from sim.engine_choice import DEFAULT_ENGINE, ENGINES, check_engine
 from sim.geometry import diffuse_in_place
+from sim.residents import Residents
 from sim.tissue import DrawEmptySites, draw_empty_sites
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ Diffuse = Callable[[np.ndarray, float, bool], None]
 """``(square, spread, bounded)``: one diffusion step of a field, in place."""
 Encounters = Callable[["CarTModel", np.ndarray], None]
 """``(model, rows in order)``: each living T-cell of those table rows runs its rule."""
+MakeResidents = Callable[["CarTModel"], Residents]
+"""``(model) -> Residents``: how residents are made and removed in bulk."""
 WalkAndScreen = Callable[["CarTModel", np.ndarray], np.ndarray]
 """``(model, rows) -> rows in turn order``: :func:`reference_walk_and_screen`."""
 
@@ -58,6 +61,7 @@ class Engine:
     encounters: Encounters
     draw_empty_sites: DrawEmptySites
     walk_and_screen: WalkAndScreen
+    residents: MakeResidents
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -88,6 +92,7 @@ REFERENCE = Engine(
     reference_encounters,
     draw_empty_sites,
     reference_walk_and_screen,
+    Residents,
 )
 
 
@@ -96,6 +101,7 @@ def make_engine(name: str) -> Engine:
     if check_engine(name, "engine") == "reference":
         return REFERENCE
     from sim import compiled  # numba: only for a compiled model
+    from sim.unmade_residents import UnmadeResidents
 
     return Engine(
         "compiled",
@@ -104,4 +110,5 @@ def make_engine(name: str) -> Engine:
         compiled.encounters,
         compiled.draw_empty_sites,
         compiled.walk_and_screen,
+        UnmadeResidents,
     )

@@ -35,13 +35,12 @@ from agents import microenvironment
 from agents.cell import ResidentCell, TCell
 from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import ResidentKind
-from agents.leukaemic_blast import LeukaemicBlast
 from agents.native_t_cell import NativeTCell
 from sim.census import Census
 from sim.chances import StepChances
 from sim.contacts import ContactScreen, by_kind
 from sim.engine import DEFAULT_ENGINE, make_engine
-from sim.events import RECENT_EVENTS_KEPT, CellEvent, EventQueue
+from sim.events import RECENT_EVENTS_KEPT, CellEvent
 from sim.movement import mix, moves_this_step, walk
 from sim.parameters import Scenario
 from sim.patient import effective_scenario
@@ -97,7 +96,6 @@ class CarTModel(mesa.Model):
         self.chances = StepChances.from_scenario(scenario)
         self.census = Census()
         self.recent_events: deque[CellEvent] = deque(maxlen=RECENT_EVENTS_KEPT)
-        self.resident_events = EventQueue()
         self.tissue = Tissue(
             scenario.grid.width,
             scenario.grid.height,
@@ -106,6 +104,9 @@ class CarTModel(mesa.Model):
         )
         self.tissue.well_mixed = scenario.grid.well_mixed  # model check (sim.movement.mix)
         self.tissue.draw_empty_sites = self.engine.draw_empty_sites
+        # residents made, booked and removed (agents from birth, or on demand: sim.engine)
+        self.residents = self.engine.residents(self)
+        self.resident_events = self.residents.events
         self.therapy = Therapy(self)
         self.cytokine_peak_today = 0.0
         self.gvhd_score = 0.0
@@ -139,7 +140,7 @@ class CarTModel(mesa.Model):
         else:
             negative = set(self.rng.choice(blast_sites, size=n_negative, replace=False).tolist())
         for site in blast_sites.tolist():
-            LeukaemicBlast(self, site, cd19_positive=site not in negative)
+            self.residents.place_blasts([site], cd19_positive=site not in negative)
         n_b_cells = round(self.parameters.b_cells.target_fraction * tissue.n_sites)
         b_sites = tissue.random_empty_sites(tissue.resident_kind, n_b_cells, self.rng)
         precursors = self.rng.random(b_sites.size) < HealthyBCell.precursor_share_at_rest(self)

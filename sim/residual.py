@@ -71,7 +71,6 @@ from typing import TYPE_CHECKING
 
 from agents import microenvironment
 from agents.kinds import MobileKind, ResidentKind
-from agents.leukaemic_blast import LeukaemicBlast
 from agents.surroundings import MOORE_NEIGHBOURS
 from sim.parameters import step_probability
 
@@ -267,14 +266,11 @@ class ResidualDisease:
         leaving = int(model.rng.binomial(on_grid, self._egress_chance))
         if leaving == 0:
             return
-        blasts = list(model.agents_by_type.get(LeukaemicBlast, ()))
-        for index in model.rng.choice(len(blasts), size=leaving, replace=False).tolist():
-            blast = blasts[index]
-            if blast.cd19_positive:
+        for cd19_positive in model.residents.remove_random_blasts(leaving):
+            if cd19_positive:
                 self.cd19_positive += 1.0
             else:
                 self.cd19_negative += 1.0
-            blast.die()
 
     def _seed(self) -> None:
         """Blasts home to the grid: a Poisson number per phenotype, onto free sites."""
@@ -286,8 +282,7 @@ class ResidualDisease:
                 continue
             arrivals = min(arrivals, math.ceil(size))  # never more than it holds
             sites = model.tissue.random_empty_resident_sites(arrivals, model.rng).tolist()
-            for site in sites:
-                LeukaemicBlast(model, site, cd19_positive=cd19_positive)
+            model.residents.place_blasts(sites, cd19_positive)
             self.seeded += len(sites)
             if cd19_positive:
                 self.cd19_positive = max(0.0, self.cd19_positive - len(sites))

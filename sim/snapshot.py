@@ -375,7 +375,7 @@ def describe_site(model: CarTModel, x: int, y: int) -> dict[str, Any]:
         "resident": None,
         "t_cell": None,
     }
-    resident = tissue.residents[site]
+    resident = tissue.resident_at(site)  # on the compiled engine, its agent may be made now
     if resident is not None:
         info["resident"] = {
             "kind": _RESIDENT_NAMES[ResidentKind(int(resident.kind))],

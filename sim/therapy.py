@@ -185,7 +185,7 @@ class Therapy:
         model.residual.kill_share(blast_share)
 
     def _cells(self, kind: type[ResidentCell]) -> list[ResidentCell]:
-        return list(self.model.agents_by_type.get(kind, ()))
+        return self.model.residents.of_class(kind)
 
     def _kill_share(self, cells: Sequence[ResidentCell | TCell], share: float) -> int:
         """Each of ``cells`` dies with chance ``share`` (one numpy draw each, in order)."""

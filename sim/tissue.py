@@ -30,82 +30,16 @@ from sim.geometry import (
     on_grid_directions,
 )
 from sim.parameters import FieldParameters
+from sim.t_cell_table import TCellTable
 
 if TYPE_CHECKING:
     from mesa import Agent
 
+AGENT_NOT_MADE = object()
+"""In ``Tissue.residents``: a resident whose agent the compiled engine has not made yet
+(:mod:`sim.unmade_residents`); :meth:`Tissue.resident_at` makes it when asked."""
 QUIET_FIELD_TOTAL = 1e-6  # below this grid total a field is set to zero and left alone
 SYSTEMIC_SCALE_SITES = 10_000  # systemic cytokine is stated per 10,000 sites
-NEVER = -(2**62)  # the step of a kill that never happened (TCellTable.last_kill)
-
-
-class TCellTable:
-    """Every T-cell's site and kind in arrays, one row a cell, so the whole population can
-    walk, be screened for contacts and die in numpy.
-
-    A row freed by a death is reused only after :meth:`recycle` (end of the step), so the
-    rows listed at the start of a step keep meaning the same cells throughout it.
-
-    The other columns serve the compiled engine (:mod:`sim.compiled`), which clears
-    ``fresh`` when a step's encounters begin: ``fresh`` marks the cells added or changed
-    since; ``last_kill`` holds the step of a CAR T-cell's last kill (``NEVER`` for none
-    yet), ``engaged`` its engaged hours while the kernels settle its rule (NaN for a
-    new cell, until read from it, with its ``generation``; ``dirty``: not yet copied
-    back to the cell).
-    """
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self.site = np.zeros(capacity, dtype=np.int64)
-        self.kind = np.zeros(capacity, dtype=np.int8)
-        self.cells: list[Agent | None] = [None] * capacity
-        self.fresh = np.zeros(capacity, dtype=bool)
-        self.last_kill = np.full(capacity, NEVER, dtype=np.int64)
-        self.engaged = np.zeros(capacity)
-        self.generation = np.zeros(capacity, dtype=np.int64)
-        self.dirty = np.zeros(capacity, dtype=bool)
-        self._free = list(range(capacity - 1, -1, -1))
-        self._released: list[int] = []
-
-    def add(self, cell: Agent, site: int, kind: int) -> int:
-        """A row for a new cell."""
-        if not self._free:
-            self._grow()
-        row = self._free.pop()
-        self.site[row] = site
-        self.kind[row] = kind
-        self.cells[row] = cell
-        self.fresh[row] = True
-        self.last_kill[row] = NEVER
-        self.engaged[row] = np.nan
-        return row
-
-    def release(self, row: int) -> None:
-        """The cell of ``row`` has died; the row is reused after :meth:`recycle`."""
-        self.kind[row] = 0
-        self._released.append(row)
-
-    def recycle(self) -> None:
-        """Make the rows of cells that died this step available again."""
-        for row in sorted(self._released, reverse=True):
-            self.cells[row] = None
-            self._free.append(row)
-        self._released.clear()
-
-    def live_rows(self) -> np.ndarray:
-        """Rows holding a living cell, in row order."""
-        return self.kind.nonzero()[0]
-
-    def _grow(self) -> None:
-        old = self.kind.size
-        self.site = np.concatenate([self.site, np.zeros(old, dtype=np.int64)])
-        self.kind = np.concatenate([self.kind, np.zeros(old, dtype=np.int8)])
-        self.cells.extend([None] * old)
-        self.fresh = np.concatenate([self.fresh, np.zeros(old, dtype=bool)])
-        self.last_kill = np.concatenate([self.last_kill, np.full(old, NEVER, dtype=np.int64)])
-        self.engaged = np.concatenate([self.engaged, np.zeros(old)])
-        self.generation = np.concatenate([self.generation, np.zeros(old, dtype=np.int64)])
-        self.dirty = np.concatenate([self.dirty, np.zeros(old, dtype=bool)])
-        self._free = list(range(2 * old - 1, old - 1, -1))
 
 
 def _flat(layer: object) -> np.ndarray:
@@ -143,7 +77,11 @@ class Tissue:
         mobile_kind: flat int8 array, the :class:`MobileKind` of each site.
         cytokine: flat float array, cytokine units per site.
         antigen: flat float array, antigen-debris units per site.
-        residents: the resident agent of each site, or ``None``.
+        residents: the resident agent of each site, or ``None`` (or
+            :data:`AGENT_NOT_MADE`: the compiled engine makes it when asked for).
+        resident_serial: flat int array, each site's resident's place in the order in
+            which residents were made (1 for the first; 0: no resident). The residents of
+            a kind in this order are Mesa's ``agents_by_type`` order (creation order).
         mobile_row: flat int array, the row in ``t_cells`` of each site's T-cell, or -1.
         t_cells: the table of every T-cell's site and kind.
         neighbours: ``(n_sites, 8)`` int array, the site one move away in each of the
@@ -175,7 +113,11 @@ class Tissue:
         self.mobile_kind = _flat(layers["mobile_kind"])
         self.cytokine = _flat(layers["cytokine"])
         self.antigen = _flat(layers["antigen"])
-        self.residents: list[Agent | None] = [None] * self.n_sites
+        self.residents: list[Agent | object | None] = [None] * self.n_sites
+        self.resident_serial = np.zeros(self.n_sites, dtype=np.int64)
+        self.residents_made = 0  # residents placed so far (the last serial)
+        self.make_resident_agent: Callable[[int], Agent] | None = None
+        """Makes the agent of a resident placed without one (:data:`AGENT_NOT_MADE`)."""
         self.mobile_row = np.full(self.n_sites, -1, dtype=np.int64)
         self.t_cells = TCellTable()
         self.neighbours = move_targets(width, height, bounded)
@@ -211,7 +153,14 @@ class Tissue:
 
     def resident_at(self, site: int) -> Agent | None:
         """The resident cell on ``site``, or ``None``."""
-        return self.residents[site]
+        cell = self.residents[site]
+        if cell is AGENT_NOT_MADE:
+            return self.make_resident_agent(site)  # type: ignore[misc]
+        return cell  # type: ignore[return-value]
+
+    def resident_kind_at(self, site: int) -> int:
+        """The :class:`ResidentKind` on ``site`` (``EMPTY``: none)."""
+        return int(self.resident_kind[site])
 
     def mobile_site(self, row: int) -> int:
         """The site of the T-cell in ``row``."""
@@ -245,11 +194,14 @@ class Tissue:
             raise ValueError(f"site {site} already holds a resident cell")
         self.residents[site] = agent
         self.resident_kind[site] = kind
+        self.residents_made += 1
+        self.resident_serial[site] = self.residents_made
 
     def clear_resident(self, site: int) -> None:
         """Empty the resident layer of a site."""
         self.residents[site] = None
         self.resident_kind[site] = ResidentKind.EMPTY
+        self.resident_serial[site] = 0
 
     def place_mobile(self, agent: Agent, site: int, kind: MobileKind) -> int:
         """Put a T-cell on an empty mobile site; returns its row in ``t_cells``."""

@@ -1,0 +1,54 @@
+"""How the model makes and removes resident cells in bulk: every resident a Mesa agent
+from birth (the reference engine's way, and the readable one).
+
+The residual compartment seeds blasts onto the grid and takes blasts back from it, and a
+lymphodepletion course kills a share of each kind of resident; they ask ``model.residents``
+(:class:`Residents`) to do it. The compiled engine's :class:`sim.unmade_residents.UnmadeResidents`
+does the same without making an agent for each blast it places, the same run bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agents.leukaemic_blast import LeukaemicBlast
+from sim.events import EventQueue
+
+if TYPE_CHECKING:
+    from agents.cell import ResidentCell
+    from sim.model import CarTModel
+
+
+class Residents:
+    """Resident cells as Mesa agents, made when they are born.
+
+    Attributes:
+        events: the queue of the residents' booked events (``model.resident_events``).
+    """
+
+    def __init__(self, model: CarTModel) -> None:
+        self.model = model
+        self.events = EventQueue()
+
+    def place_blasts(self, sites: list[int], cd19_positive: bool) -> None:
+        """A blast of the phenotype on each of ``sites`` (empty resident sites), in that
+        order, each booking its division and death (:class:`LeukaemicBlast`)."""
+        for site in sites:
+            LeukaemicBlast(self.model, site, cd19_positive=cd19_positive)
+
+    def remove_random_blasts(self, count: int) -> list[bool]:
+        """``count`` of the grid's blasts, chosen at random (numpy's ``choice`` without
+        replacement over the blasts in the order they were made), die; returns, in that
+        order, whether each was CD19-positive."""
+        blasts = self.of_class(LeukaemicBlast)
+        chosen = self.model.rng.choice(len(blasts), size=count, replace=False).tolist()
+        phenotypes = []
+        for index in chosen:
+            blast = blasts[index]
+            phenotypes.append(blast.cd19_positive)
+            blast.die()
+        return phenotypes
+
+    def of_class(self, cls: type[ResidentCell]) -> list[ResidentCell]:
+        """The living residents of ``cls``, in the order they were made."""
+        return list(self.model.agents_by_type.get(cls, ()))

@@ -1,0 +1,84 @@
+"""The table of T-cells: every T-cell's site and kind (and the compiled engine's columns)
+in numpy arrays, one row a cell (:class:`TCellTable`, held by :class:`sim.tissue.Tissue`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mesa import Agent
+
+__all__ = ["NEVER", "TCellTable"]
+
+NEVER = -(2**62)  # the step of a kill that never happened (TCellTable.last_kill)
+
+
+class TCellTable:
+    """Every T-cell's site and kind in arrays, one row a cell, so the whole population can
+    walk, be screened for contacts and die in numpy.
+
+    A row freed by a death is reused only after :meth:`recycle` (end of the step), so the
+    rows listed at the start of a step keep meaning the same cells throughout it.
+
+    The other columns serve the compiled engine (:mod:`sim.compiled`), which clears
+    ``fresh`` when a step's encounters begin: ``fresh`` marks the cells added or changed
+    since; ``last_kill`` holds the step of a CAR T-cell's last kill (``NEVER`` for none
+    yet), ``engaged`` its engaged hours while the kernels settle its rule (NaN for a
+    new cell, until read from it, with its ``generation``; ``dirty``: not yet copied
+    back to the cell).
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.site = np.zeros(capacity, dtype=np.int64)
+        self.kind = np.zeros(capacity, dtype=np.int8)
+        self.cells: list[Agent | None] = [None] * capacity
+        self.fresh = np.zeros(capacity, dtype=bool)
+        self.last_kill = np.full(capacity, NEVER, dtype=np.int64)
+        self.engaged = np.zeros(capacity)
+        self.generation = np.zeros(capacity, dtype=np.int64)
+        self.dirty = np.zeros(capacity, dtype=bool)
+        self._free = list(range(capacity - 1, -1, -1))
+        self._released: list[int] = []
+
+    def add(self, cell: Agent, site: int, kind: int) -> int:
+        """A row for a new cell."""
+        if not self._free:
+            self._grow()
+        row = self._free.pop()
+        self.site[row] = site
+        self.kind[row] = kind
+        self.cells[row] = cell
+        self.fresh[row] = True
+        self.last_kill[row] = NEVER
+        self.engaged[row] = np.nan
+        return row
+
+    def release(self, row: int) -> None:
+        """The cell of ``row`` has died; the row is reused after :meth:`recycle`."""
+        self.kind[row] = 0
+        self._released.append(row)
+
+    def recycle(self) -> None:
+        """Make the rows of cells that died this step available again."""
+        for row in sorted(self._released, reverse=True):
+            self.cells[row] = None
+            self._free.append(row)
+        self._released.clear()
+
+    def live_rows(self) -> np.ndarray:
+        """Rows holding a living cell, in row order."""
+        return self.kind.nonzero()[0]
+
+    def _grow(self) -> None:
+        old = self.kind.size
+        self.site = np.concatenate([self.site, np.zeros(old, dtype=np.int64)])
+        self.kind = np.concatenate([self.kind, np.zeros(old, dtype=np.int8)])
+        self.cells.extend([None] * old)
+        self.fresh = np.concatenate([self.fresh, np.zeros(old, dtype=bool)])
+        self.last_kill = np.concatenate([self.last_kill, np.full(old, NEVER, dtype=np.int64)])
+        self.engaged = np.concatenate([self.engaged, np.zeros(old)])
+        self.generation = np.concatenate([self.generation, np.zeros(old, dtype=np.int64)])
+        self.dirty = np.concatenate([self.dirty, np.zeros(old, dtype=bool)])
+        self._free = list(range(2 * old - 1, old - 1, -1))
