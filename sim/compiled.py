@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
-from agents import car_t_cell_kernels, microenvironment, native_t_cell_kernels, python_random
+from agents import (
+    car_t_cell_kernels,
+    leukaemic_blast_kernels,
+    microenvironment,
+    native_t_cell_kernels,
+    python_random,
+)
 from agents.car_t_cell import CarTCell
 from agents.kinds import (
     BLASTS,
@@ -37,6 +43,7 @@ KERNEL_SOURCES = tuple(
         python_random,
         native_t_cell_kernels,
         car_t_cell_kernels,
+        leukaemic_blast_kernels,
         kernel_shuffle,
         kernels,
     )

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from itertools import groupby
 
 import mesa
 import numpy as np
@@ -139,8 +140,10 @@ class CarTModel(mesa.Model):
             negative = set(blast_sites[order[:n_negative]].tolist())
         else:
             negative = set(self.rng.choice(blast_sites, size=n_negative, replace=False).tolist())
-        for site in blast_sites.tolist():
-            self.residents.place_blasts([site], cd19_positive=site not in negative)
+        phenotypes = [site not in negative for site in blast_sites.tolist()]
+        sites = blast_sites.tolist()
+        for cd19_positive, run in groupby(range(len(sites)), key=phenotypes.__getitem__):
+            self.residents.place_blasts([sites[i] for i in run], cd19_positive)  # in order
         n_b_cells = round(self.parameters.b_cells.target_fraction * tissue.n_sites)
         b_sites = tissue.random_empty_sites(tissue.resident_kind, n_b_cells, self.rng)
         precursors = self.rng.random(b_sites.size) < HealthyBCell.precursor_share_at_rest(self)

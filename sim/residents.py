@@ -49,6 +49,16 @@ class Residents:
             blast.die()
         return phenotypes
 
+    def kill_share(self, cls: type[ResidentCell], share: float) -> int:
+        """Each living resident of ``cls`` dies with chance ``share`` (one numpy draw
+        each, in the order they were made); returns how many died."""
+        cells = self.of_class(cls)
+        dies = self.model.rng.random(len(cells)) < share
+        for cell, chosen in zip(cells, dies.tolist(), strict=True):
+            if chosen:
+                cell.die()
+        return int(dies.sum())
+
     def of_class(self, cls: type[ResidentCell]) -> list[ResidentCell]:
         """The living residents of ``cls``, in the order they were made."""
         return list(self.model.agents_by_type.get(cls, ()))

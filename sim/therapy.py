@@ -99,7 +99,7 @@ class Therapy:
         """Bridging chemotherapy: kills ``therapy.bridging_blast_kill_fraction`` of the blasts
         (on the grid and in the residual compartment)."""
         share = self.model.parameters.therapy.bridging_blast_kill_fraction
-        self._kill_share(self._cells(LeukaemicBlast), share)
+        self.model.residents.kill_share(LeukaemicBlast, share)
         self.model.residual.kill_share(share)
         self._note("bridging", planned=True)
 
@@ -179,13 +179,10 @@ class Therapy:
             t_share = 1.0 - (1.0 - t_share) * (1.0 - extra)
         natives: list[TCell] = [cell for cell in model.t_cells() if isinstance(cell, NativeTCell)]
         self._kill_share(natives, t_share)
-        self._kill_share(self._cells(HealthyBCell), per_dose(ld.b_cell_kill_fraction, doses))
+        model.residents.kill_share(HealthyBCell, per_dose(ld.b_cell_kill_fraction, doses))
         blast_share = per_dose(ld.blast_kill_fraction, doses)
-        self._kill_share(self._cells(LeukaemicBlast), blast_share)
+        model.residents.kill_share(LeukaemicBlast, blast_share)
         model.residual.kill_share(blast_share)
-
-    def _cells(self, kind: type[ResidentCell]) -> list[ResidentCell]:
-        return self.model.residents.of_class(kind)
 
     def _kill_share(self, cells: Sequence[ResidentCell | TCell], share: float) -> int:
         """Each of ``cells`` dies with chance ``share`` (one numpy draw each, in order)."""

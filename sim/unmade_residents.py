@@ -27,10 +27,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from agents import leukaemic_blast_kernels as blast_kernels
 from agents.cell import steps_until
 from agents.kinds import BLASTS, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
-from sim.events import EventQueue
+from agents.python_random import MirroredRandom
+from sim.event_heap import UnmadeEventQueue
 from sim.residents import Residents
 from sim.tissue import AGENT_NOT_MADE
 
@@ -40,28 +42,10 @@ if TYPE_CHECKING:
 
 DIVIDE, DIE = 0, 1
 """A booked event of a blast without an agent: ``(serial * n_sites + site) * 2 + action``."""
+FEW = 8
+"""Up to this many blasts are placed one by one in Python, more in a kernel."""
 IS_BLAST = np.zeros(len(ResidentKind), dtype=bool)
 IS_BLAST[sorted(BLASTS)] = True
-
-
-class UnmadeEventQueue(EventQueue):
-    """:class:`sim.events.EventQueue` that also holds the events of blasts without an
-    agent (whole numbers, see :data:`DIVIDE`), run in booking order with the others."""
-
-    def __init__(self, residents: UnmadeResidents) -> None:
-        super().__init__()
-        self.residents = residents
-
-    def run_due(self, step: int) -> int:
-        """Run every event due at ``step`` in booking order; returns how many there were."""
-        bucket = self._due.pop(step, ())
-        unmade = self.residents.run_event
-        for entry in bucket:
-            if entry.__class__ is int:
-                unmade(entry)  # type: ignore[arg-type]
-            else:
-                entry()  # type: ignore[operator]
-        return len(bucket)
 
 
 class UnmadeResidents(Residents):
@@ -70,8 +54,8 @@ class UnmadeResidents(Residents):
 
     def __init__(self, model: CarTModel) -> None:
         self.model = model
-        self.events = UnmadeEventQueue(self)
         tissue = model.tissue
+        self.events = UnmadeEventQueue(self.run_event, tissue.n_sites, tissue.resident_serial)
         self.born_step = np.zeros(tissue.n_sites, dtype=np.int64)
         """The birth step of the resident of each site whose agent is not made."""
         tissue.make_resident_agent = self.make_agent
@@ -79,34 +63,60 @@ class UnmadeResidents(Residents):
     def place_blasts(self, sites: list[int], cd19_positive: bool) -> None:
         """:meth:`Residents.place_blasts` without the agents: each blast is placed,
         counted and books its division, then its death, as
-        :class:`agents.leukaemic_blast.LeukaemicBlast` does, with the same draws."""
-        model = self.model
-        tissue = model.tissue
-        serials, kinds, cells = tissue.resident_serial, tissue.resident_kind, tissue.residents
-        kind = (
-            ResidentKind.BLAST_CD19_POSITIVE if cd19_positive else ResidentKind.BLAST_CD19_NEGATIVE
-        )
-        step = model.step_count
-        n_sites = tissue.n_sites
-        division, death = model.chances.blast_division, model.chances.blast_death
-        draw = model.random.random
-        schedule = self.events.schedule
+        :class:`agents.leukaemic_blast.LeukaemicBlast` does, with the same draws (a
+        kernel, :func:`agents.leukaemic_blast_kernels.place_blasts`, for more than
+        :data:`FEW` blasts: copying Python's generator in and out costs more below)."""
+        if not sites:
+            return
+        tissue = self.model.tissue
+        cells = tissue.residents
         for site in sites:
             if cells[site] is not None:
                 raise ValueError(f"site {site} already holds a resident cell")
             cells[site] = AGENT_NOT_MADE
-            kinds[site] = kind
+        kind = ResidentKind.BLAST_CD19_NEGATIVE
+        if cd19_positive:
+            kind = ResidentKind.BLAST_CD19_POSITIVE
+        if len(sites) <= FEW:
+            self._place_one_by_one(sites, kind)
+        else:
+            self._place_in_a_kernel(sites, kind)
+        self.model.census.resident[kind] += len(sites)
+
+    def _place_in_a_kernel(self, sites: list[int], kind: int) -> None:
+        model = self.model
+        tissue = model.tissue
+        mirror = MirroredRandom(model.random)
+        due, event = blast_kernels.place_blasts(
+            np.array(sites, dtype=np.int64), kind, model.step_count,
+            model.chances.blast_division, model.chances.blast_death,
+            tissue.residents_made + 1, tissue.n_sites, tissue.resident_kind,
+            tissue.resident_serial, self.born_step, mirror.mt, mirror.cursor, mirror.backup,
+        )  # fmt: skip
+        mirror.copy_to(model.random)
+        tissue.residents_made += len(sites)
+        self.events.book(due, event, blast_kernels.NEVER_BOOKED)
+
+    def _place_one_by_one(self, sites: list[int], kind: int) -> None:
+        model = self.model
+        tissue = model.tissue
+        step = model.step_count
+        n_sites = tissue.n_sites
+        division, death = model.chances.blast_division, model.chances.blast_death
+        draw = model.random.random
+        due, events = [], []
+        for site in sites:
+            tissue.resident_kind[site] = kind
             tissue.residents_made += 1
-            serials[site] = tissue.residents_made
+            tissue.resident_serial[site] = tissue.residents_made
             self.born_step[site] = step
-            model.census.resident[kind] += 1
             key = (tissue.residents_made * n_sites + site) * 2
-            wait = steps_until(division, draw())
-            if wait is not None:
-                schedule(step + wait, key + DIVIDE)
-            wait = steps_until(death, draw())
-            if wait is not None:
-                schedule(step + wait, key + DIE)
+            for chance, action in ((division, DIVIDE), (death, DIE)):
+                wait = steps_until(chance, draw())
+                due.append(blast_kernels.NEVER_BOOKED if wait is None else step + wait)
+                events.append(key + action)
+        never = blast_kernels.NEVER_BOOKED
+        self.events.book(np.array(due, dtype=np.int64), np.array(events, dtype=np.int64), never)
 
     def run_event(self, entry: int) -> None:
         """A booked event of a blast placed without an agent: nothing if it has died since
@@ -149,23 +159,53 @@ class UnmadeResidents(Residents):
         """The sites holding a blast, in the order the blasts were made."""
         tissue = self.model.tissue
         sites = np.flatnonzero(IS_BLAST[tissue.resident_kind])
-        return sites[np.argsort(tissue.resident_serial[sites], kind="stable")]
+        order = np.sort(tissue.resident_serial[sites] * tissue.n_sites + sites)
+        return order % tissue.n_sites
 
     def remove_random_blasts(self, count: int) -> list[bool]:
         """:meth:`Residents.remove_random_blasts`: the same choice over the same list,
         without making the chosen blasts' agents."""
+        model = self.model
+        tissue = model.tissue
         sites = self.blast_sites()
-        chosen = self.model.rng.choice(sites.size, size=count, replace=False)
-        chosen_sites = sites[chosen].tolist()
-        kinds = self.model.tissue.resident_kind[sites[chosen]].tolist()
-        cells = self.model.tissue.residents
-        for site in chosen_sites:
+        chosen = sites[model.rng.choice(sites.size, size=count, replace=False)]
+        positive = tissue.resident_kind[chosen] == ResidentKind.BLAST_CD19_POSITIVE
+        self._remove_all(chosen)
+        return positive.tolist()
+
+    def kill_share(self, cls: type[ResidentCell], share: float) -> int:
+        """:meth:`Residents.kill_share`: the same draws over the same list, without
+        making the blasts' agents."""
+        if cls is not LeukaemicBlast:
+            return super().kill_share(cls, share)
+        sites = self.blast_sites()
+        dies = self.model.rng.random(sites.size) < share
+        self._remove_all(sites[dies])
+        return int(np.count_nonzero(dies))
+
+    def _remove_all(self, sites: np.ndarray) -> None:
+        """The blasts on ``sites`` die: those with an agent by
+        :meth:`agents.cell.ResidentCell.die`, the others on the tissue and the census
+        at once (the same)."""
+        model = self.model
+        tissue = model.tissue
+        cells = tissue.residents
+        unmade = []
+        for site in sites.tolist():
             cell = cells[site]
             if cell is AGENT_NOT_MADE:
-                self._remove(site)
+                cells[site] = None
+                unmade.append(site)
             else:
                 cell.die()  # type: ignore[union-attr]
-        return [kind == ResidentKind.BLAST_CD19_POSITIVE for kind in kinds]
+        if unmade:
+            gone = np.array(unmade, dtype=np.int64)
+            kinds = tissue.resident_kind[gone]
+            gone_positive = int(np.count_nonzero(kinds == ResidentKind.BLAST_CD19_POSITIVE))
+            model.census.resident[ResidentKind.BLAST_CD19_POSITIVE] -= gone_positive
+            model.census.resident[ResidentKind.BLAST_CD19_NEGATIVE] -= gone.size - gone_positive
+            tissue.resident_kind[gone] = ResidentKind.EMPTY
+            tissue.resident_serial[gone] = 0
 
     def of_class(self, cls: type[ResidentCell]) -> list[ResidentCell]:
         """:meth:`Residents.of_class`; blasts' agents are made now, in the order the blasts

@@ -1,0 +1,185 @@
+"""Booked events of blasts without an agent, in a heap of whole numbers (numba kernels).
+
+The compiled engine's cheap blasts (:mod:`sim.unmade_residents`) book their division
+and death here instead of in :class:`sim.events.EventQueue`'s buckets of callbacks: a
+binary heap of keys ``due_step << SEQUENCE_BITS | sequence`` (the sequence counts every
+booking of the run, these and the callbacks alike, so the two can be run in booking
+order) with the event beside each key (``(serial * n_sites + site) * 2 + action``).
+Most of these blasts leave the grid long before their events are due; their events are
+dropped here when they come up (:func:`pop_due`), without a call into Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit
+
+from sim.events import EventQueue
+
+SEQUENCE_BITS = 36
+"""Bits of a key below the due step: room for 6.8e10 bookings in a run."""
+SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
+
+
+@njit(cache=True)
+def _sift_up(keys: np.ndarray, events: np.ndarray, index: int) -> None:
+    key, event = keys[index], events[index]
+    while index > 0:
+        parent = (index - 1) >> 1
+        if keys[parent] <= key:
+            break
+        keys[index], events[index] = keys[parent], events[parent]
+        index = parent
+    keys[index], events[index] = key, event
+
+
+@njit(cache=True)
+def _pop(keys: np.ndarray, events: np.ndarray, size: np.ndarray) -> None:
+    """Remove the smallest key (the root)."""
+    last = size[0] - 1
+    size[0] = last
+    if last == 0:
+        return
+    key, event = keys[last], events[last]
+    index = 0
+    while True:
+        child = 2 * index + 1
+        if child >= last:
+            break
+        if child + 1 < last and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= key:
+            break
+        keys[index], events[index] = keys[child], events[child]
+        index = child
+    keys[index], events[index] = key, event
+
+
+@njit(cache=True)
+def push_all(
+    keys: np.ndarray,
+    events: np.ndarray,
+    size: np.ndarray,
+    due: np.ndarray,
+    booked: np.ndarray,
+    never: int,
+    sequence: int,
+) -> int:
+    """Book each ``booked[i]`` for step ``due[i]`` (none where ``due[i]`` is ``never``),
+    in order, numbering the bookings from ``sequence``; returns the next number. The
+    arrays must have room (:class:`sim.unmade_residents.UnmadeEventQueue` grows them)."""
+    for index in range(due.size):
+        if due[index] == never:
+            continue
+        slot = size[0]
+        keys[slot] = (due[index] << SEQUENCE_BITS) | sequence
+        events[slot] = booked[index]
+        size[0] = slot + 1
+        _sift_up(keys, events, slot)
+        sequence += 1
+    return sequence
+
+
+@njit(cache=True)
+def pop_due(
+    keys: np.ndarray,
+    events: np.ndarray,
+    size: np.ndarray,
+    step: int,
+    n_sites: int,
+    resident_serial: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Take out every event due at ``step`` (none may be due earlier); returns the
+    sequence numbers and events of those whose blast is still alive (its site holds a
+    resident of its serial), in booking order. The others are dropped: their blast has
+    died, as the agent's own callback would find."""
+    sequences = np.empty(16, dtype=np.int64)
+    alive = np.empty(16, dtype=np.int64)
+    found = 0
+    while size[0] > 0 and (keys[0] >> SEQUENCE_BITS) == step:
+        event = events[0]
+        sequence = keys[0] & SEQUENCE_MASK
+        _pop(keys, events, size)
+        serial_and_site = event >> 1
+        if resident_serial[serial_and_site % n_sites] != serial_and_site // n_sites:
+            continue
+        if found == sequences.size:
+            sequences = np.concatenate((sequences, np.empty(found, dtype=np.int64)))
+            alive = np.concatenate((alive, np.empty(found, dtype=np.int64)))
+        sequences[found] = sequence
+        alive[found] = event
+        found += 1
+    return sequences[:found], alive[:found]
+
+
+class UnmadeEventQueue(EventQueue):
+    """:class:`sim.events.EventQueue` (the agents' callbacks, in buckets by step) plus
+    the heap of the events of blasts without an agent; :meth:`run_due` runs both in
+    booking order.
+
+    Args:
+        run_event: runs one event of a blast without an agent that is still alive.
+        n_sites: sites on the grid.
+        resident_serial: ``Tissue.resident_serial`` (read by :func:`pop_due`).
+    """
+
+    def __init__(
+        self, run_event: Callable[[int], None], n_sites: int, resident_serial: np.ndarray
+    ) -> None:
+        super().__init__()
+        self._sequences: dict[int, list[int]] = {}
+        self.next_sequence = 0
+        self.keys = np.zeros(4096, dtype=np.int64)
+        self.events = np.zeros(4096, dtype=np.int64)
+        self.size = np.zeros(1, dtype=np.int64)
+        self._run_event = run_event
+        self._n_sites = n_sites
+        self._resident_serial = resident_serial
+
+    def schedule(self, step: int, callback: Callable[[], None]) -> None:
+        """Book ``callback`` to run at ``step`` (an agent's booking)."""
+        bucket = self._due.get(step)
+        if bucket is None:
+            self._due[step] = [callback]
+            self._sequences[step] = [self.next_sequence]
+        else:
+            bucket.append(callback)
+            self._sequences[step].append(self.next_sequence)
+        self.next_sequence += 1
+
+    def book(self, due: np.ndarray, events: np.ndarray, never: int) -> None:
+        """Book events of blasts without an agent, in order (``due`` ``never``: none)."""
+        needed = int(self.size[0]) + due.size
+        if needed > self.keys.size:
+            room = max(2 * self.keys.size, needed)
+            self.keys = np.concatenate((self.keys, np.zeros(room - self.keys.size, np.int64)))
+            self.events = np.concatenate((self.events, np.zeros(room - self.events.size, np.int64)))
+        self.next_sequence = push_all(
+            self.keys, self.events, self.size, due, events, never, self.next_sequence
+        )
+
+    def run_due(self, step: int) -> int:
+        """Run every event due at ``step`` in booking order (the agents' callbacks and
+        the events of living blasts without an agent); returns how many ran."""
+        bucket = self._due.pop(step, ())
+        sequences = self._sequences.pop(step, ())
+        if self.size[0] == 0 or (self.keys[0] >> SEQUENCE_BITS) != step:
+            for callback in bucket:
+                callback()
+            return len(bucket)
+        heap_order, heap_events = pop_due(
+            self.keys, self.events, self.size, step, self._n_sites, self._resident_serial
+        )
+        order, events = heap_order.tolist(), heap_events.tolist()
+        run_event = self._run_event
+        taken = 0
+        for sequence, callback in zip(sequences, bucket, strict=True):
+            while taken < len(order) and order[taken] < sequence:
+                run_event(events[taken])
+                taken += 1
+            callback()
+        for event in events[taken:]:
+            run_event(event)
+        return len(bucket) + len(events)
