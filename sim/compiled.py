@@ -31,7 +31,7 @@ from agents.kinds import (
     MobileKind,
 )
 from agents.python_random import MirroredRandom
-from sim import kernel_shuffle, kernels
+from sim import event_heap, kernel_shuffle, kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
 from sim.t_cell_table import NEVER, TCellTable
@@ -44,6 +44,7 @@ KERNEL_SOURCES = tuple(
         native_t_cell_kernels,
         car_t_cell_kernels,
         leukaemic_blast_kernels,
+        event_heap,
         kernel_shuffle,
         kernels,
     )

@@ -1,0 +1,158 @@
+"""The compiled engine's blasts without agents (sim/unmade_residents.py) are the
+reference's blasts: the same placement, draws and bookings (the kernel against
+``LeukaemicBlast`` on a hand-built tissue), the same booked events in the same order (the
+heap), agents made on demand that are the reference's agents, and the same runs while
+blasts come and go in hundreds a step."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from model_builders import empty_model
+from test_engines import _step_together
+
+from agents import leukaemic_blast_kernels
+from agents.cell import steps_until
+from agents.kinds import ResidentKind
+from agents.leukaemic_blast import LeukaemicBlast
+from sim import event_heap
+from sim.loader import load_scenario
+from sim.model import CarTModel
+from sim.snapshot import describe_site
+from sim.tissue import AGENT_NOT_MADE
+from sim.unmade_residents import FEW
+
+BUSY_BLASTS = ("leukaemia.division_rate_per_day=3.0", "leukaemia.death_rate_per_day=2.0")
+"""Blasts that divide and die within hours, so that a few days run many booked events."""
+
+
+def test_the_waiting_time_kernel_is_steps_until() -> None:
+    draws = random.Random(5)
+    uniforms = [0.0, 1.0 - 2.0**-53] + [draws.random() for _ in range(2000)]
+    for chance in (-0.5, 0.0, 1e-12, 1e-4, 0.0037, 0.3, 0.999, 1.0, 2.0):
+        for uniform in uniforms:
+            expected = steps_until(chance, uniform)
+            got = leukaemic_blast_kernels.steps_until(chance, uniform)
+            assert got == (leukaemic_blast_kernels.NEVER_BOOKED if expected is None else expected)
+
+
+def _bookings(model: CarTModel) -> list[tuple[int, int, str]]:
+    """Every booked event as ``(due step, site, action)``, in the order they will run."""
+    if model.engine.name == "reference":
+        return [
+            (step, callback.__self__.site, callback.__name__)
+            for step in sorted(model.resident_events._due)
+            for callback in model.resident_events._due[step]
+        ]
+    queue = model.resident_events
+    assert not queue._due  # every resident here was placed without an agent
+    size = int(queue.size[0])
+    order = np.argsort(queue.keys[:size])
+    n_sites = model.tissue.n_sites
+    return [
+        (
+            int(queue.keys[i] >> event_heap.SEQUENCE_BITS),
+            int((queue.events[i] >> 1) % n_sites),
+            ("divide", "scheduled_death")[int(queue.events[i] & 1)],
+        )
+        for i in order.tolist()
+    ]
+
+
+@pytest.mark.parametrize("count", [FEW - 5, FEW + 12])  # one by one in Python; the kernel
+def test_placing_blasts_without_agents_is_making_them(count: int) -> None:
+    """The kernel (or, for a few blasts, its Python twin) places, counts and books a
+    blast as ``LeukaemicBlast(model, site)`` does, from the same draws."""
+    models = [
+        empty_model(BUSY_BLASTS, seed=4, engine=engine) for engine in ("reference", "compiled")
+    ]
+    sites = random.Random(count).sample(range(49), count)
+    for model in models:
+        for _ in range(3):
+            model.step()
+        model.residents.place_blasts(sites[: count // 2], cd19_positive=True)
+        model.residents.place_blasts(sites[count // 2 :], cd19_positive=False)
+    reference, compiled = models
+    assert reference.tissue.resident_kind.tobytes() == compiled.tissue.resident_kind.tobytes()
+    assert reference.tissue.resident_serial.tolist() == compiled.tissue.resident_serial.tolist()
+    assert reference.census.resident == compiled.census.resident
+    assert reference.random.getstate() == compiled.random.getstate()
+    assert _bookings(reference) == _bookings(compiled)
+    assert len(_bookings(reference)) == 2 * count
+    assert not compiled.agents_by_type.get(LeukaemicBlast)  # no agent made yet
+    assert all(compiled.tissue.residents[site] is AGENT_NOT_MADE for site in sites)
+    _step_together(reference, compiled, 48)  # their divisions and deaths, in booking order
+    assert reference.census.blasts != count  # the booked events changed the tissue
+
+
+def test_a_blasts_agent_is_made_when_asked_for_and_is_the_reference_agent() -> None:
+    models = [empty_model(seed=2, engine=engine) for engine in ("reference", "compiled")]
+    for model in models:
+        for _ in range(5):
+            model.step()
+        model.residents.place_blasts([10, 11, 12], cd19_positive=False)
+    reference, compiled = models
+    assert compiled.tissue.residents[11] is AGENT_NOT_MADE
+    made = compiled.tissue.resident_at(11)
+    expected = reference.tissue.resident_at(11)
+    assert isinstance(made, LeukaemicBlast) and made is compiled.tissue.resident_at(11)
+    assert (made.site, made.kind, made.born_step, made.alive) == (
+        expected.site,
+        expected.kind,
+        expected.born_step,
+        expected.alive,
+    )
+    assert list(compiled.agents_by_type[LeukaemicBlast]) == [made]
+    assert describe_site(compiled, *divmod(12, 7)) == describe_site(reference, *divmod(12, 7))
+    made.die()  # its booked events then find it gone, as the agent's own would
+    expected.die()
+    assert compiled.tissue.resident_kind_at(11) == ResidentKind.EMPTY
+    _step_together(reference, compiled, 24 * 20)
+
+
+def test_the_heap_runs_events_in_booking_order_and_drops_the_dead() -> None:
+    rng = np.random.default_rng(3)
+    keys, events, size = np.zeros(4, np.int64), np.zeros(4, np.int64), np.zeros(1, np.int64)
+    n_sites = 10
+    serial = np.arange(n_sites, dtype=np.int64) + 1  # site s holds the resident of serial s+1
+    due = rng.integers(1, 6, size=200)
+    due[::7] = -1  # never booked
+    site = rng.integers(0, n_sites, size=200)
+    booked = ((serial[site] * n_sites + site) * 2).astype(np.int64)
+    keys, events = np.zeros(256, np.int64), np.zeros(256, np.int64)
+    assert event_heap.push_all(keys, events, size, due, booked, -1, 0) == np.count_nonzero(due > 0)
+    serial[3] = 0  # the resident of site 3 has died
+    numbers = np.cumsum(due > 0) - 1  # each booking's sequence number
+    for step in range(1, 6):
+        order, alive = event_heap.pop_due(keys, events, size, step, n_sites, serial)
+        expected = (due == step) & (site != 3)
+        assert order.tolist() == numbers[expected].tolist()
+        assert alive.tolist() == booked[expected].tolist()
+    assert size[0] == 0
+
+
+CHURN = (  # blasts come and go by tens a step: fifty times the default seeding
+    "grid.width=40",
+    "grid.height=40",
+    "residual.seeding_rate_per_day=10.0",
+    "therapy.manufacturing_median_days=6.0",
+    "therapy.manufacturing_min_days=5.0",
+    "therapy.manufacturing_max_days=7.0",
+    "therapy.bridging_days=[3]",
+)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_runs_where_blasts_come_and_go_agree_step_by_step(seed: int) -> None:
+    """Seeding, the two-way exchange, bridging and lymphodepletion, and the CAR T-cells'
+    kills of blasts whose agents are made only then: the same run on both engines."""
+    scenario = load_scenario("autologous", [*CHURN, "time.days=20"])
+    reference, compiled = CarTModel(scenario, seed), CarTModel(scenario, seed, engine="compiled")
+    _step_together(reference, compiled, 5 * reference.steps_per_day)  # bridged, not infused
+    made = len(compiled.agents_by_type.get(LeukaemicBlast, ()))
+    assert made < compiled.census.blasts / 2  # most blasts have not needed an agent
+    _step_together(reference, compiled, 15 * reference.steps_per_day)
+    assert reference.residual.seeded > 20 * 24 * FEW  # in bulk (the kernel), more than FEW a step
+    assert reference.census.kills_by_car_t > 0  # and CAR T-cells killed some
