@@ -231,13 +231,31 @@ def empty_sites(
 ) -> tuple[np.ndarray, bool]:
     """:func:`sim.tissue.draw_empty_sites`, the same draws from ``rng``: up to four tries
     of ``4 * count + 8`` random sites, the empty ones kept, shuffled; the sites and
-    whether a try found enough."""
+    whether a try found enough. A try first only counts the distinct empty sites drawn
+    (marking them, instead of ``np.unique``'s sort): on a nearly full grid, where every
+    try fails, that is all it does."""
+    seen = np.zeros(kind_layer.size, dtype=np.bool_)
     for _ in range(4):
-        drawn = np.unique(rng.integers(0, kind_layer.size, size=4 * count + 8))
-        empty = drawn[kind_layer[drawn] == 0]
-        if empty.size >= count:
+        drawn = rng.integers(0, kind_layer.size, size=4 * count + 8)
+        found = 0
+        for site in drawn:
+            if not seen[site]:
+                seen[site] = True
+                if kind_layer[site] == 0:
+                    found += 1
+        if found >= count:
+            empty = np.empty(found, dtype=np.int64)
+            found = 0
+            for site in drawn:
+                if seen[site] and kind_layer[site] == 0:
+                    empty[found] = site
+                    found += 1
+                seen[site] = False
+            empty.sort()  # np.unique's order
             shuffle_in_place(empty, rng)  # rng.permutation(empty): empty is a new array
             return empty[:count], True
+        for site in drawn:
+            seen[site] = False
     return np.empty(0, dtype=np.int64), False
 
 

@@ -120,8 +120,8 @@ class UnmadeResidents(Residents):
 
     def run_event(self, entry: int) -> None:
         """A booked event of a blast placed without an agent: nothing if it has died since
-        (its site holds no resident of its serial), else its death, or its division by
-        the readable rule on its agent, made now."""
+        (its site holds no resident of its serial), else its death or its division (by
+        the readable rule if its agent has been made meanwhile)."""
         tissue = self.model.tissue
         action = entry & 1
         serial, site = divmod(entry >> 1, tissue.n_sites)
@@ -131,12 +131,30 @@ class UnmadeResidents(Residents):
         if cell is AGENT_NOT_MADE:
             if action == DIE:
                 self._remove(site)
-                return
-            cell = self.make_agent(site)
+            else:
+                self._divide(site, entry)
+            return
         if action == DIE:
             cell.scheduled_death()  # type: ignore[union-attr]
         else:
             cell.divide()  # type: ignore[union-attr]
+
+    def _divide(self, site: int, entry: int) -> None:
+        """:meth:`agents.leukaemic_blast.LeukaemicBlast.divide` for a blast without an
+        agent (its booked division, ``entry``): the same draws in the same order, the
+        daughter placed without an agent, the next division booked."""
+        model = self.model
+        draw = model.random
+        free = model.tissue.empty_resident_neighbours(site)
+        if free:
+            daughter = draw.choice(free)
+            keeps_cd19 = model.tissue.resident_kind_at(site) == ResidentKind.BLAST_CD19_POSITIVE
+            keeps_cd19 = keeps_cd19 and draw.random() >= model.parameters.leukaemia.cd19_loss_prob
+            self.place_blasts([daughter], keeps_cd19)
+        wait = steps_until(model.chances.blast_division, draw.random())
+        if wait is not None:
+            due = np.array([model.step_count + wait], dtype=np.int64)
+            self.events.book(due, np.array([entry], dtype=np.int64), blast_kernels.NEVER_BOOKED)
 
     def make_agent(self, site: int) -> ResidentCell:
         """The agent of the blast on ``site``, placed without one: made now, for good."""

@@ -156,3 +156,23 @@ def test_runs_where_blasts_come_and_go_agree_step_by_step(seed: int) -> None:
     _step_together(reference, compiled, 15 * reference.steps_per_day)
     assert reference.residual.seeded > 20 * 24 * FEW  # in bulk (the kernel), more than FEW a step
     assert reference.census.kills_by_car_t > 0  # and CAR T-cells killed some
+
+
+@pytest.mark.parametrize("occupied", [0.0, 0.5, 0.8, 0.95, 1.0])
+def test_the_empty_sites_kernel_draws_what_numpy_draws(occupied: float) -> None:
+    """``kernels.empty_sites`` (seeding, births, infusions) is ``draw_empty_sites``: the
+    same sites and the same generator state after, on grids from empty to full."""
+    from sim import kernels
+    from sim.tissue import draw_empty_sites
+
+    layout = np.random.default_rng(7)
+    for trial in range(20):
+        layer = (layout.random(900) < occupied).astype(np.int8)
+        count = int(layout.integers(1, 300))
+        numpy_rng, kernel_rng = np.random.default_rng(trial), np.random.default_rng(trial)
+        expected = draw_empty_sites(layer, count, numpy_rng)
+        sites, found = kernels.empty_sites(layer, count, kernel_rng)
+        assert found == (expected is not None)
+        if found:
+            assert sites.tolist() == expected.tolist()
+        assert numpy_rng.bit_generator.state == kernel_rng.bit_generator.state
