@@ -77,10 +77,16 @@ class HealthyBCell(ResidentCell):
         return influx + precursors * per_precursor / parameters.maturation_days
 
     @classmethod
+    def birth_sites(cls, model: Surroundings) -> list[int]:
+        """Where the marrow's production of one step goes: a Poisson number of new
+        precursors (:meth:`production_per_day`), at random empty resident sites."""
+        arrivals = arrivals_this_step(model, cls.production_per_day(model))
+        return model.tissue.random_empty_resident_sites(arrivals, model.rng).tolist()
+
+    @classmethod
     def replenish(cls, model: Surroundings) -> int:
         """The marrow's production in one step; returns how many B-cells were made."""
-        arrivals = arrivals_this_step(model, cls.production_per_day(model))
-        sites = model.tissue.random_empty_resident_sites(arrivals, model.rng).tolist()
+        sites = cls.birth_sites(model)
         for site in sites:
             cls(model, site)
         return len(sites)

@@ -147,8 +147,9 @@ class CarTModel(mesa.Model):
         n_b_cells = round(self.parameters.b_cells.target_fraction * tissue.n_sites)
         b_sites = tissue.random_empty_sites(tissue.resident_kind, n_b_cells, self.rng)
         precursors = self.rng.random(b_sites.size) < HealthyBCell.precursor_share_at_rest(self)
-        for site, precursor in zip(b_sites.tolist(), precursors.tolist(), strict=True):
-            HealthyBCell(self, site, precursor=precursor)
+        sites, flags = b_sites.tolist(), precursors.tolist()
+        for precursor, run in groupby(range(len(sites)), key=flags.__getitem__):
+            self.residents.place_b_cells([sites[i] for i in run], precursor)  # in order
         n_t_cells = round(self.parameters.native_t.normal_fraction * tissue.n_sites)
         for site in tissue.random_empty_sites(tissue.mobile_kind, n_t_cells, self.rng).tolist():
             NativeTCell(self, site)
@@ -183,7 +184,7 @@ class CarTModel(mesa.Model):
             self.therapy.start_of_day(self.step_count // self.steps_per_day)
         self.step_count += 1
         self.resident_events.run_due(self.step_count)
-        HealthyBCell.replenish(self)
+        self.residents.make_b_cells()
         NativeTCell.recover(self)
         self._step_t_cells()
         self.residual.step()

@@ -1,16 +1,18 @@
 """How the model makes and removes resident cells in bulk: every resident a Mesa agent
 from birth (the reference engine's way, and the readable one).
 
-The residual compartment seeds blasts onto the grid and takes blasts back from it, and a
-lymphodepletion course kills a share of each kind of resident; they ask ``model.residents``
-(:class:`Residents`) to do it. The compiled engine's :class:`sim.unmade_residents.UnmadeResidents`
-does the same without making an agent for each blast it places, the same run bit for bit.
+The marrow makes B-cells, the residual compartment seeds blasts onto the grid and takes
+blasts back from it, and a lymphodepletion course kills a share of each kind of
+resident; they ask ``model.residents`` (:class:`Residents`) to do it. The compiled
+engine's :class:`sim.unmade_residents.UnmadeResidents` does the same without making an
+agent for each blast or B-cell it places, the same run bit for bit.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from agents.healthy_b_cell import HealthyBCell
 from agents.leukaemic_blast import LeukaemicBlast
 from sim.events import EventQueue
 
@@ -35,6 +37,17 @@ class Residents:
         order, each booking its division and death (:class:`LeukaemicBlast`)."""
         for site in sites:
             LeukaemicBlast(self.model, site, cd19_positive=cd19_positive)
+
+    def place_b_cells(self, sites: list[int], precursor: bool) -> None:
+        """A B-cell (a precursor, or a mature cell) on each of ``sites`` (empty resident
+        sites), in that order, each booking its maturation or death
+        (:class:`HealthyBCell`)."""
+        for site in sites:
+            HealthyBCell(self.model, site, precursor=precursor)
+
+    def make_b_cells(self) -> int:
+        """The marrow's production of one step (:meth:`HealthyBCell.replenish`)."""
+        return HealthyBCell.replenish(self.model)
 
     def remove_random_blasts(self, count: int) -> list[bool]:
         """``count`` of the grid's blasts, chosen at random (numpy's ``choice`` without

@@ -1,24 +1,28 @@
-"""The compiled engine's cheap residents: blasts placed without an agent, made when asked.
+"""The compiled engine's cheap residents: blasts and B-cells placed without an agent,
+their agents made when asked for.
 
-A blast the residual compartment seeds (or one placed at set-up) is, on the compiled
-engine, only a kind in the resident layer, a place in the order residents were made
-(``Tissue.resident_serial``), its birth step, a count in the census and its two booked
-events (division, death), stored in the event queue as whole numbers instead of bound
-methods. Its Mesa agent (:meth:`agents.cell.ResidentCell.made_later`) is made only when
-something asks for it: a T-cell's rule (``Tissue.resident_at``), the inspector, a
-lymphodepletion course, or its own booked division, which then runs the readable rule
-(:meth:`agents.leukaemic_blast.LeukaemicBlast.divide`). A blast that leaves the grid
-again, or dies, before any of these costs no agent at all. With two-way exchange most
-seeded blasts do: at ten times the default seeding rate about 800 are placed and taken
-back every step.
+A resident placed by :class:`UnmadeResidents` (the blasts the residual compartment
+seeds, a blast's daughter, the B-cells the marrow makes, and those placed at set-up) is
+only a kind in the resident layer, a place in the order residents were made
+(``Tissue.resident_serial``), its birth step (and, for a B-cell, whether it is a
+precursor), a count in the census, and its booked events (a blast's division and death,
+a B-cell's maturation or death) as whole numbers in a heap (:mod:`sim.event_heap`)
+instead of bound methods. Its booked events run here, with the readable rules' draws in
+the same order (:meth:`UnmadeResidents._divide`, :meth:`UnmadeResidents._mature`). Its
+Mesa agent (:meth:`agents.cell.ResidentCell.made_later`) is made only when something
+asks for it: a T-cell's rule (``Tissue.resident_at``, before a kill), the inspector, or
+:meth:`Residents.of_class`; from then on the agent's own rules run its events. A
+resident that leaves the grid or dies before any of these costs no agent at all. With
+two-way exchange most seeded blasts do: at ten times the default seeding rate about 800
+blasts are placed and taken back every step.
 
 The run is the reference's, bit for bit: the same Python draws for the bookings in the
-same order (:func:`agents.cell.steps_until`), the bookings in the same places of the
-same buckets, the blasts taken back chosen over the same list (the blasts in the order
-they were made, which is Mesa's ``agents_by_type`` order on the reference engine). What
-differs is only what is not part of a run: on this engine ``model.agents_by_type`` holds
-only the blasts whose agents have been made, and Mesa's ``unique_id`` of an agent made
-later is later than on the reference engine.
+same order (:func:`agents.cell.steps_until`), the events run in booking order with the
+agents' callbacks, the blasts taken back chosen over the same list (the blasts in the
+order they were made, which is Mesa's ``agents_by_type`` order on the reference engine).
+What differs is only what is not part of a run: on this engine ``model.agents_by_type``
+holds only the residents whose agents have been made, and Mesa's ``unique_id`` of an
+agent made later is later than on the reference engine.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 
 from agents import leukaemic_blast_kernels as blast_kernels
 from agents.cell import steps_until
+from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import BLASTS, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
 from agents.python_random import MirroredRandom
@@ -41,16 +46,20 @@ if TYPE_CHECKING:
     from sim.model import CarTModel
 
 DIVIDE, DIE = 0, 1
-"""A booked event of a blast without an agent: ``(serial * n_sites + site) * 2 + action``."""
+"""A booked event of a resident without an agent: ``(serial * n_sites + site) * 2 +
+action``; ``DIVIDE`` is a blast's division or a B-cell's maturation."""
+MATURE = DIVIDE
 FEW = 8
 """Up to this many blasts are placed one by one in Python, more in a kernel."""
 IS_BLAST = np.zeros(len(ResidentKind), dtype=bool)
 IS_BLAST[sorted(BLASTS)] = True
+IS_B_CELL = np.zeros(len(ResidentKind), dtype=bool)
+IS_B_CELL[ResidentKind.B_CELL] = True
 
 
 class UnmadeResidents(Residents):
-    """:class:`sim.residents.Residents` with blasts placed without an agent, their agents
-    made on demand (see the module docstring)."""
+    """:class:`sim.residents.Residents` with blasts and B-cells placed without an agent,
+    their agents made on demand (see the module docstring)."""
 
     def __init__(self, model: CarTModel) -> None:
         self.model = model
@@ -58,6 +67,8 @@ class UnmadeResidents(Residents):
         self.events = UnmadeEventQueue(self.run_event, tissue.n_sites, tissue.resident_serial)
         self.born_step = np.zeros(tissue.n_sites, dtype=np.int64)
         """The birth step of the resident of each site whose agent is not made."""
+        self.precursor = np.zeros(tissue.n_sites, dtype=bool)
+        """Whether the B-cell of each site whose agent is not made is a precursor."""
         tissue.make_resident_agent = self.make_agent
 
     def place_blasts(self, sites: list[int], cd19_positive: bool) -> None:
@@ -68,12 +79,7 @@ class UnmadeResidents(Residents):
         :data:`FEW` blasts: copying Python's generator in and out costs more below)."""
         if not sites:
             return
-        tissue = self.model.tissue
-        cells = tissue.residents
-        for site in sites:
-            if cells[site] is not None:
-                raise ValueError(f"site {site} already holds a resident cell")
-            cells[site] = AGENT_NOT_MADE
+        self._claim(sites)
         kind = ResidentKind.BLAST_CD19_NEGATIVE
         if cd19_positive:
             kind = ResidentKind.BLAST_CD19_POSITIVE
@@ -82,6 +88,55 @@ class UnmadeResidents(Residents):
         else:
             self._place_in_a_kernel(sites, kind)
         self.model.census.resident[kind] += len(sites)
+
+    def place_b_cells(self, sites: list[int], precursor: bool) -> None:
+        """:meth:`Residents.place_b_cells` without the agents: each B-cell is placed,
+        counted and books its maturation (a precursor) or death, as
+        :class:`agents.healthy_b_cell.HealthyBCell` does, with the same draws."""
+        if not sites:
+            return
+        self._claim(sites)
+        model = self.model
+        tissue = model.tissue
+        step = model.step_count
+        chance = model.chances.b_cell_maturation if precursor else model.chances.b_cell_death
+        action = MATURE if precursor else DIE
+        draw = model.random.random
+        due, events = [], []
+        for site in sites:
+            tissue.resident_kind[site] = ResidentKind.B_CELL
+            tissue.residents_made += 1
+            tissue.resident_serial[site] = tissue.residents_made
+            self.born_step[site] = step
+            self.precursor[site] = precursor
+            wait = steps_until(chance, draw())
+            due.append(blast_kernels.NEVER_BOOKED if wait is None else step + wait)
+            events.append((tissue.residents_made * tissue.n_sites + site) * 2 + action)
+        model.census.resident[ResidentKind.B_CELL] += len(sites)
+        if precursor:
+            model.census.b_cell_precursors += len(sites)
+        self._book(due, events)
+
+    def make_b_cells(self) -> int:
+        """:meth:`Residents.make_b_cells`: the same sites, the B-cells without agents."""
+        sites = HealthyBCell.birth_sites(self.model)
+        self.place_b_cells(sites, precursor=True)
+        return len(sites)
+
+    def _claim(self, sites: list[int]) -> None:
+        """Mark ``sites`` (empty, or an error) as holding a resident without an agent."""
+        cells = self.model.tissue.residents
+        for site in sites:
+            if cells[site] is not None:
+                raise ValueError(f"site {site} already holds a resident cell")
+            cells[site] = AGENT_NOT_MADE
+
+    def _book(self, due: list[int], events: list[int]) -> None:
+        self.events.book(
+            np.array(due, dtype=np.int64),
+            np.array(events, dtype=np.int64),
+            blast_kernels.NEVER_BOOKED,
+        )
 
     def _place_in_a_kernel(self, sites: list[int], kind: int) -> None:
         model = self.model
@@ -115,13 +170,13 @@ class UnmadeResidents(Residents):
                 wait = steps_until(chance, draw())
                 due.append(blast_kernels.NEVER_BOOKED if wait is None else step + wait)
                 events.append(key + action)
-        never = blast_kernels.NEVER_BOOKED
-        self.events.book(np.array(due, dtype=np.int64), np.array(events, dtype=np.int64), never)
+        self._book(due, events)
 
     def run_event(self, entry: int) -> None:
-        """A booked event of a blast placed without an agent: nothing if it has died since
-        (its site holds no resident of its serial), else its death or its division (by
-        the readable rule if its agent has been made meanwhile)."""
+        """A booked event of a resident placed without an agent: nothing if it has died
+        since (its site holds no resident of its serial), else its death, a blast's
+        division or a B-cell's maturation (by the agent's own rule if its agent has been
+        made meanwhile)."""
         tissue = self.model.tissue
         action = entry & 1
         serial, site = divmod(entry >> 1, tissue.n_sites)
@@ -131,11 +186,15 @@ class UnmadeResidents(Residents):
         if cell is AGENT_NOT_MADE:
             if action == DIE:
                 self._remove(site)
+            elif tissue.resident_kind[site] == ResidentKind.B_CELL:
+                self._mature(site, entry)
             else:
                 self._divide(site, entry)
             return
         if action == DIE:
             cell.scheduled_death()  # type: ignore[union-attr]
+        elif isinstance(cell, HealthyBCell):
+            cell.mature()
         else:
             cell.divide()  # type: ignore[union-attr]
 
@@ -153,30 +212,45 @@ class UnmadeResidents(Residents):
             self.place_blasts([daughter], keeps_cd19)
         wait = steps_until(model.chances.blast_division, draw.random())
         if wait is not None:
-            due = np.array([model.step_count + wait], dtype=np.int64)
-            self.events.book(due, np.array([entry], dtype=np.int64), blast_kernels.NEVER_BOOKED)
+            self._book([model.step_count + wait], [entry])
+
+    def _mature(self, site: int, entry: int) -> None:
+        """:meth:`agents.healthy_b_cell.HealthyBCell.mature` for a B-cell without an
+        agent (its booked maturation, ``entry``): a mature cell from now, its death
+        booked."""
+        if not self.precursor[site]:
+            return
+        model = self.model
+        self.precursor[site] = False
+        model.census.b_cell_precursors -= 1
+        wait = steps_until(model.chances.b_cell_death, model.random.random())
+        if wait is not None:
+            self._book([model.step_count + wait], [entry + DIE])
 
     def make_agent(self, site: int) -> ResidentCell:
-        """The agent of the blast on ``site``, placed without one: made now, for good."""
+        """The agent of the resident on ``site``, placed without one: made now, for good."""
         tissue = self.model.tissue
-        cell = LeukaemicBlast.made_later(
-            self.model, site, int(tissue.resident_kind[site]), int(self.born_step[site])
-        )
+        kind = int(tissue.resident_kind[site])
+        born = int(self.born_step[site])
+        if kind == ResidentKind.B_CELL:
+            cell = HealthyBCell.made_later(self.model, site, kind, born)
+            cell.precursor = bool(self.precursor[site])
+        else:
+            cell = LeukaemicBlast.made_later(self.model, site, kind, born)
         tissue.residents[site] = cell
         return cell
 
     def _remove(self, site: int) -> None:
-        """A blast without an agent dies: :meth:`agents.cell.ResidentCell.die` on the
-        tissue and the census."""
-        tissue = self.model.tissue
-        kind = int(tissue.resident_kind[site])
-        tissue.clear_resident(site)
-        self.model.census.resident[kind] -= 1
+        """A resident without an agent dies: :meth:`agents.cell.ResidentCell.die` (and
+        a precursor leaves the count of precursors) on the tissue and the census."""
+        self._remove_all(np.array([site], dtype=np.int64))
 
-    def blast_sites(self) -> np.ndarray:
-        """The sites holding a blast, in the order the blasts were made."""
+    def sites_of(self, cls: type[ResidentCell]) -> np.ndarray:
+        """The sites holding a resident of ``cls`` (blasts or B-cells), in the order they
+        were made."""
         tissue = self.model.tissue
-        sites = np.flatnonzero(IS_BLAST[tissue.resident_kind])
+        is_kind = IS_B_CELL if cls is HealthyBCell else IS_BLAST
+        sites = np.flatnonzero(is_kind[tissue.resident_kind])
         order = np.sort(tissue.resident_serial[sites] * tissue.n_sites + sites)
         return order % tissue.n_sites
 
@@ -185,7 +259,7 @@ class UnmadeResidents(Residents):
         without making the chosen blasts' agents."""
         model = self.model
         tissue = model.tissue
-        sites = self.blast_sites()
+        sites = self.sites_of(LeukaemicBlast)
         chosen = sites[model.rng.choice(sites.size, size=count, replace=False)]
         positive = tissue.resident_kind[chosen] == ResidentKind.BLAST_CD19_POSITIVE
         self._remove_all(chosen)
@@ -193,18 +267,17 @@ class UnmadeResidents(Residents):
 
     def kill_share(self, cls: type[ResidentCell], share: float) -> int:
         """:meth:`Residents.kill_share`: the same draws over the same list, without
-        making the blasts' agents."""
-        if cls is not LeukaemicBlast:
+        making the residents' agents."""
+        if cls not in (LeukaemicBlast, HealthyBCell):
             return super().kill_share(cls, share)
-        sites = self.blast_sites()
+        sites = self.sites_of(cls)
         dies = self.model.rng.random(sites.size) < share
         self._remove_all(sites[dies])
         return int(np.count_nonzero(dies))
 
     def _remove_all(self, sites: np.ndarray) -> None:
-        """The blasts on ``sites`` die: those with an agent by
-        :meth:`agents.cell.ResidentCell.die`, the others on the tissue and the census
-        at once (the same)."""
+        """The residents on ``sites`` die: those with an agent by their own ``die``, the
+        others on the tissue and the census at once (the same)."""
         model = self.model
         tissue = model.tissue
         cells = tissue.residents
@@ -219,16 +292,17 @@ class UnmadeResidents(Residents):
         if unmade:
             gone = np.array(unmade, dtype=np.int64)
             kinds = tissue.resident_kind[gone]
-            gone_positive = int(np.count_nonzero(kinds == ResidentKind.BLAST_CD19_POSITIVE))
-            model.census.resident[ResidentKind.BLAST_CD19_POSITIVE] -= gone_positive
-            model.census.resident[ResidentKind.BLAST_CD19_NEGATIVE] -= gone.size - gone_positive
+            for kind, count in enumerate(np.bincount(kinds, minlength=len(ResidentKind))):
+                model.census.resident[kind] -= int(count)
+            b_cells = gone[kinds == ResidentKind.B_CELL]
+            model.census.b_cell_precursors -= int(np.count_nonzero(self.precursor[b_cells]))
             tissue.resident_kind[gone] = ResidentKind.EMPTY
             tissue.resident_serial[gone] = 0
 
     def of_class(self, cls: type[ResidentCell]) -> list[ResidentCell]:
-        """:meth:`Residents.of_class`; blasts' agents are made now, in the order the blasts
-        were made."""
-        if cls is not LeukaemicBlast:
+        """:meth:`Residents.of_class`; the residents' agents are made now, in the order the
+        residents were made."""
+        if cls not in (LeukaemicBlast, HealthyBCell):
             return super().of_class(cls)
         resident_at = self.model.tissue.resident_at
-        return [resident_at(site) for site in self.blast_sites().tolist()]  # type: ignore[misc]
+        return [resident_at(site) for site in self.sites_of(cls).tolist()]  # type: ignore[misc]

@@ -15,9 +15,11 @@ from test_engines import _step_together
 
 from agents import leukaemic_blast_kernels
 from agents.cell import steps_until
+from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
 from sim import event_heap
+from sim.engine import ENGINES
 from sim.loader import load_scenario
 from sim.model import CarTModel
 from sim.snapshot import describe_site
@@ -51,14 +53,13 @@ def _bookings(model: CarTModel) -> list[tuple[int, int, str]]:
     size = int(queue.size[0])
     order = np.argsort(queue.keys[:size])
     n_sites = model.tissue.n_sites
-    return [
-        (
-            int(queue.keys[i] >> event_heap.SEQUENCE_BITS),
-            int((queue.events[i] >> 1) % n_sites),
-            ("divide", "scheduled_death")[int(queue.events[i] & 1)],
-        )
-        for i in order.tolist()
-    ]
+    bookings = []
+    for i in order.tolist():
+        site = int((queue.events[i] >> 1) % n_sites)
+        first = "mature" if model.tissue.resident_kind[site] == ResidentKind.B_CELL else "divide"
+        action = (first, "scheduled_death")[int(queue.events[i] & 1)]
+        bookings.append((int(queue.keys[i] >> event_heap.SEQUENCE_BITS), site, action))
+    return bookings
 
 
 @pytest.mark.parametrize("count", [FEW - 5, FEW + 12])  # one by one in Python; the kernel
@@ -87,8 +88,35 @@ def test_placing_blasts_without_agents_is_making_them(count: int) -> None:
     assert reference.census.blasts != count  # the booked events changed the tissue
 
 
+BUSY_B_CELLS = ("b_cells.maturation_days=0.3", "b_cells.lifespan_days=0.5")
+"""B-cells that mature and die within hours."""
+
+
+@pytest.mark.parametrize("precursor", [True, False])
+def test_placing_b_cells_without_agents_is_making_them(precursor: bool) -> None:
+    """A B-cell placed without an agent is placed, counted and booked as
+    ``HealthyBCell(model, site, precursor)`` does, and matures and dies as it does."""
+    models = [empty_model(BUSY_B_CELLS, seed=6, engine=engine) for engine in ENGINES]
+    sites = random.Random(3).sample(range(49), 12)
+    for model in models:
+        model.step()
+        model.residents.place_b_cells(sites[:9], precursor)
+        model.residents.place_b_cells(sites[9:], not precursor)
+    reference, compiled = models
+    assert reference.census == compiled.census
+    assert reference.random.getstate() == compiled.random.getstate()
+    assert _bookings(reference) == _bookings(compiled)
+    assert not compiled.agents_by_type.get(HealthyBCell)
+    killed = compiled.tissue.resident_at(sites[0])  # made on demand, as a CAR T-cell would
+    assert isinstance(killed, HealthyBCell) and killed.precursor == precursor
+    killed.die()
+    reference.tissue.resident_at(sites[0]).die()
+    _step_together(reference, compiled, 48)  # maturations and deaths, in booking order
+    assert reference.census.resident[ResidentKind.B_CELL] == 0
+
+
 def test_a_blasts_agent_is_made_when_asked_for_and_is_the_reference_agent() -> None:
-    models = [empty_model(seed=2, engine=engine) for engine in ("reference", "compiled")]
+    models = [empty_model(seed=2, engine=engine) for engine in ENGINES]
     for model in models:
         for _ in range(5):
             model.step()
