@@ -83,6 +83,17 @@ def push_all(
 
 
 @njit(cache=True)
+def push_one(keys: np.ndarray, events: np.ndarray, size: np.ndarray, key: int, event: int) -> None:
+    """Book one event under ``key`` (``due << SEQUENCE_BITS | sequence``); the arrays must
+    have room."""
+    slot = size[0]
+    keys[slot] = key
+    events[slot] = event
+    size[0] = slot + 1
+    _sift_up(keys, events, slot)
+
+
+@njit(cache=True)
 def pop_due(
     keys: np.ndarray,
     events: np.ndarray,
@@ -150,15 +161,26 @@ class UnmadeEventQueue(EventQueue):
         self.next_sequence += 1
 
     def book(self, due: np.ndarray, events: np.ndarray, never: int) -> None:
-        """Book events of blasts without an agent, in order (``due`` ``never``: none)."""
-        needed = int(self.size[0]) + due.size
+        """Book events of residents without an agent, in order (``due`` ``never``: none)."""
+        self._make_room(due.size)
+        self.next_sequence = push_all(
+            self.keys, self.events, self.size, due, events, never, self.next_sequence
+        )
+
+    def book_one(self, due: int, event: int) -> None:
+        """Book one event of a resident without an agent."""
+        self._make_room(1)
+        push_one(
+            self.keys, self.events, self.size, due << SEQUENCE_BITS | self.next_sequence, event
+        )
+        self.next_sequence += 1
+
+    def _make_room(self, more: int) -> None:
+        needed = int(self.size[0]) + more
         if needed > self.keys.size:
             room = max(2 * self.keys.size, needed)
             self.keys = np.concatenate((self.keys, np.zeros(room - self.keys.size, np.int64)))
             self.events = np.concatenate((self.events, np.zeros(room - self.events.size, np.int64)))
-        self.next_sequence = push_all(
-            self.keys, self.events, self.size, due, events, never, self.next_sequence
-        )
 
     def run_due(self, step: int) -> int:
         """Run every event due at ``step`` in booking order (the agents' callbacks and

@@ -132,11 +132,14 @@ class UnmadeResidents(Residents):
             cells[site] = AGENT_NOT_MADE
 
     def _book(self, due: list[int], events: list[int]) -> None:
-        self.events.book(
-            np.array(due, dtype=np.int64),
-            np.array(events, dtype=np.int64),
-            blast_kernels.NEVER_BOOKED,
-        )
+        """Book ``events`` at ``due`` (``NEVER_BOOKED``: not booked), in order."""
+        if len(due) > 2:
+            never = blast_kernels.NEVER_BOOKED
+            self.events.book(np.array(due, dtype=np.int64), np.array(events, dtype=np.int64), never)
+            return
+        for step, event in zip(due, events, strict=True):
+            if step != blast_kernels.NEVER_BOOKED:
+                self.events.book_one(step, event)
 
     def _place_in_a_kernel(self, sites: list[int], kind: int) -> None:
         model = self.model
@@ -243,7 +246,13 @@ class UnmadeResidents(Residents):
     def _remove(self, site: int) -> None:
         """A resident without an agent dies: :meth:`agents.cell.ResidentCell.die` (and
         a precursor leaves the count of precursors) on the tissue and the census."""
-        self._remove_all(np.array([site], dtype=np.int64))
+        tissue = self.model.tissue
+        kind = int(tissue.resident_kind[site])
+        census = self.model.census
+        census.resident[kind] -= 1
+        if kind == ResidentKind.B_CELL and self.precursor[site]:
+            census.b_cell_precursors -= 1
+        tissue.clear_resident(site)
 
     def sites_of(self, cls: type[ResidentCell]) -> np.ndarray:
         """The sites holding a resident of ``cls`` (blasts or B-cells), in the order they
