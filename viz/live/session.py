@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.engine_choice import DEFAULT_ENGINE
 from sim.loader import Override, load_scenario
 from sim.metrics import crs_grade
-from sim.engine_choice import DEFAULT_ENGINE
 from sim.model import CarTModel
 from sim.parameters import Scenario
 from sim.population import shared_population
