@@ -202,19 +202,19 @@ def main() -> None:
         import pygame
 
         result: dict = {"display": used, "size": f"{size[0]}x{size[1]}", "goal_median_ms": GOAL_MS}
+        pygame.display.init()  # once: X11 refused a third init after a quit (pygame-ce 2.5)
+        pygame.font.init()
         for label in tqdm(cases, desc="measuring", unit="case", leave=False):
             names, _ = CASES[label]
             by_engine = {}
             for engine in engines:
-                pygame.display.init()
-                pygame.font.init()
                 by_engine[engine] = measure(names, peaks[label] - 0.5, args.frames, size, engine)  # type: ignore[arg-type]
-                pygame.quit()
             if len(engines) == 2:
                 by_engine["ratio_reference_over_compiled"] = round(
                     by_engine["reference"]["median_ms"] / by_engine["compiled"]["median_ms"], 2
                 )
             result[label] = by_engine
+        pygame.quit()
     print(json.dumps(result, indent=2))
 
 
