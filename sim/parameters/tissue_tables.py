@@ -120,6 +120,14 @@ class LeukaemiaParameters(Section):
         description="start the blasts as one dense disc in the middle (a lymph node mass)",
         source="scenario setting",
     )
+    division_pushes: bool = parameter(
+        False,
+        description="a blast with no empty neighbour divides anyway, pushing the cells "
+        "between it and the nearest empty site one site outward (growth throughout a "
+        "mass, not only at its rim; agents/mass_growth.py)",
+        source="LBCL grows throughout its mass (most cells in cycle: Grogan et al. Blood "
+        "1988; Erlanson et al. Hematol Oncol 1995); off in marrow (docs/model.md)",
+    )
 
 
 class BCellParameters(Section):
