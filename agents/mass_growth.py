@@ -49,7 +49,7 @@ def push_site(model: Surroundings, site: int) -> int | None:
         return None
     distance = tissue.distance_from(site, empty)
     nearest = empty[distance == distance.min()]
-    target = int(nearest[model.random.randrange(nearest.size)])
+    target = int(model.random.choice(nearest))  # ties at random
     path = king_path(tissue, site, target)
     for index in range(len(path) - 1, 0, -1):  # from the empty end, each cell one site on
         cell = tissue.resident_at(path[index - 1])
