@@ -95,8 +95,8 @@ class LeukaemiaParameters(Section):
         le=10.0,
         description="divisions per blast per day, with room to divide",
         source="T9: untreated doubling ~10 d (Br J Haematol 1997;98:999); lymphoma.toml's "
-        "0.035 is an assumption (no measured growth rate of relapsed LBCL; chosen so the "
-        "mass does not fill the node before the median infusion: docs/model.md)",
+        "0.035 is an assumption (no measured doubling time of relapsed LBCL; checked against "
+        "the tumour growth measured before CAR T-cells: docs/model.md)",
     )
     death_rate_per_day: float = parameter(
         0.005,
@@ -125,8 +125,9 @@ class LeukaemiaParameters(Section):
         description="a blast with no empty neighbour divides anyway, pushing the cells "
         "between it and the nearest empty site one site outward (growth throughout a "
         "mass, not only at its rim; agents/mass_growth.py)",
-        source="LBCL grows throughout its mass (most cells in cycle: Grogan et al. Blood "
-        "1988; Erlanson et al. Hematol Oncol 1995); off in marrow (docs/model.md)",
+        source="LBCL grows diffusely, its dividing cells spread through the mass (Grogan "
+        "et al. Blood 1988; Erlanson et al. Hematol Oncol 1995); off in marrow "
+        "(docs/model.md)",
     )
 
 
