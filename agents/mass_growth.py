@@ -4,13 +4,13 @@ Biology. A large B-cell lymphoma grows diffusely, throughout its mass, not only 
 edge: its dividing cells are spread through the whole tumour (Ki-67 above 60% of the cells
 in a fifth of tumours, Grogan et al. Blood 1988; a potential doubling time of days, 4.8 on
 average in high-grade lymphomas, Erlanson et al. Hematol Oncol 1995) and the growing mass
-pushes the tissue around it aside (it effaces the node and bulges its capsule). On a lattice of one cell per site a cell
-inside the mass has no free neighbour, so a rule that lets a cell divide only into a free
-neighbour makes a mass grow only at its rim: a disc of N cells then gains cells in
-proportion to its perimeter (~ sqrt N), and its background deaths (~ N) nearly cancel
-that, so a bulky mass barely grows and cannot progress. That is the lattice, not the
-lymphoma (the residual compartment, :mod:`sim.residual`, already lets the same
-lymphoma grow at its full rate elsewhere in the patient).
+pushes the tissue around it aside (it effaces the node and bulges its capsule). On a
+lattice of one cell per site a cell inside the mass has no free neighbour, so a rule that
+lets a cell divide only into a free neighbour makes a mass grow only at its rim: a disc of
+N cells then gains cells in proportion to its perimeter (~ sqrt N), and its background
+deaths (~ N) nearly cancel that, so a bulky mass barely grows and cannot progress. That is
+the lattice, not the lymphoma (the residual compartment, :mod:`sim.residual`, already lets
+the same lymphoma grow at its full rate elsewhere in the patient).
 
 Rule (``leukaemia.division_pushes``, lymphoma only; the marrow's blasts keep the
 free-neighbour rule): a blast whose division is due and which has no empty resident
