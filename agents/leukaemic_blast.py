@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from agents import mass_growth
 from agents.cell import ResidentCell
 from agents.kinds import ResidentKind
 
@@ -16,7 +17,10 @@ class LeukaemicBlast(ResidentCell):
 
     Rules (rates per day in ``[leukaemia]``):
     - divides at ``division_rate_per_day`` into a random empty resident neighbour; with no
-      empty neighbour it does not divide (the marrow is full around it);
+      empty neighbour it does not divide (the marrow is full around it), unless
+      ``division_pushes`` (a lymphoma's mass): then it pushes the cells between it and the
+      nearest empty site one site outward and its daughter takes the freed neighbour
+      (:mod:`agents.mass_growth`);
     - a daughter is CD19-negative with chance ``cd19_loss_prob`` (antigen escape); the
       daughters of a CD19-negative blast are CD19-negative;
     - dies at ``death_rate_per_day``.
@@ -38,8 +42,12 @@ class LeukaemicBlast(ResidentCell):
         if not self.alive:
             return
         free = self.model.tissue.empty_resident_neighbours(self.site)
+        site: int | None = None
         if free:
             site = self.random.choice(free)
+        elif self.model.parameters.leukaemia.division_pushes and not self.model.tissue.well_mixed:
+            site = mass_growth.push_site(self.model, self.site)  # growth inside a mass
+        if site is not None:
             keeps_cd19 = self.cd19_positive and (
                 self.random.random() >= self.model.parameters.leukaemia.cd19_loss_prob
             )

@@ -33,6 +33,18 @@ class TissueView(Protocol):
 
     n_sites: int
     """Sites on the grid."""
+    width: int
+    height: int
+    bounded: bool
+    """A bounded grid (a lymph node) or a torus (marrow)."""
+    resident_kind: np.ndarray
+    """Each site's resident kind (0: empty), indexed by site."""
+    well_mixed: bool
+    """The well-mixed limit (a model check): space acts only through total occupancy."""
+
+    def distance_from(self, site: int, sites: np.ndarray) -> np.ndarray:
+        """King's moves from ``site`` to each of ``sites`` (across the seams on a torus)."""
+        ...
 
     def sites_around(self, site: int) -> tuple[int, ...]:
         """The neighbouring sites of ``site`` on the grid (8; fewer on a bounded edge)."""

@@ -2,8 +2,12 @@
 one full redraw (grid with the cytokine overlay and the kill marks, plot, panels, widgets)
 and the display flip, in a real window.
 
-``uv run python benchmarks/frame.py [--frames N] [--size WxH] [--display auto|x11|dummy]``
-prints JSON with the median and 95th percentile per case, and the flip's share. Each case
+``uv run python benchmarks/frame.py [--frames N] [--size WxH] [--display auto|x11|dummy]
+[--engine reference|compiled|both]`` prints JSON with the median and 95th percentile per
+case and engine, and the flip's share; with ``both`` (the default) each case runs on the
+reference and the compiled engine one after the other in the same process (the same
+frames: the engines give the same runs) and ``ratio_reference_over_compiled`` divides
+their medians (above 1: the compiled engine's frames are faster). Each case
 starts half a day before the day with the most kills in its run (found by a headless run
 of the same scenario and seed), and its frames (one step, an hour, each) go on through
 the CAR T-cell peak: the grid changes most and the marks are densest.
@@ -64,14 +68,17 @@ def busiest_day(name: str, population: str) -> float:
     return float(daily["day"].iloc[int(kills.to_numpy().argmax())])
 
 
-def measure(names: list[str], start_day: float, frames: int, size: tuple[int, int]) -> dict:
-    """Median and p95 ms of ``frames`` frames from ``start_day``, overlays on."""
+def measure(
+    names: list[str], start_day: float, frames: int, size: tuple[int, int], engine: str
+) -> dict:
+    """Median and p95 ms of ``frames`` frames from ``start_day`` on ``engine``, overlays
+    on."""
     import numpy as np
     import pygame
 
     from viz.live.app import LiveApp, LiveConfig
 
-    app = LiveApp(LiveConfig(scenarios=names, seed=SEED, size=size))
+    app = LiveApp(LiveConfig(scenarios=names, seed=SEED, size=size, engine=engine))
     steps = round(start_day * app.arms[0].model.steps_per_day)
     while app.arms[0].step_count < steps:
         for arm in app.arms:
@@ -171,7 +178,18 @@ def main() -> None:
     )
     parser.add_argument("--display", choices=("auto", "x11", "dummy"), default="auto")
     parser.add_argument("--case", choices=tuple(CASES), action="append", help="only these")
+    parser.add_argument(
+        "--engine",
+        choices=("reference", "compiled", "both"),
+        default="both",
+        help="the engine stepping the view (default: both, one after the other)",
+    )
     args = parser.parse_args()
+    engines = ["reference", "compiled"] if args.engine == "both" else [args.engine]
+    if "compiled" in engines:
+        from benchmarks.engine import warm_up
+
+        warm_up()  # compile (or load) the kernels before any frame is timed
     size: tuple[int, int] = args.size
     from tqdm import tqdm
 
@@ -184,12 +202,19 @@ def main() -> None:
         import pygame
 
         result: dict = {"display": used, "size": f"{size[0]}x{size[1]}", "goal_median_ms": GOAL_MS}
+        pygame.display.init()  # once: X11 refused a third init after a quit (pygame-ce 2.5)
+        pygame.font.init()
         for label in tqdm(cases, desc="measuring", unit="case", leave=False):
-            pygame.display.init()
-            pygame.font.init()
             names, _ = CASES[label]
-            result[label] = measure(names, peaks[label] - 0.5, args.frames, size)  # type: ignore[arg-type]
-            pygame.quit()
+            by_engine = {}
+            for engine in engines:
+                by_engine[engine] = measure(names, peaks[label] - 0.5, args.frames, size, engine)  # type: ignore[arg-type]
+            if len(engines) == 2:
+                by_engine["ratio_reference_over_compiled"] = round(
+                    by_engine["reference"]["median_ms"] / by_engine["compiled"]["median_ms"], 2
+                )
+            result[label] = by_engine
+        pygame.quit()
     print(json.dumps(result, indent=2))
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from commands.options import add_override_option, positive_int, seed
+from commands.options import add_engine_option, add_override_option, positive_int, seed
 from sim.errors import UserInputError
 from viz.live.defaults import BASE_SIZE, DEFAULT_CAPTURES
 from viz.live.launch import Capture, run_live
@@ -142,6 +142,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "from the first arm's patient population; 'own': each arm draws from its own trial "
         "population",
     )
+    add_engine_option(parser)
     parser.set_defaults(func=command_animate)
 
 
@@ -210,6 +211,7 @@ def command_animate(args: argparse.Namespace) -> int:
         own_patients=args.patients == "own",
         guided=args.guided,
         resume=args.resume,
+        engine=args.engine,
     )
     capture = None
     if args.screenshot is not None or args.record is not None:

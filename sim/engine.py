@@ -101,7 +101,7 @@ def make_engine(name: str) -> Engine:
     if check_engine(name, "engine") == "reference":
         return REFERENCE
     from sim import compiled  # numba: only for a compiled model
-    from sim.unmade_residents import UnmadeResidents
+    from sim.unmade_residents import residents_for
 
     return Engine(
         "compiled",
@@ -110,5 +110,5 @@ def make_engine(name: str) -> Engine:
         compiled.encounters,
         compiled.draw_empty_sites,
         compiled.walk_and_screen,
-        UnmadeResidents,
+        residents_for,
     )

@@ -81,7 +81,10 @@ class Tissue:
             :data:`AGENT_NOT_MADE`: the compiled engine makes it when asked for).
         resident_serial: flat int array, each site's resident's place in the order in
             which residents were made (1 for the first; 0: no resident). The residents of
-            a kind in this order are Mesa's ``agents_by_type`` order (creation order).
+            a kind in this order are Mesa's ``agents_by_type`` order (creation order). A
+            resident moved by a push (:mod:`agents.mass_growth`) counts as placed anew;
+            the compiled engine's residents without agents, which rely on this order, are
+            not used with pushing (:func:`sim.unmade_residents.residents_for`).
         mobile_row: flat int array, the row in ``t_cells`` of each site's T-cell, or -1.
         t_cells: the table of every T-cell's site and kind.
         neighbours: ``(n_sites, 8)`` int array, the site one move away in each of the

@@ -57,11 +57,23 @@ IS_B_CELL = np.zeros(len(ResidentKind), dtype=bool)
 IS_B_CELL[ResidentKind.B_CELL] = True
 
 
+def residents_for(model: CarTModel) -> Residents:
+    """The compiled engine's residents: :class:`UnmadeResidents`, except with
+    ``leukaemia.division_pushes`` (a lymphoma's mass, :mod:`agents.mass_growth`), whose
+    pushes move residents from site to site, which the heap's events (keyed by site) do
+    not follow: there every resident is an agent from birth, as on the reference."""
+    if model.parameters.leukaemia.division_pushes:
+        return Residents(model)
+    return UnmadeResidents(model)
+
+
 class UnmadeResidents(Residents):
     """:class:`sim.residents.Residents` with blasts and B-cells placed without an agent,
     their agents made on demand (see the module docstring)."""
 
     def __init__(self, model: CarTModel) -> None:
+        if model.parameters.leukaemia.division_pushes:
+            raise ValueError("residents without agents cannot be pushed (residents_for)")
         self.model = model
         tissue = model.tissue
         self.events = UnmadeEventQueue(self.run_event, tissue.n_sites, tissue.resident_serial)

@@ -310,3 +310,21 @@ def test_thinning_the_frames_keeps_the_highest_crs_grade(app: LiveApp) -> None:
         arm.step()
     assert arm.highest_crs_grade(arm.step_count) == 3
     assert arm.store.frames[-1].max_crs_grade == 3
+
+
+def test_the_compiled_engine_steps_the_same_view() -> None:
+    """``animate --engine compiled``: the live view's runs step on the compiled engine
+    and show what the reference engine shows (the same runs, bit for bit)."""
+    shown = {}
+    for engine in ("reference", "compiled"):
+        pygame.display.init()
+        pygame.font.init()
+        live = LiveApp(LiveConfig(scenarios=["classroom"], seed=5, engine=engine))
+        assert live.arms[0].model.engine.name == engine
+        for _ in range(30):
+            live._advance(1)
+        live.frame()
+        shown[engine] = (grab(live.screen).copy(), live.arms[0].latest.counts)
+        pygame.quit()
+    assert shown["reference"][1] == shown["compiled"][1]
+    assert np.array_equal(shown["reference"][0], shown["compiled"][0])

@@ -95,8 +95,8 @@ class LeukaemiaParameters(Section):
         le=10.0,
         description="divisions per blast per day, with room to divide",
         source="T9: untreated doubling ~10 d (Br J Haematol 1997;98:999); lymphoma.toml's "
-        "0.035 is an assumption (no measured growth rate of relapsed LBCL; chosen so the "
-        "mass does not fill the node before the median infusion: docs/model.md)",
+        "0.035 is an assumption (no measured doubling time of relapsed LBCL; checked against "
+        "the tumour growth measured before CAR T-cells: docs/model.md)",
     )
     death_rate_per_day: float = parameter(
         0.005,
@@ -119,6 +119,15 @@ class LeukaemiaParameters(Section):
         False,
         description="start the blasts as one dense disc in the middle (a lymph node mass)",
         source="scenario setting",
+    )
+    division_pushes: bool = parameter(
+        False,
+        description="a blast with no empty neighbour divides anyway, pushing the cells "
+        "between it and the nearest empty site one site outward (growth throughout a "
+        "mass, not only at its rim; agents/mass_growth.py)",
+        source="LBCL grows diffusely, its dividing cells spread through the mass (Grogan "
+        "et al. Blood 1988; Erlanson et al. Hematol Oncol 1995); off in marrow "
+        "(docs/model.md)",
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pygame
 import pygame_gui
 
+from sim.engine_choice import DEFAULT_ENGINE
 from sim.errors import UserInputError
 from sim.loader import Override, load_scenario, parse_override, scenario_names
 from sim.parameters import Scenario
@@ -63,6 +64,7 @@ class LiveConfig:
     own_patients: bool = False
     guided: bool = False
     resume: Path | None = None
+    engine: str = DEFAULT_ENGINE  # what steps the runs (sim.engine); the same runs either way
 
 
 def clear_caches() -> None:
@@ -90,7 +92,7 @@ class LiveApp(Navigation, SliderActions):
         self.applied: dict[str, float] = {}
         self.base: Scenario = load_scenario(self.names[0], config.overrides)
         self.arms: list[Arm] = load_arms(
-            self.names, config.overrides, self.seed, config.own_patients
+            self.names, config.overrides, self.seed, config.own_patients, config.engine
         )
         self.playing = False
         self.speed_index = DEFAULT_SPEED_INDEX
@@ -202,7 +204,11 @@ class LiveApp(Navigation, SliderActions):
             ]
             base = load_scenario(names[0], self.config.overrides)
             arms = load_arms(
-                names, [*self.config.overrides, *sliders], seed, self.config.own_patients
+                names,
+                [*self.config.overrides, *sliders],
+                seed,
+                self.config.own_patients,
+                self.config.engine,
             )
         except UserInputError as error:
             self.set_status(f"Not applied: {error}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.engine_choice import DEFAULT_ENGINE
 from sim.loader import Override, load_scenario
 from sim.metrics import crs_grade
 from sim.model import CarTModel
@@ -79,10 +80,10 @@ class FrameStore:
 class Arm:
     """One run: a model, its snapshot taker, its latest snapshot and its stored frames."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, engine: str = DEFAULT_ENGINE) -> None:
         self.scenario = scenario
         self.seed = seed
-        self.model = CarTModel(scenario, seed)
+        self.model = CarTModel(scenario, seed, engine=engine)
         self.taker = SnapshotTaker(self.model)
         sites = scenario.grid.width * scenario.grid.height
         spacing = max(1, round(FRAME_HOURS / scenario.time.hours_per_step))
@@ -168,12 +169,16 @@ def start_step(arms: Sequence[Arm]) -> int:
 
 
 def load_arms(
-    names: Sequence[str], overrides: Sequence[Override], seed: int, own_patients: bool = False
+    names: Sequence[str],
+    overrides: Sequence[Override],
+    seed: int,
+    own_patients: bool = False,
+    engine: str = DEFAULT_ENGINE,
 ) -> list[Arm]:
-    """Validate the scenarios (``overrides`` as with ``--set``) and build the arms, advanced
-    to the opening step. Side by side, every arm enrols the first arm's patients (the same
-    patient, :mod:`sim.population`) unless ``own_patients``. Raises ``UserInputError`` on
-    bad input."""
+    """Validate the scenarios (``overrides`` as with ``--set``) and build the arms on
+    ``engine`` (:mod:`sim.engine`), advanced to the opening step. Side by side, every arm
+    enrols the first arm's patients (the same patient, :mod:`sim.population`) unless
+    ``own_patients``. Raises ``UserInputError`` on bad input."""
     first = load_scenario(names[0], overrides)
     shared = [] if own_patients else shared_population(first)
     scenarios = [first, *(load_scenario(name, [*overrides, *shared]) for name in names[1:])]
@@ -184,7 +189,7 @@ def load_arms(
         raise UserInputError(
             "side by side: both scenarios need the same time.hours_per_step to run in step"
         )
-    arms = [Arm(scenario, seed) for scenario in scenarios]
+    arms = [Arm(scenario, seed, engine) for scenario in scenarios]
     target = start_step(arms)
     for _ in range(target):
         for arm in arms:
