@@ -204,3 +204,22 @@ def test_the_empty_sites_kernel_draws_what_numpy_draws(occupied: float) -> None:
         if found:
             assert sites.tolist() == expected.tolist()
         assert numpy_rng.bit_generator.state == kernel_rng.bit_generator.state
+
+
+def test_where_divisions_push_every_resident_is_an_agent_from_birth() -> None:
+    """A push (agents/mass_growth.py) moves residents between sites, which the heap's
+    events cannot follow: with ``division_pushes`` the compiled engine makes agents."""
+    from sim.residents import Residents
+    from sim.unmade_residents import UnmadeResidents
+
+    pushing = load_scenario("lymphoma", ["grid.width=20", "grid.height=20"])
+    assert pushing.leukaemia.division_pushes
+    compiled = CarTModel(pushing, 1, engine="compiled")
+    assert type(compiled.residents) is Residents
+    assert len(compiled.agents_by_type[LeukaemicBlast]) == compiled.census.blasts
+    with pytest.raises(ValueError, match="pushed"):
+        UnmadeResidents(compiled)
+    marrow = CarTModel(
+        load_scenario("autologous", ["grid.width=20", "grid.height=20"]), 1, engine="compiled"
+    )
+    assert type(marrow.residents) is UnmadeResidents
