@@ -31,7 +31,7 @@ from agents.kinds import (
     MobileKind,
 )
 from agents.python_random import MirroredRandom
-from sim import event_heap, kernel_shuffle, kernels
+from sim import event_heap, kernel_fields, kernel_shuffle, kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
 from sim.t_cell_table import NEVER, TCellTable
@@ -46,6 +46,7 @@ KERNEL_SOURCES = tuple(
         leukaemic_blast_kernels,
         event_heap,
         kernel_shuffle,
+        kernel_fields,
         kernels,
     )
 )
@@ -147,7 +148,7 @@ def draw_empty_sites(
     return sites if found else None
 
 
-diffuse = kernels.diffuse
+diffuse = kernel_fields.diffuse
 """One diffusion step in place: :func:`sim.geometry.diffuse_in_place` in a kernel."""
 
 

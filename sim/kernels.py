@@ -259,44 +259,6 @@ def empty_sites(
     return np.empty(0, dtype=np.int64), False
 
 
-# --- the cytokine field: sim.tissue.Tissue.update_fields (sim.geometry.neighbour_mean) --
-
-
-@njit(cache=True)
-def diffuse(square: np.ndarray, spread: float, bounded: bool) -> None:
-    """``square += spread * (mean of the 8 neighbours - square)``, in place.
-
-    The same arithmetic, in the same order, as :func:`sim.geometry.neighbour_mean` and
-    :meth:`sim.tissue.Tissue.update_fields` (sums of three along x, then three of those
-    along y; a neighbour beyond a bounded grid's edge is the mirror image of the site,
-    on a torus it wraps), so the field is the reference's to the last bit.
-    """
-    width, height = square.shape
-    rows = np.empty((width, height + 2))
-    for x in range(width):
-        left = _pad_index(x - 1, width, bounded)
-        right = _pad_index(x + 1, width, bounded)
-        for py in range(height + 2):
-            y = _pad_index(py - 1, height, bounded)
-            rows[x, py] = square[left, y] + square[x, y] + square[right, y]
-    for x in range(width):
-        for y in range(height):
-            box = rows[x, y] + rows[x, y + 1] + rows[x, y + 2]
-            mean = (box - square[x, y]) / 8.0
-            square[x, y] += spread * (mean - square[x, y])
-
-
-@njit(cache=True)
-def _pad_index(index: int, size: int, bounded: bool) -> int:
-    """The index ``np.pad`` reads for a position one beyond either end: mirrored
-    (``symmetric``) on a bounded grid, wrapped on a torus."""
-    if index < 0:
-        return 0 if bounded else size - 1
-    if index >= size:
-        return size - 1 if bounded else 0
-    return index
-
-
 # --- the encounters: sim.engine.reference_encounters (each cell's interact rule) ----------
 
 RUN_IN_PYTHON = 0  # the kind's rule always runs in Python (the readable rule)

@@ -128,7 +128,7 @@ def test_the_stand_in_generator_chooses_and_draws_what_python_does() -> None:
 
 @pytest.mark.parametrize("bounded", [False, True])
 def test_the_diffusion_kernel_is_the_numpy_diffusion_to_the_last_bit(bounded: bool) -> None:
-    from sim.kernels import diffuse
+    from sim.kernel_fields import diffuse
 
     square = np.random.default_rng(3).random((13, 9)) ** 4
     expected = square.copy()
