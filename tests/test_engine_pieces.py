@@ -1,0 +1,120 @@
+"""The compiled engine's pieces: the random mirrors, the field and shuffle kernels, the
+engine option and the kernels' cache stamp.
+
+The compiled engine feeds its kernels the reference engine's own random draws; these
+tests hold each piece to the exact numbers of the library it stands in for (CPython's
+``random``, numpy's diffusion and permutations). ``test_engines.py`` holds the two
+engines together on hand-built tissues and whole runs.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.engine import ENGINES, make_engine
+from sim.errors import UserInputError
+from sim.geometry import diffuse_in_place
+
+
+def test_the_mirror_of_python_random_draws_what_python_draws() -> None:
+    from agents.python_random import mark, random_float, rewind
+
+    generator = random.Random(12345)
+    generator.random()
+    _, words, _ = generator.getstate()
+    mt = np.array(words[:-1], dtype=np.int64)
+    cursor = np.array([words[-1], 0, 0], dtype=np.int64)
+    backup = np.empty_like(mt)
+    expected = [generator.random() for _ in range(1500)]  # crosses two regenerations
+    assert [random_float(mt, cursor, backup) for _ in range(1500)] == expected
+    # taking draws back, across a regeneration too
+    mark(cursor)
+    after = [random_float(mt, cursor, backup) for _ in range(400)]
+    rewind(mt, cursor, backup)
+    assert [random_float(mt, cursor, backup) for _ in range(400)] == after
+
+
+def test_the_stand_in_generator_chooses_and_draws_what_python_does() -> None:
+    from agents.python_random import MirroredRandom
+
+    generator, twin = random.Random(7), random.Random(7)
+    mirror = MirroredRandom(twin)
+    options = [list(range(n)) for n in (1, 2, 3, 5, 8, 9, 17)]
+    expected = [(generator.choice(o), generator.random()) for o in options * 300]
+    assert [(mirror.choice(o), mirror.random()) for o in options * 300] == expected
+    mirror.copy_to(twin)
+    assert twin.getstate() == generator.getstate()
+    with pytest.raises(AttributeError):
+        mirror.shuffle(options)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_the_diffusion_kernel_is_the_numpy_diffusion_to_the_last_bit(bounded: bool) -> None:
+    from sim.kernel_fields import diffuse
+
+    square = np.random.default_rng(3).random((13, 9)) ** 4
+    expected = square.copy()
+    diffuse_in_place(expected, 0.37, bounded)
+    diffuse(square, 0.37, bounded)
+    assert np.array_equal(square, expected)
+
+
+def test_the_permutation_kernels_draw_what_numpy_draws() -> None:
+    from sim.kernel_shuffle import permutation, shuffle_in_place
+
+    ours, numpys = np.random.default_rng(11), np.random.default_rng(11)
+    for count in (0, 1, 2, 3, 8, 257, 4000):
+        assert np.array_equal(permutation(count, ours), numpys.permutation(count)), count
+        values = np.arange(count, dtype=np.int64) * 3 + 1
+        expected = numpys.permutation(values)
+        shuffle_in_place(values, ours)
+        assert np.array_equal(values, expected), count
+        assert ours.random() == numpys.random()  # the generators stay in step
+
+
+def test_an_unknown_engine_is_refused_and_the_command_offers_every_engine() -> None:
+    import main
+
+    with pytest.raises(UserInputError, match="'fast'"):
+        make_engine("fast")
+    _, commands = main.build_parser()
+    run = commands.choices["run"]
+    engine = next(action for action in run._actions if action.dest == "engine")
+    assert tuple(engine.choices) == ENGINES
+
+
+def test_every_module_of_kernels_is_in_the_cache_stamp() -> None:
+    """A module with numba kernels left out of KERNEL_SOURCES would, once edited, leave
+    its callers' cached machine code stale."""
+    from sim.compiled import KERNEL_SOURCES, ROOT
+
+    with_kernels = {
+        path.relative_to(ROOT).as_posix()
+        for folder in ("agents", "sim")
+        for path in (ROOT / folder).glob("*.py")
+        if "@njit" in path.read_text(encoding="utf-8")
+    }
+    assert with_kernels == set(KERNEL_SOURCES)
+
+
+def test_an_edited_kernel_source_drops_the_cached_machine_code(tmp_path: Path) -> None:
+    from sim.compiled import KERNEL_SOURCES, ROOT, drop_stale_kernel_caches
+
+    for source in KERNEL_SOURCES:
+        (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / source, tmp_path / source)
+    cached = tmp_path / "agents" / "__pycache__" / "car_t_cell_kernels.interact-1.py312.nbi"
+    cached.parent.mkdir()
+    drop_stale_kernel_caches(tmp_path)
+    cached.write_bytes(b"machine code")
+    assert not drop_stale_kernel_caches(tmp_path)  # nothing changed: kept
+    assert cached.exists()
+    with (tmp_path / "agents" / "native_t_cell_kernels.py").open("a") as source:
+        source.write("\n# an edit\n")
+    assert drop_stale_kernel_caches(tmp_path)
+    assert not cached.exists()
