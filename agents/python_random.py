@@ -22,8 +22,9 @@ position at the start of the present cell, 1 if mt was regenerated since]``) and
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Protocol, TypeVar
 
 import numpy as np
 from numba import njit
@@ -137,3 +138,80 @@ class MirroredRandom:
         """Put the state reached here into ``generator``."""
         words = (*self.mt.tolist(), int(self.cursor[0]))
         generator.setstate((self.version, words, self.gauss))
+
+
+class StepRandom:
+    """The model's Python generator for one step of the compiled engine: draws from
+    ``generator`` itself until a kernel first needs the state as arrays
+    (:meth:`arrays`), then from those arrays (a :class:`MirroredRandom`) for the rest
+    of the step, so the state is copied in and out (``getstate``/``setstate``, 625
+    words each) at most once a step, however many kernels draw from it; :meth:`settle`
+    puts it back into ``generator`` at the end of the step.
+
+    Only :meth:`random` and :meth:`choice` exist, as on :class:`MirroredRandom`.
+    """
+
+    def __init__(self, generator: random.Random) -> None:
+        self.generator = generator
+        self.mirror: MirroredRandom | None = None
+
+    def arrays(self) -> MirroredRandom:
+        """The state as arrays, for a kernel (copied in at the first call of the step)."""
+        if self.mirror is None:
+            self.mirror = MirroredRandom(self.generator)
+        return self.mirror
+
+    def random(self) -> float:
+        """``random.Random.random``."""
+        mirror = self.mirror
+        return self.generator.random() if mirror is None else mirror.random()
+
+    def choice(self, seq: Sequence[Item]) -> Item:
+        """``random.Random.choice``."""
+        mirror = self.mirror
+        return self.generator.choice(seq) if mirror is None else mirror.choice(seq)
+
+    def settle(self) -> None:
+        """Put the state reached into ``generator`` (copied out if kernels drew)."""
+        if self.mirror is not None:
+            self.mirror.copy_to(self.generator)
+            self.mirror = None
+
+
+class DrawsPython(Protocol):
+    """Anything holding a Python generator in ``random`` (the model)."""
+
+    random: random.Random
+
+
+@contextmanager
+def python_state(owner: DrawsPython) -> Iterator[MirroredRandom]:
+    """The state of ``owner.random`` as arrays, for a kernel and for the rules run in
+    Python while it works: in a compiled step, the step's (:class:`StepRandom`, no copy
+    after the first); otherwise copied into a :class:`MirroredRandom`, which stands in
+    for ``owner.random`` inside the block, and back into it at the end."""
+    generator = owner.random
+    if isinstance(generator, StepRandom):
+        yield generator.arrays()
+        return
+    mirror = MirroredRandom(generator)
+    owner.random = mirror  # type: ignore[assignment]
+    try:
+        yield mirror
+    finally:
+        owner.random = generator
+        mirror.copy_to(generator)
+
+
+@contextmanager
+def one_copy_a_step(owner: DrawsPython) -> Iterator[None]:
+    """Run a step with ``owner.random`` replaced by a :class:`StepRandom` over it (put
+    back, with the state reached, at the end)."""
+    generator = owner.random
+    stand_in = StepRandom(generator)
+    owner.random = stand_in  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        owner.random = generator
+        stand_in.settle()

@@ -9,6 +9,7 @@ an :class:`sim.engine.Engine` of :func:`has_contact`, :data:`diffuse`,
 from __future__ import annotations
 
 import hashlib
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ from agents.kinds import (
     DONOR_CAR_T_KINDS,
     MobileKind,
 )
-from agents.python_random import MirroredRandom
+from agents.python_random import one_copy_a_step, python_state
 from sim import event_heap, kernel_fields, kernel_shuffle, kernels
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
@@ -152,6 +153,17 @@ diffuse = kernel_fields.diffuse
 """One diffusion step in place: :func:`sim.geometry.diffuse_in_place` in a kernel."""
 
 
+def step_random(model: CarTModel) -> AbstractContextManager[object]:
+    """The model's Python generator during a step: a
+    :class:`agents.python_random.StepRandom`, so the kernels that draw from it
+    (the encounters, the blasts' placement) share one copy of its state a step. In the
+    well-mixed limit (a model check) the tissue draws from the generator itself
+    (``Tissue.empty_resident_neighbours``), so each kernel copies the state in and out."""
+    if model.tissue.well_mixed:
+        return nullcontext()
+    return one_copy_a_step(model)
+
+
 # --- the encounters -------------------------------------------------------------------
 
 ACTION = np.full(N_MOBILE, kernels.RUN_IN_PYTHON, dtype=np.int64)
@@ -221,10 +233,9 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     """:func:`sim.engine.reference_encounters`, with the quiet calls of the rules that
     have kernels settled in numba; every other call runs the readable rule in Python.
 
-    For the encounters the model's Python generator is swapped for a
-    :class:`agents.python_random.MirroredRandom` holding its state, from which the
-    kernels and the rules run in Python both draw, so the run is the reference run; the
-    state goes back into the generator at the end.
+    The kernels and the rules run in Python both draw from the generator's state held
+    in arrays (:func:`agents.python_random.python_state`: the step's copy, see
+    :func:`step_random`), so the run is the reference run.
     """
     if ordered.size == 0:
         return
@@ -243,10 +254,7 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     released_site = np.empty(ordered.size, dtype=np.int64)  # at most one per call
     released_amount = np.empty(ordered.size)
     released_count = np.zeros(1, dtype=np.int64)
-    generator = model.random
-    mirror = MirroredRandom(generator)
-    model.random = mirror  # type: ignore[assignment]
-    try:
+    with python_state(model) as mirror:
         index = 0
         while index < ordered.size:
             index = kernels.settle_encounters(
@@ -266,9 +274,6 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
             else:
                 cells[row].interact()  # type: ignore[union-attr]
             index += 1
-    finally:
-        model.random = generator
-        mirror.copy_to(generator)
     for row in np.flatnonzero(table.dirty).tolist():  # engaged hours back to the cells
         cells[row].engaged_hours = float(table.engaged[row])  # type: ignore[union-attr]
     table.dirty[:] = False

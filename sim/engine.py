@@ -14,6 +14,7 @@ default is ``reference``. numba is imported only when a compiled engine is made.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,8 @@ MakeResidents = Callable[["CarTModel"], Residents]
 """``(model) -> Residents``: how residents are made and removed in bulk."""
 WalkAndScreen = Callable[["CarTModel", np.ndarray], np.ndarray]
 """``(model, rows) -> rows in turn order``: :func:`reference_walk_and_screen`."""
+StepRandom = Callable[["CarTModel"], AbstractContextManager[object]]
+"""``(model) -> context``: what Python's generator is during a step (``model.step``)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Engine:
     draw_empty_sites: DrawEmptySites
     walk_and_screen: WalkAndScreen
     residents: MakeResidents
+    step_random: StepRandom
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -72,6 +76,11 @@ def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
         cell = cells[row]
         if cell.alive:  # type: ignore[union-attr]
             cell.interact()  # type: ignore[union-attr]
+
+
+def _python_generator(model: CarTModel) -> AbstractContextManager[object]:
+    """The reference engine's step draws from ``model.random`` itself."""
+    return nullcontext()
 
 
 def reference_walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
@@ -93,6 +102,7 @@ REFERENCE = Engine(
     draw_empty_sites,
     reference_walk_and_screen,
     Residents,
+    _python_generator,
 )
 
 
@@ -111,4 +121,5 @@ def make_engine(name: str) -> Engine:
         compiled.draw_empty_sites,
         compiled.walk_and_screen,
         residents_for,
+        compiled.step_random,
     )

@@ -180,6 +180,10 @@ class CarTModel(mesa.Model):
 
     def step(self) -> None:
         """Advance the model by one step of ``hours_per_step`` hours."""
+        with self.engine.step_random(self):  # the compiled engine's copy of the generator
+            self._advance()
+
+    def _advance(self) -> None:
         if self.step_count % self.steps_per_day == 0:
             self.therapy.start_of_day(self.step_count // self.steps_per_day)
         self.step_count += 1

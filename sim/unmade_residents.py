@@ -36,7 +36,7 @@ from agents.cell import steps_until
 from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import BLASTS, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
-from agents.python_random import MirroredRandom
+from agents.python_random import python_state
 from sim.event_heap import UnmadeEventQueue
 from sim.residents import Residents
 from sim.tissue import AGENT_NOT_MADE
@@ -156,14 +156,13 @@ class UnmadeResidents(Residents):
     def _place_in_a_kernel(self, sites: list[int], kind: int) -> None:
         model = self.model
         tissue = model.tissue
-        mirror = MirroredRandom(model.random)
-        due, event = blast_kernels.place_blasts(
-            np.array(sites, dtype=np.int64), kind, model.step_count,
-            model.chances.blast_division, model.chances.blast_death,
-            tissue.residents_made + 1, tissue.n_sites, tissue.resident_kind,
-            tissue.resident_serial, self.born_step, mirror.mt, mirror.cursor, mirror.backup,
-        )  # fmt: skip
-        mirror.copy_to(model.random)
+        with python_state(model) as mirror:
+            due, event = blast_kernels.place_blasts(
+                np.array(sites, dtype=np.int64), kind, model.step_count,
+                model.chances.blast_division, model.chances.blast_death,
+                tissue.residents_made + 1, tissue.n_sites, tissue.resident_kind,
+                tissue.resident_serial, self.born_step, mirror.mt, mirror.cursor, mirror.backup,
+            )  # fmt: skip
         tissue.residents_made += len(sites)
         self.events.book(due, event, blast_kernels.NEVER_BOOKED)
 
