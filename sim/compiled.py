@@ -32,7 +32,7 @@ from agents.kinds import (
     MobileKind,
 )
 from agents.python_random import one_copy_a_step, python_state
-from sim import event_heap, kernel_fields, kernel_shuffle, kernels
+from sim import event_heap, kernel_fields, kernel_shuffle, kernels, resident_rows
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
 from sim.t_cell_table import NEVER, TCellTable
@@ -46,6 +46,7 @@ KERNEL_SOURCES = tuple(
         car_t_cell_kernels,
         leukaemic_blast_kernels,
         event_heap,
+        resident_rows,
         kernel_shuffle,
         kernel_fields,
         kernels,

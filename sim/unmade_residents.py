@@ -37,6 +37,7 @@ from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import BLASTS, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
 from agents.python_random import python_state
+from sim import resident_rows
 from sim.event_heap import UnmadeEventQueue
 from sim.residents import Residents
 from sim.tissue import AGENT_NOT_MADE
@@ -81,6 +82,8 @@ class UnmadeResidents(Residents):
         """The birth step of the resident of each site whose agent is not made."""
         self.precursor = np.zeros(tissue.n_sites, dtype=bool)
         """Whether the B-cell of each site whose agent is not made is a precursor."""
+        self._blast_keys = np.zeros(0, dtype=np.int64)  # blasts_in_order's last answer
+        self._blasts_known_to = 0  # ... which knew every resident up to this serial
         tissue.make_resident_agent = self.make_agent
 
     def place_blasts(self, sites: list[int], cd19_positive: bool) -> None:
@@ -267,8 +270,16 @@ class UnmadeResidents(Residents):
 
     def sites_of(self, cls: type[ResidentCell]) -> np.ndarray:
         """The sites holding a resident of ``cls`` (blasts or B-cells), in the order they
-        were made."""
+        were made (the blasts kept in that order from one call to the next:
+        :func:`sim.resident_rows.blasts_in_order`)."""
         tissue = self.model.tissue
+        if cls is not HealthyBCell:
+            keys, sites = resident_rows.blasts_in_order(
+                self._blast_keys, self._blasts_known_to, tissue.resident_kind,
+                tissue.resident_serial, IS_BLAST,
+            )  # fmt: skip
+            self._blast_keys, self._blasts_known_to = keys, tissue.residents_made
+            return sites
         is_kind = IS_B_CELL if cls is HealthyBCell else IS_BLAST
         sites = np.flatnonzero(is_kind[tissue.resident_kind])
         order = np.sort(tissue.resident_serial[sites] * tissue.n_sites + sites)

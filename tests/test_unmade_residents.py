@@ -16,7 +16,7 @@ from test_engines import _step_together
 from agents import leukaemic_blast_kernels
 from agents.cell import steps_until
 from agents.healthy_b_cell import HealthyBCell
-from agents.kinds import ResidentKind
+from agents.kinds import BLASTS, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
 from sim import event_heap
 from sim.engine import ENGINES
@@ -223,3 +223,18 @@ def test_where_divisions_push_every_resident_is_an_agent_from_birth() -> None:
         load_scenario("autologous", ["grid.width=20", "grid.height=20"]), 1, engine="compiled"
     )
     assert type(marrow.residents) is UnmadeResidents
+
+
+def test_the_blasts_kept_in_order_are_the_blasts_sorted_by_serial() -> None:
+    """The egress's list of blasts, kept from call to call, is every blast sorted by
+    the order it was made, while blasts are seeded, divide, leave and die."""
+    model = CarTModel(load_scenario("autologous", list(CHURN)), 3, engine="compiled")
+    tissue = model.tissue
+    for step in range(60):
+        model.step()
+        if step % 3 == 0:  # not every step: blasts made and gone in between
+            continue
+        blasts = np.flatnonzero(np.isin(tissue.resident_kind, sorted(BLASTS)))
+        by_serial = blasts[np.argsort(tissue.resident_serial[blasts])]
+        assert model.residents.sites_of(LeukaemicBlast).tolist() == by_serial.tolist()
+    assert by_serial.size > 50
