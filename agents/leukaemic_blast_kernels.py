@@ -1,8 +1,9 @@
-"""The blast's birth as a numba kernel, for the compiled engine: placing blasts and
-booking their division and death, as :class:`agents.leukaemic_blast.LeukaemicBlast`
-does when it is made (:meth:`agents.cell.ResidentCell.schedule`,
-:func:`agents.cell.steps_until`), without making their agents
-(:mod:`sim.unmade_residents`).
+"""The blast's birth and division as numba kernels, for the compiled engine: placing
+blasts and booking their division and death, as
+:class:`agents.leukaemic_blast.LeukaemicBlast` does when it is made
+(:meth:`agents.cell.ResidentCell.schedule`, :func:`agents.cell.steps_until`), and its
+booked division (:meth:`agents.leukaemic_blast.LeukaemicBlast.divide`), without making
+their agents (:mod:`sim.unmade_residents`).
 
 Change these with the rules they mirror: ``tests/test_unmade_residents.py`` holds them to
 the same draws and bookings, and ``tests/test_engines.py`` to the same runs.
@@ -15,10 +16,14 @@ import math
 import numpy as np
 from numba import njit
 
-from agents.python_random import random_float
+from agents.kinds import ResidentKind
+from agents.python_random import below, random_float
 
 NEVER_BOOKED = -1
 """A due step for an event whose chance per step is 0 (``steps_until`` gives None)."""
+EMPTY = int(ResidentKind.EMPTY)
+CD19_POSITIVE = int(ResidentKind.BLAST_CD19_POSITIVE)
+CD19_NEGATIVE = int(ResidentKind.BLAST_CD19_NEGATIVE)
 
 
 @njit(cache=True)
@@ -62,16 +67,101 @@ def place_blasts(
     due = np.empty(2 * count, dtype=np.int64)
     event = np.empty(2 * count, dtype=np.int64)
     for index in range(count):
-        site = sites[index]
-        serial = first_serial + index
-        resident_kind[site] = kind
-        resident_serial[site] = serial
-        born_step[site] = step
-        key = (serial * n_sites + site) * 2
-        wait = steps_until(division, random_float(mt, cursor, backup))
-        due[2 * index] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
-        event[2 * index] = key
-        wait = steps_until(death, random_float(mt, cursor, backup))
-        due[2 * index + 1] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
-        event[2 * index + 1] = key + 1
+        _place(
+            sites[index], kind, first_serial + index, step, division, death, n_sites,
+            resident_kind, resident_serial, born_step, mt, cursor, backup, due, event, 2 * index,
+        )  # fmt: skip
     return due, event
+
+
+@njit(cache=True)
+def _place(
+    site: int,
+    kind: int,
+    serial: int,
+    step: int,
+    division: float,
+    death: float,
+    n_sites: int,
+    resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    born_step: np.ndarray,
+    mt: np.ndarray,
+    cursor: np.ndarray,
+    backup: np.ndarray,
+    due: np.ndarray,
+    event: np.ndarray,
+    at: int,
+) -> None:
+    """One blast placed and its division and death booked into ``due[at:at + 2]`` and
+    ``event[at:at + 2]`` (see :func:`place_blasts`)."""
+    resident_kind[site] = kind
+    resident_serial[site] = serial
+    born_step[site] = step
+    key = (serial * n_sites + site) * 2
+    wait = steps_until(division, random_float(mt, cursor, backup))
+    due[at] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
+    event[at] = key
+    wait = steps_until(death, random_float(mt, cursor, backup))
+    due[at + 1] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
+    event[at + 1] = key + 1
+
+
+@njit(cache=True)
+def divide(
+    site: int,
+    entry: int,
+    step: int,
+    rule: np.ndarray,
+    serial: int,
+    neighbours: np.ndarray,
+    on_grid: np.ndarray,
+    bounded: bool,
+    resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    born_step: np.ndarray,
+    mt: np.ndarray,
+    cursor: np.ndarray,
+    backup: np.ndarray,
+    due: np.ndarray,
+    event: np.ndarray,
+) -> int:
+    """:meth:`agents.leukaemic_blast.LeukaemicBlast.divide` for the blast without an agent
+    on ``site`` (its booked division, ``entry``), with the same draws: a daughter on a
+    random empty resident neighbour (none if there is none; ``neighbours`` in the order
+    of ``Tissue.neighbour_tuples``, only those ``on_grid`` if ``bounded``), CD19-negative
+    if its mother is or with chance ``cd19_loss_prob``, placed with ``serial`` and
+    booked as :func:`place_blasts` does; then the mother's next division.
+
+    ``rule`` is ``[division, death, cd19_loss_prob]`` (chances per step, and the
+    leukaemia's parameter). Writes the bookings, in booking order, into ``due`` and
+    ``event`` (room for 3; due steps ``NEVER_BOOKED``: not booked) and returns the
+    daughter's site, or -1.
+    """
+    n_sites = resident_kind.size
+    free = np.empty(8, dtype=np.int64)
+    n_free = 0
+    for direction in range(8):
+        if bounded and not on_grid[site, direction]:
+            continue
+        neighbour = neighbours[site, direction]
+        if resident_kind[neighbour] == EMPTY:
+            free[n_free] = neighbour
+            n_free += 1
+    daughter = -1
+    if n_free > 0:
+        daughter = free[below(n_free, mt, cursor, backup)]
+        kind = CD19_NEGATIVE
+        if resident_kind[site] == CD19_POSITIVE and random_float(mt, cursor, backup) >= rule[2]:
+            kind = CD19_POSITIVE
+        _place(
+            daughter, kind, serial, step, rule[0], rule[1], n_sites, resident_kind,
+            resident_serial, born_step, mt, cursor, backup, due, event, 0,
+        )  # fmt: skip
+    else:
+        due[0] = NEVER_BOOKED
+        due[1] = NEVER_BOOKED
+    wait = steps_until(rule[0], random_float(mt, cursor, backup))
+    due[2] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
+    event[2] = entry
+    return daughter

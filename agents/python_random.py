@@ -8,10 +8,10 @@ CPython does (``genrand_uint32`` and ``random_random`` of ``Modules/_randommodul
 and copies it back (``setstate``). ``tests/test_engines.py`` checks these draws
 against ``random.Random`` itself.
 
-While the compiled engine runs a step's encounters, the model's generator is swapped for
-a :class:`MirroredRandom` over those arrays, so a rule that runs in Python draws from
-them too (``random`` and ``choice``, the only draws the rules make there), and the state
-is copied only twice a step.
+During a compiled step the model's generator is a :class:`StepRandom`: once a kernel
+has needed the state as arrays (:func:`python_state`), a rule that runs in Python draws
+from a :class:`MirroredRandom` over those arrays too (``random`` and ``choice``, the only
+draws the rules make), so the state is copied in and out at most once a step.
 
 The state is three arrays: ``mt`` (624 words, as int64), ``cursor`` (``[position,
 position at the start of the present cell, 1 if mt was regenerated since]``) and

@@ -18,6 +18,7 @@ import numpy as np
 
 from agents import (
     car_t_cell_kernels,
+    healthy_b_cell_kernels,
     leukaemic_blast_kernels,
     microenvironment,
     native_t_cell_kernels,
@@ -45,6 +46,7 @@ KERNEL_SOURCES = tuple(
         native_t_cell_kernels,
         car_t_cell_kernels,
         leukaemic_blast_kernels,
+        healthy_b_cell_kernels,
         event_heap,
         resident_rows,
         kernel_shuffle,

@@ -21,6 +21,8 @@ from sim.events import EventQueue
 SEQUENCE_BITS = 36
 """Bits of a key below the due step: room for 6.8e10 bookings in a run."""
 SEQUENCE_MASK = (1 << SEQUENCE_BITS) - 1
+NO_LIMIT = 1 << SEQUENCE_BITS
+"""Above every booking number (``until`` for the events after the last callback)."""
 
 
 @njit(cache=True)
@@ -36,7 +38,7 @@ def _sift_up(keys: np.ndarray, events: np.ndarray, index: int) -> None:
 
 
 @njit(cache=True)
-def _pop(keys: np.ndarray, events: np.ndarray, size: np.ndarray) -> None:
+def pop_root(keys: np.ndarray, events: np.ndarray, size: np.ndarray) -> None:
     """Remove the smallest key (the root)."""
     last = size[0] - 1
     size[0] = last
@@ -112,7 +114,7 @@ def pop_due(
     while size[0] > 0 and (keys[0] >> SEQUENCE_BITS) == step:
         event = events[0]
         sequence = keys[0] & SEQUENCE_MASK
-        _pop(keys, events, size)
+        pop_root(keys, events, size)
         serial_and_site = event >> 1
         if resident_serial[serial_and_site % n_sites] != serial_and_site // n_sites:
             continue
@@ -134,10 +136,18 @@ class UnmadeEventQueue(EventQueue):
         run_event: runs one event of a blast without an agent that is still alive.
         n_sites: sites on the grid.
         resident_serial: ``Tissue.resident_serial`` (read by :func:`pop_due`).
+        settle: ``(step, until) -> events run``: runs the heap's events due at ``step``
+            booked before booking number ``until`` in one go
+            (:meth:`sim.unmade_residents.UnmadeResidents.settle_due`); without it, each
+            live one is run by ``run_event``.
     """
 
     def __init__(
-        self, run_event: Callable[[int], None], n_sites: int, resident_serial: np.ndarray
+        self,
+        run_event: Callable[[int], None],
+        n_sites: int,
+        resident_serial: np.ndarray,
+        settle: Callable[[int, int], int] | None = None,
     ) -> None:
         super().__init__()
         self._sequences: dict[int, list[int]] = {}
@@ -148,6 +158,14 @@ class UnmadeEventQueue(EventQueue):
         self._run_event = run_event
         self._n_sites = n_sites
         self._resident_serial = resident_serial
+        self._settle = settle
+
+    def due_before(self, step: int, until: int) -> bool:
+        """Whether the heap's next event is due at ``step`` and booked before ``until``."""
+        if self.size[0] == 0:
+            return False
+        key = int(self.keys[0])
+        return (key >> SEQUENCE_BITS) == step and (key & SEQUENCE_MASK) < until
 
     def schedule(self, step: int, callback: Callable[[], None]) -> None:
         """Book ``callback`` to run at ``step`` (an agent's booking)."""
@@ -162,20 +180,21 @@ class UnmadeEventQueue(EventQueue):
 
     def book(self, due: np.ndarray, events: np.ndarray, never: int) -> None:
         """Book events of residents without an agent, in order (``due`` ``never``: none)."""
-        self._make_room(due.size)
+        self.make_room(due.size)
         self.next_sequence = push_all(
             self.keys, self.events, self.size, due, events, never, self.next_sequence
         )
 
     def book_one(self, due: int, event: int) -> None:
         """Book one event of a resident without an agent."""
-        self._make_room(1)
+        self.make_room(1)
         push_one(
             self.keys, self.events, self.size, due << SEQUENCE_BITS | self.next_sequence, event
         )
         self.next_sequence += 1
 
-    def _make_room(self, more: int) -> None:
+    def make_room(self, more: int) -> None:
+        """Grow the heap's arrays, if need be, to hold ``more`` bookings more."""
         needed = int(self.size[0]) + more
         if needed > self.keys.size:
             room = max(2 * self.keys.size, needed)
@@ -191,6 +210,12 @@ class UnmadeEventQueue(EventQueue):
             for callback in bucket:
                 callback()
             return len(bucket)
+        if self._settle is not None:
+            ran = len(bucket)
+            for sequence, callback in zip(sequences, bucket, strict=True):
+                ran += self._settle(step, sequence)
+                callback()
+            return ran + self._settle(step, NO_LIMIT)
         heap_order, heap_events = pop_due(
             self.keys, self.events, self.size, step, self._n_sites, self._resident_serial
         )

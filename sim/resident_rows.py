@@ -1,5 +1,8 @@
 """Kernels over the compiled engine's residents without agents (:mod:`sim.unmade_residents`).
 
+:func:`settle_due`: their booked events due at a step (a death, a B-cell's
+maturation, a blast's division, with the rules' kernels in ``agents/``), run in booking
+order in one call, between the callbacks of the residents that have agents.
 :func:`blasts_in_order`: the blasts in the order they were made (the residual
 compartment's egress chooses over that list, as the reference chooses over Mesa's
 ``agents_by_type``), kept from one call to the next rather than sorted each time.
@@ -9,6 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from agents.healthy_b_cell_kernels import NOT_A_PRECURSOR, mature
+from agents.kinds import ResidentKind
+from agents.leukaemic_blast_kernels import NEVER_BOOKED, divide
+from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_one
 
 
 @njit(cache=True)
@@ -44,3 +52,112 @@ def blasts_in_order(
             found += 1
     keys = np.concatenate((keys[:kept], np.sort(new)))
     return keys, keys % n_sites
+
+
+DONE, REACHED, IN_PYTHON, NEEDS_ROOM = 0, 1, 2, 3
+"""How :func:`settle_due` stopped: no event due left; the next one must wait for an
+agent's callback booked before it; the next one is a resident's whose agent has been
+made (run it in Python); the heap needs more room."""
+DIE = 1
+"""An event's action (its lowest bit; 0 is a blast's division or a B-cell's maturation)."""
+B_CELL = int(ResidentKind.B_CELL)
+EMPTY = int(ResidentKind.EMPTY)
+
+
+@njit(cache=True)
+def settle_due(
+    keys: np.ndarray,
+    events: np.ndarray,
+    size: np.ndarray,
+    step: int,
+    until: int,
+    counters: np.ndarray,
+    rule: np.ndarray,
+    neighbours: np.ndarray,
+    on_grid: np.ndarray,
+    bounded: bool,
+    resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    agent_serial: np.ndarray,
+    born_step: np.ndarray,
+    precursor: np.ndarray,
+    census: np.ndarray,
+    changed: np.ndarray,
+    mt: np.ndarray,
+    cursor: np.ndarray,
+    backup: np.ndarray,
+) -> tuple[int, int]:
+    """Run the events of the heap (``keys``, ``events``, ``size``:
+    :mod:`sim.event_heap`) due at ``step`` whose booking number is below ``until``, in
+    booking order, as :meth:`sim.unmade_residents.UnmadeResidents.run_event` does: an
+    event of a resident that has died since is dropped; a death clears the site; a
+    B-cell's maturation (:func:`agents.healthy_b_cell_kernels.mature`) and a blast's
+    division (:func:`agents.leukaemic_blast_kernels.divide`, its daughter placed without
+    an agent) book what they book, numbered on from ``counters[0]``.
+
+    ``counters`` is ``[next booking number, residents made (the last serial), events
+    run]``, updated; ``rule`` is ``[blast division, blast death, cd19_loss_prob, B-cell
+    death]``; ``agent_serial`` holds, by site, the serial of a resident whose agent has
+    been made; ``census`` gains the change of each resident kind's count and, last, of
+    the precursors'; ``changed`` logs each site emptied (``2 * site``) or given a
+    daughter (``2 * site + 1``) for the list of agents, after ``changed[-1]`` entries,
+    which it counts (it has room for one a popped event). Returns how it stopped
+    (:data:`DONE`, :data:`REACHED`, :data:`IN_PYTHON`, :data:`NEEDS_ROOM`) and, for
+    :data:`IN_PYTHON`, the event (taken out of the heap).
+    """
+    n_sites = resident_kind.size
+    due = np.empty(3, dtype=np.int64)
+    booked = np.empty(3, dtype=np.int64)
+    logged = changed[-1]
+    while size[0] > 0 and (keys[0] >> SEQUENCE_BITS) == step:
+        if (keys[0] & SEQUENCE_MASK) >= until:
+            changed[-1] = logged
+            return REACHED, 0
+        if size[0] + 3 > keys.size:
+            changed[-1] = logged
+            return NEEDS_ROOM, 0
+        event = events[0]
+        pop_root(keys, events, size)
+        serial, site = divmod(event >> 1, n_sites)
+        if resident_serial[site] != serial:
+            continue  # it has died
+        if agent_serial[site] == serial:
+            changed[-1] = logged
+            return IN_PYTHON, event
+        counters[2] += 1
+        kind = resident_kind[site]
+        if event & 1 == DIE:
+            census[kind] -= 1
+            if kind == B_CELL and precursor[site]:
+                census[-1] -= 1
+            resident_kind[site] = EMPTY
+            resident_serial[site] = 0
+            changed[logged] = 2 * site
+            logged += 1
+            continue
+        if kind == B_CELL:
+            due[0] = mature(site, step, rule[3], precursor, mt, cursor, backup)
+            if due[0] == NOT_A_PRECURSOR:
+                continue
+            census[-1] -= 1
+            booked[0] = event + DIE
+            n_booked = 1
+        else:
+            daughter = divide(
+                site, event, step, rule, counters[1] + 1, neighbours, on_grid, bounded,
+                resident_kind, resident_serial, born_step, mt, cursor, backup, due, booked,
+            )  # fmt: skip
+            if daughter >= 0:
+                counters[1] += 1
+                census[resident_kind[daughter]] += 1
+                changed[logged] = 2 * daughter + 1
+                logged += 1
+            n_booked = 3
+        for index in range(n_booked):
+            if due[index] != NEVER_BOOKED:
+                push_one(
+                    keys, events, size, (due[index] << SEQUENCE_BITS) | counters[0], booked[index]
+                )
+                counters[0] += 1
+    changed[-1] = logged
+    return DONE, 0

@@ -7,8 +7,10 @@ only a kind in the resident layer, a place in the order residents were made
 (``Tissue.resident_serial``), its birth step (and, for a B-cell, whether it is a
 precursor), a count in the census, and its booked events (a blast's division and death,
 a B-cell's maturation or death) as whole numbers in a heap (:mod:`sim.event_heap`)
-instead of bound methods. Its booked events run here, with the readable rules' draws in
-the same order (:meth:`UnmadeResidents._divide`, :meth:`UnmadeResidents._mature`). Its
+instead of bound methods. Its booked events due at a step run in one kernel call
+(:meth:`UnmadeResidents.settle_due`, :func:`sim.resident_rows.settle_due`), with the
+readable rules' draws in the same order (their Python twins, :meth:`_divide` and
+:meth:`_mature`, run them in the well-mixed limit). Its
 Mesa agent (:meth:`agents.cell.ResidentCell.made_later`) is made only when something
 asks for it: a T-cell's rule (``Tissue.resident_at``, before a kill), the inspector, or
 :meth:`Residents.of_class`; from then on the agent's own rules run its events. A
@@ -77,13 +79,20 @@ class UnmadeResidents(Residents):
             raise ValueError("residents without agents cannot be pushed (residents_for)")
         self.model = model
         tissue = model.tissue
-        self.events = UnmadeEventQueue(self.run_event, tissue.n_sites, tissue.resident_serial)
+        settle = None if tissue.well_mixed else self.settle_due  # well mixed: tissue draws
+        self.events = UnmadeEventQueue(
+            self.run_event, tissue.n_sites, tissue.resident_serial, settle
+        )
         self.born_step = np.zeros(tissue.n_sites, dtype=np.int64)
         """The birth step of the resident of each site whose agent is not made."""
         self.precursor = np.zeros(tissue.n_sites, dtype=bool)
         """Whether the B-cell of each site whose agent is not made is a precursor."""
+        self.agent_serial = np.zeros(tissue.n_sites, dtype=np.int64)
+        """By site, the serial of a resident placed without an agent whose agent is made."""
         self._blast_keys = np.zeros(0, dtype=np.int64)  # blasts_in_order's last answer
         self._blasts_known_to = 0  # ... which knew every resident up to this serial
+        on_grid = tissue.neighbour_on_grid  # the divisions' neighbours (settle_due)
+        self._edges = (np.ones((1, 8), bool) if on_grid is None else on_grid, on_grid is not None)
         tissue.make_resident_agent = self.make_agent
 
     def place_blasts(self, sites: list[int], cd19_positive: bool) -> None:
@@ -215,6 +224,50 @@ class UnmadeResidents(Residents):
         else:
             cell.divide()  # type: ignore[union-attr]
 
+    def settle_due(self, step: int, until: int) -> int:
+        """Run the booked events of residents without agents due at ``step`` and booked
+        before ``until``, in booking order, in a kernel
+        (:func:`sim.resident_rows.settle_due`: what :meth:`run_event` does, with the same
+        draws); an event of a resident whose agent has been made runs its agent's rule
+        here. Returns how many ran."""
+        events = self.events
+        model = self.model
+        tissue = model.tissue
+        cells = tissue.residents
+        ran = 0
+        while events.due_before(step, until):
+            counters = np.array([events.next_sequence, tissue.residents_made, 0])
+            census = np.zeros(len(ResidentKind) + 1, dtype=np.int64)
+            changed = np.zeros(int(events.size[0]) + 1, dtype=np.int64)
+            with python_state(model) as mirror:
+                stopped, event = resident_rows.settle_due(
+                    events.keys, events.events, events.size, step, until, counters,
+                    self._rule(), tissue.neighbours, *self._edges, tissue.resident_kind,
+                    tissue.resident_serial, self.agent_serial, self.born_step, self.precursor,
+                    census, changed, mirror.mt, mirror.cursor, mirror.backup,
+                )  # fmt: skip
+            events.next_sequence, tissue.residents_made = int(counters[0]), int(counters[1])
+            ran += int(counters[2])
+            for entry in changed[: changed[-1]].tolist():
+                cells[entry >> 1] = AGENT_NOT_MADE if entry & 1 else None
+            for kind, change in enumerate(census[:-1].tolist()):
+                model.census.resident[kind] += change
+            model.census.b_cell_precursors += int(census[-1])
+            if stopped == resident_rows.NEEDS_ROOM:
+                events.make_room(3)
+            elif stopped == resident_rows.IN_PYTHON:
+                self.run_event(event)  # its agent's own rule
+                ran += 1
+            else:
+                break
+        return ran
+
+    def _rule(self) -> np.ndarray:
+        """What :func:`sim.resident_rows.settle_due` reads of the model now."""
+        chances, leukaemia = self.model.chances, self.model.parameters.leukaemia
+        division, death = chances.blast_division, chances.blast_death
+        return np.array([division, death, leukaemia.cd19_loss_prob, chances.b_cell_death])
+
     def _divide(self, site: int, entry: int) -> None:
         """:meth:`agents.leukaemic_blast.LeukaemicBlast.divide` for a blast without an
         agent (its booked division, ``entry``): the same draws in the same order, the
@@ -255,6 +308,7 @@ class UnmadeResidents(Residents):
         else:
             cell = LeukaemicBlast.made_later(self.model, site, kind, born)
         tissue.residents[site] = cell
+        self.agent_serial[site] = tissue.resident_serial[site]
         return cell
 
     def _remove(self, site: int) -> None:

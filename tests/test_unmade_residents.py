@@ -11,7 +11,7 @@ import random
 import numpy as np
 import pytest
 from model_builders import empty_model
-from test_engines import _step_together
+from test_engines import _state, _step_together
 
 from agents import leukaemic_blast_kernels
 from agents.cell import steps_until
@@ -238,3 +238,44 @@ def test_the_blasts_kept_in_order_are_the_blasts_sorted_by_serial() -> None:
         by_serial = blasts[np.argsort(tissue.resident_serial[blasts])]
         assert model.residents.sites_of(LeukaemicBlast).tolist() == by_serial.tolist()
     assert by_serial.size > 50
+
+
+def _rows(model: CarTModel) -> tuple:
+    """The residents without agents as the compiled engine keeps them."""
+    tissue, residents = model.tissue, model.residents
+    queue = residents.events
+    size = int(queue.size[0])
+    return (
+        tissue.resident_serial.tolist(),
+        [cell is AGENT_NOT_MADE for cell in tissue.residents],
+        residents.born_step.tolist(),
+        residents.precursor.tolist(),
+        model.census,
+        residents.events.next_sequence,
+        sorted(zip(queue.keys[:size].tolist(), queue.events[:size].tolist(), strict=True)),
+        {step: len(bucket) for step, bucket in queue._due.items()},
+    )
+
+
+@pytest.mark.parametrize("tissue", ["marrow", "lymph_node"])  # a torus; a grid with an edge
+def test_the_due_events_kernel_is_the_python_path(tissue: str) -> None:
+    """A step's due events settled in one kernel (divisions, their daughters and
+    bookings; maturations; deaths) leave what running each in Python leaves: the same
+    tissue, generator states, census and bookings, step by step; a blast whose agent has
+    been made runs its agent's rule, between the kernel's events."""
+    overrides = [*BUSY_BLASTS, *BUSY_B_CELLS, f"grid.tissue={tissue}"]
+    kernel, python = (empty_model(overrides, seed=5, engine="compiled") for _ in range(2))
+    python.residents.events._settle = None  # each live event by run_event, in Python
+    sites = random.Random(5).sample(range(49), 20)
+    for model in (kernel, python):
+        model.step()
+        model.residents.place_blasts(sites[:6], cd19_positive=True)
+        model.residents.place_b_cells(sites[6:12], precursor=True)
+        model.residents.place_blasts(sites[12:], cd19_positive=False)
+        assert isinstance(model.tissue.resident_at(sites[0]), LeukaemicBlast)  # made
+    for step in range(48):
+        kernel.step()
+        python.step()
+        assert _state(kernel) == _state(python), f"step {step + 2}"
+        assert _rows(kernel) == _rows(python), f"step {step + 2}"
+    assert kernel.tissue.residents_made > 40  # daughters were born
