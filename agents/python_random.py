@@ -8,10 +8,11 @@ CPython does (``genrand_uint32`` and ``random_random`` of ``Modules/_randommodul
 and copies it back (``setstate``). ``tests/test_engines.py`` checks these draws
 against ``random.Random`` itself.
 
-During a compiled step the model's generator is a :class:`StepRandom`: once a kernel
+On the compiled engine the model's generator is a :class:`KernelRandom`: once a kernel
 has needed the state as arrays (:func:`python_state`), a rule that runs in Python draws
 from a :class:`MirroredRandom` over those arrays too (``random`` and ``choice``, the only
-draws the rules make), so the state is copied in and out at most once a step.
+draws the rules make), and the state goes back into the generator only when something
+else is asked of it.
 
 The state is three arrays: ``mt`` (624 words, as int64), ``cursor`` (``[position,
 position at the start of the present cell, 1 if mt was regenerated since]``) and
@@ -130,7 +131,7 @@ class MirroredRandom:
 
     def choice(self, seq: Sequence[Item]) -> Item:
         """``random.Random.choice``."""
-        if not seq:
+        if not len(seq):  # as CPython (seq may be a numpy array)
             raise IndexError("Cannot choose from an empty sequence")
         return seq[below(len(seq), self.mt, self.cursor, self.backup)]
 
@@ -140,15 +141,15 @@ class MirroredRandom:
         generator.setstate((self.version, words, self.gauss))
 
 
-class StepRandom:
-    """The model's Python generator for one step of the compiled engine: draws from
-    ``generator`` itself until a kernel first needs the state as arrays
-    (:meth:`arrays`), then from those arrays (a :class:`MirroredRandom`) for the rest
-    of the step, so the state is copied in and out (``getstate``/``setstate``, 625
-    words each) at most once a step, however many kernels draw from it; :meth:`settle`
-    puts it back into ``generator`` at the end of the step.
-
-    Only :meth:`random` and :meth:`choice` exist, as on :class:`MirroredRandom`.
+class KernelRandom:
+    """The model's Python generator on the compiled engine: it draws from ``generator``
+    itself until a kernel first needs the state as arrays (:meth:`arrays`), then from
+    those arrays (a :class:`MirroredRandom`), for the rest of the step and the steps
+    after, the rules run in Python included, so the state is not copied in and out
+    (``getstate``/``setstate``, 625 words each) around every kernel call, nor every
+    step. Anything else asked of it (``getstate``, ``shuffle``, ...) first puts the state
+    back into ``generator`` (:meth:`settle`) and is then asked of ``generator``: every
+    reader sees the one stream.
     """
 
     def __init__(self, generator: random.Random) -> None:
@@ -156,7 +157,7 @@ class StepRandom:
         self.mirror: MirroredRandom | None = None
 
     def arrays(self) -> MirroredRandom:
-        """The state as arrays, for a kernel (copied in at the first call of the step)."""
+        """The state as arrays, for a kernel (copied in if Python's generator has it)."""
         if self.mirror is None:
             self.mirror = MirroredRandom(self.generator)
         return self.mirror
@@ -171,11 +172,18 @@ class StepRandom:
         mirror = self.mirror
         return self.generator.choice(seq) if mirror is None else mirror.choice(seq)
 
-    def settle(self) -> None:
-        """Put the state reached into ``generator`` (copied out if kernels drew)."""
+    def settle(self) -> random.Random:
+        """Put the state reached into ``generator`` (copied out if it is in arrays) and
+        return it."""
         if self.mirror is not None:
             self.mirror.copy_to(self.generator)
             self.mirror = None
+        return self.generator
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__") or name in ("generator", "mirror"):
+            raise AttributeError(name)  # pickling and copying look for these
+        return getattr(self.settle(), name)
 
 
 class DrawsPython(Protocol):
@@ -187,11 +195,11 @@ class DrawsPython(Protocol):
 @contextmanager
 def python_state(owner: DrawsPython) -> Iterator[MirroredRandom]:
     """The state of ``owner.random`` as arrays, for a kernel and for the rules run in
-    Python while it works: in a compiled step, the step's (:class:`StepRandom`, no copy
-    after the first); otherwise copied into a :class:`MirroredRandom`, which stands in
-    for ``owner.random`` inside the block, and back into it at the end."""
+    Python while it works: on the compiled engine, the model's :class:`KernelRandom`'s
+    (no copy if a kernel had it last); otherwise copied into a :class:`MirroredRandom`,
+    which stands in for ``owner.random`` inside the block, and back at its end."""
     generator = owner.random
-    if isinstance(generator, StepRandom):
+    if isinstance(generator, KernelRandom):
         yield generator.arrays()
         return
     mirror = MirroredRandom(generator)
@@ -201,17 +209,3 @@ def python_state(owner: DrawsPython) -> Iterator[MirroredRandom]:
     finally:
         owner.random = generator
         mirror.copy_to(generator)
-
-
-@contextmanager
-def one_copy_a_step(owner: DrawsPython) -> Iterator[None]:
-    """Run a step with ``owner.random`` replaced by a :class:`StepRandom` over it (put
-    back, with the state reached, at the end)."""
-    generator = owner.random
-    stand_in = StepRandom(generator)
-    owner.random = stand_in  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        owner.random = generator
-        stand_in.settle()

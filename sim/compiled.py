@@ -32,7 +32,7 @@ from agents.kinds import (
     DONOR_CAR_T_KINDS,
     MobileKind,
 )
-from agents.python_random import one_copy_a_step, python_state
+from agents.python_random import KernelRandom, python_state
 from sim import event_heap, kernel_fields, kernel_shuffle, kernels, resident_rows
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
@@ -157,14 +157,16 @@ diffuse = kernel_fields.diffuse
 
 
 def step_random(model: CarTModel) -> AbstractContextManager[object]:
-    """The model's Python generator during a step: a
-    :class:`agents.python_random.StepRandom`, so the kernels that draw from it
-    (the encounters, the blasts' placement) share one copy of its state a step. In the
-    well-mixed limit (a model check) the tissue draws from the generator itself
-    (``Tissue.empty_resident_neighbours``), so each kernel copies the state in and out."""
-    if model.tissue.well_mixed:
-        return nullcontext()
-    return one_copy_a_step(model)
+    """The model's Python generator during a step: from the first step on, a
+    :class:`agents.python_random.KernelRandom` over it, so the kernels that draw from it
+    (the due events, the encounters, the blasts' placement) and the rules run in Python
+    share one copy of its state as arrays, kept from step to step. In the well-mixed
+    limit (a model check) the tissue draws from the generator itself
+    (``Tissue.empty_resident_neighbours``), so it stays as it is and each kernel copies
+    the state in and out."""
+    if not model.tissue.well_mixed and not isinstance(model.random, KernelRandom):
+        model.random = KernelRandom(model.random)  # type: ignore[assignment]
+    return nullcontext()
 
 
 # --- the encounters -------------------------------------------------------------------
@@ -237,7 +239,7 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     have kernels settled in numba; every other call runs the readable rule in Python.
 
     The kernels and the rules run in Python both draw from the generator's state held
-    in arrays (:func:`agents.python_random.python_state`: the step's copy, see
+    in arrays (:func:`agents.python_random.python_state`: the model's copy, see
     :func:`step_random`), so the run is the reference run.
     """
     if ordered.size == 0:

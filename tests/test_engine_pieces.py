@@ -53,31 +53,37 @@ def test_the_stand_in_generator_chooses_and_draws_what_python_does() -> None:
         mirror.shuffle(options)  # type: ignore[attr-defined]
 
 
-def test_the_step_generator_is_one_stream_with_one_copy_a_step() -> None:
-    """Python draws, a kernel's draws and Python draws again within one step are the
-    generator's own stream; the state is copied in once and back at the end."""
-    from agents.python_random import StepRandom, one_copy_a_step, python_state, random_float
+def test_the_kernels_generator_is_one_stream_copied_once() -> None:
+    """Python draws, two kernels' draws and Python draws again are the generator's own
+    stream, its state copied into arrays once; anything else asked of it sees the
+    state reached."""
+    from agents.python_random import KernelRandom, python_state, random_float
 
     class Owner:
         random = random.Random(11)
 
     generator, expected = Owner.random, random.Random(11)
     options = [3, 1, 4, 1, 5]
-    with one_copy_a_step(Owner):
-        stand_in = Owner.random
-        assert isinstance(stand_in, StepRandom)
-        assert stand_in.random() == expected.random()
-        assert stand_in.mirror is None  # no kernel yet: the generator itself draws
-        for _ in range(2):  # two kernels, one copy
-            with python_state(Owner) as mirror:
-                assert mirror is stand_in.arrays()
-                kernel_draws = [random_float(mirror.mt, mirror.cursor, mirror.backup)]
-            assert kernel_draws == [expected.random()]
-        assert stand_in.choice(options) == expected.choice(options)  # from the arrays now
-        assert stand_in.random() == expected.random()
-    assert Owner.random is generator
-    assert generator.getstate() == expected.getstate()
-    with python_state(Owner) as mirror:  # outside a step: copied in and out around it
+    stand_in = Owner.random = KernelRandom(generator)  # type: ignore[assignment]
+    assert stand_in.random() == expected.random()
+    assert stand_in.mirror is None  # no kernel yet: the generator itself draws
+    for _ in range(2):  # two kernels, one copy
+        with python_state(Owner) as mirror:
+            assert mirror is stand_in.arrays()
+            kernel_draws = [random_float(mirror.mt, mirror.cursor, mirror.backup)]
+        assert kernel_draws == [expected.random()]
+    assert stand_in.choice(options) == expected.choice(options)  # from the arrays now
+    assert stand_in.random() == expected.random()
+    assert stand_in.mirror is not None  # kept in arrays
+    assert stand_in.getstate() == expected.getstate()  # put back first
+    assert stand_in.mirror is None and generator.getstate() == expected.getstate()
+    with python_state(Owner):
+        pass
+    stand_in.shuffle(options)  # anything else: the generator's own
+    expected.shuffle(shuffled := [3, 1, 4, 1, 5])
+    assert options == shuffled and generator.getstate() == expected.getstate()
+    Owner.random = generator
+    with python_state(Owner) as mirror:  # a plain generator: copied in and out around it
         assert Owner.random is mirror
         mirror.random()
     expected.random()
