@@ -237,3 +237,13 @@ def test_the_relapse_verdict_never_calls_a_difference_clear_that_a_test_does_not
     mean_clear: bool, p_value: float, says: str
 ) -> None:
     assert says in survival_verdict(mean_clear, p_value)
+
+
+def test_a_run_that_ends_before_its_infusion_is_not_infused_and_has_no_infusion_day() -> None:
+    from study.analysis.arms import derive_outcomes
+
+    before = derive_outcomes(_record(0, False, infusion_day=DAYS + 10), None)
+    assert before["infused"] is False and before["days_to_infusion"] is None
+    assert before["remission_day28"] is None  # not observed, not a failure
+    reached = derive_outcomes(_record(1, True, infusion_day=12), None)
+    assert reached["infused"] is True and reached["days_to_infusion"] == 12

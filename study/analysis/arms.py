@@ -263,7 +263,7 @@ def derive_outcomes(record: dict[str, Any], daily: pd.DataFrame | None) -> dict[
         "manufacturing_failed": never_infused and record.get("manufacturing_days") is not None,
         "infused": bool(infused),
         "infusion_day_in_run": planned if infused else None,
-        "days_to_infusion": planned,
+        "days_to_infusion": planned if infused else None,  # observed: the run reached it
         "blast_pct_at_infusion": record.get("blast_pct_at_infusion") if infused else None,
         "remission_day28": remission,
         "mrd_negative_day28": (
