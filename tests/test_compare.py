@@ -163,7 +163,7 @@ def test_from_a_batch_lacking_an_arm_is_one_line_and_exit_2(
     assert err.count("\n") == 1 and "lacks arm 'donor'" in err
     single = write_fake_batch(tmp_path / "one", {"good": _arms(4, 2, 2)["good"]})
     status, err = _run_main(["compare", "--from", str(single)], capsys)
-    assert status == 2 and "name the two arms" in err
+    assert status == 2 and "holds 1 scenario (good); a comparison needs a batch of two" in err
     status, err = _run_main(["compare", "--from", str(batch), "--replicates", "5"], capsys)
     assert status == 2 and "--replicates" in err
 
