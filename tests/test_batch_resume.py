@@ -322,6 +322,8 @@ def test_the_experiment_file_example_in_the_docs_is_valid(tmp_path: Path) -> Non
     assert experiment.spec.sweeps[1].values == (True, False)
     assert experiment.spec.sets == (Override(("therapy", "product_fitness"), 0.8),)
     assert experiment.spec.sets[0].source == f"{file}: [set]"
+    shipped = load_experiment(Path(__file__).resolve().parent.parent / "experiments" / "dose.toml")
+    assert shipped.spec == experiment.spec  # the file the help names is the docs example
 
 
 @pytest.mark.parametrize(
@@ -375,7 +377,7 @@ def test_the_summary_table_gives_wilson_intervals_per_cell(tmp_path: Path) -> No
     assert table.splitlines()[0].split()[:4] == [
         "scenario",
         "car_t.dose_cells",
-        "runs",
+        "observed",
         "remission_day28",
     ]
     assert len(table.splitlines()) == 5

@@ -163,7 +163,7 @@ def test_from_a_batch_lacking_an_arm_is_one_line_and_exit_2(
     assert err.count("\n") == 1 and "lacks arm 'donor'" in err
     single = write_fake_batch(tmp_path / "one", {"good": _arms(4, 2, 2)["good"]})
     status, err = _run_main(["compare", "--from", str(single)], capsys)
-    assert status == 2 and "name the two arms" in err
+    assert status == 2 and "holds 1 scenario (good); a comparison needs a batch of two" in err
     status, err = _run_main(["compare", "--from", str(batch), "--replicates", "5"], capsys)
     assert status == 2 and "--replicates" in err
 
@@ -237,3 +237,13 @@ def test_the_relapse_verdict_never_calls_a_difference_clear_that_a_test_does_not
     mean_clear: bool, p_value: float, says: str
 ) -> None:
     assert says in survival_verdict(mean_clear, p_value)
+
+
+def test_a_run_that_ends_before_its_infusion_is_not_infused_and_has_no_infusion_day() -> None:
+    from study.analysis.arms import derive_outcomes
+
+    before = derive_outcomes(_record(0, False, infusion_day=DAYS + 10), None)
+    assert before["infused"] is False and before["days_to_infusion"] is None
+    assert before["remission_day28"] is None  # not observed, not a failure
+    reached = derive_outcomes(_record(1, True, infusion_day=12), None)
+    assert reached["infused"] is True and reached["days_to_infusion"] == 12

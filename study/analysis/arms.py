@@ -126,8 +126,13 @@ def load_arms(batch_dir: Path | str, arm_a: str | None = None, arm_b: str | None
     if arm_a is None or arm_b is None:
         if len(names) != 2:
             raise UserInputError(
-                f"compare --from {batch_dir}: the batch holds {len(names)} scenarios "
-                f"({', '.join(names)}); name the two arms: compare A B --from DIR"
+                f"compare --from {batch_dir}: the batch holds {len(names)} "
+                f"scenario{'' if len(names) == 1 else 's'} ({', '.join(names)}); "
+                + (
+                    "a comparison needs a batch of two"
+                    if len(names) < 2
+                    else "name the two arms: compare A B --from DIR"
+                )
             )
         arm_a, arm_b = names
     # a scenario given as a path is named by its file's stem in the batch
@@ -263,7 +268,7 @@ def derive_outcomes(record: dict[str, Any], daily: pd.DataFrame | None) -> dict[
         "manufacturing_failed": never_infused and record.get("manufacturing_days") is not None,
         "infused": bool(infused),
         "infusion_day_in_run": planned if infused else None,
-        "days_to_infusion": planned,
+        "days_to_infusion": planned if infused else None,  # observed: the run reached it
         "blast_pct_at_infusion": record.get("blast_pct_at_infusion") if infused else None,
         "remission_day28": remission,
         "mrd_negative_day28": (

@@ -101,13 +101,14 @@ def summarise_cells(plan: BatchPlan, directory: BatchDirectory) -> list[CellSumm
 
 
 def format_cell_table(cells: Sequence[CellSummary]) -> str:
-    """A plain-text table: scenario, sweep values, runs, outcome count, share, 95% Wilson CI,
-    and runs where the outcome was not observed (null; not in the share)."""
+    """A plain-text table: scenario, sweep values, runs where the outcome was observed,
+    outcome count, share, 95% Wilson CI, and runs where it was not (null; not in the
+    share)."""
     sweep_keys = [key for key, _ in cells[0].sweep_values] if cells else []
     header = [
         "scenario",
         *sweep_keys,
-        "runs",
+        "observed",
         OUTCOME_FIELD,
         "share",
         "95% CI (Wilson)",
