@@ -9,7 +9,6 @@ an :class:`sim.engine.Engine` of :func:`has_contact`, :data:`diffuse`,
 from __future__ import annotations
 
 import hashlib
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -156,8 +155,8 @@ diffuse = kernel_fields.diffuse
 """One diffusion step in place: :func:`sim.geometry.diffuse_in_place` in a kernel."""
 
 
-def step_random(model: CarTModel) -> AbstractContextManager[object]:
-    """The model's Python generator during a step: from the first step on, a
+def adopt_random(model: CarTModel) -> None:
+    """The model's Python generator once it is set up: a
     :class:`agents.python_random.KernelRandom` over it, so the kernels that draw from it
     (the due events, the encounters, the blasts' placement) and the rules run in Python
     share one copy of its state as arrays, kept from step to step. In the well-mixed
@@ -166,7 +165,6 @@ def step_random(model: CarTModel) -> AbstractContextManager[object]:
     the state in and out."""
     if not model.tissue.well_mixed and not isinstance(model.random, KernelRandom):
         model.random = KernelRandom(model.random)  # type: ignore[assignment]
-    return nullcontext()
 
 
 # --- the encounters -------------------------------------------------------------------
@@ -240,7 +238,7 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
 
     The kernels and the rules run in Python both draw from the generator's state held
     in arrays (:func:`agents.python_random.python_state`: the model's copy, see
-    :func:`step_random`), so the run is the reference run.
+    :func:`adopt_random`), so the run is the reference run.
     """
     if ordered.size == 0:
         return

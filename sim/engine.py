@@ -14,7 +14,6 @@ default is ``reference``. numba is imported only when a compiled engine is made.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,8 +48,8 @@ MakeResidents = Callable[["CarTModel"], Residents]
 """``(model) -> Residents``: how residents are made and removed in bulk."""
 WalkAndScreen = Callable[["CarTModel", np.ndarray], np.ndarray]
 """``(model, rows) -> rows in turn order``: :func:`reference_walk_and_screen`."""
-StepRandom = Callable[["CarTModel"], AbstractContextManager[object]]
-"""``(model) -> context``: what Python's generator is during a step (``model.step``)."""
+AdoptRandom = Callable[["CarTModel"], None]
+"""``(model) -> None``: what Python's generator is once the model is set up."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ class Engine:
     draw_empty_sites: DrawEmptySites
     walk_and_screen: WalkAndScreen
     residents: MakeResidents
-    step_random: StepRandom
+    adopt_random: AdoptRandom
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -78,9 +77,8 @@ def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
             cell.interact()  # type: ignore[union-attr]
 
 
-def _python_generator(model: CarTModel) -> AbstractContextManager[object]:
-    """The reference engine's step draws from ``model.random`` itself."""
-    return nullcontext()
+def _python_generator(model: CarTModel) -> None:
+    """The reference engine draws from ``model.random`` itself: nothing to adopt."""
 
 
 def reference_walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
@@ -121,5 +119,5 @@ def make_engine(name: str) -> Engine:
         compiled.draw_empty_sites,
         compiled.walk_and_screen,
         residents_for,
-        compiled.step_random,
+        compiled.adopt_random,
     )

@@ -123,6 +123,7 @@ class CarTModel(mesa.Model):
         self.residual = ResidualDisease(self)  # the leukaemia beyond the patch
         self.residual.start()
         self.b_cells_at_start = self.census.resident[ResidentKind.B_CELL]
+        self.engine.adopt_random(self)  # the compiled engine keeps its state as arrays
 
     # --- set-up ----------------------------------------------------------------------
     def _seed_tissue(self) -> None:
@@ -180,10 +181,6 @@ class CarTModel(mesa.Model):
 
     def step(self) -> None:
         """Advance the model by one step of ``hours_per_step`` hours."""
-        with self.engine.step_random(self):  # the compiled engine's copy of the generator
-            self._advance()
-
-    def _advance(self) -> None:
         if self.step_count % self.steps_per_day == 0:
             self.therapy.start_of_day(self.step_count // self.steps_per_day)
         self.step_count += 1

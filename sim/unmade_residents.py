@@ -334,8 +334,7 @@ class UnmadeResidents(Residents):
             )  # fmt: skip
             self._blast_keys, self._blasts_known_to = keys, tissue.residents_made
             return sites
-        is_kind = IS_B_CELL if cls is HealthyBCell else IS_BLAST
-        sites = np.flatnonzero(is_kind[tissue.resident_kind])
+        sites = np.flatnonzero(IS_B_CELL[tissue.resident_kind])
         order = np.sort(tissue.resident_serial[sites] * tissue.n_sites + sites)
         return order % tissue.n_sites
 
