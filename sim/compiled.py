@@ -32,9 +32,17 @@ from agents.kinds import (
     MobileKind,
 )
 from agents.python_random import KernelRandom, python_state
-from sim import event_heap, kernel_fields, kernel_shuffle, kernels, resident_rows
+from sim import (
+    event_heap,
+    kernel_fields,
+    kernel_generator,
+    kernel_shuffle,
+    kernels,
+    resident_rows,
+)
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
+from sim.kernel_generator import held
 from sim.t_cell_table import NEVER, TCellTable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +57,7 @@ KERNEL_SOURCES = tuple(
         event_heap,
         resident_rows,
         kernel_shuffle,
+        kernel_generator,
         kernel_fields,
         kernels,
     )
@@ -134,7 +143,7 @@ def walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
     on_grid = tissue.neighbour_on_grid
     return kernels.walk_and_screen(
         rows, tissue.t_cells.kind, model.moves_per_step, model.chemotaxis_bias,
-        microenvironment.exclusion_chance(model), model.rng, tissue.neighbours,
+        microenvironment.exclusion_chance(model), held(model.rng), tissue.neighbours,
         _NO_EDGE if on_grid is None else on_grid, on_grid is not None, tissue.mobile_kind,
         tissue.mobile_row, tissue.resident_kind, tissue.antigen, tissue.t_cells.site,
         IS_TUMOUR, screening, screen.table, screen.antigen_threshold,
@@ -147,7 +156,7 @@ def draw_empty_sites(
 ) -> np.ndarray | None:
     """:func:`sim.tissue.draw_empty_sites` in a kernel (:func:`sim.kernels.empty_sites`),
     the same draws from ``rng``."""
-    sites, found = kernels.empty_sites(kind_layer, count, rng)
+    sites, found = kernels.empty_sites(kind_layer, count, held(rng))
     return sites if found else None
 
 

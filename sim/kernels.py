@@ -22,6 +22,7 @@ from numba import njit
 from agents.car_t_cell_kernels import interact_is_quiet
 from agents.native_t_cell_kernels import kill_blast_is_quiet, learn_is_quiet
 from agents.python_random import mark, rewind
+from sim.kernel_generator import HeldGenerator, generator_of
 from sim.kernel_shuffle import permutation, shuffle_in_place
 
 # --- the walk: agents.cell.TCell.move, as sim.movement.walk does it in numpy -------------
@@ -173,7 +174,7 @@ def walk_and_screen(
     moves_per_step: np.ndarray,
     chemotaxis_bias: np.ndarray,
     exclusion: float,
-    rng: np.random.Generator,
+    source: np.random.Generator | HeldGenerator,
     neighbours: np.ndarray,
     neighbour_on_grid: np.ndarray,
     bounded: bool,
@@ -195,8 +196,10 @@ def walk_and_screen(
     only if some fraction is not 0) and walk (:func:`walk`, ``chemotaxis_bias`` by kind);
     then the turn order is drawn (``rng.permutation``) and screened (``screen``: 0 none,
     every cell takes its turn; 1 nobody can act, no turn; 2 :func:`has_contact`). The
-    same draws from ``rng`` in the same order; returns the rows in turn order.
+    same draws from ``rng`` (``source``: it, or it held, :mod:`sim.kernel_generator`) in
+    the same order; returns the rows in turn order.
     """
+    rng = generator_of(source)
     n = rows.size
     kinds = np.empty(n, dtype=np.int64)
     for i in range(n):
@@ -227,13 +230,15 @@ def walk_and_screen(
 
 @njit(cache=True)
 def empty_sites(
-    kind_layer: np.ndarray, count: int, rng: np.random.Generator
+    kind_layer: np.ndarray, count: int, source: np.random.Generator | HeldGenerator
 ) -> tuple[np.ndarray, bool]:
     """:func:`sim.tissue.draw_empty_sites`, the same draws from ``rng``: up to four tries
     of ``4 * count + 8`` random sites, the empty ones kept, shuffled; the sites and
-    whether a try found enough. A try first only counts the distinct empty sites drawn
+    whether a try found enough (``source``: ``rng``, or it held:
+    :mod:`sim.kernel_generator`). A try first only counts the distinct empty sites drawn
     (marking them, instead of ``np.unique``'s sort): on a nearly full grid, where every
     try fails, that is all it does."""
+    rng = generator_of(source)
     seen = np.zeros(kind_layer.size, dtype=np.bool_)
     for _ in range(4):
         drawn = rng.integers(0, kind_layer.size, size=4 * count + 8)

@@ -104,9 +104,9 @@ class UnmadeResidents(Residents):
         if not sites:
             return
         self._claim(sites)
-        kind = ResidentKind.BLAST_CD19_NEGATIVE
+        kind = int(ResidentKind.BLAST_CD19_NEGATIVE)  # an int: numba types an enum slowly
         if cd19_positive:
-            kind = ResidentKind.BLAST_CD19_POSITIVE
+            kind = int(ResidentKind.BLAST_CD19_POSITIVE)
         if len(sites) <= FEW:
             self._place_one_by_one(sites, kind)
         else:

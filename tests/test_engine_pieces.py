@@ -155,3 +155,21 @@ def test_an_edited_kernel_source_drops_the_cached_machine_code(tmp_path: Path) -
         source.write("\n# an edit\n")
     assert drop_stale_kernel_caches(tmp_path)
     assert not cached.exists()
+
+
+def test_a_held_generator_is_the_generator_itself() -> None:
+    """A kernel given the model's generator held (sim.kernel_generator, a cheap kernel
+    argument) draws what it draws given the generator, from the same state."""
+    from sim import kernels
+    from sim.kernel_generator import held
+
+    layer = np.zeros(400, dtype=np.int8)
+    layer[np.random.default_rng(1).choice(400, size=300, replace=False)] = 1
+    plain, wrapped = np.random.default_rng(7), np.random.default_rng(7)
+    assert held(wrapped) is held(wrapped)
+    for count in (1, 5, 40, 90):
+        expected = kernels.empty_sites(layer, count, plain)
+        got = kernels.empty_sites(layer, count, held(wrapped))
+        assert got[1] == expected[1]
+        assert np.array_equal(got[0], expected[0])
+        assert wrapped.random() == plain.random()  # numpy's own draws go on from the same state
