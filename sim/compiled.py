@@ -43,7 +43,9 @@ from sim import (
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
 from sim.kernel_generator import held
+from sim.residents import Residents
 from sim.t_cell_table import NEVER, TCellTable
+from sim.unmade_residents import UnmadeResidents
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL_SOURCES = tuple(
@@ -154,14 +156,26 @@ def walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
 def draw_empty_sites(
     kind_layer: np.ndarray, count: int, rng: np.random.Generator
 ) -> np.ndarray | None:
-    """:func:`sim.tissue.draw_empty_sites` in a kernel (:func:`sim.kernels.empty_sites`),
-    the same draws from ``rng``."""
-    sites, found = kernels.empty_sites(kind_layer, count, held(rng))
-    return sites if found else None
+    """:func:`sim.tissue.draw_empty_sites` and, where it finds too few, the listing of
+    every empty site that :meth:`sim.tissue.Tissue.random_empty_sites` falls back on, in
+    one kernel call (:func:`sim.kernels.random_empty_sites`): the same draws from
+    ``rng``. Never None: the kernel has fallen back itself."""
+    return kernels.random_empty_sites(kind_layer, count, held(rng))
 
 
 diffuse = kernel_fields.diffuse
 """One diffusion step in place: :func:`sim.geometry.diffuse_in_place` in a kernel."""
+
+
+def residents_for(model: CarTModel) -> Residents:
+    """The compiled engine's residents: :class:`sim.unmade_residents.UnmadeResidents`,
+    except with ``leukaemia.division_pushes`` (a lymphoma's mass,
+    :mod:`agents.mass_growth`), whose pushes move residents from site to site, which the
+    heap's events (keyed by site) do not follow: there every resident is an agent from
+    birth, as on the reference."""
+    if model.parameters.leukaemia.division_pushes:
+        return Residents(model)
+    return UnmadeResidents(model)
 
 
 def adopt_random(model: CarTModel) -> None:

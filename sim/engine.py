@@ -109,7 +109,6 @@ def make_engine(name: str) -> Engine:
     if check_engine(name, "engine") == "reference":
         return REFERENCE
     from sim import compiled  # numba: only for a compiled model
-    from sim.unmade_residents import residents_for
 
     return Engine(
         "compiled",
@@ -118,6 +117,6 @@ def make_engine(name: str) -> Engine:
         compiled.encounters,
         compiled.draw_empty_sites,
         compiled.walk_and_screen,
-        residents_for,
+        compiled.residents_for,
         compiled.adopt_random,
     )

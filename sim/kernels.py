@@ -23,7 +23,7 @@ from agents.car_t_cell_kernels import interact_is_quiet
 from agents.native_t_cell_kernels import kill_blast_is_quiet, learn_is_quiet
 from agents.python_random import mark, rewind
 from sim.kernel_generator import HeldGenerator, generator_of
-from sim.kernel_shuffle import permutation, shuffle_in_place
+from sim.kernel_shuffle import choice, permutation, shuffle_in_place
 
 # --- the walk: agents.cell.TCell.move, as sim.movement.walk does it in numpy -------------
 
@@ -262,6 +262,22 @@ def empty_sites(
         for site in drawn:
             seen[site] = False
     return np.empty(0, dtype=np.int64), False
+
+
+@njit(cache=True)
+def random_empty_sites(
+    kind_layer: np.ndarray, count: int, source: np.random.Generator | HeldGenerator
+) -> np.ndarray:
+    """:meth:`sim.tissue.Tissue.random_empty_sites` for ``count`` above 0: the draws of
+    :func:`empty_sites`, and where no try found enough, ``rng.choice(every empty site,
+    size=min(count, their number), replace=False)`` (:func:`sim.kernel_shuffle.choice`);
+    the same draws from ``rng`` (``source``: it, or it held)."""
+    rng = generator_of(source)
+    sites, found = empty_sites(kind_layer, count, rng)
+    if found:
+        return sites
+    empty = np.flatnonzero(kind_layer == 0)
+    return empty[choice(empty.size, min(count, empty.size), rng)]
 
 
 # --- the encounters: sim.engine.reference_encounters (each cell's interact rule) ----------

@@ -5,7 +5,9 @@ maturation, a blast's division, with the rules' kernels in ``agents/``), run in 
 order in one call, between the callbacks of the residents that have agents.
 :func:`blasts_in_order`: the blasts in the order they were made (the residual
 compartment's egress chooses over that list, as the reference chooses over Mesa's
-``agents_by_type``), kept from one call to the next rather than sorted each time.
+``agents_by_type``), kept from one call to the next rather than sorted each time;
+:func:`take_random_blasts`: the egress itself, the blasts chosen over that list and
+those without agents removed, in the same call.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from agents.healthy_b_cell_kernels import NOT_A_PRECURSOR, mature
 from agents.kinds import ResidentKind
 from agents.leukaemic_blast_kernels import NEVER_BOOKED, divide
 from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_one
+from sim.kernel_generator import HeldGenerator, generator_of
+from sim.kernel_shuffle import choice
 
 
 @njit(cache=True)
@@ -52,6 +56,42 @@ def blasts_in_order(
             found += 1
     keys = np.concatenate((keys[:kept], np.sort(new)))
     return keys, keys % n_sites
+
+
+@njit(cache=True)
+def take_random_blasts(
+    known: np.ndarray,
+    known_to_serial: int,
+    count: int,
+    source: np.random.Generator | HeldGenerator,
+    resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    agent_serial: np.ndarray,
+    is_blast: np.ndarray,
+    census: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:meth:`sim.residents.Residents.remove_random_blasts` over the blasts in the order
+    they were made (:func:`blasts_in_order`, from ``known`` and ``known_to_serial``):
+    ``count`` of them chosen as ``rng.choice(blasts, size=count, replace=False)`` does
+    (``source``: the generator or it held, :mod:`sim.kernel_generator`), those without
+    an agent (``agent_serial`` of their site is not their serial) removed from the
+    layers, their kinds' counts taken off ``census`` (by resident kind). Returns the
+    blasts' keys in order (for the next call), the chosen sites in choice order, their
+    kinds, and which of them have an agent (the caller lets those die by their own
+    rule)."""
+    keys, sites = blasts_in_order(known, known_to_serial, resident_kind, resident_serial, is_blast)
+    chosen = sites[choice(sites.size, count, generator_of(source))]
+    chosen_kind = resident_kind[chosen]
+    has_agent = np.zeros(count, dtype=np.bool_)
+    for index in range(count):
+        site = chosen[index]
+        if agent_serial[site] == resident_serial[site]:
+            has_agent[index] = True
+            continue
+        census[resident_kind[site]] -= 1
+        resident_kind[site] = EMPTY
+        resident_serial[site] = 0
+    return keys, chosen, chosen_kind, has_agent
 
 
 DONE, REACHED, IN_PYTHON, NEEDS_ROOM = 0, 1, 2, 3

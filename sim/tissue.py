@@ -84,7 +84,7 @@ class Tissue:
             a kind in this order are Mesa's ``agents_by_type`` order (creation order). A
             resident moved by a push (:mod:`agents.mass_growth`) counts as placed anew;
             the compiled engine's residents without agents, which rely on this order, are
-            not used with pushing (:func:`sim.unmade_residents.residents_for`).
+            not used with pushing (:func:`sim.compiled.residents_for`).
         mobile_row: flat int array, the row in ``t_cells`` of each site's T-cell, or -1.
         t_cells: the table of every T-cell's site and kind.
         neighbours: ``(n_sites, 8)`` int array, the site one move away in each of the

@@ -10,9 +10,9 @@ a B-cell's maturation or death) as whole numbers in a heap (:mod:`sim.event_heap
 instead of bound methods. Its booked events due at a step run in one kernel call
 (:meth:`UnmadeResidents.settle_due`, :func:`sim.resident_rows.settle_due`), with the
 readable rules' draws in the same order (their Python twins, :meth:`_divide` and
-:meth:`_mature`, run them in the well-mixed limit). Its
-Mesa agent (:meth:`agents.cell.ResidentCell.made_later`) is made only when something
-asks for it: a T-cell's rule (``Tissue.resident_at``, before a kill), the inspector, or
+:meth:`_mature`, run them in the well-mixed limit). Its Mesa agent
+(:meth:`agents.cell.ResidentCell.made_later`) is made only when something asks for it: a
+T-cell's rule (``Tissue.resident_at``, before a kill), the inspector, or
 :meth:`Residents.of_class`; from then on the agent's own rules run its events. A
 resident that leaves the grid or dies before any of these costs no agent at all. With
 two-way exchange most seeded blasts do: at ten times the default seeding rate about 800
@@ -41,6 +41,7 @@ from agents.leukaemic_blast import LeukaemicBlast
 from agents.python_random import python_state
 from sim import resident_rows
 from sim.event_heap import UnmadeEventQueue
+from sim.kernel_generator import held
 from sim.residents import Residents
 from sim.tissue import AGENT_NOT_MADE
 
@@ -60,23 +61,13 @@ IS_B_CELL = np.zeros(len(ResidentKind), dtype=bool)
 IS_B_CELL[ResidentKind.B_CELL] = True
 
 
-def residents_for(model: CarTModel) -> Residents:
-    """The compiled engine's residents: :class:`UnmadeResidents`, except with
-    ``leukaemia.division_pushes`` (a lymphoma's mass, :mod:`agents.mass_growth`), whose
-    pushes move residents from site to site, which the heap's events (keyed by site) do
-    not follow: there every resident is an agent from birth, as on the reference."""
-    if model.parameters.leukaemia.division_pushes:
-        return Residents(model)
-    return UnmadeResidents(model)
-
-
 class UnmadeResidents(Residents):
     """:class:`sim.residents.Residents` with blasts and B-cells placed without an agent,
     their agents made on demand (see the module docstring)."""
 
     def __init__(self, model: CarTModel) -> None:
         if model.parameters.leukaemia.division_pushes:
-            raise ValueError("residents without agents cannot be pushed (residents_for)")
+            raise ValueError("residents without agents cannot be pushed (compiled.residents_for)")
         self.model = model
         tissue = model.tissue
         settle = None if tissue.well_mixed else self.settle_due  # well mixed: tissue draws
@@ -339,15 +330,25 @@ class UnmadeResidents(Residents):
         return order % tissue.n_sites
 
     def remove_random_blasts(self, count: int) -> list[bool]:
-        """:meth:`Residents.remove_random_blasts`: the same choice over the same list,
-        without making the chosen blasts' agents."""
+        """:meth:`Residents.remove_random_blasts`: the same choice over the same list, in
+        a kernel (:func:`sim.resident_rows.take_random_blasts`), no agent made."""
         model = self.model
         tissue = model.tissue
-        sites = self.sites_of(LeukaemicBlast)
-        chosen = sites[model.rng.choice(sites.size, size=count, replace=False)]
-        positive = tissue.resident_kind[chosen] == ResidentKind.BLAST_CD19_POSITIVE
-        self._remove_all(chosen)
-        return positive.tolist()
+        census = np.zeros(len(ResidentKind), dtype=np.int64)
+        keys, chosen, chosen_kind, has_agent = resident_rows.take_random_blasts(
+            self._blast_keys, self._blasts_known_to, count, held(model.rng),
+            tissue.resident_kind, tissue.resident_serial, self.agent_serial, IS_BLAST, census,
+        )  # fmt: skip
+        self._blast_keys, self._blasts_known_to = keys, tissue.residents_made
+        for kind in BLASTS:
+            model.census.resident[kind] += int(census[kind])
+        cells = tissue.residents
+        for site, made in zip(chosen.tolist(), has_agent.tolist(), strict=True):
+            if made:
+                cells[site].die()  # type: ignore[union-attr]
+            else:
+                cells[site] = None
+        return (chosen_kind == ResidentKind.BLAST_CD19_POSITIVE).tolist()
 
     def kill_share(self, cls: type[ResidentCell], share: float) -> int:
         """:meth:`Residents.kill_share`: the same draws over the same list, without

@@ -173,3 +173,20 @@ def test_a_held_generator_is_the_generator_itself() -> None:
         assert got[1] == expected[1]
         assert np.array_equal(got[0], expected[0])
         assert wrapped.random() == plain.random()  # numpy's own draws go on from the same state
+
+
+def test_the_choice_kernel_chooses_what_numpy_chooses() -> None:
+    """``kernel_shuffle.choice`` is ``rng.choice(n, size, replace=False)``: the same
+    numbers and the same generator state after, by Floyd's algorithm and by the tail
+    shuffle numpy uses for large populations, after a draw that left half a 64-bit word."""
+    from sim.kernel_shuffle import choice
+
+    cases = [(0, 0), (1, 1), (2, 1), (7, 7), (100, 3), (9999, 400), (10_001, 200), (10_001, 201)]
+    cases += [(30_000, 900), (30_000, 30_000), (4096, 4000), (70_000, 5)]
+    for seed, (population, size) in enumerate(cases):
+        numpy_rng, kernel_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        numpy_rng.integers(0, 5)  # 32 bits of the next word kept for the next 32-bit draw
+        kernel_rng.integers(0, 5)
+        expected = numpy_rng.choice(population, size=size, replace=False)
+        assert choice(population, size, kernel_rng).tolist() == expected.tolist()
+        assert numpy_rng.bit_generator.state == kernel_rng.bit_generator.state

@@ -206,6 +206,43 @@ def test_the_empty_sites_kernel_draws_what_numpy_draws(occupied: float) -> None:
         assert numpy_rng.bit_generator.state == kernel_rng.bit_generator.state
 
 
+@pytest.mark.parametrize("occupied", [0.0, 0.8, 0.97, 0.995, 1.0])
+def test_the_random_empty_sites_kernel_is_the_tissues_choice(occupied: float) -> None:
+    """``kernels.random_empty_sites`` is ``Tissue.random_empty_sites``: its draws and,
+    where they find too few, its choice over every empty site (numpy's ``choice``)."""
+    from sim import kernels
+    from sim.kernel_generator import held
+    from sim.tissue import Tissue
+
+    tissue = Tissue(30, 30, random.Random(0))
+    layout = np.random.default_rng(11)
+    fell_back = 0
+    for trial in range(20):
+        tissue.resident_kind[:] = layout.random(900) < occupied
+        count = int(layout.integers(1, 60))
+        numpy_rng, kernel_rng = np.random.default_rng(trial), np.random.default_rng(trial)
+        fell_back += tissue.draw_empty_sites(tissue.resident_kind, count, numpy_rng) is None
+        numpy_rng = np.random.default_rng(trial)
+        expected = tissue.random_empty_sites(tissue.resident_kind, count, numpy_rng)
+        sites = kernels.random_empty_sites(tissue.resident_kind, count, held(kernel_rng))
+        assert sites.tolist() == expected.tolist()
+        assert numpy_rng.bit_generator.state == kernel_rng.bit_generator.state
+    assert fell_back > 0 or occupied < 0.9  # the full grids take the listing's way
+
+
+def test_blasts_with_agents_leave_by_their_own_rule() -> None:
+    """The egress kernel removes the chosen blasts without agents itself and leaves
+    those whose agents were made to die by their own rule: the run stays the
+    reference's while many blasts have agents."""
+    scenario = load_scenario("autologous", [*CHURN, "time.days=20"])
+    reference, compiled = CarTModel(scenario, 2), CarTModel(scenario, 2, engine="compiled")
+    _step_together(reference, compiled, 10)
+    blasts = np.flatnonzero(np.isin(compiled.tissue.resident_kind, sorted(BLASTS)))
+    made = [compiled.tissue.resident_at(site) for site in blasts[::2].tolist()]
+    _step_together(reference, compiled, 40)
+    assert sum(not cell.alive for cell in made) > 10  # many of them left or died
+
+
 def test_where_divisions_push_every_resident_is_an_agent_from_birth() -> None:
     """A push (agents/mass_growth.py) moves residents between sites, which the heap's
     events cannot follow: with ``division_pushes`` the compiled engine makes agents."""
