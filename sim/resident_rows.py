@@ -25,42 +25,45 @@ from sim.kernel_shuffle import choice
 
 @njit(cache=True)
 def blasts_in_order(
-    known: np.ndarray,
+    known_sites: np.ndarray,
+    known_serials: np.ndarray,
     known_to_serial: int,
     resident_kind: np.ndarray,
     resident_serial: np.ndarray,
     is_blast: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The living blasts in the order they were made, as keys ``serial * n_sites +
-    site`` and as sites: those of ``known`` (the keys of the last call, which knew every
-    resident made up to serial ``known_to_serial``) whose site still holds their serial,
-    in their order, then the blasts made since (a serial above ``known_to_serial``), by
-    serial. Serials only grow, so this is the sort of every blast by serial."""
+    """The living blasts in the order they were made, as sites and serials: those of
+    the last call's answer (``known_sites``, ``known_serials``, which knew every
+    resident made up to serial ``known_to_serial``) whose site still holds their
+    serial, in their order, then the blasts made since (a serial above
+    ``known_to_serial``), by serial. Serials only grow, so this is the sort of every
+    blast by serial."""
     n_sites = resident_kind.size
-    keys = np.empty(known.size, dtype=np.int64)
-    kept = 0
-    for index in range(known.size):
-        key = known[index]
-        if resident_serial[key % n_sites] == key // n_sites:
-            keys[kept] = key
-            kept += 1
+    new = np.empty(n_sites, dtype=np.int64)  # keys serial * n_sites + site
     made_since = 0
     for site in range(n_sites):
-        if is_blast[resident_kind[site]] and resident_serial[site] > known_to_serial:
+        if resident_serial[site] > known_to_serial and is_blast[resident_kind[site]]:
+            new[made_since] = resident_serial[site] * n_sites + site
             made_since += 1
-    new = np.empty(made_since, dtype=np.int64)
-    found = 0
-    for site in range(n_sites):
-        if is_blast[resident_kind[site]] and resident_serial[site] > known_to_serial:
-            new[found] = resident_serial[site] * n_sites + site
-            found += 1
-    keys = np.concatenate((keys[:kept], np.sort(new)))
-    return keys, keys % n_sites
+    new = np.sort(new[:made_since])
+    sites = np.empty(known_sites.size + made_since, dtype=np.int64)
+    serials = np.empty_like(sites)
+    kept = 0
+    for index in range(known_sites.size):
+        site, serial = known_sites[index], known_serials[index]
+        if resident_serial[site] == serial:
+            sites[kept], serials[kept] = site, serial
+            kept += 1
+    for key in new:
+        serials[kept], sites[kept] = divmod(key, n_sites)
+        kept += 1
+    return sites[:kept], serials[:kept]
 
 
 @njit(cache=True)
 def take_random_blasts(
-    known: np.ndarray,
+    known_sites: np.ndarray,
+    known_serials: np.ndarray,
     known_to_serial: int,
     count: int,
     source: np.random.Generator | HeldGenerator,
@@ -69,17 +72,19 @@ def take_random_blasts(
     agent_serial: np.ndarray,
     is_blast: np.ndarray,
     census: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:meth:`sim.residents.Residents.remove_random_blasts` over the blasts in the order
-    they were made (:func:`blasts_in_order`, from ``known`` and ``known_to_serial``):
+    they were made (:func:`blasts_in_order`, from the last answer and ``known_to_serial``):
     ``count`` of them chosen as ``rng.choice(blasts, size=count, replace=False)`` does
     (``source``: the generator or it held, :mod:`sim.kernel_generator`), those without
     an agent (``agent_serial`` of their site is not their serial) removed from the
     layers, their kinds' counts taken off ``census`` (by resident kind). Returns the
-    blasts' keys in order (for the next call), the chosen sites in choice order, their
+    blasts' sites and serials in order (for the next call), the chosen sites in choice order, their
     kinds, and which of them have an agent (the caller lets those die by their own
     rule)."""
-    keys, sites = blasts_in_order(known, known_to_serial, resident_kind, resident_serial, is_blast)
+    sites, serials = blasts_in_order(
+        known_sites, known_serials, known_to_serial, resident_kind, resident_serial, is_blast
+    )
     chosen = sites[choice(sites.size, count, generator_of(source))]
     chosen_kind = resident_kind[chosen]
     has_agent = np.zeros(count, dtype=np.bool_)
@@ -91,7 +96,7 @@ def take_random_blasts(
         census[resident_kind[site]] -= 1
         resident_kind[site] = EMPTY
         resident_serial[site] = 0
-    return keys, chosen, chosen_kind, has_agent
+    return sites, serials, chosen, chosen_kind, has_agent
 
 
 DONE, REACHED, IN_PYTHON, NEEDS_ROOM = 0, 1, 2, 3

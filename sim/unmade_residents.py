@@ -80,8 +80,8 @@ class UnmadeResidents(Residents):
         """Whether the B-cell of each site whose agent is not made is a precursor."""
         self.agent_serial = np.zeros(tissue.n_sites, dtype=np.int64)
         """By site, the serial of a resident placed without an agent whose agent is made."""
-        self._blast_keys = np.zeros(0, dtype=np.int64)  # blasts_in_order's last answer
-        self._blasts_known_to = 0  # ... which knew every resident up to this serial
+        self._blasts = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # blasts_in_order's last
+        self._blasts_known_to = 0  # ... sites and serials, which knew every serial up to this
         on_grid = tissue.neighbour_on_grid  # the divisions' neighbours (settle_due)
         self._edges = (np.ones((1, 8), bool) if on_grid is None else on_grid, on_grid is not None)
         tissue.make_resident_agent = self.make_agent
@@ -319,11 +319,11 @@ class UnmadeResidents(Residents):
         :func:`sim.resident_rows.blasts_in_order`)."""
         tissue = self.model.tissue
         if cls is not HealthyBCell:
-            keys, sites = resident_rows.blasts_in_order(
-                self._blast_keys, self._blasts_known_to, tissue.resident_kind,
+            sites, serials = resident_rows.blasts_in_order(
+                *self._blasts, self._blasts_known_to, tissue.resident_kind,
                 tissue.resident_serial, IS_BLAST,
             )  # fmt: skip
-            self._blast_keys, self._blasts_known_to = keys, tissue.residents_made
+            self._blasts, self._blasts_known_to = (sites, serials), tissue.residents_made
             return sites
         sites = np.flatnonzero(IS_B_CELL[tissue.resident_kind])
         order = np.sort(tissue.resident_serial[sites] * tissue.n_sites + sites)
@@ -335,11 +335,11 @@ class UnmadeResidents(Residents):
         model = self.model
         tissue = model.tissue
         census = np.zeros(len(ResidentKind), dtype=np.int64)
-        keys, chosen, chosen_kind, has_agent = resident_rows.take_random_blasts(
-            self._blast_keys, self._blasts_known_to, count, held(model.rng),
+        sites, serials, chosen, chosen_kind, has_agent = resident_rows.take_random_blasts(
+            *self._blasts, self._blasts_known_to, count, held(model.rng),
             tissue.resident_kind, tissue.resident_serial, self.agent_serial, IS_BLAST, census,
         )  # fmt: skip
-        self._blast_keys, self._blasts_known_to = keys, tissue.residents_made
+        self._blasts, self._blasts_known_to = (sites, serials), tissue.residents_made
         for kind in BLASTS:
             model.census.resident[kind] += int(census[kind])
         cells = tissue.residents
