@@ -82,6 +82,7 @@ class UnmadeResidents(Residents):
         """By site, the serial of a resident placed without an agent whose agent is made."""
         self._blasts = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # blasts_in_order's last
         self._blasts_known_to = 0  # ... sites and serials, which knew every serial up to this
+        self._changed = np.zeros(1, dtype=np.int64)  # settle_due's log, kept from call to call
         on_grid = tissue.neighbour_on_grid  # the divisions' neighbours (settle_due)
         self._edges = (np.ones((1, 8), bool) if on_grid is None else on_grid, on_grid is not None)
         tissue.make_resident_agent = self.make_agent
@@ -229,7 +230,10 @@ class UnmadeResidents(Residents):
         while events.due_before(step, until):
             counters = np.array([events.next_sequence, tissue.residents_made, 0])
             census = np.zeros(len(ResidentKind) + 1, dtype=np.int64)
-            changed = np.zeros(int(events.size[0]) + 1, dtype=np.int64)
+            if self._changed.size <= events.keys.size:  # a log entry per event popped
+                self._changed = np.empty(events.keys.size + 1, dtype=np.int64)
+            changed = self._changed
+            changed[-1] = 0  # its count
             with python_state(model) as mirror:
                 stopped, event = resident_rows.settle_due(
                     events.keys, events.events, events.size, step, until, counters,
