@@ -35,8 +35,13 @@ def steps_until(probability_per_step: float, uniform: float) -> int | None:
 
 def arrivals_this_step(model: Surroundings, per_day: float) -> int:
     """How many cells arrive in one step when they arrive at ``per_day`` a day (a Poisson
-    number each step)."""
-    return int(model.rng.poisson(per_day * model.hours_per_step / 24))
+    number each step, of mean :func:`arrivals_mean`)."""
+    return int(model.rng.poisson(arrivals_mean(model, per_day)))
+
+
+def arrivals_mean(model: Surroundings, per_day: float) -> float:
+    """The mean number of cells arriving in one step at ``per_day`` a day."""
+    return per_day * model.hours_per_step / 24
 
 
 @dataclass(frozen=True)

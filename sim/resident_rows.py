@@ -7,7 +7,8 @@ order in one call, between the callbacks of the residents that have agents.
 compartment's egress chooses over that list, as the reference chooses over Mesa's
 ``agents_by_type``), kept from one call to the next rather than sorted each time;
 :func:`take_random_blasts`: the egress itself, the blasts chosen over that list and
-those without agents removed, in the same call.
+those without agents removed, in the same call. :func:`make_b_cells`: the marrow's
+B-cell births of a step, drawn, placed and their maturations drawn, in one call.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from numba import njit
 
 from agents.healthy_b_cell_kernels import NOT_A_PRECURSOR, mature
 from agents.kinds import ResidentKind
-from agents.leukaemic_blast_kernels import NEVER_BOOKED, divide
+from agents.leukaemic_blast_kernels import NEVER_BOOKED, divide, steps_until
+from agents.python_random import random_float
 from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_one
 from sim.kernel_generator import HeldGenerator, generator_of
 from sim.kernel_shuffle import choice
+from sim.kernels import random_empty_sites
 
 
 @njit(cache=True)
@@ -97,6 +100,51 @@ def take_random_blasts(
         resident_kind[site] = EMPTY
         resident_serial[site] = 0
     return sites, serials, chosen, chosen_kind, has_agent
+
+
+@njit(cache=True)
+def make_b_cells(
+    mean: float,
+    source: np.random.Generator | HeldGenerator,
+    step: int,
+    maturation: float,
+    first_serial: int,
+    resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    born_step: np.ndarray,
+    precursor: np.ndarray,
+    mt: np.ndarray,
+    cursor: np.ndarray,
+    backup: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:meth:`sim.unmade_residents.UnmadeResidents.make_b_cells` in one call, the same
+    draws: :meth:`agents.healthy_b_cell.HealthyBCell.birth_sites` (a Poisson number of
+    mean ``mean``, ``rng.poisson``, at random empty resident sites,
+    :func:`sim.kernels.random_empty_sites`; ``source``: the generator or it held), then
+    :meth:`~sim.unmade_residents.UnmadeResidents.place_b_cells` of precursors: each
+    written into the resident layer with its serial (``first_serial``, then one more
+    each), birth step and precursor mark, its maturation (chance ``maturation`` per
+    step) drawn from Python's generator (``mt``, ``cursor``, ``backup``). Returns the
+    sites, and the bookings' due steps (``NEVER_BOOKED``: none) and events."""
+    rng = generator_of(source)
+    arrivals = rng.poisson(mean)
+    if arrivals <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    sites = random_empty_sites(resident_kind, arrivals, rng)
+    n_sites = resident_kind.size
+    due = np.empty(sites.size, dtype=np.int64)
+    events = np.empty(sites.size, dtype=np.int64)
+    for index in range(sites.size):
+        site = sites[index]
+        serial = first_serial + index
+        resident_kind[site] = B_CELL
+        resident_serial[site] = serial
+        born_step[site] = step
+        precursor[site] = True
+        wait = steps_until(maturation, random_float(mt, cursor, backup))
+        due[index] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
+        events[index] = (serial * n_sites + site) * 2  # a maturation (DIE's other action)
+    return sites, due, events
 
 
 DONE, REACHED, IN_PYTHON, NEEDS_ROOM = 0, 1, 2, 3

@@ -1,30 +1,21 @@
 """The compiled engine's cheap residents: blasts and B-cells placed without an agent,
-their agents made when asked for.
+their agents made when asked for (docs/engine.md has the whole account).
 
-A resident placed by :class:`UnmadeResidents` (the blasts the residual compartment
-seeds, a blast's daughter, the B-cells the marrow makes, and those placed at set-up) is
-only a kind in the resident layer, a place in the order residents were made
-(``Tissue.resident_serial``), its birth step (and, for a B-cell, whether it is a
-precursor), a count in the census, and its booked events (a blast's division and death,
-a B-cell's maturation or death) as whole numbers in a heap (:mod:`sim.event_heap`)
-instead of bound methods. Its booked events due at a step run in one kernel call
-(:meth:`UnmadeResidents.settle_due`, :func:`sim.resident_rows.settle_due`), with the
-readable rules' draws in the same order (their Python twins, :meth:`_divide` and
-:meth:`_mature`, run them in the well-mixed limit). Its Mesa agent
-(:meth:`agents.cell.ResidentCell.made_later`) is made only when something asks for it: a
-T-cell's rule (``Tissue.resident_at``, before a kill), the inspector, or
-:meth:`Residents.of_class`; from then on the agent's own rules run its events. A
-resident that leaves the grid or dies before any of these costs no agent at all. With
-two-way exchange most seeded blasts do: at ten times the default seeding rate about 800
-blasts are placed and taken back every step.
+A resident placed by :class:`UnmadeResidents` is only a kind in the resident layer, its
+serial (``Tissue.resident_serial``, the order residents were made), its birth step (a
+B-cell: whether it is a precursor), census counts, and its booked events as whole
+numbers in a heap (:mod:`sim.event_heap`), settled in kernels
+(:mod:`sim.resident_rows`; their Python twins, :meth:`_divide` and :meth:`_mature`,
+run in the well-mixed limit). Its Mesa agent (:meth:`ResidentCell.made_later`) is made
+only when something asks for it (``Tissue.resident_at``: a T-cell's kill, the
+inspector; :meth:`Residents.of_class`), and then runs its own rules; most seeded blasts
+leave or die without one.
 
-The run is the reference's, bit for bit: the same Python draws for the bookings in the
-same order (:func:`agents.cell.steps_until`), the events run in booking order with the
-agents' callbacks, the blasts taken back chosen over the same list (the blasts in the
-order they were made, which is Mesa's ``agents_by_type`` order on the reference engine).
-What differs is only what is not part of a run: on this engine ``model.agents_by_type``
-holds only the residents whose agents have been made, and Mesa's ``unique_id`` of an
-agent made later is later than on the reference engine.
+The run is the reference's, bit for bit: the same draws in the same order, the events
+in booking order with the agents' callbacks, the blasts taken back chosen over the same
+list (in the order made: Mesa's ``agents_by_type`` order on the reference engine). Only
+what is not part of a run differs: ``model.agents_by_type`` holds only the agents made,
+and an agent made later has a later ``unique_id``.
 """
 
 from __future__ import annotations
@@ -34,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents import leukaemic_blast_kernels as blast_kernels
-from agents.cell import steps_until
+from agents.cell import arrivals_mean, steps_until
 from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import BLASTS, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
@@ -57,8 +48,6 @@ FEW = 8
 """Up to this many blasts are placed one by one in Python, more in a kernel."""
 IS_BLAST = np.zeros(len(ResidentKind), dtype=bool)
 IS_BLAST[sorted(BLASTS)] = True
-IS_B_CELL = np.zeros(len(ResidentKind), dtype=bool)
-IS_B_CELL[ResidentKind.B_CELL] = True
 
 
 class UnmadeResidents(Residents):
@@ -134,10 +123,23 @@ class UnmadeResidents(Residents):
         self._book(due, events)
 
     def make_b_cells(self) -> int:
-        """:meth:`Residents.make_b_cells`: the same sites, the B-cells without agents."""
-        sites = HealthyBCell.birth_sites(self.model)
-        self.place_b_cells(sites, precursor=True)
-        return len(sites)
+        """:meth:`Residents.make_b_cells` without agents, in a kernel (the same draws)."""
+        model = self.model
+        tissue = model.tissue
+        mean = arrivals_mean(model, HealthyBCell.production_per_day(model))
+        with python_state(model) as mirror:
+            sites, due, events = resident_rows.make_b_cells(
+                mean, held(model.rng), model.step_count, model.chances.b_cell_maturation,
+                tissue.residents_made + 1, tissue.resident_kind, tissue.resident_serial,
+                self.born_step, self.precursor, mirror.mt, mirror.cursor, mirror.backup,
+            )  # fmt: skip
+        if sites.size:
+            self._claim(sites.tolist())
+            tissue.residents_made += sites.size
+            model.census.resident[ResidentKind.B_CELL] += sites.size
+            model.census.b_cell_precursors += sites.size
+            self.events.book(due, events, blast_kernels.NEVER_BOOKED)
+        return sites.size
 
     def _claim(self, sites: list[int]) -> None:
         """Mark ``sites`` (empty, or an error) as holding a resident without an agent."""
@@ -329,7 +331,7 @@ class UnmadeResidents(Residents):
             )  # fmt: skip
             self._blasts, self._blasts_known_to = (sites, serials), tissue.residents_made
             return sites
-        sites = np.flatnonzero(IS_B_CELL[tissue.resident_kind])
+        sites = np.flatnonzero(tissue.resident_kind == ResidentKind.B_CELL)
         order = np.sort(tissue.resident_serial[sites] * tissue.n_sites + sites)
         return order % tissue.n_sites
 
