@@ -2,7 +2,7 @@
 :mod:`sim.kernels`, fed the same tables and random draws as the reference engine.
 
 Imported only by :func:`sim.engine.make_engine` for ``engine="compiled"``, which makes
-an :class:`sim.engine.Engine` of :func:`has_contact`, :data:`diffuse`,
+an :class:`sim.engine.Engine` of :func:`has_contact`, :data:`step_fields`,
 :func:`encounters`, :func:`draw_empty_sites` and :func:`walk_and_screen`.
 """
 
@@ -163,8 +163,8 @@ def draw_empty_sites(
     return kernels.random_empty_sites(kind_layer, count, held(rng))
 
 
-diffuse = kernel_fields.diffuse
-"""One diffusion step in place: :func:`sim.geometry.diffuse_in_place` in a kernel."""
+step_fields = kernel_fields.step_fields
+"""A step of both fields in place: :func:`sim.geometry.step_fields` in a kernel."""
 
 
 def residents_for(model: CarTModel) -> Residents:

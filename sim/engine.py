@@ -21,9 +21,9 @@ import numpy as np
 
 from sim.contacts import ContactScreen
 from sim.engine_choice import DEFAULT_ENGINE, ENGINES, check_engine
-from sim.geometry import diffuse_in_place
+from sim.geometry import step_fields
 from sim.residents import Residents
-from sim.tissue import DrawEmptySites, draw_empty_sites
+from sim.tissue import DrawEmptySites, StepFields, draw_empty_sites
 
 if TYPE_CHECKING:
     from sim.model import CarTModel
@@ -40,8 +40,6 @@ __all__ = [
 
 HasContact = Callable[[ContactScreen, "Tissue", np.ndarray, np.ndarray], np.ndarray]
 """``(screen, tissue, sites, kinds) -> bool per cell`` (the contact screen)."""
-Diffuse = Callable[[np.ndarray, float, bool], None]
-"""``(square, spread, bounded)``: one diffusion step of a field, in place."""
 Encounters = Callable[["CarTModel", np.ndarray], None]
 """``(model, rows in order)``: each living T-cell of those table rows runs its rule."""
 MakeResidents = Callable[["CarTModel"], Residents]
@@ -59,7 +57,7 @@ class Engine:
 
     name: str
     has_contact: HasContact
-    diffuse: Diffuse
+    step_fields: StepFields
     encounters: Encounters
     draw_empty_sites: DrawEmptySites
     walk_and_screen: WalkAndScreen
@@ -95,7 +93,7 @@ def _reference_has_contact(
 REFERENCE = Engine(
     "reference",
     _reference_has_contact,
-    diffuse_in_place,
+    step_fields,
     reference_encounters,
     draw_empty_sites,
     reference_walk_and_screen,
@@ -113,7 +111,7 @@ def make_engine(name: str) -> Engine:
     return Engine(
         "compiled",
         compiled.has_contact,
-        compiled.diffuse,
+        compiled.step_fields,
         compiled.encounters,
         compiled.draw_empty_sites,
         compiled.walk_and_screen,

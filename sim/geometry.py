@@ -82,6 +82,33 @@ def diffuse_in_place(square: np.ndarray, spread: float, bounded: bool = False) -
     square += spread * (neighbour_mean(square, bounded) - square)
 
 
+def step_fields(
+    cytokine: np.ndarray,
+    antigen: np.ndarray,
+    released: np.ndarray,
+    release_factor: float,
+    spread: float,
+    keep_cytokine: float,
+    keep_antigen: float,
+    bounded: bool = False,
+) -> None:
+    """One step of the two fields, in place (:meth:`sim.tissue.Tissue.update_fields`):
+    the releases (rows of site, cytokine, antigen) added in order, the cytokine times
+    ``release_factor``; the cytokine (a ``(width, height)`` view) diffuses with
+    ``spread`` (:func:`diffuse_in_place`, if above 0); both decay (``keep_*``: the share
+    left). The compiled engine's kernel is :func:`sim.kernel_fields.step_fields`."""
+    flat = cytokine.reshape(-1)
+    if released.size:
+        sites = released[:, 0].astype(np.int64)
+        amounts = released[:, 1] if release_factor == 1.0 else released[:, 1] * release_factor
+        np.add.at(flat, sites, amounts)
+        np.add.at(antigen, sites, released[:, 2])
+    if spread > 0.0:
+        diffuse_in_place(cytokine, spread, bounded)
+    flat *= keep_cytokine
+    antigen *= keep_antigen
+
+
 def edge_sites(width: int, height: int) -> np.ndarray:
     """The sites on the outermost rows and columns of the grid, in site order."""
     x, y = _site_coordinates(width, height)

@@ -1,5 +1,6 @@
-"""The compiled engine's kernel for the cytokine field (numba): one diffusion step on the
-grid, the readable :meth:`sim.tissue.Tissue.update_fields` (with
+"""The compiled engine's kernels for the fields (numba): a step of both fields
+(:func:`step_fields`: releases, diffusion, decay) and the diffusion step itself
+(:func:`diffuse`), the readable :func:`sim.geometry.step_fields` (with
 :func:`sim.geometry.neighbour_mean`) on arrays, to the last bit.
 
 Only :mod:`sim.compiled` imports it (``cache=True``: the machine code is kept beside this
@@ -47,3 +48,34 @@ def _pad_index(index: int, size: int, bounded: bool) -> int:
     if index >= size:
         return size - 1 if bounded else 0
     return index
+
+
+@njit(cache=True)
+def step_fields(
+    cytokine: np.ndarray,
+    antigen: np.ndarray,
+    released: np.ndarray,
+    release_factor: float,
+    spread: float,
+    keep_cytokine: float,
+    keep_antigen: float,
+    bounded: bool,
+) -> None:
+    """:func:`sim.geometry.step_fields` in one call: the releases added one by one in
+    order (what ``np.add.at`` does), :func:`diffuse`, then the decay, site by site: the
+    same arithmetic, so the same fields to the last bit."""
+    width, height = cytokine.shape
+    for index in range(released.shape[0]):
+        site = np.int64(released[index, 0])
+        amount = released[index, 1]
+        if release_factor != 1.0:
+            amount = amount * release_factor
+        cytokine[site // height, site % height] += amount
+        antigen[site] += released[index, 2]
+    if spread > 0.0:
+        diffuse(cytokine, spread, bounded)
+    for x in range(width):
+        for y in range(height):
+            cytokine[x, y] *= keep_cytokine
+    for site in range(antigen.size):
+        antigen[site] *= keep_antigen

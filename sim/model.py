@@ -14,7 +14,7 @@ The model wires the parts and steps them; the behaviour sits on the classes that
    comes from the cell's class);
 5. the residual compartment beyond the grid grows, meets the CAR T-cells the grid
    measures and seeds blasts onto it (:mod:`sim.residual`);
-6. the cytokine and antigen fields diffuse and decay (numpy);
+6. the cytokine and antigen fields take their releases, diffuse and decay (numpy, or a kernel);
 7. the graft-versus-host score and the day's cytokine peak are updated.
 
 Between steps, the live view may give a treatment now (:meth:`CarTModel.infuse_now`,
@@ -194,7 +194,7 @@ class CarTModel(mesa.Model):
             self.parameters.fields,
             self.hours_per_step,
             self.therapy.cytokine_release_factor,
-            self.engine.diffuse,
+            self.engine.step_fields,
         )
         self.cytokine_peak_today = max(self.cytokine_peak_today, self.tissue.systemic_cytokine())
         if self.census.tcr_intact_donor_cells:

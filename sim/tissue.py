@@ -23,11 +23,11 @@ from agents.kinds import MobileKind, ResidentKind
 from sim.geometry import (
     MOORE_OFFSETS,
     chebyshev_distance,
-    diffuse_in_place,
     edge_sites,
     move_targets,
     neighbour_lists,
     on_grid_directions,
+    step_fields,
 )
 from sim.parameters import FieldParameters
 from sim.t_cell_table import TCellTable
@@ -47,6 +47,12 @@ def _flat(layer: object) -> np.ndarray:
     array = layer if isinstance(layer, np.ndarray) else layer.data  # type: ignore[attr-defined]
     return array.reshape(-1)
 
+
+StepFields = Callable[[np.ndarray, np.ndarray, np.ndarray, float, float, float, float, bool], None]
+"""``(cytokine square, antigen, released, release factor, spread, keep cytokine, keep
+antigen, bounded)``: :func:`sim.geometry.step_fields`."""
+NO_RELEASES = np.zeros((0, 3))
+"""No release this step (rows of site, cytokine, antigen)."""
 
 DrawEmptySites = Callable[[np.ndarray, int, np.random.Generator], "np.ndarray | None"]
 """``(kind_layer, count, rng) -> sites or None``: :func:`draw_empty_sites`."""
@@ -303,26 +309,22 @@ class Tissue:
         parameters: FieldParameters,
         hours: float,
         cytokine_release_factor: float = 1.0,
-        diffuse: Callable[[np.ndarray, float, bool], None] = diffuse_in_place,
+        step: StepFields = step_fields,
     ) -> None:
         """Add this step's releases, then diffuse and decay both fields over ``hours``
-        (numpy; skipped while both are zero).
+        (skipped while both are zero).
 
         Only ``cytokine_release_factor`` (0-1) of the released cytokine is added (below 1
         while tocilizumab acts). Cytokine: each site passes a share ``1 - exp(-D h)`` of
         its content to its eight neighbours in equal parts (on a bounded grid the part
         aimed across the edge is reflected back: no flux), then decays with its
         half-life. Antigen debris does not move; it decays with its half-life. Both stay
-        non-negative. ``diffuse`` does the diffusion step (the engine's; see
-        :mod:`sim.engine`).
+        non-negative. ``step`` does the releases, the diffusion and the decay
+        (:func:`sim.geometry.step_fields`, or the engine's; see :mod:`sim.engine`).
         """
+        released = NO_RELEASES
         if self._released:
             released = np.array(self._released)
-            sites = released[:, 0].astype(np.int64)
-            if cytokine_release_factor != 1.0:
-                released[:, 1] *= cytokine_release_factor
-            np.add.at(self.cytokine, sites, released[:, 1])
-            np.add.at(self.antigen, sites, released[:, 2])
             self._released.clear()
             self.fields_active = True
         if not self.fields_active:
@@ -331,10 +333,10 @@ class Tissue:
         keep_cytokine = 0.5 ** (hours / parameters.cytokine_half_life_hours)
         keep_antigen = 0.5 ** (hours / parameters.antigen_half_life_hours)
         square = self.cytokine.reshape(self.width, self.height)
-        if spread > 0.0:
-            diffuse(square, spread, self.bounded)
-        self.cytokine *= keep_cytokine
-        self.antigen *= keep_antigen
+        step(
+            square, self.antigen, released, cytokine_release_factor, spread, keep_cytokine,
+            keep_antigen, self.bounded,
+        )  # fmt: skip
         cytokine_total = float(self.cytokine.sum())
         antigen_total = float(self.antigen.sum())
         if cytokine_total < QUIET_FIELD_TOTAL:

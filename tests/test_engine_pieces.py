@@ -101,6 +101,23 @@ def test_the_diffusion_kernel_is_the_numpy_diffusion_to_the_last_bit(bounded: bo
     assert np.array_equal(square, expected)
 
 
+@pytest.mark.parametrize(("bounded", "factor"), [(False, 1.0), (True, 1.0), (False, 0.3)])
+def test_the_fields_kernel_is_the_numpy_step_to_the_last_bit(bounded: bool, factor: float) -> None:
+    """``kernel_fields.step_fields`` is ``geometry.step_fields``: releases (several at one
+    site, tocilizumab's factor), diffusion and decay give the same fields, bit for bit."""
+    from sim.geometry import step_fields as numpy_step
+    from sim.kernel_fields import step_fields as kernel_step
+
+    rng = np.random.default_rng(5)
+    cytokine, antigen = rng.random((13, 9)) ** 4, rng.random(13 * 9)
+    released = np.column_stack([rng.integers(0, 13 * 9, 40), rng.random(40), rng.random(40)])
+    released[5:9, 0] = 17  # one site released into four times, in order
+    fields = (cytokine.copy(), antigen.copy())
+    numpy_step(*fields, released, factor, 0.37, 0.9, 0.8, bounded)
+    kernel_step(cytokine, antigen, released, factor, 0.37, 0.9, 0.8, bounded)
+    assert np.array_equal(cytokine, fields[0]) and np.array_equal(antigen, fields[1])
+
+
 def test_the_permutation_kernels_draw_what_numpy_draws() -> None:
     from sim.kernel_shuffle import permutation, shuffle_in_place
 
