@@ -24,6 +24,18 @@ NEVER_BOOKED = -1
 EMPTY = int(ResidentKind.EMPTY)
 CD19_POSITIVE = int(ResidentKind.BLAST_CD19_POSITIVE)
 CD19_NEGATIVE = int(ResidentKind.BLAST_CD19_NEGATIVE)
+DIVIDE, DIE = 0, 1
+"""The action of a resident's booked event (:func:`booked_event`): a blast's division
+(a B-cell's maturation, :data:`MATURE`) or a death."""
+MATURE = DIVIDE
+
+
+@njit(cache=True)
+def booked_event(serial: int, site: int, n_sites: int, action: int) -> int:
+    """A booked event of a resident without an agent, as the heap keeps it
+    (:mod:`sim.event_heap`): ``(serial * n_sites + site) * 2 + action``, decoded as
+    ``divmod(event >> 1, n_sites)`` and ``event & 1``."""
+    return (serial * n_sites + site) * 2 + action
 
 
 @njit(cache=True)
@@ -60,8 +72,7 @@ def place_blasts(
     generator (the mirrored state ``mt``, ``cursor``, ``backup``).
 
     Returns the bookings in booking order: the due steps (``NEVER_BOOKED``: not booked)
-    and the events, ``(serial * n_sites + site) * 2`` plus 0 for a division, 1 for a
-    death (:data:`sim.unmade_residents.DIVIDE`).
+    and the events (:func:`booked_event`, :data:`DIVIDE` then :data:`DIE`).
     """
     count = sites.size
     due = np.empty(2 * count, dtype=np.int64)
@@ -98,13 +109,12 @@ def _place(
     resident_kind[site] = kind
     resident_serial[site] = serial
     born_step[site] = step
-    key = (serial * n_sites + site) * 2
     wait = steps_until(division, random_float(mt, cursor, backup))
     due[at] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
-    event[at] = key
+    event[at] = booked_event(serial, site, n_sites, DIVIDE)
     wait = steps_until(death, random_float(mt, cursor, backup))
     due[at + 1] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
-    event[at + 1] = key + 1
+    event[at + 1] = booked_event(serial, site, n_sites, DIE)
 
 
 @njit(cache=True)

@@ -18,7 +18,14 @@ from numba import njit
 
 from agents.healthy_b_cell_kernels import NOT_A_PRECURSOR, mature
 from agents.kinds import ResidentKind
-from agents.leukaemic_blast_kernels import NEVER_BOOKED, divide, steps_until
+from agents.leukaemic_blast_kernels import (
+    DIE,
+    MATURE,
+    NEVER_BOOKED,
+    booked_event,
+    divide,
+    steps_until,
+)
 from agents.python_random import random_float
 from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_one
 from sim.kernel_generator import HeldGenerator, generator_of
@@ -143,7 +150,7 @@ def make_b_cells(
         precursor[site] = True
         wait = steps_until(maturation, random_float(mt, cursor, backup))
         due[index] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
-        events[index] = (serial * n_sites + site) * 2  # a maturation (DIE's other action)
+        events[index] = booked_event(serial, site, n_sites, MATURE)
     return sites, due, events
 
 
@@ -151,8 +158,6 @@ DONE, REACHED, IN_PYTHON, NEEDS_ROOM = 0, 1, 2, 3
 """How :func:`settle_due` stopped: no event due left; the next one must wait for an
 agent's callback booked before it; the next one is a resident's whose agent has been
 made (run it in Python); the heap needs more room."""
-DIE = 1
-"""An event's action (its lowest bit; 0 is a blast's division or a B-cell's maturation)."""
 B_CELL = int(ResidentKind.B_CELL)
 EMPTY = int(ResidentKind.EMPTY)
 

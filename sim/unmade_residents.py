@@ -40,10 +40,10 @@ if TYPE_CHECKING:
     from agents.cell import ResidentCell
     from sim.model import CarTModel
 
-DIVIDE, DIE = 0, 1
-"""A booked event of a resident without an agent: ``(serial * n_sites + site) * 2 +
-action``; ``DIVIDE`` is a blast's division or a B-cell's maturation."""
-MATURE = DIVIDE
+DIVIDE, DIE, MATURE = blast_kernels.DIVIDE, blast_kernels.DIE, blast_kernels.MATURE
+booked_event = blast_kernels.booked_event.py_func
+"""The kernels' :func:`agents.leukaemic_blast_kernels.booked_event` as plain Python (no
+numba dispatch per call, for the few residents placed one by one)."""
 FEW = 8
 """Up to this many blasts are placed one by one in Python, more in a kernel."""
 IS_BLAST = np.zeros(len(ResidentKind), dtype=bool)
@@ -116,7 +116,7 @@ class UnmadeResidents(Residents):
             self.precursor[site] = precursor
             wait = steps_until(chance, draw())
             due.append(blast_kernels.NEVER_BOOKED if wait is None else step + wait)
-            events.append((tissue.residents_made * tissue.n_sites + site) * 2 + action)
+            events.append(booked_event(tissue.residents_made, site, tissue.n_sites, action))
         model.census.resident[ResidentKind.B_CELL] += len(sites)
         if precursor:
             model.census.b_cell_precursors += len(sites)
@@ -185,11 +185,10 @@ class UnmadeResidents(Residents):
             tissue.residents_made += 1
             tissue.resident_serial[site] = tissue.residents_made
             self.born_step[site] = step
-            key = (tissue.residents_made * n_sites + site) * 2
             for chance, action in ((division, DIVIDE), (death, DIE)):
                 wait = steps_until(chance, draw())
                 due.append(blast_kernels.NEVER_BOOKED if wait is None else step + wait)
-                events.append(key + action)
+                events.append(booked_event(tissue.residents_made, site, n_sites, action))
         self._book(due, events)
 
     def run_event(self, entry: int) -> None:
