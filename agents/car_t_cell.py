@@ -132,7 +132,7 @@ class CarTCell(TCell):
         kill = microenvironment.kill_chance(model, model.chances.car_t_kill, suppression)
         site = self.strike(targets, kill)
         if site is not None:
-            self.kill(model.tissue.resident_at(site))  # type: ignore[arg-type]
+            self.kill(model.tissue.victim_at(site))  # type: ignore[arg-type]
         if self.engaged_hours >= model.parameters.car_t.exhaustion_engaged_hours and self.alive:
             self.become("exhausted")
 

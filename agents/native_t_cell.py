@@ -133,7 +133,7 @@ class NativeTCell(TCell):
         site = self.strike(self.resident_neighbours(BLASTS), model.chances.taught_kill)
         if site is None:
             return
-        blast = model.tissue.resident_at(site)
+        blast = model.tissue.victim_at(site)
         model.record_kill(blast, killer="taught")  # type: ignore[arg-type]
         model.tissue.release(
             site,

@@ -63,6 +63,13 @@ class TissueView(Protocol):
         """The resident cell (blast, B-cell) on ``site``, or None."""
         ...
 
+    def victim_at(self, site: int) -> ResidentCell | None:
+        """The resident cell on ``site`` that a T-cell kills: as :meth:`resident_at`
+        (the compiled engine may give a stand-in with its ``site``, ``kind``,
+        ``inflammation_when_killed`` and ``die``, for a resident it placed without an
+        agent)."""
+        ...
+
     def resident_kind_at(self, site: int) -> int:
         """The kind of resident cell on ``site`` (:class:`agents.kinds.ResidentKind`;
         ``EMPTY``, 0, for none): asking the kind is cheaper than asking for the cell."""

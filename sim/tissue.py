@@ -127,6 +127,8 @@ class Tissue:
         self.residents_made = 0  # residents placed so far (the last serial)
         self.make_resident_agent: Callable[[int], Agent] | None = None
         """Makes the agent of a resident placed without one (:data:`AGENT_NOT_MADE`)."""
+        self.make_resident_victim: Callable[[int], object] | None = None
+        """Makes the stand-in of such a resident that a T-cell kills (:meth:`victim_at`)."""
         self.mobile_row = np.full(self.n_sites, -1, dtype=np.int64)
         self.t_cells = TCellTable()
         self.neighbours = move_targets(width, height, bounded)
@@ -165,6 +167,16 @@ class Tissue:
         cell = self.residents[site]
         if cell is AGENT_NOT_MADE:
             return self.make_resident_agent(site)  # type: ignore[misc]
+        return cell  # type: ignore[return-value]
+
+    def victim_at(self, site: int) -> Agent | None:
+        """The resident cell on ``site`` that a T-cell kills: :meth:`resident_at`, except
+        that a resident placed without an agent is not made one only to die; it comes as
+        a stand-in that is killed as its agent would be
+        (:class:`sim.unmade_victims.UnmadeVictim`)."""
+        cell = self.residents[site]
+        if cell is AGENT_NOT_MADE:
+            return self.make_resident_victim(site)  # type: ignore[misc,return-value]
         return cell  # type: ignore[return-value]
 
     def resident_kind_at(self, site: int) -> int:

@@ -35,6 +35,7 @@ from sim.event_heap import UnmadeEventQueue
 from sim.kernel_generator import held
 from sim.residents import Residents
 from sim.tissue import AGENT_NOT_MADE
+from sim.unmade_victims import UnmadeVictim
 
 if TYPE_CHECKING:
     from agents.cell import ResidentCell
@@ -75,6 +76,7 @@ class UnmadeResidents(Residents):
         on_grid = tissue.neighbour_on_grid  # the divisions' neighbours (settle_due)
         self._edges = (np.ones((1, 8), bool) if on_grid is None else on_grid, on_grid is not None)
         tissue.make_resident_agent = self.make_agent
+        tissue.make_resident_victim = lambda site: UnmadeVictim(self, site)
 
     def place_blasts(self, sites: list[int], cd19_positive: bool) -> None:
         """:meth:`Residents.place_blasts` without the agents: each blast is placed,
@@ -204,7 +206,7 @@ class UnmadeResidents(Residents):
         cell = tissue.residents[site]
         if cell is AGENT_NOT_MADE:
             if action == DIE:
-                self._remove(site)
+                self.remove_unmade(site)
             elif tissue.resident_kind[site] == ResidentKind.B_CELL:
                 self._mature(site, entry)
             else:
@@ -307,7 +309,7 @@ class UnmadeResidents(Residents):
         self.agent_serial[site] = tissue.resident_serial[site]
         return cell
 
-    def _remove(self, site: int) -> None:
+    def remove_unmade(self, site: int) -> None:
         """A resident without an agent dies: :meth:`agents.cell.ResidentCell.die` (and
         a precursor leaves the count of precursors) on the tissue and the census."""
         tissue = self.model.tissue
