@@ -91,12 +91,13 @@ def step_fields(
     keep_cytokine: float,
     keep_antigen: float,
     bounded: bool = False,
-) -> None:
+) -> tuple[float, float]:
     """One step of the two fields, in place (:meth:`sim.tissue.Tissue.update_fields`):
     the releases (rows of site, cytokine, antigen) added in order, the cytokine times
     ``release_factor``; the cytokine (a ``(width, height)`` view) diffuses with
     ``spread`` (:func:`diffuse_in_place`, if above 0); both decay (``keep_*``: the share
-    left). The compiled engine's kernel is :func:`sim.kernel_fields.step_fields`."""
+    left). Returns the grid totals of cytokine and antigen after it. The compiled
+    engine's kernel is :func:`sim.kernel_fields.step_fields`."""
     flat = cytokine.reshape(-1)
     if released.size:
         sites = released[:, 0].astype(np.int64)
@@ -107,6 +108,7 @@ def step_fields(
         diffuse_in_place(cytokine, spread, bounded)
     flat *= keep_cytokine
     antigen *= keep_antigen
+    return float(flat.sum()), float(antigen.sum())
 
 
 def edge_sites(width: int, height: int) -> np.ndarray:

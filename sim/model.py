@@ -190,13 +190,14 @@ class CarTModel(mesa.Model):
         self._step_t_cells()
         self.residual.step()
         self.tissue.t_cells.recycle()
-        self.tissue.update_fields(
+        cytokine_total = self.tissue.update_fields(
             self.parameters.fields,
             self.hours_per_step,
             self.therapy.cytokine_release_factor,
             self.engine.step_fields,
         )
-        self.cytokine_peak_today = max(self.cytokine_peak_today, self.tissue.systemic_cytokine())
+        systemic = self.tissue.systemic_level(cytokine_total)  # systemic_cytokine(), unsummed
+        self.cytokine_peak_today = max(self.cytokine_peak_today, systemic)
         if self.census.tcr_intact_donor_cells:
             self.gvhd_score += (
                 self.census.tcr_intact_donor_cells

@@ -48,9 +48,11 @@ def _flat(layer: object) -> np.ndarray:
     return array.reshape(-1)
 
 
-StepFields = Callable[[np.ndarray, np.ndarray, np.ndarray, float, float, float, float, bool], None]
+StepFields = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, float, float, float, float, bool], tuple[float, float]
+]
 """``(cytokine square, antigen, released, release factor, spread, keep cytokine, keep
-antigen, bounded)``: :func:`sim.geometry.step_fields`."""
+antigen, bounded) -> (cytokine total, antigen total)``: :func:`sim.geometry.step_fields`."""
 NO_RELEASES = np.zeros((0, 3))
 """No release this step (rows of site, cytokine, antigen)."""
 
@@ -322,7 +324,7 @@ class Tissue:
         hours: float,
         cytokine_release_factor: float = 1.0,
         step: StepFields = step_fields,
-    ) -> None:
+    ) -> float:
         """Add this step's releases, then diffuse and decay both fields over ``hours``
         (skipped while both are zero).
 
@@ -332,7 +334,9 @@ class Tissue:
         aimed across the edge is reflected back: no flux), then decays with its
         half-life. Antigen debris does not move; it decays with its half-life. Both stay
         non-negative. ``step`` does the releases, the diffusion and the decay
-        (:func:`sim.geometry.step_fields`, or the engine's; see :mod:`sim.engine`).
+        (:func:`sim.geometry.step_fields`, or the engine's; see :mod:`sim.engine`) and
+        gives the fields' totals. Returns the grid's cytokine total after the step (what
+        :meth:`systemic_cytokine` would sum).
         """
         released = NO_RELEASES
         if self._released:
@@ -340,27 +344,32 @@ class Tissue:
             self._released.clear()
             self.fields_active = True
         if not self.fields_active:
-            return
+            return 0.0
         spread = -math.expm1(-parameters.cytokine_diffusion_per_hour * hours)
         keep_cytokine = 0.5 ** (hours / parameters.cytokine_half_life_hours)
         keep_antigen = 0.5 ** (hours / parameters.antigen_half_life_hours)
         square = self.cytokine.reshape(self.width, self.height)
-        step(
+        cytokine_total, antigen_total = step(
             square, self.antigen, released, cytokine_release_factor, spread, keep_cytokine,
             keep_antigen, self.bounded,
         )  # fmt: skip
-        cytokine_total = float(self.cytokine.sum())
-        antigen_total = float(self.antigen.sum())
         if cytokine_total < QUIET_FIELD_TOTAL:
             self.cytokine[:] = 0.0
+            cytokine_total = 0.0  # the sum of the zeroed field
         if antigen_total < QUIET_FIELD_TOTAL:
             self.antigen[:] = 0.0
         self.fields_active = cytokine_total >= QUIET_FIELD_TOTAL or (
             antigen_total >= QUIET_FIELD_TOTAL
         )
+        return cytokine_total
 
     def systemic_cytokine(self) -> float:
         """The systemic cytokine level: the grid total, per 10,000 sites."""
         if not self.fields_active:
             return 0.0
-        return float(self.cytokine.sum()) * SYSTEMIC_SCALE_SITES / self.n_sites
+        return self.systemic_level(float(self.cytokine.sum()))
+
+    def systemic_level(self, cytokine_total: float) -> float:
+        """The systemic cytokine level of a grid total (:meth:`update_fields` gives the
+        total after a step): per 10,000 sites."""
+        return cytokine_total * SYSTEMIC_SCALE_SITES / self.n_sites
