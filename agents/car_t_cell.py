@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from agents import microenvironment
-from agents.cell import TCell, Triggers
+from agents.cell import NEVER, TCell, Triggers
 from agents.kinds import CD19_POSITIVE_RESIDENTS, MobileKind
 from agents.surroundings import MOORE_NEIGHBOURS
 
@@ -94,11 +94,42 @@ class CarTCell(TCell):
         self.origin: Origin = origin
         self.engaged_hours = engaged_hours
         self.tcr_intact = tcr_intact
-        self.last_kill_step: int | None = None
+        self.last_kill_step = None
         self.buds = 0
-        self.generation = 0  # divisions along its line since infusion
+        self.generation = 0
         if tcr_intact:
             model.census.tcr_intact_donor_cells += 1
+
+    # engaged hours, divisions along the line and last kill live in the tissue's T-cell
+    # table (row ``self.row``), as its site and kind do: the compiled engine's kernels
+    # read and change them there, with no copy to and from the cell
+    @property
+    def engaged_hours(self) -> float:
+        """Hours of full engagement with CD19-positive cells so far (drives exhaustion)."""
+        return float(self.model.tissue.t_cells.engaged[self.row])
+
+    @engaged_hours.setter
+    def engaged_hours(self, hours: float) -> None:
+        self.model.tissue.t_cells.engaged[self.row] = hours
+
+    @property
+    def generation(self) -> int:
+        """Divisions along its line since infusion."""
+        return int(self.model.tissue.t_cells.generation[self.row])
+
+    @generation.setter
+    def generation(self, divisions: int) -> None:
+        self.model.tissue.t_cells.generation[self.row] = divisions
+
+    @property
+    def last_kill_step(self) -> int | None:
+        """The step of its last kill (None: none yet)."""
+        step = int(self.model.tissue.t_cells.last_kill[self.row])
+        return None if step == NEVER else step
+
+    @last_kill_step.setter
+    def last_kill_step(self, step: int | None) -> None:
+        self.model.tissue.t_cells.last_kill[self.row] = NEVER if step is None else step
 
     @property
     def state(self) -> State:

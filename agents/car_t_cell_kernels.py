@@ -3,13 +3,14 @@
 The kernel follows :meth:`agents.car_t_cell.CarTCell.interact` up to its first change
 to the model other than the cell's own ``engaged_hours``, making the same draws from the
 same generator (:mod:`agents.python_random`). A *quiet* call (no kill, no bud, no change
-of state) is settled here, its engaged hours kept in the table (``engaged``, by row,
-copied back to the cell when the encounters end); any other is taken back, engaged hours
-included, and run by the readable rule in Python. An engaged effector's secretion
-(:meth:`CarTCell.signal`) in a quiet call is reported to the caller (``secreted[0]``),
-which releases it into the field in the reference's order. A change to ``CarTCell.interact``,
-``bud``, ``senescent``, ``strike`` or to :mod:`agents.microenvironment`'s suppression
-must be mirrored here; ``tests/test_engines.py`` fails until it is.
+of state) is settled here, its engaged hours changed in the table of T-cells (``engaged``,
+by row, where the cell keeps them: :class:`agents.surroundings.TCellColumns`); any other
+is taken back, engaged hours included, and run by the readable rule in Python. An
+engaged effector's secretion (:meth:`CarTCell.signal`) in a quiet call is reported to
+the caller (``secreted[0]``), which releases it into the field in the reference's order.
+A change to ``CarTCell.interact``, ``bud``, ``senescent``, ``strike`` or to
+:mod:`agents.microenvironment`'s suppression must be mirrored here;
+``tests/test_engines.py`` fails until it is.
 """
 
 from __future__ import annotations

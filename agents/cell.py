@@ -44,6 +44,11 @@ def arrivals_mean(model: Surroundings, per_day: float) -> float:
     return per_day * model.hours_per_step / 24
 
 
+NEVER = -(2**62)
+"""The step of a kill that never happened (in the tissue's table of T-cells: see
+:class:`agents.surroundings.TCellColumns`)."""
+
+
 @dataclass(frozen=True)
 class Triggers:
     """What next to a T-cell of one kind makes its ``interact`` rule worth calling.

@@ -28,6 +28,16 @@ MOORE_NEIGHBOURS = 8
 bounded grid's edge has fewer on the grid, but a rate per neighbour is still per 8)."""
 
 
+class TCellColumns(Protocol):
+    """The T-cells' own numbers a rule keeps in the tissue's table of T-cells, by
+    ``row`` (as their sites and kinds are kept there): a CAR T-cell's engaged hours,
+    divisions along its line and last kill step (``agents.cell.NEVER``: none)."""
+
+    engaged: np.ndarray
+    generation: np.ndarray
+    last_kill: np.ndarray
+
+
 class TissueView(Protocol):
     """The grid as a rule sees it: who is where, what is free, what lies on a site."""
 
@@ -41,6 +51,8 @@ class TissueView(Protocol):
     """Each site's resident kind (0: empty), indexed by site."""
     well_mixed: bool
     """The well-mixed limit (a model check): space acts only through total occupancy."""
+    t_cells: TCellColumns
+    """The T-cells' own numbers, by row (:class:`TCellColumns`)."""
 
     def distance_from(self, site: int, sites: np.ndarray) -> np.ndarray:
         """King's moves from ``site`` to each of ``sites`` (across the seams on a torus)."""

@@ -44,7 +44,6 @@ from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
 from sim.kernel_generator import held
 from sim.residents import Residents
-from sim.t_cell_table import NEVER, TCellTable
 from sim.unmade_residents import UnmadeResidents
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -269,11 +268,6 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     table = tissue.t_cells
     cells = table.cells
     table.fresh[:] = False  # no T-cell has changed in these encounters yet
-    kinds = table.kind[ordered]
-    new = ordered[CAR_T[kinds] & np.isnan(table.engaged[ordered])]
-    for row in new.tolist():  # CAR T-cells the kernels have not met yet
-        table.engaged[row] = cells[row].engaged_hours  # type: ignore[union-attr]
-        table.generation[row] = cells[row].generation  # type: ignore[union-attr]
     on_grid = tissue.neighbour_on_grid
     edges = _NO_EDGE if on_grid is None else on_grid
     native_rule, car_t_rule = _native_rule(model), _car_t_rule(model)
@@ -286,7 +280,7 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
             index = kernels.settle_encounters(
                 ordered, index, ordered.size, model.step_count, ACTION, CAR_T_STATE,
                 table.kind, table.site, table.fresh, table.last_kill, table.engaged,
-                table.generation, table.dirty, tissue.neighbours, edges, on_grid is not None,
+                table.generation, tissue.neighbours, edges, on_grid is not None,
                 tissue.resident_kind, tissue.mobile_kind, tissue.mobile_row, tissue.antigen,
                 KINDS_OF, native_rule, car_t_rule, released_site, released_amount,
                 released_count, mirror.mt, mirror.cursor, mirror.backup,
@@ -294,15 +288,8 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
             _release_secretions(tissue, released_site, released_amount, released_count)
             if index >= ordered.size:
                 break
-            row = int(ordered[index])  # a living cell whose rule must run in Python
-            if CAR_T[table.kind[row]]:
-                _car_t_in_python(table, row, cells[row])
-            else:
-                cells[row].interact()  # type: ignore[union-attr]
+            cells[ordered[index]].interact()  # type: ignore[union-attr]  # in Python
             index += 1
-    for row in np.flatnonzero(table.dirty).tolist():  # engaged hours back to the cells
-        cells[row].engaged_hours = float(table.engaged[row])  # type: ignore[union-attr]
-    table.dirty[:] = False
 
 
 def _release_secretions(
@@ -315,16 +302,3 @@ def _release_secretions(
         for site, amount in zip(sites[:logged].tolist(), amounts[:logged].tolist(), strict=True):
             tissue.release(site, amount, 0.0)
         count[0] = 0
-
-
-def _car_t_in_python(table: TCellTable, row: int, cell: object) -> None:
-    """Run a CAR T-cell's readable rule, its engaged hours, generation and last kill
-    kept in step with the table."""
-    if table.dirty[row]:
-        cell.engaged_hours = float(table.engaged[row])  # type: ignore[attr-defined]
-        table.dirty[row] = False
-    cell.interact()  # type: ignore[attr-defined]
-    table.engaged[row] = cell.engaged_hours  # type: ignore[attr-defined]
-    table.generation[row] = cell.generation  # type: ignore[attr-defined]
-    last = cell.last_kill_step  # type: ignore[attr-defined]
-    table.last_kill[row] = NEVER if last is None else last

@@ -302,7 +302,6 @@ def settle_encounters(
     last_kill: np.ndarray,
     engaged: np.ndarray,
     generation: np.ndarray,
-    dirty: np.ndarray,
     neighbours: np.ndarray,
     on_grid: np.ndarray,
     bounded: bool,
@@ -328,9 +327,9 @@ def settle_encounters(
     ``kinds_of`` rows mark: blasts (the tumour) and CD19-positive cells (by resident kind), CAR
     T-cells, donor CAR T-cells and taught cells (by mobile kind). ``native_rule``:
     ``chances.taught_kill``, then what :func:`learn_is_quiet` reads; ``car_t_rule``
-    what :func:`interact_is_quiet` reads. ``dirty`` marks the rows whose ``engaged``
-    hours changed here (to be copied back to the cells); ``generation`` (by row) a CAR
-    T-cell's divisions along its line.
+    what :func:`interact_is_quiet` reads. ``engaged`` and ``generation`` (by row): a
+    CAR T-cell's engaged hours (changed here: the cell reads them from the table) and
+    its divisions along its line.
 
     The cytokine engaged effectors secrete in the calls settled here
     (:meth:`agents.car_t_cell.CarTCell.signal`) is logged in call order: site and
@@ -359,14 +358,11 @@ def settle_encounters(
             )  # fmt: skip
             if not quiet:
                 engaged[row] = before
-            else:
-                if engaged[row] != before:
-                    dirty[row] = True
-                if secreted[0] > 0.0:
-                    count = released_count[0]
-                    released_site[count] = site
-                    released_amount[count] = secreted[0]
-                    released_count[0] = count + 1
+            elif secreted[0] > 0.0:
+                count = released_count[0]
+                released_site[count] = site
+                released_amount[count] = secreted[0]
+                released_count[0] = count + 1
         elif what == TAUGHT_KILLS:
             quiet = kill_blast_is_quiet(
                 site, neighbours, on_grid, bounded, resident_kind, kinds_of[0],

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from agents import cell as agents_cell
+
 if TYPE_CHECKING:
     from mesa import Agent
 
 __all__ = ["NEVER", "TCellTable"]
 
-NEVER = -(2**62)  # the step of a kill that never happened (TCellTable.last_kill)
+NEVER = agents_cell.NEVER  # the step of a kill that never happened (TCellTable.last_kill)
 
 
 class TCellTable:
@@ -22,12 +24,12 @@ class TCellTable:
     A row freed by a death is reused only after :meth:`recycle` (end of the step), so the
     rows listed at the start of a step keep meaning the same cells throughout it.
 
-    The other columns serve the compiled engine (:mod:`sim.compiled`), which clears
-    ``fresh`` when a step's encounters begin: ``fresh`` marks the cells added or changed
-    since; ``last_kill`` holds the step of a CAR T-cell's last kill (``NEVER`` for none
-    yet), ``engaged`` its engaged hours while the kernels settle its rule (NaN for a
-    new cell, until read from it, with its ``generation``; ``dirty``: not yet copied
-    back to the cell).
+    A CAR T-cell keeps its own numbers here too (:class:`agents.surroundings.TCellColumns`,
+    the properties of :class:`agents.car_t_cell.CarTCell`): ``engaged`` its engaged
+    hours, ``generation`` its divisions along its line, ``last_kill`` the step of its
+    last kill (``NEVER`` for none yet); the compiled engine's kernels read and change
+    them here. ``fresh`` serves the compiled engine (:mod:`sim.compiled`), which clears
+    it when a step's encounters begin: it marks the cells added or changed since.
     """
 
     def __init__(self, capacity: int = 1024) -> None:
@@ -38,7 +40,6 @@ class TCellTable:
         self.last_kill = np.full(capacity, NEVER, dtype=np.int64)
         self.engaged = np.zeros(capacity)
         self.generation = np.zeros(capacity, dtype=np.int64)
-        self.dirty = np.zeros(capacity, dtype=bool)
         self._free = list(range(capacity - 1, -1, -1))
         self._released: list[int] = []
 
@@ -52,7 +53,8 @@ class TCellTable:
         self.cells[row] = cell
         self.fresh[row] = True
         self.last_kill[row] = NEVER
-        self.engaged[row] = np.nan
+        self.engaged[row] = 0.0
+        self.generation[row] = 0
         return row
 
     def release(self, row: int) -> None:
@@ -80,5 +82,4 @@ class TCellTable:
         self.last_kill = np.concatenate([self.last_kill, np.full(old, NEVER, dtype=np.int64)])
         self.engaged = np.concatenate([self.engaged, np.zeros(old)])
         self.generation = np.concatenate([self.generation, np.zeros(old, dtype=np.int64)])
-        self.dirty = np.concatenate([self.dirty, np.zeros(old, dtype=bool)])
         self._free = list(range(2 * old - 1, old - 1, -1))

@@ -227,3 +227,30 @@ def test_the_choice_kernel_chooses_what_numpy_chooses() -> None:
         expected = numpy_rng.choice(population, size=size, replace=False)
         assert choice(population, size, kernel_rng).tolist() == expected.tolist()
         assert numpy_rng.bit_generator.state == kernel_rng.bit_generator.state
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_car_t_cells_own_numbers_are_the_t_cell_tables(engine: str) -> None:
+    """A CAR T-cell's engaged hours, generation and last kill live in the tissue's table
+    of T-cells (where the kernels change them), on both engines: what the cell is given
+    is in its row, what its row is given the cell reads, and a reused row starts fresh."""
+    from model_builders import empty_model
+
+    from agents.car_t_cell import CarTCell
+    from sim.t_cell_table import NEVER
+
+    model = empty_model(engine=engine)
+    table = model.tissue.t_cells
+    cell = CarTCell(model, 3, engaged_hours=2.5)
+    assert (table.engaged[cell.row], table.generation[cell.row]) == (2.5, 0)
+    assert cell.last_kill_step is None and table.last_kill[cell.row] == NEVER
+    cell.generation, cell.last_kill_step = 4, 17
+    assert (table.generation[cell.row], table.last_kill[cell.row]) == (4, 17)
+    table.engaged[cell.row] += 0.125  # as a kernel adds a quiet call's hours
+    assert cell.engaged_hours == 2.625 and type(cell.engaged_hours) is float
+    row = cell.row
+    cell.die()
+    table.recycle()
+    daughter = CarTCell(model, 5)
+    assert daughter.row == row
+    assert (daughter.engaged_hours, daughter.generation, daughter.last_kill_step) == (0, 0, None)
