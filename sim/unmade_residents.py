@@ -7,9 +7,8 @@ B-cell: whether it is a precursor), census counts, and its booked events as whol
 numbers in a heap (:mod:`sim.event_heap`), settled in kernels
 (:mod:`sim.resident_rows`; their Python twins, :meth:`_divide` and :meth:`_mature`,
 run in the well-mixed limit). Its Mesa agent (:meth:`ResidentCell.made_later`) is made
-only when something asks for it (``Tissue.resident_at``: a T-cell's kill, the
-inspector; :meth:`Residents.of_class`), and then runs its own rules; most seeded blasts
-leave or die without one.
+only when asked for (``Tissue.resident_at``, :meth:`Residents.of_class`), then runs its
+own rules; a T-cell kills it without one (:mod:`sim.unmade_victims`).
 
 The run is the reference's, bit for bit: the same draws in the same order, the events
 in booking order with the agents' callbacks, the blasts taken back chosen over the same
