@@ -216,6 +216,9 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(
         assert status == 2
         assert "Traceback" not in err
         assert err.count("\n") == 1 and "--out" in err
+    status, _, err = cartsim(capsys, "validate", "--quick", "--out", str(blocker))
+    assert status == 2
+    assert err == f"cartsim: error: --out {blocker}: exists and is not a directory\n"
 
 
 @pytest.mark.parametrize(
