@@ -96,7 +96,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--frames",
         type=positive_int,
         default=300,
-        help="frames to record (default: 300, 10 s at 30 frames a second)",
+        help=(
+            "frames to record (default: 300: 10 s of MP4 at 30 frames a second, 20 s of "
+            "GIF at 15; at most 108000 for an MP4, an hour, and 900 for a GIF, which is "
+            "held in memory until it is written)"
+        ),
     )
     parser.add_argument(
         "--at-day",
@@ -189,9 +193,10 @@ def command_animate(args: argparse.Namespace) -> int:
         raise UserInputError(f"--at-day {args.at_day:g}: give a day from 0 to {MAX_AT_DAY}")
     _check_speed(args.speed)
     if args.record is not None:
-        from viz.live.recording import check_video_path
+        from viz.live.recording import check_frames, check_video_path
 
         check_video_path(args.record)
+        check_frames(args.record, args.frames)
     from sim.loader import load_scenario
 
     for name in names:  # bad input is reported before any window opens

@@ -21,7 +21,7 @@ DEFAULT_REPLICATES = 3
 EXIT_INTERRUPTED = 130
 EXAMPLES = """\
 examples:
-  uv run main.py sensitivity classroom --params car_t.kill_rate_per_day,car_t.dose_cells \\
+  uv run main.py sensitivity classroom --params car_t.kill_rate_per_day,car_t.dose_per_10k_sites \\
       --samples 4 --replicates 2 --days 40 --out runs/sens_quick
   uv run main.py sensitivity autologous --samples 10 --replicates 3 --out runs/sens_auto
   uv run main.py sensitivity autologous --method sobol --samples 64 --dask-local 4 \\

@@ -93,6 +93,7 @@ def validate_command(args: argparse.Namespace) -> int:
     """
     from commands.options import execution_from_args
     from sim.atomic_files import write_text_atomically
+    from sim.outputs import prepare_output_dir
     from study.validation.evaluation import (
         ValidationInterrupted,
         csv_text,
@@ -108,6 +109,7 @@ def validate_command(args: argparse.Namespace) -> int:
 
     quick = bool(args.quick)
     out_dir = args.out or Path("runs/validation_quick" if quick else "runs/validation")
+    prepare_output_dir(out_dir)  # one line naming --out as typed, before any batch
     execution = execution_from_args(args)
     targets = load_targets()
     specs = validation_batches(

@@ -201,6 +201,8 @@ def _resolve(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
     candidate = check_path(f"SCENARIO {shorten(text)!r}", text)
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
+        if candidate.is_dir():
+            raise UserInputError(f"{text}: a folder, not a scenario file (give a .toml file)")
         if not candidate.is_file():
             raise UserInputError(f"{text}: no such scenario file")
         return candidate
@@ -342,6 +344,8 @@ def _field_text(location: tuple[str, ...]) -> str:
         if getattr(item, attr, None) is not None
     ]
     kind = getattr(field.annotation, "__name__", str(field.annotation))
+    if field.annotation is bool:
+        kind = "true or false (TOML's spelling, lower case)"
     allowed = f"; allowed: {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
     if field.description:
         allowed += f" ({field.description})"

@@ -160,6 +160,30 @@ def test_a_recording_appears_only_when_finished(tmp_path: Path) -> None:
     assert sorted(path.name for path in tmp_path.iterdir()) == ["done.gif"]
 
 
+def test_an_interrupted_gif_is_never_written(tmp_path: Path, monkeypatch) -> None:
+    """A GIF is written whole when its writer closes, which can take longer than the
+    interruption waits: a discarded GIF must skip it, or a file could appear after the
+    temporary name was removed."""
+    import pygame
+
+    from viz.live.recording import VideoWriter
+
+    written: list[str] = []
+
+    class Writer:
+        def append_data(self, frame: object) -> None:
+            pass
+
+        def close(self) -> None:
+            written.append("closed")
+
+    monkeypatch.setattr(VideoWriter, "_open", lambda self, imageio: Writer())
+    stopped = VideoWriter(tmp_path / "stopped.gif")
+    stopped.add(pygame.Surface((64, 48)), block=True)
+    stopped.discard()
+    assert written == [] and list(tmp_path.iterdir()) == []
+
+
 def test_an_interrupted_validation_is_exit_130_not_bad_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

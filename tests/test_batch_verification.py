@@ -160,6 +160,8 @@ def test_the_memory_estimate_refuses_a_batch_that_cannot_fit() -> None:
     check_batch_memory([big], 2, "--workers 2", available=16 * GIB)
     with pytest.raises(UserInputError, match=r"--workers 8: .* at most 2 workers fit: give"):
         check_batch_memory([big, 40 * 40], 8, "--workers 8", available=6 * GIB)
+    with pytest.raises(UserInputError, match=r"--dask-local 8: .* fit: give --dask-local 2 "):
+        check_batch_memory([big], 8, "--dask-local 8", available=6 * GIB)
     with pytest.raises(UserInputError, match="not even one run fits"):
         check_batch_memory([big], 1, "--serial", available=GIB)
 

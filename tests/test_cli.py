@@ -206,6 +206,16 @@ def test_bad_scenario_files_get_one_line_and_status_2(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_folder_given_as_the_scenario_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "scenarios_here"
+    folder.mkdir()
+    status, _, err = cartsim(capsys, "run", str(folder), "--out", str(tmp_path / "out"))
+    assert status == 2
+    assert err == f"cartsim: error: {folder}: a folder, not a scenario file (give a .toml file)\n"
+
+
 def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -216,6 +226,9 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(
         assert status == 2
         assert "Traceback" not in err
         assert err.count("\n") == 1 and "--out" in err
+    status, _, err = cartsim(capsys, "validate", "--quick", "--out", str(blocker))
+    assert status == 2
+    assert err == f"cartsim: error: --out {blocker}: exists and is not a directory\n"
 
 
 @pytest.mark.parametrize(
@@ -229,6 +242,7 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(
             ["--set", "car_t.dose_cells", ">= 0"],
         ),
         (["run", "classroom", "--set", "therapy.arm=sideways"], ["therapy.arm", "donor"]),
+        (["run", "classroom", "--set", "teaching.enabled=True"], ["True", "true or false"]),
         (["batch", "classroom", "--workers", "1", "--serial"], ["not allowed with"]),
         (["fly"], ["invalid choice"]),
     ],

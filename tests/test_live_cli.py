@@ -9,6 +9,7 @@ import pygame
 import pytest
 
 from main import main
+from sim.errors import UserInputError
 from viz.live.launch import NO_DISPLAY
 
 
@@ -68,6 +69,43 @@ def test_record_writes_a_gif(tmp_path) -> None:
     assert len(frames) >= 3  # (the GIF writer merges identical neighbours)
     assert np.asarray(frames[-1]).std() > 20
     assert not np.array_equal(frames[0], frames[-1])  # it plays
+
+
+def test_more_frames_than_the_format_takes_is_one_line(tmp_path, capsys) -> None:
+    from viz.live.recording import check_frames
+
+    check_frames(tmp_path / "x.gif", 900)
+    check_frames(tmp_path / "x.mp4", 108_000)
+    with pytest.raises(UserInputError, match="--frames 108001: a video takes at most"):
+        check_frames(tmp_path / "x.mp4", 108_001)
+    assert main(["animate", "--record", str(tmp_path / "x.gif"), "--frames", "901"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "cartsim: error: --frames 901: a GIF takes at most 900 frames (60 s); "
+        "record an .mp4 for longer"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "frames"), [("a.gif", 15), ("a.mp4", 30)])
+def test_a_recording_plays_at_the_chosen_speed(tmp_path, monkeypatch, name, frames) -> None:
+    """A second of video, at its own frame rate (GIF 15, MP4 30 a second), shows a
+    second of play: 24 simulated hours (24 one-hour steps) at the default 24 h/s."""
+    import viz.live.launch as launch
+
+    stepped = {}
+    original = launch.render_headless
+
+    def counting(app, capture):  # type: ignore[no-untyped-def]
+        start = app.arms[0].step_count
+        status = original(app, capture)
+        stepped["steps"] = app.arms[0].step_count - start
+        return status
+
+    monkeypatch.setattr(launch, "render_headless", counting)
+    argv = ["animate", "classroom", "--record", str(tmp_path / name), "--frames", str(frames)]
+    assert main(argv) == 0
+    assert 23 <= stepped["steps"] <= 24  # (the last step may wait for a rounding's worth)
 
 
 def test_live_view_options_need_no_command(monkeypatch, capsys) -> None:

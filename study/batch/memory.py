@@ -101,9 +101,10 @@ def check_batch_memory(
         f"with the main process need {_gib(needed)}, but only {_gib(available)} is available"
     )
     if fits >= 1:
+        flag = "--dask-local" if "--dask-local" in option else "--workers"
         raise UserInputError(
             f"{option}: {estimate}; at most {fits} worker"
-            f"{'' if fits == 1 else 's'} fit: give --workers {fits} (or free memory)"
+            f"{'' if fits == 1 else 's'} fit: give {flag} {fits} (or free memory)"
         )
     raise UserInputError(
         f"{option}: {estimate}; not even one run fits: choose a smaller grid or free memory"

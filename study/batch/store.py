@@ -351,7 +351,8 @@ class BatchDirectory:
         target = rejected / f"{PART_PREFIX}{run.run_id}-{stamp}{PART_SUFFIX}"
         os.replace(self.part_path(run.run_id), target)
         print(
-            f"batch: warning: the saved part of {run.label} (seed {run.seed}) is {reason}; "
+            f"batch: warning: the saved part of {run.label} (seed {run.seed}) cannot be "
+            f"used, {reason}; "
             f"moved to {target.relative_to(self.path)}, it will be computed again",
             file=sys.stderr,
             flush=True,

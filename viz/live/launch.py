@@ -115,7 +115,7 @@ def render_headless(app: object, capture: Capture) -> int:
 
         with discarding_on_interrupt(lambda: writer):
             for _ in tqdm(range(capture.frames), desc="recording", unit="frame", leave=False):
-                app.frame(1 / FPS)  # type: ignore[attr-defined]
+                app.frame(1 / writer.fps)  # type: ignore[attr-defined]  # plays in real time
                 writer.add(app.screen, block=True)  # type: ignore[attr-defined]
         writer.close()
         print(f"wrote {capture.record} ({capture.frames} frames)")

@@ -35,6 +35,8 @@ GIF_FPS = 15
 GIF_WIDTH_PX = 560  # GIFs are written at most this wide (and at most half size)
 MP4_BLOCK_PX = 16  # MP4 sides are multiples of this (no codec padding, no warning)
 MAX_REPEATS = 15  # frames repeated at most for one slow window frame (half a second)
+MAX_MP4_FRAMES = 108_000  # `animate --record`: an hour at 30 frames a second
+MAX_GIF_FRAMES = 900  # a minute at 15 a second: a GIF is held in memory until written
 
 
 def grab(surface: pygame.Surface) -> np.ndarray:
@@ -108,6 +110,20 @@ def fitted(surface: pygame.Surface, size: tuple[int, int]) -> pygame.Surface:
     return frame
 
 
+def check_frames(path: Path, frames: int) -> None:
+    """``animate --record``: one line if ``frames`` is more than the format takes (an
+    MP4 is streamed to disk, an hour at most; a GIF's frames stay in memory until it is
+    written, a minute at most)."""
+    gif = path.suffix.lower() == ".gif"
+    most = MAX_GIF_FRAMES if gif else MAX_MP4_FRAMES
+    if frames > most:
+        advice = "; record an .mp4 for longer" if gif else ""
+        raise UserInputError(
+            f"--frames {frames}: a {'GIF' if gif else 'video'} takes at most {most} frames "
+            f"({most // (GIF_FPS if gif else FPS)} s){advice}"
+        )
+
+
 class VideoWriter:
     """Writes frames to an MP4 or GIF from a thread (bounded queue: drops if it falls
     behind). Its size is fixed by the first frame; see the module docstring."""
@@ -123,6 +139,7 @@ class VideoWriter:
         self.dropped = 0
         self.error: str | None = None
         self._started: float | None = None
+        self._discarding = False  # set by discard(): drop the frames, write nothing
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=32)
         self._thread = threading.Thread(target=self._work, daemon=True)
         self._thread.start()
@@ -156,6 +173,8 @@ class VideoWriter:
             import imageio.v2 as imageio
 
             while (frame := self._queue.get()) is not None:
+                if self._discarding:
+                    continue
                 if writer is None:
                     writer = self._open(imageio)
                 writer.append_data(frame)
@@ -164,7 +183,9 @@ class VideoWriter:
             while self._queue.get() is not None:
                 pass
         finally:
-            if writer is not None:
+            # A GIF is written whole at close, which an interrupted recording skips
+            # (else it could outlast discard() and leave a file); ffmpeg is always closed.
+            if writer is not None and not (self._discarding and self.gif):
                 writer.close()
 
     def _open(self, imageio: object) -> object:
@@ -202,6 +223,7 @@ class VideoWriter:
 
     def discard(self) -> None:
         """Stop without keeping anything (Ctrl-C, SIGTERM): the temporary file is removed."""
+        self._discarding = True
         with contextlib.suppress(Exception):
             self._queue.put(None, timeout=5)
             self._thread.join(timeout=5)
