@@ -120,7 +120,6 @@ def validate_command(args: argparse.Namespace) -> int:
     except ValidationInterrupted:  # the batch said so in one line; the same command resumes
         return EXIT_INTERRUPTED
     results = evaluate(targets, tables)
-    out_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomically(out_dir / "validation.csv", csv_text(results))
     mode = "quick" if quick else "full"
     sizes = ", ".join(f"{name} {spec.replicates} x {spec.days} d" for name, spec in specs.items())

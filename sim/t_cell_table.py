@@ -1,4 +1,4 @@
-"""The table of T-cells: every T-cell's site and kind (and the compiled engine's columns)
+"""The table of T-cells: every T-cell's site and kind, and a CAR T-cell's own numbers,
 in numpy arrays, one row a cell (:class:`TCellTable`, held by :class:`sim.tissue.Tissue`)."""
 
 from __future__ import annotations
@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents import cell as agents_cell
+from agents.cell import NEVER
 
 if TYPE_CHECKING:
     from mesa import Agent
 
 __all__ = ["NEVER", "TCellTable"]
-
-NEVER = agents_cell.NEVER  # the step of a kill that never happened (TCellTable.last_kill)
 
 
 class TCellTable:
