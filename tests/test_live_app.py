@@ -204,6 +204,7 @@ def test_a_typed_value_moves_the_slider_and_applies_on_reset(app: LiveApp) -> No
     import pygame_gui
 
     entry = app.controls.entries["car_t.kill_rate_per_day"]
+    app.manager.set_focus_set(entry)  # clicked: the keys type into the box
     for text, applied in (("12", False), ("abc", False), ("2.35", True)):
         entry.set_text(text)
         pygame.event.post(
@@ -211,6 +212,7 @@ def test_a_typed_value_moves_the_slider_and_applies_on_reset(app: LiveApp) -> No
         )
         app.frame()
         assert ("car_t.kill_rate_per_day" in app.wanted) == applied
+        assert app.controls.typing() == (not applied)  # a good value gives the keys back
     assert app.controls.sliders["car_t.kill_rate_per_day"].get_current_value() == 2.35
     key(app, pygame.K_r)
     assert app.arms[0].scenario.car_t.kill_rate_per_day == 2.35

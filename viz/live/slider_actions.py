@@ -43,7 +43,9 @@ class SliderActions:
 
     def value_typed(self, key: str, text: str) -> None:
         """A value typed into a slider's box (Enter): within the slider's range, it moves
-        the slider and applies on reset; otherwise the status says why not."""
+        the slider, applies on reset and gives the keyboard back (so R resets and Space
+        plays, rather than typing into the box); otherwise the status says why not and
+        the box keeps the keyboard for a correction."""
         spec = spec_of(key)
         slider = self.controls.sliders[key]
         low, high = slider.value_range
@@ -61,6 +63,7 @@ class SliderActions:
         value = float(round(value)) if spec.integer else value
         slider.set_current_value(value)
         self._want(spec, value)
+        self.manager.set_focus_set(None)  # the keys act again
 
     def _want(self, spec: SliderSpec, value: float) -> None:
         self.wanted[spec.key] = value
