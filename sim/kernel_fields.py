@@ -17,8 +17,9 @@ from numba import njit
 
 
 @njit(cache=True)
-def diffuse(square: np.ndarray, spread: float, bounded: bool) -> None:
-    """``square += spread * (mean of the 8 neighbours - square)``, in place.
+def diffuse(square: np.ndarray, spread: float, bounded: bool, keep: float = 1.0) -> None:
+    """``square += spread * (mean of the 8 neighbours - square)``, then ``square *=
+    keep`` (the decay: 1.0 leaves it as it is, to the last bit), in place.
 
     The same arithmetic, in the same order, as :func:`sim.geometry.neighbour_mean` and
     :meth:`sim.tissue.Tissue.update_fields` (sums of three along x, then three of those
@@ -37,7 +38,7 @@ def diffuse(square: np.ndarray, spread: float, bounded: bool) -> None:
         for y in range(height):
             box = rows[x, y] + rows[x, y + 1] + rows[x, y + 2]
             mean = (box - square[x, y]) / 8.0
-            square[x, y] += spread * (mean - square[x, y])
+            square[x, y] = (square[x, y] + spread * (mean - square[x, y])) * keep
 
 
 @njit(cache=True)
@@ -74,11 +75,12 @@ def step_fields(
             amount = amount * release_factor
         cytokine[site // height, site % height] += amount
         antigen[site] += released[index, 2]
-    if spread > 0.0:
-        diffuse(cytokine, spread, bounded)
-    for x in range(width):
-        for y in range(height):
-            cytokine[x, y] *= keep_cytokine
+    if spread > 0.0:  # the diffusion, then the decay, site by site in one pass
+        diffuse(cytokine, spread, bounded, keep_cytokine)
+    else:
+        for x in range(width):
+            for y in range(height):
+                cytokine[x, y] *= keep_cytokine
     for site in range(antigen.size):
         antigen[site] *= keep_antigen
     return numpy_sum(cytokine.reshape(-1)), numpy_sum(antigen)
@@ -144,14 +146,19 @@ def block_sum(values: np.ndarray, start: int, count: int) -> float:
         for index in range(start, start + count):
             total += values[index]
         return total
-    sums = values[start : start + 8].copy()
+    r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
+    r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
     whole = count - count % 8
-    for index in range(start + 8, start + whole, 8):
-        for lane in range(8):
-            sums[lane] += values[index + lane]
-    total = ((sums[0] + sums[1]) + (sums[2] + sums[3])) + (
-        (sums[4] + sums[5]) + (sums[6] + sums[7])
-    )
+    for index in range(start + 8, start + whole, 8):  # eight running sums, as numpy's
+        r0 += values[index]
+        r1 += values[index + 1]
+        r2 += values[index + 2]
+        r3 += values[index + 3]
+        r4 += values[index + 4]
+        r5 += values[index + 5]
+        r6 += values[index + 6]
+        r7 += values[index + 7]
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     for index in range(start + whole, start + count):
         total += values[index]
     return total

@@ -137,7 +137,10 @@ class CarTModel(mesa.Model):
             blast_sites = self.rng.choice(tissue.n_sites, size=n_blasts, replace=False)
         n_negative = round(leukaemia.initial_cd19_negative_fraction * n_blasts)
         if leukaemia.cd19_negative_clustered:
-            order = np.argsort(tissue.distance_from(int(blast_sites[0]), blast_sites))
+            # nearest the first blast; equal distances in the order drawn (a stable sort:
+            # numpy's default sort orders ties by the machine's SIMD code path)
+            distance = tissue.distance_from(int(blast_sites[0]), blast_sites)
+            order = np.argsort(distance, kind="stable")
             negative = set(blast_sites[order[:n_negative]].tolist())
         else:
             negative = set(self.rng.choice(blast_sites, size=n_negative, replace=False).tolist())

@@ -306,3 +306,18 @@ def test_the_summary_has_exactly_the_declared_fields() -> None:
     values = set(_summary_values(model, result.timeseries))
     values |= set(PATIENT_SUMMARY_FIELDS) | set(LYMPHOMA_SUMMARY_FIELDS)
     assert values == set(result.summary)
+
+
+def test_a_clustered_cd19_negative_subclone_is_the_blasts_nearest_the_first() -> None:
+    """``leukaemia.cd19_negative_clustered``: the CD19-negative blasts are the
+    ``initial_cd19_negative_fraction`` of blasts nearest the first one placed, equal
+    distances taken in the order the blasts were drawn, so the subclone is the same on
+    every machine (numpy's default sort orders ties by the CPU's SIMD code path)."""
+    model = CarTModel(load_scenario("cd19_escape", SMALL), 3)
+    blasts = [cell.site for cell in model.agents_by_type[LeukaemicBlast]]  # as drawn
+    distance = model.tissue.distance_from(blasts[0], np.array(blasts)).tolist()
+    n_negative = model.census.resident[ResidentKind.BLAST_CD19_NEGATIVE]
+    nearest = sorted(range(len(blasts)), key=lambda i: (distance[i], i))[:n_negative]
+    negative = np.flatnonzero(model.tissue.resident_kind == ResidentKind.BLAST_CD19_NEGATIVE)
+    assert n_negative > 8 and len(set(distance)) < len(blasts) / 4  # many ties to break
+    assert sorted(blasts[i] for i in nearest) == negative.tolist()
