@@ -34,6 +34,7 @@ from agents.kinds import (
 from agents.python_random import KernelRandom, python_state
 from sim import (
     event_heap,
+    kernel_fates,
     kernel_fields,
     kernel_generator,
     kernel_shuffle,
@@ -58,6 +59,7 @@ KERNEL_SOURCES = tuple(
         event_heap,
         resident_rows,
         kernel_shuffle,
+        kernel_fates,
         kernel_generator,
         kernel_fields,
         kernels,
@@ -149,6 +151,16 @@ def walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
         tissue.mobile_row, tissue.resident_kind, tissue.antigen, tissue.t_cells.site,
         IS_TUMOUR, screening, screen.table, screen.antigen_threshold,
         screen.any_antigen_trigger and tissue.fields_active, N_MOBILE,
+    )  # fmt: skip
+
+
+def fates(model: CarTModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`sim.model.CarTModel.fates` in one kernel call
+    (:func:`sim.kernel_fates.fates`): the same draws from the model's ``rng``."""
+    return kernel_fates.fates(
+        rows, model.tissue.t_cells.kind, model.divides_homeostatically,
+        model.homeostatic_boost_on(), model.chances.car_t_homeostatic_division,
+        model.death_chances(), held(model.rng),
     )  # fmt: skip
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "Engine",
     "make_engine",
     "reference_encounters",
+    "reference_fates",
     "reference_walk_and_screen",
 ]
 
@@ -48,6 +49,8 @@ WalkAndScreen = Callable[["CarTModel", np.ndarray], np.ndarray]
 """``(model, rows) -> rows in turn order``: :func:`reference_walk_and_screen`."""
 AdoptRandom = Callable[["CarTModel"], None]
 """``(model) -> None``: what Python's generator is once the model is set up."""
+Fates = Callable[["CarTModel", np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""``(model, rows) -> (rows that divide, rows that die)``: :func:`reference_fates`."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Engine:
     walk_and_screen: WalkAndScreen
     residents: MakeResidents
     adopt_random: AdoptRandom
+    fates: Fates
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -84,6 +88,11 @@ def reference_walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
     return model.walk_and_screen(rows)
 
 
+def reference_fates(model: CarTModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The model's own readable code (:meth:`sim.model.CarTModel.fates`)."""
+    return model.fates(rows)
+
+
 def _reference_has_contact(
     screen: ContactScreen, tissue: Tissue, sites: np.ndarray, kinds: np.ndarray
 ) -> np.ndarray:
@@ -99,6 +108,7 @@ REFERENCE = Engine(
     reference_walk_and_screen,
     Residents,
     _python_generator,
+    reference_fates,
 )
 
 
@@ -117,4 +127,5 @@ def make_engine(name: str) -> Engine:
         compiled.walk_and_screen,
         compiled.residents_for,
         compiled.adopt_random,
+        compiled.fates,
     )

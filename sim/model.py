@@ -116,7 +116,7 @@ class CarTModel(mesa.Model):
         hours = self.hours_per_step
         self.moves_per_step = by_kind(lambda cls, k: cls.motility_of(k, self)[0] * hours)
         self.chemotaxis_bias = by_kind(lambda cls, k: cls.motility_of(k, self)[1])
-        self._homeostatic_divider = by_kind(lambda cls, k: cls.divides_homeostatically(k), bool)
+        self.divides_homeostatically = by_kind(lambda cls, k: cls.divides_homeostatically(k), bool)
         self._death_chances = np.zeros(0)  # by kind, while alemtuzumab is ...
         self._death_chances_for: bool | None = None  # ... in (True) or out (False)
         self._seed_tissue()
@@ -263,9 +263,12 @@ class CarTModel(mesa.Model):
         # every T-cell walks, then those with something next to them take turns
         ordered = self.engine.walk_and_screen(self, rows)
         self.engine.encounters(self, ordered)
-        kinds = table.kind[rows]  # after this step's changes; 0 for cells that died
-        self._homeostatic_divisions(rows, kinds)
-        self._deaths(rows, kinds)
+        dividing, dying = self.engine.fates(self, rows)
+        cells = table.cells
+        for row in dividing.tolist():
+            cells[row].divide()  # type: ignore[union-attr]
+        for row in dying.tolist():
+            cells[row].die()  # type: ignore[union-attr]
 
     def walk_and_screen(self, rows: np.ndarray) -> np.ndarray:
         """Every T-cell of table ``rows`` walks (:meth:`walk`); then the order of their
@@ -295,24 +298,31 @@ class CarTModel(mesa.Model):
         else:
             walk(self.tissue, rows, moves, bias, self.rng, exclusion)
 
-    def _homeostatic_divisions(self, rows: np.ndarray, kinds: np.ndarray) -> None:
-        """During the boost after lymphodepletion, the kinds whose class says so divide at
-        ``car_t.homeostatic_division_rate_per_day``."""
-        if self.step_count > self.therapy.homeostatic_boost_until_step:
-            return
-        candidates = rows[self._homeostatic_divider[kinds]]
-        divides = self.rng.random(candidates.size) < self.chances.car_t_homeostatic_division
-        cells = self.tissue.t_cells.cells
-        for row in candidates[divides].tolist():
-            cells[row].divide()  # type: ignore[union-attr]
+    def fates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which T-cells of table ``rows`` divide and which die at this step's end (the
+        caller makes them divide, then die): during the boost after lymphodepletion, the
+        kinds whose class says so divide at ``car_t.homeostatic_division_rate_per_day``;
+        each cell dies with the chance its class gives for its present state. One draw
+        per candidate, then one per cell, from ``rng``; the rows in row order. (The
+        compiled engine draws them in one kernel call, :mod:`sim.kernel_fates`.)"""
+        kinds = self.tissue.t_cells.kind[rows]  # after this step's changes; 0: died
+        dividing = rows[:0]
+        if self.homeostatic_boost_on():
+            candidates = rows[self.divides_homeostatically[kinds]]
+            divides = self.rng.random(candidates.size) < self.chances.car_t_homeostatic_division
+            dividing = candidates[divides]
+        dies = self.rng.random(rows.size) < self.death_chances()[kinds]
+        return dividing, rows[dies]
 
-    def _deaths(self, rows: np.ndarray, kinds: np.ndarray) -> None:
-        """Each T-cell dies with the chance its class gives for its present state."""
+    def homeostatic_boost_on(self) -> bool:
+        """The boost after lymphodepletion is on at this step."""
+        return self.step_count <= self.therapy.homeostatic_boost_until_step
+
+    def death_chances(self) -> np.ndarray:
+        """Each T-cell kind's chance of dying in a step, as its class gives it now
+        (recomputed when alemtuzumab comes or goes)."""
         alemtuzumab = self.therapy.alemtuzumab_active
         if self._death_chances_for != alemtuzumab:
             self._death_chances_for = alemtuzumab
             self._death_chances = by_kind(lambda cls, kind: cls.death_probability_of(kind, self))
-        dies = self.rng.random(rows.size) < self._death_chances[kinds]
-        cells = self.tissue.t_cells.cells
-        for row in rows[dies].tolist():
-            cells[row].die()  # type: ignore[union-attr]
+        return self._death_chances

@@ -254,3 +254,42 @@ def test_a_car_t_cells_own_numbers_are_the_t_cell_tables(engine: str) -> None:
     daughter = CarTCell(model, 5)
     assert daughter.row == row
     assert (daughter.engaged_hours, daughter.generation, daughter.last_kill_step) == (0, 0, None)
+
+
+@pytest.mark.parametrize("boost", [True, False])
+def test_the_fates_kernel_draws_the_divisions_and_deaths_the_model_draws(boost: bool) -> None:
+    """``kernel_fates.fates`` (compiled) is ``CarTModel.fates`` (reference): on a 7x7
+    tissue of effectors, memory and naive cells, the same rows divide (in the boost) and
+    die, and the model's generator ends in the same state; with short lives and a fast
+    boost, some cells do each, so the test fails if either rule goes missing."""
+    from model_builders import empty_model
+
+    from agents.car_t_cell import CarTCell
+    from agents.native_t_cell import NativeTCell
+    from sim import compiled
+
+    model = empty_model(
+        [
+            "car_t.effector_half_life_days=0.05",
+            "car_t.memory_half_life_days=0.05",
+            "car_t.homeostatic_division_rate_per_day=10.0",
+        ]
+    )
+    for site in range(0, 49, 2):
+        if site % 3 == 0:
+            NativeTCell(model, site)
+        else:
+            CarTCell(model, site, state="memory" if site % 5 == 0 else "effector")
+    model.therapy.homeostatic_boost_until_step = model.step_count + (1 if boost else -1)
+    table = model.tissue.t_cells
+    table.kind[table.live_rows()[3]] = 0  # a cell that died in this step's encounters
+    rows = table.live_rows()
+    state = model.rng.bit_generator.state
+    dividing, dying = model.fates(rows)
+    after = model.rng.bit_generator.state
+    model.rng.bit_generator.state = state
+    compiled_dividing, compiled_dying = compiled.fates(model, rows)
+    assert compiled_dividing.tolist() == dividing.tolist()
+    assert compiled_dying.tolist() == dying.tolist()
+    assert model.rng.bit_generator.state == after
+    assert dying.size > 0 and (dividing.size > 0) == boost

@@ -86,7 +86,11 @@ class LeukaemiaParameters(Section):
     )
     cd19_negative_clustered: bool = parameter(
         False,
-        description="start the CD19-negative blasts as one clump instead of scattered",
+        description=(
+            "start the CD19-negative blasts as one clump instead of scattered: the blasts"
+            " nearest the first one placed (Chebyshev distance; equal distances in the"
+            " order drawn, so the clump is the same on every machine)"
+        ),
         source="scenario setting",
     )
     division_rate_per_day: float = parameter(

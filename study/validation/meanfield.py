@@ -93,7 +93,7 @@ class MeanFieldRates:
     division_per_kill: float  # CarTCell.kill -> divide
     memory_fraction: float  # CarTCell.make_daughter
     budding: float  # CarTCell.bud: buds per memory cell per day next to a CD19+ cell
-    homeostatic_division: float  # CarTModel._homeostatic_divisions
+    homeostatic_division: float  # CarTModel.fates
     effector_death: float  # CarTCell.death_probability_of
     memory_death: float
     exhausted_death: float
@@ -205,7 +205,7 @@ def derivatives(y: np.ndarray, rates: MeanFieldRates, boost: bool) -> np.ndarray
         dy[MAT] -= kills * mat / cd19
     # CarTCell.kill -> TCell.divide (a free mobile neighbour among 8 of the other n - 1
     # sites, n - mobile of which are free) -> make_daughter: memory with memory_fraction, else an
-    # effector with the mother's engaged hours (same stage); CarTModel._homeostatic_divisions
+    # effector with the mother's engaged hours (same stage); CarTModel.fates
     # (effectors, during the boost) divide the same way.
     room = 1.0 - none_of_eight(max(n - mobile, 0.0), n - 1)
     per_effector = rates.kill * contact * rates.division_per_kill
