@@ -311,6 +311,5 @@ def _release_secretions(
     order) as :meth:`agents.car_t_cell.CarTCell.signal` does, and empty the log."""
     logged = int(count[0])
     if logged:
-        for site, amount in zip(sites[:logged].tolist(), amounts[:logged].tolist(), strict=True):
-            tissue.release(site, amount, 0.0)
+        tissue.release_many(sites[:logged], amounts[:logged], np.zeros(logged))
         count[0] = 0

@@ -140,7 +140,8 @@ class Tissue:
             neighbour_lists(self.neighbours, None) if bounded else self.neighbour_tuples
         )
         self.fields_active = False
-        self._released: list[tuple[int, float, float]] = []
+        self._releases = np.empty((64, 3))  # this step's releases, in order: see release
+        self._release_count = 0
         # the well-mixed limit (grid.well_mixed, a model check): see empty_resident_neighbours
         self.well_mixed = False
         self.draw_empty_sites: DrawEmptySites = draw_empty_sites
@@ -316,7 +317,32 @@ class Tissue:
         Both land at the end of the step (in :meth:`update_fields`), so every T-cell sees
         the fields as they were when the step's encounters began.
         """
-        self._released.append((site, cytokine, antigen))
+        count = self._release_count
+        if count == self._releases.shape[0]:
+            self._make_room_for_releases(count + 1)
+        row = self._releases[count]
+        row[0], row[1], row[2] = site, cytokine, antigen
+        self._release_count = count + 1
+
+    def release_many(self, sites: np.ndarray, cytokine: np.ndarray, antigen: np.ndarray) -> None:
+        """:meth:`release` at each of ``sites`` in order (cytokine and antigen by site):
+        the compiled engine's kernels log their releases and hand them over at once."""
+        count, more = self._release_count, sites.size
+        if count + more > self._releases.shape[0]:
+            self._make_room_for_releases(count + more)
+        rows = self._releases[count : count + more]
+        rows[:, 0], rows[:, 1], rows[:, 2] = sites, cytokine, antigen
+        self._release_count = count + more
+
+    def pending_releases(self) -> list[tuple[int, float, float]]:
+        """This step's releases so far, in order: ``(site, cytokine, antigen)``."""
+        rows = self._releases[: self._release_count].tolist()
+        return [(int(site), cytokine, antigen) for site, cytokine, antigen in rows]
+
+    def _make_room_for_releases(self, needed: int) -> None:
+        grown = np.empty((max(needed, 2 * self._releases.shape[0]), 3))
+        grown[: self._release_count] = self._releases[: self._release_count]
+        self._releases = grown
 
     def update_fields(
         self,
@@ -339,9 +365,9 @@ class Tissue:
         :meth:`systemic_cytokine` would sum).
         """
         released = NO_RELEASES
-        if self._released:
-            released = np.array(self._released)
-            self._released.clear()
+        if self._release_count:
+            released = self._releases[: self._release_count]  # a view: used before reuse
+            self._release_count = 0
             self.fields_active = True
         if not self.fields_active:
             return 0.0
