@@ -125,6 +125,9 @@ class Tissue:
         self.cytokine = _flat(layers["cytokine"])
         self.antigen = _flat(layers["antigen"])
         self.residents: list[Agent | object | None] = [None] * self.n_sites
+        self.resident_has_agent = np.zeros(self.n_sites, dtype=bool)
+        """By site, whether ``residents`` holds its resident's agent (False: no resident,
+        or :data:`AGENT_NOT_MADE`), for the kernels, which cannot read ``residents``."""
         self.resident_serial = np.zeros(self.n_sites, dtype=np.int64)
         self.residents_made = 0  # residents placed so far (the last serial)
         self.make_resident_agent: Callable[[int], Agent] | None = None
@@ -216,6 +219,7 @@ class Tissue:
         if self.residents[site] is not None:
             raise ValueError(f"site {site} already holds a resident cell")
         self.residents[site] = agent
+        self.resident_has_agent[site] = True
         self.resident_kind[site] = kind
         self.residents_made += 1
         self.resident_serial[site] = self.residents_made
@@ -223,6 +227,7 @@ class Tissue:
     def clear_resident(self, site: int) -> None:
         """Empty the resident layer of a site."""
         self.residents[site] = None
+        self.resident_has_agent[site] = False
         self.resident_kind[site] = ResidentKind.EMPTY
         self.resident_serial[site] = 0
 
