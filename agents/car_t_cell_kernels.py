@@ -2,15 +2,18 @@
 
 The kernel follows :meth:`agents.car_t_cell.CarTCell.interact` up to its first change
 to the model other than the cell's own ``engaged_hours``, making the same draws from the
-same generator (:mod:`agents.python_random`). A *quiet* call (no kill, no bud, no change
-of state) is settled here, its engaged hours changed in the table of T-cells (``engaged``,
-by row, where the cell keeps them: :class:`agents.surroundings.TCellColumns`); any other
-is taken back, engaged hours included, and run by the readable rule in Python. An
-engaged effector's secretion (:meth:`CarTCell.signal`) in a quiet call is reported to
-the caller (``secreted[0]``), which releases it into the field in the reference's order.
-A change to ``CarTCell.interact``, ``bud``, ``senescent``, ``strike`` or to
-:mod:`agents.microenvironment`'s suppression must be mirrored here;
-``tests/test_engines.py`` fails until it is.
+same generator (:mod:`agents.python_random`). A *quiet* call (no bud, no division, no
+change of state, no kill of a resident that has an agent) is settled here, its engaged
+hours changed in the table of T-cells (``engaged``, by row, where the cell keeps them:
+:class:`agents.surroundings.TCellColumns`); any other is taken back, engaged hours
+included, and run by the readable rule in Python. An engaged effector's secretion
+(:meth:`CarTCell.signal`) in a quiet call is reported to the caller (``outcome[0]``),
+which releases it into the field in the reference's order; so is an effector's kill of
+a resident placed without an agent whose division draw says no division
+(``outcome[1]``: the victim's site), which the caller settles with :func:`kill_unmade`.
+A change to ``CarTCell.interact``, ``kill``, ``bud``, ``senescent``, ``strike`` or to
+:mod:`agents.microenvironment`'s suppression must be mirrored here (change both
+together); ``tests/test_engines.py`` and ``tests/test_car_t_kills.py`` fail until it is.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.python_random import random_float
+from agents.python_random import below, random_float
 
 EFFECTOR, MEMORY, EXHAUSTED = 0, 1, 2
 """The codes of ``state`` (by mobile kind) the kernel reads."""
@@ -38,8 +41,9 @@ def interact_is_quiet(
     is_tumour: np.ndarray,
     engaged: np.ndarray,
     generation: np.ndarray,
+    has_agent: np.ndarray,
     rule: np.ndarray,
-    secreted: np.ndarray,
+    outcome: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
     backup: np.ndarray,
@@ -47,9 +51,14 @@ def interact_is_quiet(
     """:meth:`CarTCell.interact`: next to CD19-positive cells, the cell adds (their
     number / 8) x hours per step, times the microenvironment's exhaustion factor, to its
     engaged hours; an effector then secretes cytokine if its rule says so (the amount,
-    ``cytokine_per_engaged_hour`` x its hours of full engagement, in ``secreted[0]``;
+    ``cytokine_per_engaged_hour`` x its hours of full engagement, in ``outcome[0]``;
     0 when it secretes nothing) and draws against ``chances.car_t_kill`` (suppressed by
-    the microenvironment; quiet if it misses), a memory cell with enough such neighbours
+    the microenvironment; :meth:`TCell.strike`): if it misses, quiet unless it tires;
+    if it hits, it chooses its victim among those neighbours (``random.choice``), and
+    the call is quiet only if the victim has no agent (``has_agent``, by site), its
+    division draw (:meth:`CarTCell.kill`) is not below ``chances.car_t_division_per_kill``
+    and it does not tire (``outcome[1]``: the victim's site; -1 when it kills none). A
+    memory cell with enough such neighbours
     is not quiet if senescent (``CarTCell.bud`` exhausts it, drawing nothing), else draws
     against ``chances.car_t_memory_budding`` (quiet if it misses or has no free
     neighbour) and is quiet unless its engaged hours reach the memory exhaustion limit.
@@ -64,20 +73,25 @@ def interact_is_quiet(
     ``chances.car_t_memory_budding``, ``memory_exhaustion_engaged_hours`` (inf: none),
     ``exhaustion_engaged_hours``, ``replicative_limit`` (inf: none), hostility,
     ``kill_suppression``, ``exhaustion_gain``, ``cytokine_per_engaged_hour`` (above 0,
-    an engaged effector secretes, :meth:`CarTCell.signal`). ``generation`` (by row):
-    the divisions along the cell's line. The caller takes back ``engaged[row]`` with
-    the draws, and ignores ``secreted[0]``, when the call is not quiet.
+    an engaged effector secretes, :meth:`CarTCell.signal`), ``chances.car_t_division_per_kill``,
+    ``cytokine_per_kill``, ``antigen_per_kill``, then each resident kind's
+    ``inflammation_when_killed`` (by kind). ``generation`` (by row): the divisions along
+    the cell's line. The caller takes back ``engaged[row]`` with the draws, and ignores
+    ``outcome``, when the call is not quiet. Nothing else is written here.
     """
-    secreted[0] = 0.0
+    outcome[0] = 0.0
+    outcome[1] = -1.0
     if state == EXHAUSTED:
         return True
     targets = 0
     tumour = 0
+    target_sites = np.empty(8, dtype=np.int64)  # CarTCell.resident_neighbours, in order
     for direction in range(8):
         if bounded and not on_grid[site, direction]:
             continue
         kind = resident_kind[neighbours[site, direction]]
         if is_cd19_positive[kind]:
+            target_sites[targets] = neighbours[site, direction]
             targets += 1
         if is_tumour[kind]:
             tumour += 1
@@ -90,9 +104,17 @@ def interact_is_quiet(
     engaged[row] += engaged_now * factor
     if state == EFFECTOR:
         if rule[10] > 0.0:  # CarTCell.signal
-            secreted[0] = rule[10] * engaged_now
+            outcome[0] = rule[10] * engaged_now
         kill = rule[1] if suppression == 0.0 else rule[1] * (1.0 - rule[8] * suppression)
-        return random_float(mt, cursor, backup) >= kill and engaged[row] < rule[5]
+        if random_float(mt, cursor, backup) >= kill:  # TCell.strike: no kill
+            return engaged[row] < rule[5]
+        victim = target_sites[below(targets, mt, cursor, backup)]  # random.choice
+        if has_agent[victim]:
+            return False  # its agent dies by its own rule, in Python
+        if random_float(mt, cursor, backup) < rule[11]:
+            return False  # CarTCell.kill: it divides (CarTCell.divide, in Python)
+        outcome[1] = victim
+        return engaged[row] < rule[5]
     if targets >= rule[2]:
         if generation[row] >= rule[6]:
             return False  # senescent: CarTCell.bud exhausts it
@@ -103,3 +125,51 @@ def interact_is_quiet(
                 if mobile_row[neighbours[site, direction]] < 0:
                     return False
     return engaged[row] < rule[4]
+
+
+@njit(cache=True)
+def kill_unmade(
+    row: int,
+    victim: int,
+    step: int,
+    resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    kills: np.ndarray,
+    stimulations: np.ndarray,
+    last_kill: np.ndarray,
+    rule: np.ndarray,
+    released_site: np.ndarray,
+    released_amount: np.ndarray,
+    killed: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """:meth:`agents.car_t_cell.CarTCell.kill` of a resident placed without an agent,
+    in a call :func:`interact_is_quiet` found quiet (no division): what it does, in its
+    order, on the arrays and logs (change both together).
+
+    ``model.record_kill``: the victim's site and kind logged at ``killed[counts[1]]``;
+    ``tissue.release``: its site, ``cytokine_per_kill`` x the kind's
+    ``inflammation_when_killed`` (cytokine units) and ``antigen_per_kill`` (antigen
+    units) logged at ``released_site[counts[0]]``, ``released_amount[counts[0]]`` (after
+    any secretion of the same call, as in the reference); ``target.die()``
+    (:meth:`sim.unmade_residents.UnmadeResidents.remove_unmade`): its site emptied in
+    the resident layer and its serial cleared (:meth:`sim.tissue.Tissue.clear_resident`),
+    so the next cells see it empty; the caller does the census, ``residents[victim]``
+    and the event log from ``killed``. Then the killer's ``kills`` and ``stimulations``
+    (by row) go up by one and its ``last_kill`` is ``step``.
+    """
+    kind = resident_kind[victim]
+    logged = counts[1]
+    killed[logged, 0] = victim
+    killed[logged, 1] = kind
+    counts[1] = logged + 1
+    released = counts[0]
+    released_site[released] = victim
+    released_amount[released, 0] = rule[12] * rule[14 + kind]
+    released_amount[released, 1] = rule[13]
+    counts[0] = released + 1
+    resident_kind[victim] = 0
+    resident_serial[victim] = 0
+    kills[row] += 1
+    stimulations[row] += 1
+    last_kill[row] = step

@@ -143,9 +143,7 @@ class TCell(Agent):
         self.kind = int(kind)
         self.alive = True
         self.born_step = model.step_count
-        self.kills = 0
-        self.stimulations = 0
-        self.row = model.tissue.place_mobile(self, site, kind)
+        self.row = model.tissue.place_mobile(self, site, kind)  # kills, stimulations: 0
         self.changed_in_phase = model.encounter_phase
         model.census.mobile[kind] += 1
 
@@ -153,6 +151,27 @@ class TCell(Agent):
     def site(self) -> int:
         """Its site on the tissue."""
         return self.model.tissue.mobile_site(self.row)
+
+    # kills and stimulations live in the tissue's T-cell table (row ``self.row``), as its
+    # site and kind do: the compiled engine's kernels count a CAR T-cell's kills there
+    @property
+    def kills(self) -> int:
+        """Cells it has killed."""
+        return int(self.model.tissue.t_cells.kills[self.row])
+
+    @kills.setter
+    def kills(self, count: int) -> None:
+        self.model.tissue.t_cells.kills[self.row] = count
+
+    @property
+    def stimulations(self) -> int:
+        """Its antigen stimulations (a CAR T-cell's kills and buds; 0 for kinds that do
+        not count them)."""
+        return int(self.model.tissue.t_cells.stimulations[self.row])
+
+    @stimulations.setter
+    def stimulations(self, count: int) -> None:
+        self.model.tissue.t_cells.stimulations[self.row] = count
 
     @property
     def xy(self) -> tuple[int, int]:

@@ -31,11 +31,14 @@ bounded grid's edge has fewer on the grid, but a rate per neighbour is still per
 class TCellColumns(Protocol):
     """The T-cells' own numbers a rule keeps in the tissue's table of T-cells, by
     ``row`` (as their sites and kinds are kept there): a CAR T-cell's engaged hours,
-    divisions along its line and last kill step (``agents.cell.NEVER``: none)."""
+    divisions along its line and last kill step (``agents.cell.NEVER``: none); every
+    T-cell's kills and antigen stimulations."""
 
     engaged: np.ndarray
     generation: np.ndarray
     last_kill: np.ndarray
+    kills: np.ndarray
+    stimulations: np.ndarray
 
 
 class TissueView(Protocol):

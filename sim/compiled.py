@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numba
@@ -24,13 +25,16 @@ from agents import (
     python_random,
 )
 from agents.car_t_cell import CarTCell
+from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import (
     BLASTS,
     CAR_T_KINDS,
     CD19_POSITIVE_RESIDENTS,
     DONOR_CAR_T_KINDS,
     MobileKind,
+    ResidentKind,
 )
+from agents.leukaemic_blast import LeukaemicBlast
 from agents.python_random import KernelRandom, python_state
 from sim import (
     event_heap,
@@ -43,6 +47,7 @@ from sim import (
 )
 from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
+from sim.events import KILL_EVENT, CellEvent
 from sim.kernel_generator import held
 from sim.residents import Residents
 from sim.unmade_residents import UnmadeResidents
@@ -262,8 +267,24 @@ def _car_t_rule(model: CarTModel) -> np.ndarray:
             tumour.kill_suppression,
             tumour.exhaustion_gain,
             car_t.cytokine_per_engaged_hour,
+            model.chances.car_t_division_per_kill,
+            car_t.cytokine_per_kill,
+            car_t.antigen_per_kill,
+            *_inflammation_when_killed(model),
         ]
     )
+
+
+def _inflammation_when_killed(model: CarTModel) -> list[float]:
+    """By resident kind, the share of ``cytokine_per_kill`` a kill releases: the class's
+    own ``inflammation_when_killed``, asked as :class:`sim.unmade_victims.UnmadeVictim`
+    asks it (the kernels' kills are of residents without agents)."""
+    shares = []
+    for kind in range(len(ResidentKind)):
+        cls = HealthyBCell if kind == ResidentKind.B_CELL else LeukaemicBlast
+        victim = SimpleNamespace(model=model, kind=kind, site=-1)
+        shares.append(float(cls.inflammation_when_killed(victim)))  # type: ignore[arg-type]
+    return shares
 
 
 def encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -283,33 +304,59 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     on_grid = tissue.neighbour_on_grid
     edges = _NO_EDGE if on_grid is None else on_grid
     native_rule, car_t_rule = _native_rule(model), _car_t_rule(model)
-    released_site = np.empty(ordered.size, dtype=np.int64)  # at most one per call
-    released_amount = np.empty(ordered.size)
-    released_count = np.zeros(1, dtype=np.int64)
+    released_site = np.empty(2 * ordered.size, dtype=np.int64)  # at most two per call
+    released_amount = np.empty((2 * ordered.size, 2))  # cytokine, antigen
+    killed = np.empty((ordered.size, 2), dtype=np.int64)  # site, kind: at most one per call
+    counts = np.zeros(2, dtype=np.int64)  # releases, kills logged
     with python_state(model) as mirror:
         index = 0
         while index < ordered.size:
             index = kernels.settle_encounters(
                 ordered, index, ordered.size, model.step_count, ACTION, CAR_T_STATE,
                 table.kind, table.site, table.fresh, table.last_kill, table.engaged,
-                table.generation, tissue.neighbours, edges, on_grid is not None,
-                tissue.resident_kind, tissue.mobile_kind, tissue.mobile_row, tissue.antigen,
-                KINDS_OF, native_rule, car_t_rule, released_site, released_amount,
-                released_count, mirror.mt, mirror.cursor, mirror.backup,
+                table.generation, table.kills, table.stimulations, tissue.neighbours, edges,
+                on_grid is not None, tissue.resident_kind, tissue.resident_serial,
+                tissue.resident_has_agent, tissue.mobile_kind, tissue.mobile_row,
+                tissue.antigen, KINDS_OF, native_rule, car_t_rule, released_site,
+                released_amount, killed, counts, mirror.mt, mirror.cursor, mirror.backup,
             )  # fmt: skip
-            _release_secretions(tissue, released_site, released_amount, released_count)
+            _record_kills(model, killed, counts)
+            _release(tissue, released_site, released_amount, counts)
             if index >= ordered.size:
                 break
             cells[ordered[index]].interact()  # type: ignore[union-attr]  # in Python
             index += 1
 
 
-def _release_secretions(
-    tissue: Tissue, sites: np.ndarray, amounts: np.ndarray, count: np.ndarray
-) -> None:
-    """Release the cytokine the kernels logged (engaged effectors' secretions, in call
-    order) as :meth:`agents.car_t_cell.CarTCell.signal` does, and empty the log."""
-    logged = int(count[0])
+def _release(tissue: Tissue, sites: np.ndarray, amounts: np.ndarray, counts: np.ndarray) -> None:
+    """Release what the kernels logged (engaged effectors' secretions, as
+    :meth:`agents.car_t_cell.CarTCell.signal` does, and their kills', as
+    :meth:`agents.car_t_cell.CarTCell.kill` does: cytokine and antigen units), in call
+    order, and empty the log."""
+    logged = int(counts[0])
     if logged:
-        tissue.release_many(sites[:logged], amounts[:logged], np.zeros(logged))
-        count[0] = 0
+        tissue.releases.add_many(sites[:logged], amounts[:logged, 0], amounts[:logged, 1])
+        counts[0] = 0
+
+
+def _record_kills(model: CarTModel, killed: np.ndarray, counts: np.ndarray) -> None:
+    """The kills of residents without agents the kernel settled
+    (:func:`agents.car_t_cell_kernels.kill_unmade`), in call order: what
+    :meth:`agents.car_t_cell.CarTCell.kill` leaves to ``model.record_kill`` (the census's
+    kill counts, the event) and to the victim's death
+    (:meth:`sim.unmade_residents.UnmadeResidents.remove_unmade`: the census, a precursor's
+    count, the site's entry in ``tissue.residents``; the kernel emptied its layer and
+    serial); then empty the log."""
+    logged = int(counts[1])
+    if not logged:
+        return
+    census, step, cells = model.census, model.step_count, model.tissue.residents
+    precursor = model.residents.precursor  # type: ignore[attr-defined]  # UnmadeResidents
+    for site, kind in killed[:logged].tolist():
+        census.count_kill(kind, "car_t")
+        model.recent_events.append(CellEvent(step, KILL_EVENT["car_t"], site))
+        census.resident[kind] -= 1
+        if kind == ResidentKind.B_CELL and precursor[site]:
+            census.b_cell_precursors -= 1
+        cells[site] = None
+    counts[1] = 0

@@ -23,6 +23,8 @@ CELL_EVENT_KINDS: tuple[CellEventKind, ...] = (
     "rejection_kill",
 )
 RECENT_EVENTS_KEPT = 4096  # the model keeps this many of the latest cell events
+KILL_EVENT = {"car_t": "car_t_kill", "taught": "taught_kill", "alloreactive": "rejection_kill"}
+"""The event of a kill by each killer (``CarTModel.record_kill``)."""
 
 
 class CellEvent(NamedTuple):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.car_t_cell_kernels import interact_is_quiet
+from agents.car_t_cell_kernels import interact_is_quiet, kill_unmade
 from agents.native_t_cell_kernels import kill_blast_is_quiet, learn_is_quiet
 from agents.python_random import mark, rewind
 from sim.kernel_generator import HeldGenerator, generator_of
@@ -302,10 +302,14 @@ def settle_encounters(
     last_kill: np.ndarray,
     engaged: np.ndarray,
     generation: np.ndarray,
+    kills: np.ndarray,
+    stimulations: np.ndarray,
     neighbours: np.ndarray,
     on_grid: np.ndarray,
     bounded: bool,
     resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    has_agent: np.ndarray,
     mobile_kind: np.ndarray,
     mobile_row: np.ndarray,
     antigen: np.ndarray,
@@ -314,7 +318,8 @@ def settle_encounters(
     car_t_rule: np.ndarray,
     released_site: np.ndarray,
     released_amount: np.ndarray,
-    released_count: np.ndarray,
+    killed: np.ndarray,
+    counts: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
     backup: np.ndarray,
@@ -329,16 +334,19 @@ def settle_encounters(
     ``chances.taught_kill``, then what :func:`learn_is_quiet` reads; ``car_t_rule``
     what :func:`interact_is_quiet` reads. ``engaged`` and ``generation`` (by row): a
     CAR T-cell's engaged hours (changed here: the cell reads them from the table) and
-    its divisions along its line.
+    its divisions along its line; ``kills``, ``stimulations`` (by row) its counts.
 
     The cytokine engaged effectors secrete in the calls settled here
-    (:meth:`agents.car_t_cell.CarTCell.signal`) is logged in call order: site and
-    amount at ``released_site[k]``, ``released_amount[k]`` for ``k`` from
-    ``released_count[0]`` on (which counts them); the caller releases them into the
-    field (:meth:`sim.tissue.Tissue.release`) before any rule runs in Python, so the
-    releases keep the reference's order.
+    (:meth:`agents.car_t_cell.CarTCell.signal`) and what their kills of residents
+    without agents (``has_agent``, by site, False) release are logged in call order:
+    site, cytokine and antigen at ``released_site[k]``, ``released_amount[k]`` for
+    ``k`` from ``counts[0]`` on (which counts them); such a kill (settled by
+    :func:`agents.car_t_cell_kernels.kill_unmade`, the victim's site emptied here) is
+    logged as site and kind at ``killed[k]`` from ``counts[1]`` on. The caller applies
+    both logs (:meth:`sim.tissue.Tissue.release`, the census) before any rule runs in
+    Python, so they keep the reference's order.
     """
-    secreted = np.zeros(1)
+    outcome = np.zeros(2)
     for index in range(start, end):
         row = ordered[index]
         kind = table_kind[row]
@@ -353,16 +361,24 @@ def settle_encounters(
             before = engaged[row]
             quiet = interact_is_quiet(
                 row, site, car_t_state[kind], neighbours, on_grid, bounded, resident_kind,
-                mobile_row, kinds_of[4], kinds_of[0], engaged, generation, car_t_rule,
-                secreted, mt, cursor, backup,
+                mobile_row, kinds_of[4], kinds_of[0], engaged, generation, has_agent,
+                car_t_rule, outcome, mt, cursor, backup,
             )  # fmt: skip
             if not quiet:
                 engaged[row] = before
-            elif secreted[0] > 0.0:
-                count = released_count[0]
-                released_site[count] = site
-                released_amount[count] = secreted[0]
-                released_count[0] = count + 1
+            else:
+                if outcome[0] > 0.0:
+                    count = counts[0]
+                    released_site[count] = site
+                    released_amount[count, 0] = outcome[0]
+                    released_amount[count, 1] = 0.0
+                    counts[0] = count + 1
+                if outcome[1] >= 0.0:
+                    kill_unmade(
+                        row, int(outcome[1]), step, resident_kind, resident_serial, kills,
+                        stimulations, last_kill, car_t_rule, released_site, released_amount,
+                        killed, counts,
+                    )  # fmt: skip
         elif what == TAUGHT_KILLS:
             quiet = kill_blast_is_quiet(
                 site, neighbours, on_grid, bounded, resident_kind, kinds_of[0],

@@ -41,7 +41,7 @@ from sim.census import Census
 from sim.chances import StepChances
 from sim.contacts import ContactScreen, by_kind
 from sim.engine import DEFAULT_ENGINE, make_engine
-from sim.events import RECENT_EVENTS_KEPT, CellEvent
+from sim.events import KILL_EVENT, RECENT_EVENTS_KEPT, CellEvent
 from sim.movement import mix, moves_this_step, walk
 from sim.parameters import Scenario
 from sim.patient import effective_scenario
@@ -49,8 +49,6 @@ from sim.residual import ResidualDisease
 from sim.therapy import Therapy
 from sim.timeline import TherapyPlan
 from sim.tissue import Tissue
-
-KILL_EVENT = {"car_t": "car_t_kill", "taught": "taught_kill", "alloreactive": "rejection_kill"}
 
 
 class CarTModel(mesa.Model):

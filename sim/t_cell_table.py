@@ -25,9 +25,11 @@ class TCellTable:
     A CAR T-cell keeps its own numbers here too (:class:`agents.surroundings.TCellColumns`,
     the properties of :class:`agents.car_t_cell.CarTCell`): ``engaged`` its engaged
     hours, ``generation`` its divisions along its line, ``last_kill`` the step of its
-    last kill (``NEVER`` for none yet); the compiled engine's kernels read and change
-    them here. ``fresh`` serves the compiled engine (:mod:`sim.compiled`), which clears
-    it when a step's encounters begin: it marks the cells added or changed since.
+    last kill (``NEVER`` for none yet); every T-cell's ``kills`` (cells it has killed)
+    and ``stimulations`` (its antigen stimulations: a CAR T-cell's kills and buds); the
+    compiled engine's kernels read and change them here. ``fresh`` serves the compiled
+    engine (:mod:`sim.compiled`), which clears it when a step's encounters begin: it
+    marks the cells added or changed since.
     """
 
     def __init__(self, capacity: int = 1024) -> None:
@@ -38,6 +40,8 @@ class TCellTable:
         self.last_kill = np.full(capacity, NEVER, dtype=np.int64)
         self.engaged = np.zeros(capacity)
         self.generation = np.zeros(capacity, dtype=np.int64)
+        self.kills = np.zeros(capacity, dtype=np.int64)
+        self.stimulations = np.zeros(capacity, dtype=np.int64)
         self._free = list(range(capacity - 1, -1, -1))
         self._released: list[int] = []
 
@@ -53,6 +57,8 @@ class TCellTable:
         self.last_kill[row] = NEVER
         self.engaged[row] = 0.0
         self.generation[row] = 0
+        self.kills[row] = 0
+        self.stimulations[row] = 0
         return row
 
     def release(self, row: int) -> None:
@@ -80,4 +86,6 @@ class TCellTable:
         self.last_kill = np.concatenate([self.last_kill, np.full(old, NEVER, dtype=np.int64)])
         self.engaged = np.concatenate([self.engaged, np.zeros(old)])
         self.generation = np.concatenate([self.generation, np.zeros(old, dtype=np.int64)])
+        self.kills = np.concatenate([self.kills, np.zeros(old, dtype=np.int64)])
+        self.stimulations = np.concatenate([self.stimulations, np.zeros(old, dtype=np.int64)])
         self._free = list(range(2 * old - 1, old - 1, -1))

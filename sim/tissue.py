@@ -30,6 +30,7 @@ from sim.geometry import (
     step_fields,
 )
 from sim.parameters import FieldParameters
+from sim.releases import ReleaseLog
 from sim.t_cell_table import TCellTable
 
 if TYPE_CHECKING:
@@ -125,6 +126,9 @@ class Tissue:
         self.cytokine = _flat(layers["cytokine"])
         self.antigen = _flat(layers["antigen"])
         self.residents: list[Agent | object | None] = [None] * self.n_sites
+        self.resident_has_agent = np.zeros(self.n_sites, dtype=bool)
+        """By site, whether ``residents`` holds its resident's agent (False: no resident,
+        or :data:`AGENT_NOT_MADE`), for the kernels, which cannot read ``residents``."""
         self.resident_serial = np.zeros(self.n_sites, dtype=np.int64)
         self.residents_made = 0  # residents placed so far (the last serial)
         self.make_resident_agent: Callable[[int], Agent] | None = None
@@ -140,8 +144,7 @@ class Tissue:
             neighbour_lists(self.neighbours, None) if bounded else self.neighbour_tuples
         )
         self.fields_active = False
-        self._releases = np.empty((64, 3))  # this step's releases, in order: see release
-        self._release_count = 0
+        self.releases = ReleaseLog()  # this step's, in order: see release
         # the well-mixed limit (grid.well_mixed, a model check): see empty_resident_neighbours
         self.well_mixed = False
         self.draw_empty_sites: DrawEmptySites = draw_empty_sites
@@ -217,6 +220,7 @@ class Tissue:
         if self.residents[site] is not None:
             raise ValueError(f"site {site} already holds a resident cell")
         self.residents[site] = agent
+        self.resident_has_agent[site] = True
         self.resident_kind[site] = kind
         self.residents_made += 1
         self.resident_serial[site] = self.residents_made
@@ -224,6 +228,7 @@ class Tissue:
     def clear_resident(self, site: int) -> None:
         """Empty the resident layer of a site."""
         self.residents[site] = None
+        self.resident_has_agent[site] = False
         self.resident_kind[site] = ResidentKind.EMPTY
         self.resident_serial[site] = 0
 
@@ -317,32 +322,7 @@ class Tissue:
         Both land at the end of the step (in :meth:`update_fields`), so every T-cell sees
         the fields as they were when the step's encounters began.
         """
-        count = self._release_count
-        if count == self._releases.shape[0]:
-            self._make_room_for_releases(count + 1)
-        row = self._releases[count]
-        row[0], row[1], row[2] = site, cytokine, antigen
-        self._release_count = count + 1
-
-    def release_many(self, sites: np.ndarray, cytokine: np.ndarray, antigen: np.ndarray) -> None:
-        """:meth:`release` at each of ``sites`` in order (cytokine and antigen by site):
-        the compiled engine's kernels log their releases and hand them over at once."""
-        count, more = self._release_count, sites.size
-        if count + more > self._releases.shape[0]:
-            self._make_room_for_releases(count + more)
-        rows = self._releases[count : count + more]
-        rows[:, 0], rows[:, 1], rows[:, 2] = sites, cytokine, antigen
-        self._release_count = count + more
-
-    def pending_releases(self) -> list[tuple[int, float, float]]:
-        """This step's releases so far, in order: ``(site, cytokine, antigen)``."""
-        rows = self._releases[: self._release_count].tolist()
-        return [(int(site), cytokine, antigen) for site, cytokine, antigen in rows]
-
-    def _make_room_for_releases(self, needed: int) -> None:
-        grown = np.empty((max(needed, 2 * self._releases.shape[0]), 3))
-        grown[: self._release_count] = self._releases[: self._release_count]
-        self._releases = grown
+        self.releases.add(site, cytokine, antigen)
 
     def update_fields(
         self,
@@ -365,9 +345,8 @@ class Tissue:
         :meth:`systemic_cytokine` would sum).
         """
         released = NO_RELEASES
-        if self._release_count:
-            released = self._releases[: self._release_count]  # a view: used before reuse
-            self._release_count = 0
+        if len(self.releases):
+            released = self.releases.take()  # a view, used before the next release
             self.fields_active = True
         if not self.fields_active:
             return 0.0

@@ -305,6 +305,7 @@ class UnmadeResidents(Residents):
         else:
             cell = LeukaemicBlast.made_later(self.model, site, kind, born)
         tissue.residents[site] = cell
+        tissue.resident_has_agent[site] = True
         self.agent_serial[site] = tissue.resident_serial[site]
         return cell
 

@@ -38,7 +38,7 @@ def test_an_engaged_effector_releases_cytokine_at_its_site_without_killing(engin
     model, effector = _engaged_effector(8.0, engine)
     _meet(model, effector)
     hours = model.hours_per_step
-    assert model.tissue.pending_releases() == [(CENTRE, pytest.approx(8.0 * 2 / 8 * hours), 0.0)]
+    assert model.tissue.releases.pending() == [(CENTRE, pytest.approx(8.0 * 2 / 8 * hours), 0.0)]
     assert effector.engaged_hours == pytest.approx(2 / 8 * hours)
 
 
@@ -46,7 +46,7 @@ def test_an_engaged_effector_releases_cytokine_at_its_site_without_killing(engin
 def test_without_secretion_an_effector_that_does_not_kill_releases_nothing(engine: str) -> None:
     model, effector = _engaged_effector(0.0, engine)
     _meet(model, effector)
-    assert model.tissue.pending_releases() == []
+    assert model.tissue.releases.pending() == []
 
 
 def test_the_compiled_engine_settles_the_secretion_in_its_kernel(
@@ -66,8 +66,8 @@ def test_the_compiled_engine_settles_the_secretion_in_its_kernel(
 
     monkeypatch.setattr(CarTCell, "interact", readable_rule)
     _meet(compiled, cells[2], cells[1], cells[0])
-    assert compiled.tissue.pending_releases() == reference.tissue.pending_releases()
-    assert [site for site, _, _ in reference.tissue.pending_releases()] == [3 * 7 + 5, CENTRE]
+    assert compiled.tissue.releases.pending() == reference.tissue.releases.pending()
+    assert [site for site, _, _ in reference.tissue.releases.pending()] == [3 * 7 + 5, CENTRE]
 
 
 def test_the_compiled_engine_runs_the_rule_as_the_reference_does() -> None:

@@ -60,7 +60,7 @@ def test_kills_of_residents_without_agents_make_no_agent_and_agree_with_the_refe
     reference, compiled = models
     assert _state(reference) == _state(compiled)
     assert (
-        reference.tissue.pending_releases() == compiled.tissue.pending_releases()
+        reference.tissue.releases.pending() == compiled.tissue.releases.pending()
     )  # cytokine and debris
     assert list(reference.recent_events) == list(compiled.recent_events)
     assert reference.census.b_cell_precursors == compiled.census.b_cell_precursors == 0
