@@ -89,16 +89,32 @@ class CarTCell(TCell):
         state: State = "effector",
         engaged_hours: float = 0.0,
         tcr_intact: bool = False,
+        row: int | None = None,
     ) -> None:
-        super().__init__(model, site, _KIND[origin, state])
+        """``row``: a row of the T-cell table a kernel has already filled (engaged hours,
+        generation, last kill included): the cell is bound to it (see :meth:`bound_to`)."""
+        super().__init__(model, site, _KIND[origin, state], row)
         self.origin: Origin = origin
-        self.engaged_hours = engaged_hours
         self.tcr_intact = tcr_intact
-        self.last_kill_step = None
         self.buds = 0
-        self.generation = 0
+        if row is None:
+            self.engaged_hours = engaged_hours
+            self.last_kill_step = None
+            self.generation = 0
         if tcr_intact:
             model.census.tcr_intact_donor_cells += 1
+
+    @classmethod
+    def bound_to(cls, model: Surroundings, row: int, origin: Origin, tcr_intact: bool) -> CarTCell:
+        """The agent of a daughter the compiled engine's encounter kernel has made as a row
+        of the T-cell table (:func:`agents.car_t_cell_division_kernels.divide_after_kill`:
+        its site, kind, engaged hours, generation written there): registered with the
+        model, counted in the census and bound to ``row``, as :meth:`make_daughter`'s
+        ``CarTCell(...)`` would have made it."""
+        table = model.tissue.t_cells
+        state = _ORIGIN_STATE[MobileKind(int(table.kind[row]))][1]
+        site = int(table.site[row])
+        return cls(model, site, origin, state, tcr_intact=tcr_intact, row=row)
 
     # engaged hours, divisions along the line and last kill live in the tissue's T-cell
     # table (row ``self.row``), as its site and kind do: the compiled engine's kernels

@@ -2,15 +2,17 @@
 
 The kernel follows :meth:`agents.car_t_cell.CarTCell.interact` up to its first change
 to the model other than the cell's own ``engaged_hours``, making the same draws from the
-same generator (:mod:`agents.python_random`). A *quiet* call (no bud, no division, no
-change of state, no kill of a resident that has an agent) is settled here, its engaged
+same generator (:mod:`agents.python_random`). A *quiet* call (no bud, no
+change of state, no kill of a resident that has an agent; a division only after a kill
+of a resident without one) is settled here, its engaged
 hours changed in the table of T-cells (``engaged``, by row, where the cell keeps them:
 :class:`agents.surroundings.TCellColumns`); any other is taken back, engaged hours
 included, and run by the readable rule in Python. An engaged effector's secretion
 (:meth:`CarTCell.signal`) in a quiet call is reported to the caller (``outcome[0]``),
 which releases it into the field in the reference's order; so is an effector's kill of
-a resident placed without an agent whose division draw says no division
-(``outcome[1]``: the victim's site), which the caller settles with :func:`kill_unmade`.
+a resident placed without an agent (``outcome[1]``: the victim's site), which the caller
+settles with :func:`kill_unmade`, and the division its draw may bring (``outcome[2]``,
+:mod:`agents.car_t_cell_division_kernels`).
 A change to ``CarTCell.interact``, ``kill``, ``bud``, ``senescent``, ``strike`` or to
 :mod:`agents.microenvironment`'s suppression must be mirrored here (change both
 together); ``tests/test_engines.py`` and ``tests/test_car_t_kills.py`` fail until it is.
@@ -55,10 +57,11 @@ def interact_is_quiet(
     0 when it secretes nothing) and draws against ``chances.car_t_kill`` (suppressed by
     the microenvironment; :meth:`TCell.strike`): if it misses, quiet unless it tires;
     if it hits, it chooses its victim among those neighbours (``random.choice``), and
-    the call is quiet only if the victim has no agent (``has_agent``, by site), its
-    division draw (:meth:`CarTCell.kill`) is not below ``chances.car_t_division_per_kill``
-    and it does not tire (``outcome[1]``: the victim's site; -1 when it kills none). A
-    memory cell with enough such neighbours
+    the call is quiet only if the victim has no agent (``has_agent``, by site) and it
+    does not tire (``outcome[1]``: the victim's site, -1 when it kills none;
+    ``outcome[2]``: 1 when its division draw (:meth:`CarTCell.kill`) is below
+    ``chances.car_t_division_per_kill``, the division the caller then settles,
+    :mod:`agents.car_t_cell_division_kernels`, else 0). A memory cell with enough such neighbours
     is not quiet if senescent (``CarTCell.bud`` exhausts it, drawing nothing), else draws
     against ``chances.car_t_memory_budding`` (quiet if it misses or has no free
     neighbour) and is quiet unless its engaged hours reach the memory exhaustion limit.
@@ -74,13 +77,14 @@ def interact_is_quiet(
     ``exhaustion_engaged_hours``, ``replicative_limit`` (inf: none), hostility,
     ``kill_suppression``, ``exhaustion_gain``, ``cytokine_per_engaged_hour`` (above 0,
     an engaged effector secretes, :meth:`CarTCell.signal`), ``chances.car_t_division_per_kill``,
-    ``cytokine_per_kill``, ``antigen_per_kill``, then each resident kind's
+    ``cytokine_per_kill``, ``antigen_per_kill``, ``memory_fraction``, then each resident kind's
     ``inflammation_when_killed`` (by kind). ``generation`` (by row): the divisions along
     the cell's line. The caller takes back ``engaged[row]`` with the draws, and ignores
     ``outcome``, when the call is not quiet. Nothing else is written here.
     """
     outcome[0] = 0.0
     outcome[1] = -1.0
+    outcome[2] = 0.0
     if state == EXHAUSTED:
         return True
     targets = 0
@@ -111,9 +115,9 @@ def interact_is_quiet(
         victim = target_sites[below(targets, mt, cursor, backup)]  # random.choice
         if has_agent[victim]:
             return False  # its agent dies by its own rule, in Python
-        if random_float(mt, cursor, backup) < rule[11]:
-            return False  # CarTCell.kill: it divides (CarTCell.divide, in Python)
         outcome[1] = victim
+        if random_float(mt, cursor, backup) < rule[11]:
+            outcome[2] = 1.0  # CarTCell.kill: it divides (car_t_cell_division_kernels)
         return engaged[row] < rule[5]
     if targets >= rule[2]:
         if generation[row] >= rule[6]:
@@ -144,7 +148,8 @@ def kill_unmade(
     counts: np.ndarray,
 ) -> None:
     """:meth:`agents.car_t_cell.CarTCell.kill` of a resident placed without an agent,
-    in a call :func:`interact_is_quiet` found quiet (no division): what it does, in its
+    in a call :func:`interact_is_quiet` found quiet, up to its division (settled after it
+    by :func:`agents.car_t_cell_division_kernels.divide_after_kill`): what it does, in its
     order, on the arrays and logs (change both together).
 
     ``model.record_kill``: the victim's site and kind logged at ``killed[counts[1]]``;
@@ -165,7 +170,7 @@ def kill_unmade(
     counts[1] = logged + 1
     released = counts[0]
     released_site[released] = victim
-    released_amount[released, 0] = rule[12] * rule[14 + kind]
+    released_amount[released, 0] = rule[12] * rule[15 + kind]
     released_amount[released, 1] = rule[13]
     counts[0] = released + 1
     resident_kind[victim] = 0

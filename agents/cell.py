@@ -138,12 +138,21 @@ class TCell(Agent):
 
     model: Surroundings
 
-    def __init__(self, model: Surroundings, site: int, kind: MobileKind) -> None:
+    def __init__(
+        self, model: Surroundings, site: int, kind: MobileKind, row: int | None = None
+    ) -> None:
+        """``row``: the T-cell table's row a kernel has already placed the cell in (site,
+        kind and numbers written there, :mod:`agents.car_t_cell_division_kernels`): the
+        agent is bound to it, not placed again; ``site`` is then its site there."""
         super().__init__(model)
         self.kind = int(kind)
         self.alive = True
         self.born_step = model.step_count
-        self.row = model.tissue.place_mobile(self, site, kind)  # kills, stimulations: 0
+        if row is None:
+            self.row = model.tissue.place_mobile(self, site, kind)  # kills, stimulations: 0
+        else:
+            self.row = row
+            model.tissue.t_cells.cells[row] = self
         self.changed_in_phase = model.encounter_phase
         model.census.mobile[kind] += 1
 

@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from agents import (
+    car_t_cell_division_kernels,
     car_t_cell_kernels,
     healthy_b_cell_kernels,
     leukaemic_blast_kernels,
@@ -59,6 +60,7 @@ KERNEL_SOURCES = tuple(
         python_random,
         native_t_cell_kernels,
         car_t_cell_kernels,
+        car_t_cell_division_kernels,
         leukaemic_blast_kernels,
         healthy_b_cell_kernels,
         event_heap,
@@ -225,6 +227,15 @@ KINDS_OF[1, sorted(CAR_T_KINDS)] = True
 KINDS_OF[2, sorted(DONOR_CAR_T_KINDS)] = True
 KINDS_OF[3, MobileKind.NATIVE_TAUGHT] = True
 KINDS_OF[4, sorted(CD19_POSITIVE_RESIDENTS)] = True
+DAUGHTER_KIND = np.zeros((N_MOBILE, 2), dtype=np.int64)
+"""By a CAR T-cell's mobile kind: the kinds of its effector and memory daughters (its
+origin's), :meth:`agents.car_t_cell.CarTCell.make_daughter`."""
+for _kind in CAR_T_KINDS:
+    DAUGHTER_KIND[_kind] = (
+        (MobileKind.DONOR_CAR_T_EFFECTOR, MobileKind.DONOR_CAR_T_MEMORY)
+        if _kind in DONOR_CAR_T_KINDS
+        else (MobileKind.CAR_T_EFFECTOR, MobileKind.CAR_T_MEMORY)
+    )
 CAR_T = KINDS_OF[1, :N_MOBILE].copy()
 IS_TUMOUR = KINDS_OF[0, :N_RESIDENT].copy()
 """By resident kind: a tumour cell, the sites dense tumour keeps T-cells out of
@@ -270,6 +281,7 @@ def _car_t_rule(model: CarTModel) -> np.ndarray:
             model.chances.car_t_division_per_kill,
             car_t.cytokine_per_kill,
             car_t.antigen_per_kill,
+            car_t.memory_fraction,
             *_inflammation_when_killed(model),
         ]
     )
@@ -307,20 +319,23 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     released_site = np.empty(2 * ordered.size, dtype=np.int64)  # at most two per call
     released_amount = np.empty((2 * ordered.size, 2))  # cytokine, antigen
     killed = np.empty((ordered.size, 2), dtype=np.int64)  # site, kind: at most one per call
-    counts = np.zeros(2, dtype=np.int64)  # releases, kills logged
+    born = np.empty((ordered.size, 2), dtype=np.int64)  # mother's, daughter's rows: at most one
+    counts = np.zeros(3, dtype=np.int64)  # releases, kills, daughters logged
     with python_state(model) as mirror:
         index = 0
         while index < ordered.size:
             index = kernels.settle_encounters(
                 ordered, index, ordered.size, model.step_count, ACTION, CAR_T_STATE,
                 table.kind, table.site, table.fresh, table.last_kill, table.engaged,
-                table.generation, table.kills, table.stimulations, tissue.neighbours, edges,
-                on_grid is not None, tissue.resident_kind, tissue.resident_serial,
-                tissue.resident_has_agent, tissue.mobile_kind, tissue.mobile_row,
-                tissue.antigen, KINDS_OF, native_rule, car_t_rule, released_site,
-                released_amount, killed, counts, mirror.mt, mirror.cursor, mirror.backup,
+                table.generation, table.kills, table.stimulations, table.free_rows,
+                table.free_count, tissue.neighbours, edges, on_grid is not None,
+                tissue.resident_kind, tissue.resident_serial, tissue.resident_has_agent,
+                tissue.mobile_kind, tissue.mobile_row, tissue.antigen, KINDS_OF, native_rule,
+                car_t_rule, DAUGHTER_KIND, released_site, released_amount, killed, born, counts,
+                mirror.mt, mirror.cursor, mirror.backup,
             )  # fmt: skip
             _record_kills(model, killed, counts)
+            _make_daughters(model, born, counts)
             _release(tissue, released_site, released_amount, counts)
             if index >= ordered.size:
                 break
@@ -337,6 +352,22 @@ def _release(tissue: Tissue, sites: np.ndarray, amounts: np.ndarray, counts: np.
     if logged:
         tissue.releases.add_many(sites[:logged], amounts[:logged, 0], amounts[:logged, 1])
         counts[0] = 0
+
+
+def _make_daughters(model: CarTModel, born: np.ndarray, counts: np.ndarray) -> None:
+    """The Mesa agents of the daughters the kernel made as rows of the T-cell table
+    (:func:`agents.car_t_cell_division_kernels.divide_after_kill`), in call order, before
+    any rule runs in Python: each bound to its row (:meth:`CarTCell.bound_to`), with its
+    mother's origin and TCR, as :meth:`agents.car_t_cell.CarTCell.make_daughter` makes it
+    (``unique_id``, ``agents_by_type``, the census); then empty the log."""
+    logged = int(counts[2])
+    if not logged:
+        return
+    cells = model.tissue.t_cells.cells
+    for mother_row, row in born[:logged].tolist():
+        mother = cells[mother_row]
+        CarTCell.bound_to(model, row, mother.origin, mother.tcr_intact)  # type: ignore[union-attr]
+    counts[2] = 0
 
 
 def _record_kills(model: CarTModel, killed: np.ndarray, counts: np.ndarray) -> None:

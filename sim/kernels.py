@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.car_t_cell_kernels import interact_is_quiet, kill_unmade
+from agents.car_t_cell_division_kernels import settle_car_t
 from agents.native_t_cell_kernels import kill_blast_is_quiet, learn_is_quiet
 from agents.python_random import mark, rewind
 from sim.kernel_generator import HeldGenerator, generator_of
@@ -304,6 +304,8 @@ def settle_encounters(
     generation: np.ndarray,
     kills: np.ndarray,
     stimulations: np.ndarray,
+    free_rows: np.ndarray,
+    free_count: np.ndarray,
     neighbours: np.ndarray,
     on_grid: np.ndarray,
     bounded: bool,
@@ -316,9 +318,11 @@ def settle_encounters(
     kinds_of: np.ndarray,
     native_rule: np.ndarray,
     car_t_rule: np.ndarray,
+    daughter_kind: np.ndarray,
     released_site: np.ndarray,
     released_amount: np.ndarray,
     killed: np.ndarray,
+    born: np.ndarray,
     counts: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
@@ -334,7 +338,8 @@ def settle_encounters(
     ``chances.taught_kill``, then what :func:`learn_is_quiet` reads; ``car_t_rule``
     what :func:`interact_is_quiet` reads. ``engaged`` and ``generation`` (by row): a
     CAR T-cell's engaged hours (changed here: the cell reads them from the table) and
-    its divisions along its line; ``kills``, ``stimulations`` (by row) its counts.
+    its divisions along its line; ``kills``, ``stimulations`` (by row) its counts;
+    ``free_rows[:free_count[0]]`` the table's free rows, a daughter's taken from the top.
 
     The cytokine engaged effectors secrete in the calls settled here
     (:meth:`agents.car_t_cell.CarTCell.signal`) and what their kills of residents
@@ -342,11 +347,15 @@ def settle_encounters(
     site, cytokine and antigen at ``released_site[k]``, ``released_amount[k]`` for
     ``k`` from ``counts[0]`` on (which counts them); such a kill (settled by
     :func:`agents.car_t_cell_kernels.kill_unmade`, the victim's site emptied here) is
-    logged as site and kind at ``killed[k]`` from ``counts[1]`` on. The caller applies
-    both logs (:meth:`sim.tissue.Tissue.release`, the census) before any rule runs in
-    Python, so they keep the reference's order.
+    logged as site and kind at ``killed[k]`` from ``counts[1]`` on, and the division it
+    may bring (:func:`agents.car_t_cell_division_kernels.divide_after_kill`: the daughter
+    a row of the table, ``daughter_kind`` its kind by the mother's) as the mother's and
+    the daughter's rows at ``born[k]`` from ``counts[2]`` on. The caller applies the logs
+    (:meth:`sim.tissue.Tissue.release`, the census, the daughters' agents) before any
+    rule runs in Python, so they keep the reference's order.
     """
-    outcome = np.zeros(2)
+    outcome = np.zeros(3)
+    columns = (table_site, table_kind, fresh, last_kill, engaged, generation, kills, stimulations)
     for index in range(start, end):
         row = ordered[index]
         kind = table_kind[row]
@@ -358,27 +367,13 @@ def settle_encounters(
         site = table_site[row]
         mark(cursor)
         if what == CAR_T_INTERACTS:
-            before = engaged[row]
-            quiet = interact_is_quiet(
-                row, site, car_t_state[kind], neighbours, on_grid, bounded, resident_kind,
-                mobile_row, kinds_of[4], kinds_of[0], engaged, generation, has_agent,
-                car_t_rule, outcome, mt, cursor, backup,
+            quiet = settle_car_t(
+                row, site, step, car_t_state[kind], neighbours, on_grid, bounded,
+                resident_kind, resident_serial, has_agent, mobile_kind, mobile_row, columns,
+                free_rows, free_count, kinds_of[4], kinds_of[0], daughter_kind, car_t_rule,
+                outcome, released_site, released_amount, killed, born, counts, mt, cursor,
+                backup,
             )  # fmt: skip
-            if not quiet:
-                engaged[row] = before
-            else:
-                if outcome[0] > 0.0:
-                    count = counts[0]
-                    released_site[count] = site
-                    released_amount[count, 0] = outcome[0]
-                    released_amount[count, 1] = 0.0
-                    counts[0] = count + 1
-                if outcome[1] >= 0.0:
-                    kill_unmade(
-                        row, int(outcome[1]), step, resident_kind, resident_serial, kills,
-                        stimulations, last_kill, car_t_rule, released_site, released_amount,
-                        killed, counts,
-                    )  # fmt: skip
         elif what == TAUGHT_KILLS:
             quiet = kill_blast_is_quiet(
                 site, neighbours, on_grid, bounded, resident_kind, kinds_of[0],

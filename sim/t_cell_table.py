@@ -20,7 +20,10 @@ class TCellTable:
     walk, be screened for contacts and die in numpy.
 
     A row freed by a death is reused only after :meth:`recycle` (end of the step), so the
-    rows listed at the start of a step keep meaning the same cells throughout it.
+    rows listed at the start of a step keep meaning the same cells throughout it. The free
+    rows are a stack (``free_rows[:free_count[0]]``, the next row handed out last), in
+    arrays so that the compiled engine's encounter kernel can take a daughter's row
+    exactly as :meth:`add` would (:mod:`agents.car_t_cell_division_kernels`).
 
     A CAR T-cell keeps its own numbers here too (:class:`agents.surroundings.TCellColumns`,
     the properties of :class:`agents.car_t_cell.CarTCell`): ``engaged`` its engaged
@@ -42,14 +45,17 @@ class TCellTable:
         self.generation = np.zeros(capacity, dtype=np.int64)
         self.kills = np.zeros(capacity, dtype=np.int64)
         self.stimulations = np.zeros(capacity, dtype=np.int64)
-        self._free = list(range(capacity - 1, -1, -1))
+        self.free_rows = np.arange(capacity - 1, -1, -1, dtype=np.int64)
+        self.free_count = np.array([capacity], dtype=np.int64)
         self._released: list[int] = []
 
     def add(self, cell: Agent, site: int, kind: int) -> int:
         """A row for a new cell."""
-        if not self._free:
+        if self.free_count[0] == 0:
             self._grow()
-        row = self._free.pop()
+        count = int(self.free_count[0]) - 1
+        row = int(self.free_rows[count])
+        self.free_count[0] = count
         self.site[row] = site
         self.kind[row] = kind
         self.cells[row] = cell
@@ -68,9 +74,12 @@ class TCellTable:
 
     def recycle(self) -> None:
         """Make the rows of cells that died this step available again."""
+        count = int(self.free_count[0])
         for row in sorted(self._released, reverse=True):
             self.cells[row] = None
-            self._free.append(row)
+            self.free_rows[count] = row
+            count += 1
+        self.free_count[0] = count
         self._released.clear()
 
     def live_rows(self) -> np.ndarray:
@@ -88,4 +97,6 @@ class TCellTable:
         self.generation = np.concatenate([self.generation, np.zeros(old, dtype=np.int64)])
         self.kills = np.concatenate([self.kills, np.zeros(old, dtype=np.int64)])
         self.stimulations = np.concatenate([self.stimulations, np.zeros(old, dtype=np.int64)])
-        self._free = list(range(2 * old - 1, old - 1, -1))
+        self.free_rows = np.zeros(2 * old, dtype=np.int64)
+        self.free_rows[:old] = np.arange(2 * old - 1, old - 1, -1)
+        self.free_count[0] = old
