@@ -27,6 +27,8 @@ from agents.python_random import below, random_float
 
 EFFECTOR, MEMORY, EXHAUSTED = 0, 1, 2
 """The codes of ``state`` (by mobile kind) the kernel reads."""
+CAR_T_KILLER = 0
+"""The killer's code a CAR T-cell's kill is logged with (``sim.compiled.KILLERS``)."""
 
 
 @njit(cache=True)
@@ -152,7 +154,8 @@ def kill_unmade(
     by :func:`agents.car_t_cell_division_kernels.divide_after_kill`): what it does, in its
     order, on the arrays and logs (change both together).
 
-    ``model.record_kill``: the victim's site and kind logged at ``killed[counts[1]]``;
+    ``model.record_kill``: the victim's site, kind and :data:`CAR_T_KILLER` logged at
+    ``killed[counts[1]]``;
     ``tissue.release``: its site, ``cytokine_per_kill`` x the kind's
     ``inflammation_when_killed`` (cytokine units) and ``antigen_per_kill`` (antigen
     units) logged at ``released_site[counts[0]]``, ``released_amount[counts[0]]`` (after
@@ -167,6 +170,7 @@ def kill_unmade(
     logged = counts[1]
     killed[logged, 0] = victim
     killed[logged, 1] = kind
+    killed[logged, 2] = CAR_T_KILLER
     counts[1] = logged + 1
     released = counts[0]
     released_site[released] = victim

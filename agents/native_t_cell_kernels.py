@@ -4,7 +4,9 @@ Each kernel follows a rule of :class:`agents.native_t_cell.NativeTCell` up to it
 change to the model, making the same draws from the same generator
 (:mod:`agents.python_random`). It answers whether the call is *quiet*: it changes
 nothing but the generator (no cell killed, taught or turned). A quiet call is settled
-here; any other is taken back and run by the readable rule itself, in Python. So the
+here, and so is a taught cell's kill of a blast placed without an agent that does not
+make it divide (:func:`settle_kill_blast`, which logs what the kill changes for the
+caller); any other is taken back and run by the readable rule itself, in Python. So the
 rule is still the rule in ``native_t_cell.py``; a change there must be mirrored here,
 and ``tests/test_engines.py`` fails until it is.
 
@@ -19,29 +21,84 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from agents.python_random import random_float
+from agents.python_random import below, random_float
+
+
+TAUGHT_KILLER = 1
+"""The killer's code a taught cell's kill is logged with (``sim.compiled.KILLERS``)."""
 
 
 @njit(cache=True)
-def kill_blast_is_quiet(
+def settle_kill_blast(
+    row: int,
     site: int,
     neighbours: np.ndarray,
     on_grid: np.ndarray,
     bounded: bool,
     resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    has_agent: np.ndarray,
     is_blast: np.ndarray,
-    kill_chance: float,
+    kills: np.ndarray,
+    rule: np.ndarray,
+    released_site: np.ndarray,
+    released_amount: np.ndarray,
+    killed: np.ndarray,
+    counts: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
     backup: np.ndarray,
 ) -> bool:
-    """:meth:`NativeTCell.kill_blast` (a taught cell): with a blast next to it, one draw
-    against ``chances.taught_kill`` (:meth:`TCell.strike`); quiet unless it kills."""
+    """:meth:`NativeTCell.kill_blast` of the taught cell of table ``row``: settled here
+    and True when it kills nothing, or kills a blast placed without an agent and does
+    not divide; False otherwise (the caller takes the draws back and runs the rule in
+    Python: a victim with an agent dies by its own rule, a division makes an agent).
+
+    The draws, in the rule's order: with a blast next to it (its neighbours in the
+    tissue's order, :meth:`TCell.resident_neighbours`), one against ``rule[0]``
+    (``chances.taught_kill``; :meth:`TCell.strike`: no kill at or above it), then
+    ``random.choice`` of the victim, then the division draw against ``rule[8]``
+    (``native_t.taught_division_prob_per_kill``). A kill settled here does what the
+    rule does, in its order, on the arrays and logs (change both together):
+    ``model.record_kill``: the victim's site, kind and :data:`TAUGHT_KILLER` logged at
+    ``killed[counts[1]]``; ``tissue.release``: its site, ``rule[9]``
+    (``native_t.taught_cytokine_per_kill``, cytokine units) and ``rule[10]``
+    (``car_t.antigen_per_kill``, antigen units) logged at
+    ``released_site``/``released_amount[counts[0]]``; ``blast.die()``
+    (:meth:`sim.unmade_residents.UnmadeResidents.remove_unmade`): its site emptied in
+    the resident layer and its serial cleared, so the next cells see it empty (the
+    caller does the census, ``residents[victim]`` and the event from ``killed``);
+    ``self.kills += 1`` in the T-cell table's ``kills`` (by row).
+    """
+    target_sites = np.empty(8, dtype=np.int64)  # TCell.resident_neighbours(BLASTS)
+    targets = 0
     for direction in range(8):
         if bounded and not on_grid[site, direction]:
             continue
-        if is_blast[resident_kind[neighbours[site, direction]]]:
-            return random_float(mt, cursor, backup) >= kill_chance
+        neighbour = neighbours[site, direction]
+        if is_blast[resident_kind[neighbour]]:
+            target_sites[targets] = neighbour
+            targets += 1
+    if targets == 0 or random_float(mt, cursor, backup) >= rule[0]:
+        return True  # no blast next to it, or TCell.strike misses
+    victim = target_sites[below(targets, mt, cursor, backup)]  # random.choice
+    if has_agent[victim]:
+        return False  # its agent dies by its own rule, in Python
+    if random_float(mt, cursor, backup) < rule[8]:
+        return False  # it divides: NativeTCell.divide makes the daughter's agent, in Python
+    logged = counts[1]
+    killed[logged, 0] = victim
+    killed[logged, 1] = resident_kind[victim]
+    killed[logged, 2] = TAUGHT_KILLER
+    counts[1] = logged + 1
+    released = counts[0]
+    released_site[released] = victim
+    released_amount[released, 0] = rule[9]
+    released_amount[released, 1] = rule[10]
+    counts[0] = released + 1
+    resident_kind[victim] = 0
+    resident_serial[victim] = 0
+    kills[row] += 1
     return True
 
 

@@ -236,6 +236,11 @@ for _kind in CAR_T_KINDS:
         if _kind in DONOR_CAR_T_KINDS
         else (MobileKind.CAR_T_EFFECTOR, MobileKind.CAR_T_MEMORY)
     )
+KILLERS = {
+    car_t_cell_kernels.CAR_T_KILLER: "car_t",
+    native_t_cell_kernels.TAUGHT_KILLER: "taught",
+}
+"""By the code a kernel logs a kill with: the killer, as ``model.record_kill`` names it."""
 CAR_T = KINDS_OF[1, :N_MOBILE].copy()
 IS_TUMOUR = KINDS_OF[0, :N_RESIDENT].copy()
 """By resident kind: a tumour cell, the sites dense tumour keeps T-cells out of
@@ -245,6 +250,7 @@ IS_TUMOUR = KINDS_OF[0, :N_RESIDENT].copy()
 def _native_rule(model: CarTModel) -> np.ndarray:
     """The numbers the native T-cell's kernels read, from the model now."""
     chances, teaching = model.chances, model.parameters.teaching
+    native_t = model.parameters.native_t
     return np.array(
         [
             chances.taught_kill,
@@ -255,6 +261,9 @@ def _native_rule(model: CarTModel) -> np.ndarray:
             chances.secondary_teaching,
             float(model.rejection_possible),
             chances.rejection,
+            native_t.taught_division_prob_per_kill,
+            native_t.taught_cytokine_per_kill,
+            model.parameters.car_t.antigen_per_kill,
         ]
     )
 
@@ -318,7 +327,7 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     native_rule, car_t_rule = _native_rule(model), _car_t_rule(model)
     released_site = np.empty(2 * ordered.size, dtype=np.int64)  # at most two per call
     released_amount = np.empty((2 * ordered.size, 2))  # cytokine, antigen
-    killed = np.empty((ordered.size, 2), dtype=np.int64)  # site, kind: at most one per call
+    killed = np.empty((ordered.size, 3), dtype=np.int64)  # site, kind, killer: one per call
     born = np.empty((ordered.size, 2), dtype=np.int64)  # mother's, daughter's rows: at most one
     counts = np.zeros(3, dtype=np.int64)  # releases, kills, daughters logged
     with python_state(model) as mirror:
@@ -372,9 +381,11 @@ def _make_daughters(model: CarTModel, born: np.ndarray, counts: np.ndarray) -> N
 
 def _record_kills(model: CarTModel, killed: np.ndarray, counts: np.ndarray) -> None:
     """The kills of residents without agents the kernel settled
-    (:func:`agents.car_t_cell_kernels.kill_unmade`), in call order: what
-    :meth:`agents.car_t_cell.CarTCell.kill` leaves to ``model.record_kill`` (the census's
-    kill counts, the event) and to the victim's death
+    (:func:`agents.car_t_cell_kernels.kill_unmade`,
+    :func:`agents.native_t_cell_kernels.settle_kill_blast`), in call order: what
+    :meth:`agents.car_t_cell.CarTCell.kill` and
+    :meth:`agents.native_t_cell.NativeTCell.kill_blast` leave to ``model.record_kill``
+    (the census's kill counts by killer, the event) and to the victim's death
     (:meth:`sim.unmade_residents.UnmadeResidents.remove_unmade`: the census, a precursor's
     count, the site's entry in ``tissue.residents``; the kernel emptied its layer and
     serial); then empty the log."""
@@ -383,9 +394,10 @@ def _record_kills(model: CarTModel, killed: np.ndarray, counts: np.ndarray) -> N
         return
     census, step, cells = model.census, model.step_count, model.tissue.residents
     precursor = model.residents.precursor  # type: ignore[attr-defined]  # UnmadeResidents
-    for site, kind in killed[:logged].tolist():
-        census.count_kill(kind, "car_t")
-        model.recent_events.append(CellEvent(step, KILL_EVENT["car_t"], site))
+    for site, kind, code in killed[:logged].tolist():
+        killer = KILLERS[code]
+        census.count_kill(kind, killer)
+        model.recent_events.append(CellEvent(step, KILL_EVENT[killer], site))
         census.resident[kind] -= 1
         if kind == ResidentKind.B_CELL and precursor[site]:
             census.b_cell_precursors -= 1

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from agents.car_t_cell_division_kernels import settle_car_t
-from agents.native_t_cell_kernels import kill_blast_is_quiet, learn_is_quiet
+from agents.native_t_cell_kernels import learn_is_quiet, settle_kill_blast
 from agents.python_random import mark, rewind
 from sim.kernel_generator import HeldGenerator, generator_of
 from sim.kernel_shuffle import choice, permutation, shuffle_in_place
@@ -284,7 +284,7 @@ def random_empty_sites(
 
 RUN_IN_PYTHON = 0  # the kind's rule always runs in Python (the readable rule)
 NAIVE_LEARNS = 1  # agents.native_t_cell_kernels.learn_is_quiet
-TAUGHT_KILLS = 2  # agents.native_t_cell_kernels.kill_blast_is_quiet
+TAUGHT_KILLS = 2  # agents.native_t_cell_kernels.settle_kill_blast
 CAR_T_INTERACTS = 3  # agents.car_t_cell_kernels.interact_is_quiet
 
 
@@ -335,21 +335,24 @@ def settle_encounters(
 
     ``kinds_of`` rows mark: blasts (the tumour) and CD19-positive cells (by resident kind), CAR
     T-cells, donor CAR T-cells and taught cells (by mobile kind). ``native_rule``:
-    ``chances.taught_kill``, then what :func:`learn_is_quiet` reads; ``car_t_rule``
+    ``chances.taught_kill``, then what :func:`learn_is_quiet` reads, then what
+    :func:`settle_kill_blast` reads beyond it; ``car_t_rule``
     what :func:`interact_is_quiet` reads. ``engaged`` and ``generation`` (by row): a
     CAR T-cell's engaged hours (changed here: the cell reads them from the table) and
     its divisions along its line; ``kills``, ``stimulations`` (by row) its counts;
     ``free_rows[:free_count[0]]`` the table's free rows, a daughter's taken from the top.
 
     The cytokine engaged effectors secrete in the calls settled here
-    (:meth:`agents.car_t_cell.CarTCell.signal`) and what their kills of residents
-    without agents (``has_agent``, by site, False) release are logged in call order:
-    site, cytokine and antigen at ``released_site[k]``, ``released_amount[k]`` for
-    ``k`` from ``counts[0]`` on (which counts them); such a kill (settled by
-    :func:`agents.car_t_cell_kernels.kill_unmade`, the victim's site emptied here) is
-    logged as site and kind at ``killed[k]`` from ``counts[1]`` on, and the division it
-    may bring (:func:`agents.car_t_cell_division_kernels.divide_after_kill`: the daughter
-    a row of the table, ``daughter_kind`` its kind by the mother's) as the mother's and
+    (:meth:`agents.car_t_cell.CarTCell.signal`) and what the kills of residents without
+    agents (``has_agent``, by site, False) release are logged in call order: site,
+    cytokine and antigen at ``released_site[k]``, ``released_amount[k]`` for ``k`` from
+    ``counts[0]`` on (which counts them). Such a kill, a CAR T-cell's
+    (:func:`agents.car_t_cell_kernels.kill_unmade`) or a taught cell's
+    (:func:`settle_kill_blast`), empties the victim's site here and is logged as site,
+    kind and killer (``sim.compiled.KILLERS``) at ``killed[k]`` from ``counts[1]`` on;
+    the division a CAR T-cell's kill may bring
+    (:func:`agents.car_t_cell_division_kernels.divide_after_kill`: the daughter a row of
+    the table, ``daughter_kind`` its kind by the mother's) is logged as the mother's and
     the daughter's rows at ``born[k]`` from ``counts[2]`` on. The caller applies the logs
     (:meth:`sim.tissue.Tissue.release`, the census, the daughters' agents) before any
     rule runs in Python, so they keep the reference's order.
@@ -375,9 +378,10 @@ def settle_encounters(
                 backup,
             )  # fmt: skip
         elif what == TAUGHT_KILLS:
-            quiet = kill_blast_is_quiet(
-                site, neighbours, on_grid, bounded, resident_kind, kinds_of[0],
-                native_rule[0], mt, cursor, backup,
+            quiet = settle_kill_blast(
+                row, site, neighbours, on_grid, bounded, resident_kind, resident_serial,
+                has_agent, kinds_of[0], kills, native_rule, released_site, released_amount,
+                killed, counts, mt, cursor, backup,
             )  # fmt: skip
         else:
             quiet = learn_is_quiet(
