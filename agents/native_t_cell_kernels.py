@@ -23,7 +23,6 @@ from numba import njit
 
 from agents.python_random import below, random_float
 
-
 TAUGHT_KILLER = 1
 """The killer's code a taught cell's kill is logged with (``sim.compiled.KILLERS``)."""
 

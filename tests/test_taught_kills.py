@@ -30,9 +30,7 @@ WITH_AGENT = 23
 
 
 def _placed(engine: str, division: float) -> CarTModel:
-    model = empty_model(
-        [*KILLING, f"native_t.taught_division_prob_per_kill={division}"], 5, engine
-    )
+    model = empty_model([*KILLING, f"native_t.taught_division_prob_per_kill={division}"], 5, engine)
     model.step()
     residents = model.residents
     residents.place_blasts([*CD19_POSITIVE, WITH_AGENT], cd19_positive=True)
