@@ -247,6 +247,25 @@ IS_TUMOUR = KINDS_OF[0, :N_RESIDENT].copy()
 (:data:`sim.movement.TUMOUR_CODES`, :data:`agents.kinds.BLASTS`)."""
 
 
+_RULES: dict[tuple[int, int, bool], tuple[object, object, np.ndarray, np.ndarray]] = {}
+"""The rule arrays by the ids of the parameters and chances they were read from (kept
+alive beside them, so an id is not reused) and whether rejection is possible."""
+
+
+def _rules(model: CarTModel) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_native_rule` and :func:`_car_t_rule`, read again only when what they read
+    changes: the model's ``parameters`` or ``chances`` (replaced, never changed in place:
+    :meth:`sim.model.CarTModel.set_teaching`) or whether rejection is possible."""
+    parameters, chances, rejection = model.parameters, model.chances, model.rejection_possible
+    key = (id(parameters), id(chances), rejection)
+    known = _RULES.get(key)
+    if known is None:
+        if len(_RULES) >= 16:
+            _RULES.clear()
+        known = _RULES[key] = (parameters, chances, _native_rule(model), _car_t_rule(model))
+    return known[2], known[3]
+
+
 def _native_rule(model: CarTModel) -> np.ndarray:
     """The numbers the native T-cell's kernels read, from the model now."""
     chances, teaching = model.chances, model.parameters.teaching
@@ -324,7 +343,7 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     table.fresh[:] = False  # no T-cell has changed in these encounters yet
     on_grid = tissue.neighbour_on_grid
     edges = _NO_EDGE if on_grid is None else on_grid
-    native_rule, car_t_rule = _native_rule(model), _car_t_rule(model)
+    native_rule, car_t_rule = _rules(model)
     released_site = np.empty(2 * ordered.size, dtype=np.int64)  # at most two per call
     released_amount = np.empty((2 * ordered.size, 2))  # cytokine, antigen
     killed = np.empty((ordered.size, 3), dtype=np.int64)  # site, kind, killer: one per call
