@@ -41,26 +41,13 @@ from sim.model import CarTModel
 ENGINES = ("reference", "compiled")
 ROOT = Path(__file__).resolve().parent.parent
 
-WARM_UP_OVERRIDES = (
-    "grid.width=20",
-    "grid.height=20",
-    "car_t.dose_per_10k_sites=500.0",
-    "native_t.normal_fraction=0.1",
-    "therapy.manufacturing_median_days=2.0",
-    "therapy.manufacturing_min_days=1.0",
-    "therapy.manufacturing_max_days=3.0",
-    "therapy.bridging_days=[]",
-    "car_t.chemotaxis_bias=0.5",
-)
-"""A tiny autologous run that calls every kernel (infused on day 2, with chemotaxis)."""
 
+def warm_up() -> None:
+    """Compile every kernel now (or load it from numba's cache), instead of at its first
+    use in a timed run (:func:`sim.kernel_cache.compile_kernels`)."""
+    from sim.kernel_cache import compile_kernels
 
-def warm_up(days: int = 6) -> None:
-    """Compile every kernel now (or load it from numba's cache) by stepping a tiny
-    compiled model, instead of at its first use in a run."""
-    model = CarTModel(load_scenario("autologous", WARM_UP_OVERRIDES), 1, engine="compiled")
-    for _ in range(days):
-        model.run_day()
+    compile_kernels()
 
 
 def time_run(scenario_name: str, seed: int, days: int | None, engine: str) -> dict:
@@ -100,12 +87,8 @@ def first_compile_seconds() -> dict[str, float]:
     then with it filled; their difference is the first compile."""
     code = (
         "import time\n"
-        "from sim.loader import load_scenario\n"
-        "from sim.model import CarTModel\n"
-        f"model = CarTModel(load_scenario('autologous', {list(WARM_UP_OVERRIDES)!r}), 1, "
-        "engine='compiled')\n"
-        "for _ in range(6):\n"
-        "    model.run_day()\n"
+        "from sim.kernel_cache import compile_kernels\n"
+        "compile_kernels()\n"
         "print(time.process_time())\n"
     )
     with tempfile.TemporaryDirectory() as cache:

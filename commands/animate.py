@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from commands.options import add_engine_option, add_override_option, positive_int, seed
+from sim.engine_choice import DEFAULT_ENGINE
 from sim.errors import UserInputError
 from viz.live.defaults import BASE_SIZE, DEFAULT_CAPTURES
 from viz.live.launch import Capture, run_live
@@ -146,7 +147,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "from the first arm's patient population; 'own': each arm draws from its own trial "
         "population",
     )
-    add_engine_option(parser)
+    add_engine_option(parser, default=DEFAULT_ENGINE)  # the live view starts without numba
     parser.set_defaults(func=command_animate)
 
 
@@ -221,4 +222,8 @@ def command_animate(args: argparse.Namespace) -> int:
     capture = None
     if args.screenshot is not None or args.record is not None:
         capture = Capture(args.screenshot, args.record, args.frames, args.at_day)
+    if args.engine != DEFAULT_ENGINE:
+        from sim.engine import prepare_engine
+
+        prepare_engine(args.engine, say=lambda line: print(line, file=sys.stderr))
     return run_live(config, capture, args.speed)

@@ -127,7 +127,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="sweep a parameter over values (repeatable; cells are all combinations)",
     )
     add_execution_options(parser)
-    add_engine_option(parser)
+    add_engine_option(parser, default=None)  # a new batch: compiled; a resumed one: its own
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run_batch_command)
 

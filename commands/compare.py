@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.engine_choice import DEFAULT_ENGINE
 from sim.errors import UserInputError
 from study.batch.defaults import DEFAULT_ROOT_SEED
 
@@ -71,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--days", type=positive_int, help="days per run (default: scenario's)")
     add_override_option(parser)
     add_execution_options(parser)
-    add_engine_option(parser)
+    add_engine_option(parser, default=None)  # a new batch: compiled; a resumed one: its own
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="output folder (default runs/compare_A_B)"
     )
@@ -111,7 +110,7 @@ def _batch_options_given(args: argparse.Namespace) -> list[str]:
         given.append("--set")
     if args.serial:
         given.append("--serial")
-    if args.engine != DEFAULT_ENGINE:
+    if args.engine is not None:
         given.append("--engine")
     return given
 

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.engine_choice import DEFAULT_ENGINE, ENGINES
+from sim.engine_choice import DEFAULT_ENGINE, ENGINES, STUDY_ENGINE
 from sim.errors import UserInputError
 from sim.limits import MAX_DAYS, MAX_REPLICATES, MAX_SEED, MAX_WORKERS, check_path, shorten
 
@@ -118,17 +118,23 @@ def add_override_option(parser: argparse.ArgumentParser, help_text: str | None =
     )
 
 
-def add_engine_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--engine reference|compiled`` (default reference): which engine steps every
-    model the command makes (``args.engine``; :mod:`sim.engine`)."""
-    parser.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default=DEFAULT_ENGINE,
-        help="reference: the readable rules (default); compiled: numba kernels for the "
-        "step's array work and the rules' quiet calls, the same runs bit for bit "
-        "(docs/engine.md). A batch keeps the engine it was started with",
-    )
+ENGINE_HELP = {
+    DEFAULT_ENGINE: "reference (default): the readable rules; compiled: numba kernels for "
+    "the step's array work and the rules' quiet calls. The same runs, bit for bit "
+    "(docs/engine.md)",
+    None: f"{STUDY_ENGINE} (default for a new batch): numba kernels for the step's array "
+    "work and the rules' quiet calls; reference: the readable rules. The same runs, bit "
+    "for bit (docs/engine.md). A batch keeps the engine it was started with",
+}
+
+
+def add_engine_option(parser: argparse.ArgumentParser, default: str | None) -> None:
+    """Add ``--engine reference|compiled``: which engine steps every model the command
+    makes (``args.engine``; :mod:`sim.engine`). ``default``: :data:`DEFAULT_ENGINE` for
+    a single run and the live view; None for the commands that make a batch
+    (``args.engine`` None: the batch's own when it is resumed, else :data:`STUDY_ENGINE`;
+    :func:`study.batch.execute.engine_for`)."""
+    parser.add_argument("--engine", choices=ENGINES, default=default, help=ENGINE_HELP[default])
 
 
 def add_execution_options(parser: argparse.ArgumentParser) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from commands.options import add_engine_option, add_override_option, days, output_dir, seed
+from sim.engine_choice import DEFAULT_ENGINE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", type=output_dir, default=Path("out"), metavar="DIR", help="output folder"
     )
-    add_engine_option(parser)
+    add_engine_option(parser, default=DEFAULT_ENGINE)  # one run starts without numba
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=command_run)
 
@@ -36,8 +38,10 @@ def command_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.overrides)
     prepare_output_dir(args.out)
+    from sim.engine import prepare_engine
     from sim.run import run_simulation  # imports the model: only once the input is checked
 
+    prepare_engine(args.engine, say=lambda line: args.quiet or print(line, file=sys.stderr))
     result = run_simulation(
         scenario, args.seed, args.days, progress=not args.quiet, engine=args.engine
     )

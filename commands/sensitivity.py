@@ -96,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser, "pin a parameter in every run, e.g. teaching.enabled=false (repeatable)"
     )
     add_execution_options(parser)
-    add_engine_option(parser)
+    add_engine_option(parser, default=None)  # a new batch: compiled; a resumed one: its own
     parser.add_argument(
         "--out",
         type=Path,

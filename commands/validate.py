@@ -82,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_execution_options(parser)
-    add_engine_option(parser)
+    add_engine_option(parser, default=None)  # a new batch: compiled; a resumed one: its own
     parser.set_defaults(func=validate_command)
 
 

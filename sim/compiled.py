@@ -8,22 +8,15 @@ an :class:`sim.engine.Engine` of :func:`has_contact`, :data:`step_fields`,
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
 from agents import (
-    car_t_cell_division_kernels,
     car_t_cell_kernels,
-    healthy_b_cell_kernels,
-    leukaemic_blast_kernels,
     microenvironment,
     native_t_cell_kernels,
-    python_random,
 )
 from agents.car_t_cell import CarTCell
 from agents.healthy_b_cell import HealthyBCell
@@ -38,72 +31,16 @@ from agents.kinds import (
 from agents.leukaemic_blast import LeukaemicBlast
 from agents.python_random import KernelRandom, python_state
 from sim import (
-    event_heap,
     kernel_fates,
     kernel_fields,
-    kernel_generator,
-    kernel_shuffle,
     kernels,
-    resident_rows,
 )
-from sim.atomic_files import write_text_atomically
 from sim.contacts import N_MOBILE, N_RESIDENT, ContactScreen
 from sim.events import KILL_EVENT, CellEvent
+from sim.kernel_cache import drop_stale_kernel_caches
 from sim.kernel_generator import held
 from sim.residents import Residents
 from sim.unmade_residents import UnmadeResidents
-
-ROOT = Path(__file__).resolve().parent.parent
-KERNEL_SOURCES = tuple(
-    Path(module.__file__).relative_to(ROOT).as_posix()  # type: ignore[arg-type]
-    for module in (
-        python_random,
-        native_t_cell_kernels,
-        car_t_cell_kernels,
-        car_t_cell_division_kernels,
-        leukaemic_blast_kernels,
-        healthy_b_cell_kernels,
-        event_heap,
-        resident_rows,
-        kernel_shuffle,
-        kernel_fates,
-        kernel_generator,
-        kernel_fields,
-        kernels,
-    )
-)
-"""Every module of kernels, relative to the project's root."""
-
-
-def drop_stale_kernel_caches(root: Path = ROOT) -> bool:
-    """Delete the kernels' cached machine code if any kernel source changed since it was
-    written; returns whether it did.
-
-    numba checks only the file of a cached function, not the kernels it calls from
-    other modules, so an edit to a rule kernel would leave its caller's cached code
-    stale. A hash of all the kernel sources is kept beside the caches to catch that.
-    """
-    digest = hashlib.sha256()
-    for source in KERNEL_SOURCES:
-        digest.update((root / source).read_bytes())
-    folders = [root / Path(source).parent / "__pycache__" for source in KERNEL_SOURCES]
-    if numba.config.CACHE_DIR:
-        folders.append(Path(numba.config.CACHE_DIR))
-    stamp = root / "sim" / "__pycache__" / "kernel_sources.sha256"
-    if stamp.is_file() and stamp.read_text() == digest.hexdigest():
-        return False
-    stems = tuple(Path(source).stem + "." for source in KERNEL_SOURCES)
-    for folder in dict.fromkeys(folders):
-        for cached in folder.rglob("*.nb[ic]") if folder.is_dir() else ():
-            if cached.name.startswith(stems):
-                cached.unlink(missing_ok=True)
-    try:
-        stamp.parent.mkdir(exist_ok=True)
-        write_text_atomically(stamp, digest.hexdigest())
-    except OSError:  # a read-only install: numba keeps its caches elsewhere then
-        return False
-    return True
-
 
 drop_stale_kernel_caches()  # before any kernel is called (numba loads caches then)
 

@@ -7,8 +7,10 @@ same step with some of that work done by numba kernels (:mod:`sim.kernels`), fed
 same random draws, so it gives the same run, bit for bit (``tests/test_engines.py``).
 What is compiled so far is listed in ``docs/engine.md``.
 
-Choose with ``CarTModel(..., engine="compiled")`` or ``run --engine compiled``; the
-default is ``reference``. numba is imported only when a compiled engine is made.
+Choose with ``CarTModel(..., engine="compiled")``; a model's default is ``reference``,
+as for ``run`` and the live view; the commands that run batches default to ``compiled``
+(:data:`sim.engine_choice.STUDY_ENGINE`). numba is imported only when a compiled engine
+is made.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "ENGINES",
     "Engine",
     "make_engine",
+    "prepare_engine",
     "reference_encounters",
     "reference_fates",
     "reference_walk_and_screen",
@@ -110,6 +113,24 @@ REFERENCE = Engine(
     _python_generator,
     reference_fates,
 )
+
+
+def prepare_engine(name: str, say: Callable[[str], None]) -> None:
+    """Ready the engine ``name`` for the runs of this process and the workers it starts:
+    for the compiled engine, compile its kernels now if this machine's cache does not hold
+    them, saying so first with ``say`` (once per machine: the workers then load them
+    rather than each compiling them at once)."""
+    if check_engine(name, "engine") != "compiled":
+        return
+    from sim import compiled  # noqa: F401  # drops stale cached kernels first
+    from sim.kernel_cache import compile_kernels, kernels_cached
+
+    if not kernels_cached():
+        say(
+            "compiling the compiled engine's kernels: once on this machine, under a minute "
+            "(--engine reference runs the same numbers without them)"
+        )
+        compile_kernels()
 
 
 def make_engine(name: str) -> Engine:

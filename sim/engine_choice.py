@@ -12,7 +12,14 @@ from sim.errors import UserInputError
 ENGINES = ("reference", "compiled")
 """The engines a model can be stepped with (:mod:`sim.engine`)."""
 DEFAULT_ENGINE = "reference"
-"""The readable rules; ``compiled`` gives the same run, bit for bit (``docs/engine.md``)."""
+"""A model's engine unless told (``CarTModel``, the live view): the readable rules;
+``compiled`` gives the same run, bit for bit (``docs/engine.md``)."""
+STUDY_ENGINE = "compiled"
+"""The engine of the commands that run the model many times (``batch``, ``compare``,
+``validate``, ``sensitivity``) unless told: the same runs as the reference, bit for bit,
+in a fraction of the CPU (``docs/engine.md``); ``--engine reference`` runs the readable
+rules. A batch being resumed keeps the engine it was started with. A single ``run`` and
+the live view start without numba (:data:`DEFAULT_ENGINE`)."""
 
 
 def check_engine(name: object, where: str = "--engine") -> str:

@@ -49,7 +49,33 @@ def test_every_batch_command_hands_its_engine_to_the_batch(
             main.main([*argv, "--engine", engine, "--no-progress"])
     with pytest.raises(_Captured):
         main.main([*argv, "--no-progress"])
-    assert engines == ["reference", "compiled", "reference"]
+    assert engines == ["reference", "compiled", None]  # None: the batch's own, or compiled
+
+
+def test_a_batch_without_a_chosen_engine_is_compiled_unless_it_resumes_one(
+    tmp_path: Path,
+) -> None:
+    """``--engine`` not given: a new batch runs on the compiled engine, a batch being
+    resumed on the engine its manifest records (the reference for a manifest from before
+    the choice existed), so resuming needs no option; a chosen engine is kept."""
+    import json
+
+    from study.batch.execute import engine_for
+
+    assert engine_for(None, tmp_path / "new") == "compiled"
+    assert engine_for("reference", tmp_path / "new") == "reference"
+    for recorded, expected in (("reference", "reference"), ("compiled", "compiled")):
+        out = tmp_path / recorded
+        out.mkdir()
+        (out / "manifest.json").write_text(json.dumps({"engine": recorded}))
+        assert engine_for(None, out) == expected
+        assert engine_for("compiled", out) == "compiled"  # chosen: checked on resume
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "manifest.json").write_text(json.dumps({"format": "cartsim-batch/1"}))
+    assert engine_for(None, older) == "reference"
+    (older / "manifest.json").write_text("{not json")
+    assert engine_for(None, older) == "compiled"  # left to the directory's own checks
 
 
 def test_the_batch_engine_reaches_the_model(
@@ -76,13 +102,15 @@ def test_a_batch_is_resumed_only_with_the_engine_it_was_started_with(
 ) -> None:
     out = tmp_path / "out"
     argv = [*BATCH, "--replicates", "1", "--days", "1", "--serial", "--no-progress"]
-    assert main.main([*argv, "--out", str(out)]) == 0
+    assert main.main([*argv, "--out", str(out), "--engine", "reference"]) == 0
     capsys.readouterr()
     assert main.main([*argv, "--out", str(out), "--engine", "compiled"]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1
     assert "started with --engine reference" in error and str(out) in error
     assert main.main([*argv, "--out", str(out), "--engine", "reference"]) == 0
+    assert main.main([*argv, "--out", str(out)]) == 0  # no --engine: the batch's own
+    assert '"engine": "reference"' in (out / "manifest.json").read_text()
 
 
 def test_a_seed_gives_the_same_compiled_runs_serially_on_a_pool_and_on_dask(
@@ -103,3 +131,23 @@ def test_a_seed_gives_the_same_compiled_runs_serially_on_a_pool_and_on_dask(
             assert (tmp_path / name / file).read_bytes() == (
                 tmp_path / "serial" / file
             ).read_bytes(), (name, file)
+
+
+def test_the_compiled_engine_is_compiled_once_before_the_runs_saying_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``prepare_engine``: with the kernels not in numba's cache it says so and compiles
+    them (before a batch starts its workers); with them cached, or on the reference
+    engine, it does nothing."""
+    import sim.kernel_cache
+    from sim.engine import prepare_engine
+
+    compiled: list[bool] = []
+    said: list[str] = []
+    monkeypatch.setattr(sim.kernel_cache, "compile_kernels", lambda: compiled.append(True))
+    for cached in (False, True):
+        monkeypatch.setattr(sim.kernel_cache, "kernels_cached", lambda cached=cached: cached)
+        prepare_engine("compiled", said.append)
+        prepare_engine("reference", said.append)
+    assert compiled == [True]
+    assert len(said) == 1 and "once on this machine" in said[0]

@@ -165,7 +165,7 @@ def test_an_unknown_engine_is_refused_and_the_command_offers_every_engine() -> N
 def test_every_module_of_kernels_is_in_the_cache_stamp() -> None:
     """A module with numba kernels left out of KERNEL_SOURCES would, once edited, leave
     its callers' cached machine code stale."""
-    from sim.compiled import KERNEL_SOURCES, ROOT
+    from sim.kernel_cache import KERNEL_SOURCES, ROOT
 
     with_kernels = {
         path.relative_to(ROOT).as_posix()
@@ -177,7 +177,7 @@ def test_every_module_of_kernels_is_in_the_cache_stamp() -> None:
 
 
 def test_an_edited_kernel_source_drops_the_cached_machine_code(tmp_path: Path) -> None:
-    from sim.compiled import KERNEL_SOURCES, ROOT, drop_stale_kernel_caches
+    from sim.kernel_cache import KERNEL_SOURCES, ROOT, drop_stale_kernel_caches
 
     for source in KERNEL_SOURCES:
         (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)

@@ -13,11 +13,13 @@ import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from sim.atomic_files import write_text_atomically
+from sim.engine_choice import DEFAULT_ENGINE, ENGINES, STUDY_ENGINE
 from sim.errors import FaultError, describe_os_error
 from study.batch.consolidate import ConsolidationReport, consolidate
 from study.batch.executors import ExecutionChoice, open_executor
@@ -28,6 +30,7 @@ from study.batch.schema import TABLE_SCHEMA_VERSION
 from study.batch.spec import BatchSpec
 from study.batch.store import (
     FAILURES_FILE,
+    MANIFEST_FILE,
     RUNS_CSV,
     RUNS_PARQUET,
     TIMESERIES_PARQUET,
@@ -85,6 +88,7 @@ def execute_batch(
             raised before any run is simulated.
     """
     command = list(command_line if command_line is not None else sys.argv)
+    spec = replace(spec, engine=engine_for(spec.engine, Path(out_dir)))
     plan = build_plan(spec, load)
     directory = BatchDirectory(out_dir)
     started = time.time()
@@ -100,6 +104,9 @@ def execute_batch(
             runs_left = sum(run.run_id not in finished_ids for run in plan.runs)
             handle = None
             if runs_left:
+                from sim.engine import prepare_engine  # the model's imports: only to run
+
+                prepare_engine(str(spec.engine), _say)  # before the workers start
                 choice = execution or ExecutionChoice("pool")
                 check_execution_memory(plan.scenarios.values(), choice, runs_left)
                 handle = stack.enter_context(open_executor(choice, runs_left))
@@ -299,3 +306,19 @@ def _finish(
         )
         status = EXIT_FAILED_RUNS
     return status
+
+
+def engine_for(chosen: str | None, out_dir: Path) -> str:
+    """The engine a batch into ``out_dir`` runs on: ``chosen`` when the user chose one;
+    else, for a batch being resumed, the one its manifest records (a manifest from before
+    the choice existed was made by the reference), so that resuming needs no option;
+    else :data:`sim.engine_choice.STUDY_ENGINE`. A manifest that cannot be read is left
+    to the directory's own checks, which refuse it."""
+    if chosen is not None:
+        return chosen
+    try:
+        manifest = json.loads((out_dir / MANIFEST_FILE).read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return STUDY_ENGINE
+    recorded = manifest.get("engine", DEFAULT_ENGINE) if isinstance(manifest, dict) else None
+    return recorded if recorded in ENGINES else STUDY_ENGINE

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine_choice import DEFAULT_ENGINE, check_engine
+from sim.engine_choice import check_engine
 from sim.errors import UserInputError
 from sim.limits import MAX_DAYS, MAX_REPLICATES, MAX_RUNS, MAX_SEED, check_one_line, check_value
 from sim.loader import Override, parse_key, parse_override, parse_value
@@ -126,7 +126,9 @@ class BatchSpec:
         sweeps: swept keys; the cells are their Cartesian product, first key outermost.
         engine: which engine steps every run (:mod:`sim.engine`). Both give the same
             numbers, so it is not in the fingerprint; the manifest records it and a batch
-            is resumed only with the engine it was started with.
+            is resumed only with the engine it was started with. None: not chosen, the
+            batch's own when it is resumed, else :data:`sim.engine_choice.STUDY_ENGINE`
+            (:func:`study.batch.execute.engine_for`).
         origin: the experiment file the batch was read from, or None for the command line;
             error messages name the file and its key (``dose.toml: replicates``) or the
             option (``--replicates``). Not part of equality.
@@ -138,7 +140,7 @@ class BatchSpec:
     days: int | None = None
     sets: tuple[Override, ...] = ()
     sweeps: tuple[Sweep, ...] = ()
-    engine: str = DEFAULT_ENGINE
+    engine: str | None = None
     origin: str | None = field(default=None, compare=False)
 
     def where(self, option: str) -> str:
@@ -156,7 +158,8 @@ class BatchSpec:
             raise UserInputError("batch: name at least one SCENARIO, or give --experiment FILE")
         check_int(self.where("--replicates"), self.replicates, minimum=1, maximum=MAX_REPLICATES)
         check_int(self.where("--seed"), self.root_seed, minimum=0, maximum=MAX_SEED)
-        check_engine(self.engine, self.where("--engine"))
+        if self.engine is not None:
+            check_engine(self.engine, self.where("--engine"))
         if self.days is not None:
             check_int(self.where("--days"), self.days, minimum=1, maximum=MAX_DAYS)
         for name, count in counts(self.scenarios).items():

@@ -101,7 +101,7 @@ def validation_batches(
     quick: bool,
     root_seed: int = 0,
     days: int | None = None,
-    engine: str = DEFAULT_ENGINE,
+    engine: str | None = DEFAULT_ENGINE,
 ) -> dict[str, BatchSpec]:
     """The batch of each scenario the targets need.
 

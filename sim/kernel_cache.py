@@ -1,0 +1,126 @@
+"""The compiled engine's kernels on this machine: numba's cache of their machine code.
+
+Each kernel is compiled at its first call and its machine code kept beside its source
+(``__pycache__``; ``@njit(cache=True)``), so later processes load it. Here: the list of
+every module of kernels, the check that drops cached code gone stale when any kernel
+source changed (:func:`drop_stale_kernel_caches`), whether the cache holds the kernels
+(:func:`kernels_cached`) and the compile itself (:func:`compile_kernels`: a tiny run that
+calls every kernel), which a command runs, saying so, before it starts its runs, so that
+a batch's workers load the kernels instead of each compiling them.
+
+Imported only with the compiled engine (it imports numba).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numba
+
+from agents import (
+    car_t_cell_division_kernels,
+    car_t_cell_kernels,
+    healthy_b_cell_kernels,
+    leukaemic_blast_kernels,
+    native_t_cell_kernels,
+    python_random,
+)
+from sim import (
+    event_heap,
+    kernel_fates,
+    kernel_fields,
+    kernel_generator,
+    kernel_shuffle,
+    kernels,
+    resident_rows,
+)
+from sim.atomic_files import write_text_atomically
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNEL_SOURCES = tuple(
+    Path(module.__file__).relative_to(ROOT).as_posix()  # type: ignore[arg-type]
+    for module in (
+        python_random,
+        native_t_cell_kernels,
+        car_t_cell_kernels,
+        car_t_cell_division_kernels,
+        leukaemic_blast_kernels,
+        healthy_b_cell_kernels,
+        event_heap,
+        resident_rows,
+        kernel_shuffle,
+        kernel_fates,
+        kernel_generator,
+        kernel_fields,
+        kernels,
+    )
+)
+"""Every module of kernels, relative to the project's root."""
+
+
+def drop_stale_kernel_caches(root: Path = ROOT) -> bool:
+    """Delete the kernels' cached machine code if any kernel source changed since it was
+    written; returns whether it did.
+
+    numba checks only the file of a cached function, not the kernels it calls from
+    other modules, so an edit to a rule kernel would leave its caller's cached code
+    stale. A hash of all the kernel sources is kept beside the caches to catch that.
+    """
+    digest = hashlib.sha256()
+    for source in KERNEL_SOURCES:
+        digest.update((root / source).read_bytes())
+    folders = [root / Path(source).parent / "__pycache__" for source in KERNEL_SOURCES]
+    if numba.config.CACHE_DIR:
+        folders.append(Path(numba.config.CACHE_DIR))
+    stamp = root / "sim" / "__pycache__" / "kernel_sources.sha256"
+    if stamp.is_file() and stamp.read_text() == digest.hexdigest():
+        return False
+    stems = tuple(Path(source).stem + "." for source in KERNEL_SOURCES)
+    for folder in dict.fromkeys(folders):
+        for cached in folder.rglob("*.nb[ic]") if folder.is_dir() else ():
+            if cached.name.startswith(stems):
+                cached.unlink(missing_ok=True)
+    try:
+        stamp.parent.mkdir(exist_ok=True)
+        write_text_atomically(stamp, digest.hexdigest())
+    except OSError:  # a read-only install: numba keeps its caches elsewhere then
+        return False
+    return True
+
+
+COMPILE_RUN = (
+    "grid.width=20",
+    "grid.height=20",
+    "car_t.dose_per_10k_sites=500.0",
+    "native_t.normal_fraction=0.1",
+    "therapy.manufacturing_median_days=2.0",
+    "therapy.manufacturing_min_days=1.0",
+    "therapy.manufacturing_max_days=3.0",
+    "therapy.bridging_days=[]",
+    "car_t.chemotaxis_bias=0.5",
+)
+"""Overrides of ``autologous`` for a tiny run that calls every kernel (infused on day 2,
+with chemotaxis): :func:`compile_kernels`."""
+
+
+def kernels_cached() -> bool:
+    """Whether numba's cache holds the step's kernels (their index beside the sources, or
+    in ``NUMBA_CACHE_DIR``), so a run loads them rather than compiling them (20-45 s of
+    CPU, measured on a 2-core machine, idle and busy)."""
+    try:
+        index = Path(kernels.settle_encounters._cache._cache_file._index_path)
+    except AttributeError:  # another numba: say nothing, compile at first use
+        return True
+    return index.is_file()
+
+
+def compile_kernels(days: int = 6) -> None:
+    """Compile every kernel now (or load it from numba's cache) by stepping a tiny
+    compiled model (:data:`COMPILE_RUN`) for ``days`` days."""
+    from sim.loader import load_scenario
+    from sim.model import CarTModel
+
+    model = CarTModel(load_scenario("autologous", COMPILE_RUN), 1, engine="compiled")
+    for _ in range(days):
+        model.run_day()
