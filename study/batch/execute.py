@@ -104,9 +104,10 @@ def execute_batch(
             runs_left = sum(run.run_id not in finished_ids for run in plan.runs)
             handle = None
             if runs_left:
-                from sim.engine import prepare_engine  # the model's imports: only to run
+                if simulate is None:  # the model's runs (tests inject stand-ins)
+                    from sim.engine import prepare_engine  # the model's imports: only here
 
-                prepare_engine(str(spec.engine), _say)  # before the workers start
+                    prepare_engine(str(spec.engine), _say)  # before the workers start
                 choice = execution or ExecutionChoice("pool")
                 check_execution_memory(plan.scenarios.values(), choice, runs_left)
                 handle = stack.enter_context(open_executor(choice, runs_left))
