@@ -97,6 +97,9 @@ class LiveApp(Navigation, SliderActions):
         self.playing = False
         self.speed_index = DEFAULT_SPEED_INDEX
         self.steps_due = 0.0
+        # model time per frame at most (the sim slows, not the redraw); None for a
+        # recording, which plays at its own clock however long a frame takes to make
+        self.step_budget_seconds: float | None = STEP_BUDGET_SECONDS
         self.scrub_index: int | None = None
         self.overlay: str | None = None
         self.inspected: tuple[int, int, int] | None = None  # arm, x, y
@@ -330,7 +333,8 @@ class LiveApp(Navigation, SliderActions):
                 arm.step()
             self.steps_due -= 1.0
             done += 1
-            if time.perf_counter() - started > STEP_BUDGET_SECONDS:
+            budget = self.step_budget_seconds
+            if budget is not None and time.perf_counter() - started > budget:
                 self.steps_due = 0.0
                 break
         if done:

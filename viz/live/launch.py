@@ -111,6 +111,7 @@ def render_headless(app: object, capture: Capture) -> int:
     if capture.record is not None:
         writer = VideoWriter(capture.record)
         app.playing = True  # type: ignore[attr-defined]
+        app.step_budget_seconds = None  # type: ignore[attr-defined]  # the video's own clock
         from tqdm import tqdm
 
         with discarding_on_interrupt(lambda: writer):
