@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def warm_up() -> None:
     """Compile every kernel now (or load it from numba's cache), instead of at its first
-    use in a timed run (:func:`sim.kernel_cache.compile_kernels`)."""
-    from sim.kernel_cache import compile_kernels
+    use in a timed run (:func:`sim.engine_setup.compile_kernels`)."""
+    from sim.engine_setup import compile_kernels
 
     compile_kernels()
 
@@ -87,7 +87,7 @@ def first_compile_seconds() -> dict[str, float]:
     then with it filled; their difference is the first compile."""
     code = (
         "import time\n"
-        "from sim.kernel_cache import compile_kernels\n"
+        "from sim.engine_setup import compile_kernels\n"
         "compile_kernels()\n"
         "print(time.process_time())\n"
     )

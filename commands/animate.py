@@ -223,7 +223,7 @@ def command_animate(args: argparse.Namespace) -> int:
     if args.screenshot is not None or args.record is not None:
         capture = Capture(args.screenshot, args.record, args.frames, args.at_day)
     if args.engine != DEFAULT_ENGINE:
-        from sim.engine import prepare_engine
+        from sim.engine_setup import prepare_engine
 
         prepare_engine(args.engine, say=lambda line: print(line, file=sys.stderr))
     return run_live(config, capture, args.speed)

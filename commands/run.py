@@ -38,7 +38,7 @@ def command_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.overrides)
     prepare_output_dir(args.out)
-    from sim.engine import prepare_engine
+    from sim.engine_setup import prepare_engine
     from sim.run import run_simulation  # imports the model: only once the input is checked
 
     prepare_engine(args.engine, say=lambda line: args.quiet or print(line, file=sys.stderr))

@@ -36,7 +36,6 @@ __all__ = [
     "ENGINES",
     "Engine",
     "make_engine",
-    "prepare_engine",
     "reference_encounters",
     "reference_fates",
     "reference_walk_and_screen",
@@ -113,24 +112,6 @@ REFERENCE = Engine(
     _python_generator,
     reference_fates,
 )
-
-
-def prepare_engine(name: str, say: Callable[[str], None]) -> None:
-    """Ready the engine ``name`` for the runs of this process and the workers it starts:
-    for the compiled engine, compile its kernels now if this machine's cache does not hold
-    them, saying so first with ``say`` (once per machine: the workers then load them
-    rather than each compiling them at once)."""
-    if check_engine(name, "engine") != "compiled":
-        return
-    from sim import compiled  # noqa: F401  # drops stale cached kernels first
-    from sim.kernel_cache import compile_kernels, kernels_cached
-
-    if not kernels_cached():
-        say(
-            "compiling the compiled engine's kernels: once on this machine, under a minute "
-            "(--engine reference runs the same numbers without them)"
-        )
-        compile_kernels()
 
 
 def make_engine(name: str) -> Engine:

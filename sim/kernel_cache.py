@@ -1,12 +1,11 @@
 """The compiled engine's kernels on this machine: numba's cache of their machine code.
 
 Each kernel is compiled at its first call and its machine code kept beside its source
-(``__pycache__``; ``@njit(cache=True)``), so later processes load it. Here: the list of
+(``__pycache__``; numba's ``cache=True``), so later processes load it. Here: the list of
 every module of kernels, the check that drops cached code gone stale when any kernel
-source changed (:func:`drop_stale_kernel_caches`), whether the cache holds the kernels
-(:func:`kernels_cached`) and the compile itself (:func:`compile_kernels`: a tiny run that
-calls every kernel), which a command runs, saying so, before it starts its runs, so that
-a batch's workers load the kernels instead of each compiling them.
+source changed (:func:`drop_stale_kernel_caches`), and whether the cache holds the
+kernels (:func:`kernels_cached`; :mod:`sim.engine_setup` compiles them before a
+command's runs when it does not).
 
 Imported only with the compiled engine (it imports numba).
 """
@@ -89,21 +88,6 @@ def drop_stale_kernel_caches(root: Path = ROOT) -> bool:
     return True
 
 
-COMPILE_RUN = (
-    "grid.width=20",
-    "grid.height=20",
-    "car_t.dose_per_10k_sites=500.0",
-    "native_t.normal_fraction=0.1",
-    "therapy.manufacturing_median_days=2.0",
-    "therapy.manufacturing_min_days=1.0",
-    "therapy.manufacturing_max_days=3.0",
-    "therapy.bridging_days=[]",
-    "car_t.chemotaxis_bias=0.5",
-)
-"""Overrides of ``autologous`` for a tiny run that calls every kernel (infused on day 2,
-with chemotaxis): :func:`compile_kernels`."""
-
-
 def kernels_cached() -> bool:
     """Whether numba's cache holds the step's kernels (their index beside the sources, or
     in ``NUMBA_CACHE_DIR``), so a run loads them rather than compiling them (20-45 s of
@@ -113,14 +97,3 @@ def kernels_cached() -> bool:
     except AttributeError:  # another numba: say nothing, compile at first use
         return True
     return index.is_file()
-
-
-def compile_kernels(days: int = 6) -> None:
-    """Compile every kernel now (or load it from numba's cache) by stepping a tiny
-    compiled model (:data:`COMPILE_RUN`) for ``days`` days."""
-    from sim.loader import load_scenario
-    from sim.model import CarTModel
-
-    model = CarTModel(load_scenario("autologous", COMPILE_RUN), 1, engine="compiled")
-    for _ in range(days):
-        model.run_day()

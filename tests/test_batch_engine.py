@@ -139,12 +139,13 @@ def test_the_compiled_engine_is_compiled_once_before_the_runs_saying_so(
     """``prepare_engine``: with the kernels not in numba's cache it says so and compiles
     them (before a batch starts its workers); with them cached, or on the reference
     engine, it does nothing."""
+    import sim.engine_setup
     import sim.kernel_cache
-    from sim.engine import prepare_engine
+    from sim.engine_setup import prepare_engine
 
     compiled: list[bool] = []
     said: list[str] = []
-    monkeypatch.setattr(sim.kernel_cache, "compile_kernels", lambda: compiled.append(True))
+    monkeypatch.setattr(sim.engine_setup, "compile_kernels", lambda: compiled.append(True))
     for cached in (False, True):
         monkeypatch.setattr(sim.kernel_cache, "kernels_cached", lambda cached=cached: cached)
         prepare_engine("compiled", said.append)

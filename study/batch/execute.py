@@ -105,7 +105,7 @@ def execute_batch(
             handle = None
             if runs_left:
                 if simulate is None:  # the model's runs (tests inject stand-ins)
-                    from sim.engine import prepare_engine  # the model's imports: only here
+                    from sim.engine_setup import prepare_engine  # the model's imports: only here
 
                     prepare_engine(str(spec.engine), _say)  # before the workers start
                 choice = execution or ExecutionChoice("pool")
