@@ -8,7 +8,9 @@ compartment's egress chooses over that list, as the reference chooses over Mesa'
 ``agents_by_type``), kept from one call to the next rather than sorted each time;
 :func:`take_random_blasts`: the egress itself, the blasts chosen over that list and
 those without agents removed, in the same call. :func:`make_b_cells`: the marrow's
-B-cell births of a step, drawn, placed and their maturations drawn, in one call.
+B-cell births of a step, drawn, placed and their maturations drawn, in one call;
+:func:`seed_blasts`: the residual compartment's seeding of a phenotype, its sites drawn,
+its blasts placed and their events booked, in one call.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from agents.leukaemic_blast_kernels import (
     NEVER_BOOKED,
     booked_event,
     divide,
+    place_blasts,
     steps_until,
 )
 from agents.python_random import random_float
-from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_one
+from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_all, push_one
 from sim.kernel_generator import HeldGenerator, generator_of
 from sim.kernel_shuffle import choice
 from sim.kernels import random_empty_sites
@@ -107,6 +110,44 @@ def take_random_blasts(
         resident_kind[site] = EMPTY
         resident_serial[site] = 0
     return sites, serials, chosen, chosen_kind, has_agent
+
+
+@njit(cache=True)
+def seed_blasts(
+    count: int,
+    source: np.random.Generator | HeldGenerator,
+    kind: int,
+    step: int,
+    division: float,
+    death: float,
+    first_serial: int,
+    resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    born_step: np.ndarray,
+    mt: np.ndarray,
+    cursor: np.ndarray,
+    backup: np.ndarray,
+    keys: np.ndarray,
+    events: np.ndarray,
+    size: np.ndarray,
+    sequence: int,
+) -> tuple[np.ndarray, int]:
+    """:meth:`sim.residents.Residents.seed_blasts` without agents in one call, the same
+    draws: ``count`` (above 0) random empty resident sites
+    (:meth:`sim.tissue.Tissue.random_empty_resident_sites`,
+    :func:`sim.kernels.random_empty_sites`; ``source``: the generator or it held), a
+    blast of ``kind`` placed on each in order with its serial from ``first_serial``
+    (:func:`agents.leukaemic_blast_kernels.place_blasts`: its division and death drawn
+    from Python's generator, ``mt``, ``cursor``, ``backup``), and those bookings pushed
+    into the heap (``keys``, ``events``, ``size``: :func:`sim.event_heap.push_all`,
+    numbered from ``sequence``; the heap must have room for ``2 * count``). Returns the
+    sites and the next booking number."""
+    sites = random_empty_sites(resident_kind, count, generator_of(source))
+    due, booked = place_blasts(
+        sites, kind, step, division, death, first_serial, resident_kind.size, resident_kind,
+        resident_serial, born_step, mt, cursor, backup,
+    )  # fmt: skip
+    return sites, push_all(keys, events, size, due, booked, NEVER_BOOKED, sequence)
 
 
 @njit(cache=True)
