@@ -47,6 +47,7 @@ class UnmadePlacing:
     events: UnmadeEventQueue
     born_step: np.ndarray
     precursor: np.ndarray
+    born: np.ndarray
 
     def place_blasts(self, sites: list[int], cd19_positive: bool) -> None:
         """:meth:`Residents.place_blasts` without the agents: each blast is placed,
@@ -137,12 +138,18 @@ class UnmadePlacing:
         return sites.size
 
     def _claim(self, sites: list[int]) -> None:
-        """Mark ``sites`` (empty, or an error) as holding a resident without an agent."""
+        """Mark ``sites`` (empty, or an error) as holding a resident without an agent, and
+        log them in :attr:`born` (:func:`sim.resident_rows.log_birth`)."""
         cells = self.model.tissue.residents
         for site in sites:
             if cells[site] is not None:
                 raise ValueError(f"site {site} already holds a resident cell")
             cells[site] = AGENT_NOT_MADE
+        born = self.born
+        logged = int(born[-1])
+        if logged + len(sites) < born.size:
+            born[logged : logged + len(sites)] = sites
+        born[-1] = logged + len(sites)
 
     def _book(self, due: list[int], events: list[int]) -> None:
         """Book ``events`` at ``due`` (``NEVER_BOOKED``: not booked), in order."""

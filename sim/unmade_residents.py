@@ -66,8 +66,12 @@ class UnmadeResidents(UnmadePlacing, Residents):
         """Whether the B-cell of each site whose agent is not made is a precursor."""
         self.agent_serial = np.zeros(tissue.n_sites, dtype=np.int64)
         """By site, the serial of a resident placed without an agent whose agent is made."""
-        self._blasts = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # blasts_in_order's last
-        self._blasts_known_to = 0  # ... sites and serials, which knew every serial up to this
+        sites = tissue.n_sites
+        self._blasts = (np.zeros(sites, np.int64), np.zeros(sites, np.int64), np.zeros(1, np.int64))
+        """blasts_in_order's last answer: sites and serials, and how many (the first ...)"""
+        self._blasts_known_to = 0  # ... which knew every resident made up to this serial
+        self.born = np.zeros(sites + 1, dtype=np.int64)
+        """The sites given a resident since the blasts were last listed, then their count."""
         self._changed = np.zeros(1, dtype=np.int64)  # settle_due's log, kept from call to call
         on_grid = tissue.neighbour_on_grid  # the divisions' neighbours (settle_due)
         self._edges = (np.ones((1, 8), bool) if on_grid is None else on_grid, on_grid is not None)
@@ -123,7 +127,7 @@ class UnmadeResidents(UnmadePlacing, Residents):
                     events.keys, events.events, events.size, step, until, counters,
                     self._rule(), tissue.neighbours, *self._edges, tissue.resident_kind,
                     tissue.resident_serial, self.agent_serial, self.born_step, self.precursor,
-                    census, changed, mirror.mt, mirror.cursor, mirror.backup,
+                    census, changed, self.born, mirror.mt, mirror.cursor, mirror.backup,
                 )  # fmt: skip
             events.next_sequence, tissue.residents_made = int(counters[0]), int(counters[1])
             ran += int(counters[2])
@@ -208,12 +212,12 @@ class UnmadeResidents(UnmadePlacing, Residents):
         :func:`sim.resident_rows.blasts_in_order`)."""
         tissue = self.model.tissue
         if cls is not HealthyBCell:
-            sites, serials = resident_rows.blasts_in_order(
-                *self._blasts, self._blasts_known_to, tissue.resident_kind,
-                tissue.resident_serial, IS_BLAST,
+            blasts = resident_rows.blasts_in_order(
+                *self._blasts, self._blasts_known_to, tissue.residents_made, self.born,
+                tissue.resident_kind, tissue.resident_serial, IS_BLAST,
             )  # fmt: skip
-            self._blasts, self._blasts_known_to = (sites, serials), tissue.residents_made
-            return sites
+            self._blasts_known_to = tissue.residents_made
+            return self._blasts[0][:blasts].copy()
         sites = np.flatnonzero(tissue.resident_kind == ResidentKind.B_CELL)
         order = np.sort(tissue.resident_serial[sites] * tissue.n_sites + sites)
         return order % tissue.n_sites
@@ -224,11 +228,12 @@ class UnmadeResidents(UnmadePlacing, Residents):
         model = self.model
         tissue = model.tissue
         census = np.zeros(len(ResidentKind), dtype=np.int64)
-        sites, serials, chosen, chosen_kind, has_agent = resident_rows.take_random_blasts(
-            *self._blasts, self._blasts_known_to, count, held(model.rng),
-            tissue.resident_kind, tissue.resident_serial, self.agent_serial, IS_BLAST, census,
+        chosen, chosen_kind, has_agent = resident_rows.take_random_blasts(
+            *self._blasts, self._blasts_known_to, tissue.residents_made, self.born, count,
+            held(model.rng), tissue.resident_kind, tissue.resident_serial, self.agent_serial,
+            IS_BLAST, census,
         )  # fmt: skip
-        self._blasts, self._blasts_known_to = (sites, serials), tissue.residents_made
+        self._blasts_known_to = tissue.residents_made
         for kind in BLASTS:
             model.census.resident[kind] += int(census[kind])
         cells = tissue.residents

@@ -336,7 +336,15 @@ def test_the_blasts_kept_in_order_are_the_blasts_sorted_by_serial() -> None:
     """The egress's list of blasts, kept from call to call, is every blast sorted by
     the order it was made, while blasts are seeded, divide, leave and die."""
     model = CarTModel(load_scenario("autologous", list(CHURN)), 3, engine="compiled")
-    tissue = model.tissue
+    tissue, residents = model.tissue, model.residents
+    logged = []  # before each egress: residents logged, and made, since the last listing
+    egress = residents.remove_random_blasts
+
+    def logging_egress(count: int) -> list[bool]:
+        logged.append((int(residents.born[-1]), tissue.residents_made - residents._blasts_known_to))
+        return egress(count)
+
+    residents.remove_random_blasts = logging_egress  # type: ignore[method-assign]
     for step in range(60):
         model.step()
         if step % 3 == 0:  # not every step: blasts made and gone in between
@@ -345,6 +353,23 @@ def test_the_blasts_kept_in_order_are_the_blasts_sorted_by_serial() -> None:
         by_serial = blasts[np.argsort(tissue.resident_serial[blasts])]
         assert model.residents.sites_of(LeukaemicBlast).tolist() == by_serial.tolist()
     assert by_serial.size > 50
+    assert all(logs == made for logs, made in logged)  # none missed: no scan of the sites
+    assert sum(logs for logs, _ in logged) > 100
+
+
+def test_a_blast_made_where_no_log_sees_it_is_found_on_the_sites() -> None:
+    """A blast whose agent has been made divides by its own rule (a daughter with an
+    agent, not in the log of residents placed without one): the list of blasts in order
+    finds it by looking at every site."""
+    model = empty_model(BUSY_BLASTS, seed=2, engine="compiled")
+    residents, tissue = model.residents, model.tissue
+    residents.place_blasts([3, 20, 40], cd19_positive=True)
+    assert residents.sites_of(LeukaemicBlast).tolist() == [3, 20, 40]
+    residents.place_blasts([30], cd19_positive=False)
+    tissue.resident_at(20).divide()  # its agent made, then its daughter with an agent
+    daughter = int(np.flatnonzero(tissue.resident_serial == tissue.residents_made)[0])
+    assert tissue.resident_has_agent[daughter]
+    assert residents.sites_of(LeukaemicBlast).tolist() == [3, 20, 40, 30, daughter]
 
 
 def _rows(model: CarTModel) -> tuple:
