@@ -39,6 +39,7 @@ from agents.leukaemic_blast import LeukaemicBlast
 from agents.python_random import KernelRandom, python_state
 from sim import (
     event_heap,
+    kernel_empty_sites,
     kernel_fates,
     kernel_fields,
     kernel_generator,
@@ -65,6 +66,7 @@ KERNEL_SOURCES = tuple(
         healthy_b_cell_kernels,
         event_heap,
         resident_rows,
+        kernel_empty_sites,
         kernel_shuffle,
         kernel_fates,
         kernel_generator,

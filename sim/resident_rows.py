@@ -33,9 +33,9 @@ from agents.leukaemic_blast_kernels import (
 )
 from agents.python_random import random_float
 from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_all, push_one
+from sim.kernel_empty_sites import random_empty_sites
 from sim.kernel_generator import HeldGenerator, generator_of
 from sim.kernel_shuffle import choice
-from sim.kernels import random_empty_sites
 
 
 @njit(cache=True)
@@ -106,7 +106,8 @@ def blasts_in_order(
     for index in range(known[0]):
         site, serial = sites[index], serials[index]
         if resident_serial[site] == serial:
-            sites[kept], serials[kept] = site, serial
+            if kept != index:  # none moves before the first gone
+                sites[kept], serials[kept] = site, serial
             kept += 1
     logged = born[-1]
     if logged == made_to_serial - known_to_serial and logged < born.size:
@@ -188,7 +189,7 @@ def seed_blasts(
     """:meth:`sim.residents.Residents.seed_blasts` without agents in one call, the same
     draws: ``count`` (above 0) random empty resident sites
     (:meth:`sim.tissue.Tissue.random_empty_resident_sites`,
-    :func:`sim.kernels.random_empty_sites`; ``source``: the generator or it held), a
+    :func:`sim.kernel_empty_sites.random_empty_sites`; ``source``: the generator or it held), a
     blast of ``kind`` placed on each in order with its serial from ``first_serial``
     (:func:`agents.leukaemic_blast_kernels.place_blasts`: its division and death drawn
     from Python's generator, ``mt``, ``cursor``, ``backup``), and those bookings pushed
@@ -221,7 +222,7 @@ def make_b_cells(
     """:meth:`sim.unmade_residents.UnmadeResidents.make_b_cells` in one call, the same
     draws: :meth:`agents.healthy_b_cell.HealthyBCell.birth_sites` (a Poisson number of
     mean ``mean``, ``rng.poisson``, at random empty resident sites,
-    :func:`sim.kernels.random_empty_sites`; ``source``: the generator or it held), then
+    :func:`sim.kernel_empty_sites.random_empty_sites`; ``source``: the generator or it held), then
     :meth:`~sim.unmade_residents.UnmadeResidents.place_b_cells` of precursors: each
     written into the resident layer with its serial (``first_serial``, then one more
     each), birth step and precursor mark, its maturation (chance ``maturation`` per
