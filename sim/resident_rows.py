@@ -185,6 +185,7 @@ def seed_blasts(
     events: np.ndarray,
     size: np.ndarray,
     sequence: int,
+    born: np.ndarray,
 ) -> tuple[np.ndarray, int]:
     """:meth:`sim.residents.Residents.seed_blasts` without agents in one call, the same
     draws: ``count`` (above 0) random empty resident sites
@@ -194,13 +195,16 @@ def seed_blasts(
     (:func:`agents.leukaemic_blast_kernels.place_blasts`: its division and death drawn
     from Python's generator, ``mt``, ``cursor``, ``backup``), and those bookings pushed
     into the heap (``keys``, ``events``, ``size``: :func:`sim.event_heap.push_all`,
-    numbered from ``sequence``; the heap must have room for ``2 * count``). Returns the
-    sites and the next booking number."""
+    numbered from ``sequence``; the heap must have room for ``2 * count``), the sites
+    logged in ``born`` (:func:`log_birth`). Returns the sites and the next booking
+    number."""
     sites = random_empty_sites(resident_kind, count, generator_of(source))
     due, booked = place_blasts(
         sites, kind, step, division, death, first_serial, resident_kind.size, resident_kind,
         resident_serial, born_step, mt, cursor, backup,
     )  # fmt: skip
+    for site in sites:
+        log_birth(born, site)
     return sites, push_all(keys, events, size, due, booked, NEVER_BOOKED, sequence)
 
 

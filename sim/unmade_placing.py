@@ -82,10 +82,10 @@ class UnmadePlacing:
                 count, held(model.rng), kind, model.step_count, model.chances.blast_division,
                 model.chances.blast_death, tissue.residents_made + 1, tissue.resident_kind,
                 tissue.resident_serial, self.born_step, mirror.mt, mirror.cursor, mirror.backup,
-                events.keys, events.events, events.size, events.next_sequence,
+                events.keys, events.events, events.size, events.next_sequence, self.born,
             )  # fmt: skip
         placed = sites.size
-        self._claim(sites.tolist())
+        self._claim(sites.tolist(), logged=True)
         tissue.residents_made += placed
         model.census.resident[kind] += placed
         return placed
@@ -137,14 +137,17 @@ class UnmadePlacing:
             self.events.book(due, events, blast_kernels.NEVER_BOOKED)
         return sites.size
 
-    def _claim(self, sites: list[int]) -> None:
+    def _claim(self, sites: list[int], logged: bool = False) -> None:
         """Mark ``sites`` (empty, or an error) as holding a resident without an agent, and
-        log them in :attr:`born` (:func:`sim.resident_rows.log_birth`)."""
+        log them in :attr:`born` (:func:`sim.resident_rows.log_birth`) unless a kernel
+        has (``logged``)."""
         cells = self.model.tissue.residents
         for site in sites:
             if cells[site] is not None:
                 raise ValueError(f"site {site} already holds a resident cell")
             cells[site] = AGENT_NOT_MADE
+        if logged:
+            return
         born = self.born
         logged = int(born[-1])
         if logged + len(sites) < born.size:

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from sim.model import CarTModel
 
 DIVIDE, DIE, MATURE = blast_kernels.DIVIDE, blast_kernels.DIE, blast_kernels.MATURE
-IS_BLAST = np.zeros(len(ResidentKind), dtype=bool)
+N_KINDS = len(ResidentKind)
+IS_BLAST = np.zeros(N_KINDS, dtype=bool)
 IS_BLAST[sorted(BLASTS)] = True
 
 
@@ -73,6 +74,8 @@ class UnmadeResidents(UnmadePlacing, Residents):
         self.born = np.zeros(sites + 1, dtype=np.int64)
         """The sites given a resident since the blasts were last listed, then their count."""
         self._changed = np.zeros(1, dtype=np.int64)  # settle_due's log, kept from call to call
+        self._counters = np.zeros(3, dtype=np.int64)  # ... its counters and census changes
+        self._census_change = np.zeros(N_KINDS + 1, dtype=np.int64)
         on_grid = tissue.neighbour_on_grid  # the divisions' neighbours (settle_due)
         self._edges = (np.ones((1, 8), bool) if on_grid is None else on_grid, on_grid is not None)
         tissue.make_resident_agent = self.make_agent
@@ -115,9 +118,10 @@ class UnmadeResidents(UnmadePlacing, Residents):
         tissue = model.tissue
         cells = tissue.residents
         ran = 0
+        counters, census = self._counters, self._census_change
         while events.due_before(step, until):
-            counters = np.array([events.next_sequence, tissue.residents_made, 0])
-            census = np.zeros(len(ResidentKind) + 1, dtype=np.int64)
+            counters[0], counters[1], counters[2] = events.next_sequence, tissue.residents_made, 0
+            census[:] = 0
             if self._changed.size <= events.keys.size:  # a log entry per event popped
                 self._changed = np.empty(events.keys.size + 1, dtype=np.int64)
             changed = self._changed
@@ -133,9 +137,11 @@ class UnmadeResidents(UnmadePlacing, Residents):
             ran += int(counters[2])
             for entry in changed[: changed[-1]].tolist():
                 cells[entry >> 1] = AGENT_NOT_MADE if entry & 1 else None
-            for kind, change in enumerate(census[:-1].tolist()):
-                model.census.resident[kind] += change
-            model.census.b_cell_precursors += int(census[-1])
+            *changes, precursors = census.tolist()
+            for kind, change in enumerate(changes):
+                if change:
+                    model.census.resident[kind] += change
+            model.census.b_cell_precursors += precursors
             if stopped == resident_rows.NEEDS_ROOM:
                 events.make_room(3)
             elif stopped == resident_rows.IN_PYTHON:
@@ -227,7 +233,8 @@ class UnmadeResidents(UnmadePlacing, Residents):
         a kernel (:func:`sim.resident_rows.take_random_blasts`), no agent made."""
         model = self.model
         tissue = model.tissue
-        census = np.zeros(len(ResidentKind), dtype=np.int64)
+        census = self._census_change
+        census[:] = 0
         chosen, chosen_kind, has_agent = resident_rows.take_random_blasts(
             *self._blasts, self._blasts_known_to, tissue.residents_made, self.born, count,
             held(model.rng), tissue.resident_kind, tissue.resident_serial, self.agent_serial,
