@@ -138,21 +138,37 @@ def drop_dead(
     """Take out of the heap every event whose resident has died (its site no longer holds
     its serial; serials are never reused, so it never will): the events :func:`pop_due`
     and :func:`sim.resident_rows.settle_due` would drop when they come up. The others
-    keep their keys, so they still come up in the same order; the heap is rebuilt as
-    their keys sorted (a sorted array is a heap). Most of a heap's events are of
-    residents long gone (blasts leave the grid long before their death is due); a
-    smaller heap is cheaper to push to and pop from."""
+    keep their keys, so they still come up in the same order; the heap is rebuilt over
+    them in place (Floyd's construction, linear in their number). Most of a heap's
+    events are of residents long gone (blasts leave the grid long before their death is
+    due); a smaller heap is cheaper to push to and pop from."""
     live = 0
     for index in range(size[0]):
         serial, site = divmod(events[index] >> 1, n_sites)
         if resident_serial[site] == serial:
             keys[live], events[live] = keys[index], events[index]
             live += 1
-    order = np.argsort(keys[:live])
-    sorted_keys, sorted_events = keys[:live][order], events[:live][order]
-    keys[:live] = sorted_keys
-    events[:live] = sorted_events
     size[0] = live
+    for index in range(live // 2 - 1, -1, -1):  # Floyd's heap construction
+        _sift_down(keys, events, index, live)
+
+
+@njit(cache=True)
+def _sift_down(keys: np.ndarray, events: np.ndarray, index: int, size: int) -> None:
+    """Move the entry at ``index`` down the heap of the first ``size`` entries until
+    neither child has a smaller key."""
+    key, event = keys[index], events[index]
+    while True:
+        child = 2 * index + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= key:
+            break
+        keys[index], events[index] = keys[child], events[child]
+        index = child
+    keys[index], events[index] = key, event
 
 
 class UnmadeEventQueue(EventQueue):
