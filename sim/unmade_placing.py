@@ -149,10 +149,10 @@ class UnmadePlacing:
         if logged:
             return
         born = self.born
-        logged = int(born[-1])
-        if logged + len(sites) < born.size:
-            born[logged : logged + len(sites)] = sites
-        born[-1] = logged + len(sites)
+        count = int(born[-1])
+        if count + len(sites) < born.size:
+            born[count : count + len(sites)] = sites
+        born[-1] = count + len(sites)
 
     def _book(self, due: list[int], events: list[int]) -> None:
         """Book ``events`` at ``due`` (``NEVER_BOOKED``: not booked), in order."""
