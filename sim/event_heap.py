@@ -127,6 +127,50 @@ def pop_due(
     return sequences[:found], alive[:found]
 
 
+@njit(cache=True)
+def drop_dead(
+    keys: np.ndarray,
+    events: np.ndarray,
+    size: np.ndarray,
+    n_sites: int,
+    resident_serial: np.ndarray,
+) -> None:
+    """Take out of the heap every event whose resident has died (its site no longer holds
+    its serial; serials are never reused, so it never will): the events :func:`pop_due`
+    and :func:`sim.resident_rows.settle_due` would drop when they come up. The others
+    keep their keys, so they still come up in the same order; the heap is rebuilt over
+    them in place (Floyd's construction, linear in their number). Most of a heap's
+    events are of residents long gone (blasts leave the grid long before their death is
+    due); a smaller heap is cheaper to push to and pop from."""
+    live = 0
+    for index in range(size[0]):
+        serial, site = divmod(events[index] >> 1, n_sites)
+        if resident_serial[site] == serial:
+            keys[live], events[live] = keys[index], events[index]
+            live += 1
+    size[0] = live
+    for index in range(live // 2 - 1, -1, -1):  # Floyd's heap construction
+        _sift_down(keys, events, index, live)
+
+
+@njit(cache=True)
+def _sift_down(keys: np.ndarray, events: np.ndarray, index: int, size: int) -> None:
+    """Move the entry at ``index`` down the heap of the first ``size`` entries until
+    neither child has a smaller key."""
+    key, event = keys[index], events[index]
+    while True:
+        child = 2 * index + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= key:
+            break
+        keys[index], events[index] = keys[child], events[child]
+        index = child
+    keys[index], events[index] = key, event
+
+
 class UnmadeEventQueue(EventQueue):
     """:class:`sim.events.EventQueue` (the agents' callbacks, in buckets by step) plus
     the heap of the events of blasts without an agent; :meth:`run_due` runs both in
@@ -194,12 +238,19 @@ class UnmadeEventQueue(EventQueue):
         self.next_sequence += 1
 
     def make_room(self, more: int) -> None:
-        """Grow the heap's arrays, if need be, to hold ``more`` bookings more."""
+        """Make room in the heap's arrays, if need be, for ``more`` bookings more: first
+        by dropping the events of residents that have died (:func:`drop_dead`), then, if
+        that leaves them more than half full, by growing them."""
         needed = int(self.size[0]) + more
         if needed > self.keys.size:
-            room = max(2 * self.keys.size, needed)
-            self.keys = np.concatenate((self.keys, np.zeros(room - self.keys.size, np.int64)))
-            self.events = np.concatenate((self.events, np.zeros(room - self.events.size, np.int64)))
+            drop_dead(self.keys, self.events, self.size, self._n_sites, self._resident_serial)
+            needed = int(self.size[0]) + more
+            if 2 * needed > self.keys.size:
+                room = max(2 * self.keys.size, 2 * needed)
+                self.keys = np.concatenate((self.keys, np.zeros(room - self.keys.size, np.int64)))
+                self.events = np.concatenate(
+                    (self.events, np.zeros(room - self.events.size, np.int64))
+                )
 
     def run_due(self, step: int) -> int:
         """Run every event due at ``step`` in booking order (the agents' callbacks and

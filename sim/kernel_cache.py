@@ -27,6 +27,7 @@ from agents import (
 )
 from sim import (
     event_heap,
+    kernel_empty_sites,
     kernel_fates,
     kernel_fields,
     kernel_generator,
@@ -48,6 +49,7 @@ KERNEL_SOURCES = tuple(
         healthy_b_cell_kernels,
         event_heap,
         resident_rows,
+        kernel_empty_sites,
         kernel_shuffle,
         kernel_fates,
         kernel_generator,

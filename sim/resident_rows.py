@@ -5,10 +5,14 @@ maturation, a blast's division, with the rules' kernels in ``agents/``), run in 
 order in one call, between the callbacks of the residents that have agents.
 :func:`blasts_in_order`: the blasts in the order they were made (the residual
 compartment's egress chooses over that list, as the reference chooses over Mesa's
-``agents_by_type``), kept from one call to the next rather than sorted each time;
+``agents_by_type``), kept from one call to the next rather than sorted each time, the
+blasts made since found from a log of the sites given a resident (:func:`log_birth`)
+rather than by looking at every site;
 :func:`take_random_blasts`: the egress itself, the blasts chosen over that list and
 those without agents removed, in the same call. :func:`make_b_cells`: the marrow's
-B-cell births of a step, drawn, placed and their maturations drawn, in one call.
+B-cell births of a step, drawn, placed and their maturations drawn, in one call;
+:func:`seed_blasts`: the residual compartment's seeding of a phenotype, its sites drawn,
+its blasts placed and their events booked, in one call.
 """
 
 from __future__ import annotations
@@ -24,57 +28,109 @@ from agents.leukaemic_blast_kernels import (
     NEVER_BOOKED,
     booked_event,
     divide,
+    place_blasts,
     steps_until,
 )
 from agents.python_random import random_float
-from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_one
+from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_all, push_one
+from sim.kernel_empty_sites import random_empty_sites
 from sim.kernel_generator import HeldGenerator, generator_of
 from sim.kernel_shuffle import choice
-from sim.kernels import random_empty_sites
 
 
 @njit(cache=True)
-def blasts_in_order(
-    known_sites: np.ndarray,
-    known_serials: np.ndarray,
+def log_birth(born: np.ndarray, site: int) -> None:
+    """Log a resident placed on ``site`` in ``born`` (sites, then their count last; the
+    count goes on past the room, which says the log is incomplete)."""
+    count = born[-1]
+    if count < born.size - 1:
+        born[count] = site
+    born[-1] = count + 1
+
+
+@njit(cache=True)
+def _append_made_since(
+    candidates: np.ndarray,
+    sites: np.ndarray,
+    serials: np.ndarray,
+    kept: int,
     known_to_serial: int,
     resident_kind: np.ndarray,
     resident_serial: np.ndarray,
     is_blast: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The living blasts in the order they were made, as sites and serials: those of
-    the last call's answer (``known_sites``, ``known_serials``, which knew every
-    resident made up to serial ``known_to_serial``) whose site still holds their
-    serial, in their order, then the blasts made since (a serial above
-    ``known_to_serial``), by serial. Serials only grow, so this is the sort of every
-    blast by serial."""
+) -> int:
+    """Append to ``sites``, ``serials`` (after ``kept``) the blasts on ``candidates``
+    made since serial ``known_to_serial``, by serial, each once; returns the new count."""
     n_sites = resident_kind.size
-    new = np.empty(n_sites, dtype=np.int64)  # keys serial * n_sites + site
+    new = np.empty(candidates.size, dtype=np.int64)  # keys serial * n_sites + site
     made_since = 0
-    for site in range(n_sites):
+    for site in candidates:
         if resident_serial[site] > known_to_serial and is_blast[resident_kind[site]]:
             new[made_since] = resident_serial[site] * n_sites + site
             made_since += 1
     new = np.sort(new[:made_since])
-    sites = np.empty(known_sites.size + made_since, dtype=np.int64)
-    serials = np.empty_like(sites)
-    kept = 0
-    for index in range(known_sites.size):
-        site, serial = known_sites[index], known_serials[index]
-        if resident_serial[site] == serial:
-            sites[kept], serials[kept] = site, serial
-            kept += 1
-    for key in new:
-        serials[kept], sites[kept] = divmod(key, n_sites)
+    for index in range(made_since):
+        if index > 0 and new[index] == new[index - 1]:
+            continue  # a site logged twice
+        serials[kept], sites[kept] = divmod(new[index], n_sites)
         kept += 1
-    return sites[:kept], serials[:kept]
+    return kept
+
+
+@njit(cache=True)
+def blasts_in_order(
+    sites: np.ndarray,
+    serials: np.ndarray,
+    known: np.ndarray,
+    known_to_serial: int,
+    made_to_serial: int,
+    born: np.ndarray,
+    resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    is_blast: np.ndarray,
+) -> int:
+    """The living blasts in the order they were made, as sites and serials, in place in
+    ``sites`` and ``serials`` (room for one a site), from the last call's answer there
+    (the first ``known[0]``, which knew every resident made up to serial
+    ``known_to_serial``): those whose site still holds their serial, in their order, then
+    the blasts made since (a serial above ``known_to_serial``), by serial. Serials only
+    grow, so this is the sort of every blast by serial. Returns their number (also put
+    in ``known[0]``).
+
+    The blasts made since are looked for on the sites logged in ``born`` (every resident
+    placed without an agent since the last call: :func:`log_birth`) when it logged one
+    site for each serial made since (up to ``made_to_serial``, the residents made), so
+    none was made elsewhere (an agent's division); else on every site. ``born`` is then
+    emptied."""
+    kept = 0
+    for index in range(known[0]):
+        site, serial = sites[index], serials[index]
+        if resident_serial[site] == serial:
+            if kept != index:  # none moves before the first gone
+                sites[kept], serials[kept] = site, serial
+            kept += 1
+    logged = born[-1]
+    if logged == made_to_serial - known_to_serial and logged < born.size:
+        candidates = born[:logged].copy()
+    else:
+        candidates = np.arange(resident_kind.size)
+    kept = _append_made_since(
+        candidates, sites, serials, kept, known_to_serial, resident_kind, resident_serial,
+        is_blast,
+    )  # fmt: skip
+    known[0] = kept
+    born[-1] = 0
+    return kept
 
 
 @njit(cache=True)
 def take_random_blasts(
-    known_sites: np.ndarray,
-    known_serials: np.ndarray,
+    sites: np.ndarray,
+    serials: np.ndarray,
+    known: np.ndarray,
     known_to_serial: int,
+    made_to_serial: int,
+    born: np.ndarray,
     count: int,
     source: np.random.Generator | HeldGenerator,
     resident_kind: np.ndarray,
@@ -82,20 +138,21 @@ def take_random_blasts(
     agent_serial: np.ndarray,
     is_blast: np.ndarray,
     census: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:meth:`sim.residents.Residents.remove_random_blasts` over the blasts in the order
-    they were made (:func:`blasts_in_order`, from the last answer and ``known_to_serial``):
+    they were made (:func:`blasts_in_order`, brought up to date in ``sites``,
+    ``serials``, ``known`` from ``known_to_serial``, ``made_to_serial`` and ``born``):
     ``count`` of them chosen as ``rng.choice(blasts, size=count, replace=False)`` does
     (``source``: the generator or it held, :mod:`sim.kernel_generator`), those without
     an agent (``agent_serial`` of their site is not their serial) removed from the
     layers, their kinds' counts taken off ``census`` (by resident kind). Returns the
-    blasts' sites and serials in order (for the next call), the chosen sites in choice order, their
-    kinds, and which of them have an agent (the caller lets those die by their own
-    rule)."""
-    sites, serials = blasts_in_order(
-        known_sites, known_serials, known_to_serial, resident_kind, resident_serial, is_blast
-    )
-    chosen = sites[choice(sites.size, count, generator_of(source))]
+    chosen sites in choice order, their kinds, and which of them have an agent (the
+    caller lets those die by their own rule)."""
+    blasts = blasts_in_order(
+        sites, serials, known, known_to_serial, made_to_serial, born, resident_kind,
+        resident_serial, is_blast,
+    )  # fmt: skip
+    chosen = sites[choice(blasts, count, generator_of(source))]
     chosen_kind = resident_kind[chosen]
     has_agent = np.zeros(count, dtype=np.bool_)
     for index in range(count):
@@ -106,7 +163,49 @@ def take_random_blasts(
         census[resident_kind[site]] -= 1
         resident_kind[site] = EMPTY
         resident_serial[site] = 0
-    return sites, serials, chosen, chosen_kind, has_agent
+    return chosen, chosen_kind, has_agent
+
+
+@njit(cache=True)
+def seed_blasts(
+    count: int,
+    source: np.random.Generator | HeldGenerator,
+    kind: int,
+    step: int,
+    division: float,
+    death: float,
+    first_serial: int,
+    resident_kind: np.ndarray,
+    resident_serial: np.ndarray,
+    born_step: np.ndarray,
+    mt: np.ndarray,
+    cursor: np.ndarray,
+    backup: np.ndarray,
+    keys: np.ndarray,
+    events: np.ndarray,
+    size: np.ndarray,
+    sequence: int,
+    born: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """:meth:`sim.residents.Residents.seed_blasts` without agents in one call, the same
+    draws: ``count`` (above 0) random empty resident sites
+    (:meth:`sim.tissue.Tissue.random_empty_resident_sites`,
+    :func:`sim.kernel_empty_sites.random_empty_sites`; ``source``: the generator or it held), a
+    blast of ``kind`` placed on each in order with its serial from ``first_serial``
+    (:func:`agents.leukaemic_blast_kernels.place_blasts`: its division and death drawn
+    from Python's generator, ``mt``, ``cursor``, ``backup``), and those bookings pushed
+    into the heap (``keys``, ``events``, ``size``: :func:`sim.event_heap.push_all`,
+    numbered from ``sequence``; the heap must have room for ``2 * count``), the sites
+    logged in ``born`` (:func:`log_birth`). Returns the sites and the next booking
+    number."""
+    sites = random_empty_sites(resident_kind, count, generator_of(source))
+    due, booked = place_blasts(
+        sites, kind, step, division, death, first_serial, resident_kind.size, resident_kind,
+        resident_serial, born_step, mt, cursor, backup,
+    )  # fmt: skip
+    for site in sites:
+        log_birth(born, site)
+    return sites, push_all(keys, events, size, due, booked, NEVER_BOOKED, sequence)
 
 
 @njit(cache=True)
@@ -127,7 +226,7 @@ def make_b_cells(
     """:meth:`sim.unmade_residents.UnmadeResidents.make_b_cells` in one call, the same
     draws: :meth:`agents.healthy_b_cell.HealthyBCell.birth_sites` (a Poisson number of
     mean ``mean``, ``rng.poisson``, at random empty resident sites,
-    :func:`sim.kernels.random_empty_sites`; ``source``: the generator or it held), then
+    :func:`sim.kernel_empty_sites.random_empty_sites`; ``source``: the generator or it held), then
     :meth:`~sim.unmade_residents.UnmadeResidents.place_b_cells` of precursors: each
     written into the resident layer with its serial (``first_serial``, then one more
     each), birth step and precursor mark, its maturation (chance ``maturation`` per
@@ -181,27 +280,29 @@ def settle_due(
     precursor: np.ndarray,
     census: np.ndarray,
     changed: np.ndarray,
+    born: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
     backup: np.ndarray,
 ) -> tuple[int, int]:
     """Run the events of the heap (``keys``, ``events``, ``size``:
-    :mod:`sim.event_heap`) due at ``step`` whose booking number is below ``until``, in
-    booking order, as :meth:`sim.unmade_residents.UnmadeResidents.run_event` does: an
-    event of a resident that has died since is dropped; a death clears the site; a
-    B-cell's maturation (:func:`agents.healthy_b_cell_kernels.mature`) and a blast's
-    division (:func:`agents.leukaemic_blast_kernels.divide`, its daughter placed without
-    an agent) book what they book, numbered on from ``counters[0]``.
+        :mod:`sim.event_heap`) due at ``step`` whose booking number is below ``until``, in
+        booking order, as :meth:`sim.unmade_residents.UnmadeResidents.run_event` does: an
+        event of a resident that has died since is dropped; a death clears the site; a
+        B-cell's maturation (:func:`agents.healthy_b_cell_kernels.mature`) and a blast's
+        division (:func:`agents.leukaemic_blast_kernels.divide`, its daughter placed without
+        an agent) book what they book, numbered on from ``counters[0]``.
 
-    ``counters`` is ``[next booking number, residents made (the last serial), events
-    run]``, updated; ``rule`` is ``[blast division, blast death, cd19_loss_prob, B-cell
-    death]``; ``agent_serial`` holds, by site, the serial of a resident whose agent has
-    been made; ``census`` gains the change of each resident kind's count and, last, of
-    the precursors'; ``changed`` logs each site emptied (``2 * site``) or given a
-    daughter (``2 * site + 1``) for the list of agents, after ``changed[-1]`` entries,
-    which it counts (it has room for one a popped event). Returns how it stopped
-    (:data:`DONE`, :data:`REACHED`, :data:`IN_PYTHON`, :data:`NEEDS_ROOM`) and, for
-    :data:`IN_PYTHON`, the event (taken out of the heap).
+        ``counters`` is ``[next booking number, residents made (the last serial), events
+        run]``, updated; ``rule`` is ``[blast division, blast death, cd19_loss_prob, B-cell
+        death]``; ``agent_serial`` holds, by site, the serial of a resident whose agent has
+        been made; ``census`` gains the change of each resident kind's count and, last, of
+        the precursors'; ``changed`` logs each site emptied (``2 * site``) or given a
+        daughter (``2 * site + 1``) for the list of agents, after ``changed[-1]`` entries,
+        which it counts (it has room for one a popped event); ``born`` logs each daughter's
+    site (:func:`log_birth`, for :func:`blasts_in_order`). Returns how it stopped
+        (:data:`DONE`, :data:`REACHED`, :data:`IN_PYTHON`, :data:`NEEDS_ROOM`) and, for
+        :data:`IN_PYTHON`, the event (taken out of the heap).
     """
     n_sites = resident_kind.size
     due = np.empty(3, dtype=np.int64)
@@ -249,6 +350,7 @@ def settle_due(
                 counters[1] += 1
                 census[resident_kind[daughter]] += 1
                 changed[logged] = 2 * daughter + 1
+                log_birth(born, daughter)
                 logged += 1
             n_booked = 3
         for index in range(n_booked):

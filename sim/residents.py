@@ -38,6 +38,15 @@ class Residents:
         for site in sites:
             LeukaemicBlast(self.model, site, cd19_positive=cd19_positive)
 
+    def seed_blasts(self, count: int, cd19_positive: bool) -> int:
+        """Up to ``count`` (above 0) blasts of the phenotype on random empty resident
+        sites (:meth:`sim.tissue.Tissue.random_empty_resident_sites`, from the model's
+        ``rng``), placed in the order drawn (:meth:`place_blasts`); returns how many."""
+        model = self.model
+        sites = model.tissue.random_empty_resident_sites(count, model.rng).tolist()
+        self.place_blasts(sites, cd19_positive)
+        return len(sites)
+
     def place_b_cells(self, sites: list[int], precursor: bool) -> None:
         """A B-cell (a precursor, or a mature cell) on each of ``sites`` (empty resident
         sites), in that order, each booking its maturation or death

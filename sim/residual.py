@@ -281,13 +281,12 @@ class ResidualDisease:
             if arrivals == 0:
                 continue
             arrivals = min(arrivals, math.ceil(size))  # never more than it holds
-            sites = model.tissue.random_empty_resident_sites(arrivals, model.rng).tolist()
-            model.residents.place_blasts(sites, cd19_positive)
-            self.seeded += len(sites)
+            placed = model.residents.seed_blasts(arrivals, cd19_positive)  # on free sites
+            self.seeded += placed
             if cd19_positive:
-                self.cd19_positive = max(0.0, self.cd19_positive - len(sites))
+                self.cd19_positive = max(0.0, self.cd19_positive - placed)
             else:
-                self.cd19_negative = max(0.0, self.cd19_negative - len(sites))
+                self.cd19_negative = max(0.0, self.cd19_negative - placed)
 
     def _extinction(self) -> None:
         """A phenotype below one cell is gone."""

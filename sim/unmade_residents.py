@@ -8,7 +8,8 @@ numbers in a heap (:mod:`sim.event_heap`), settled in kernels
 (:mod:`sim.resident_rows`; their Python twins, :meth:`_divide` and :meth:`_mature`,
 run in the well-mixed limit). Its Mesa agent (:meth:`ResidentCell.made_later`) is made
 only when asked for (``Tissue.resident_at``, :meth:`Residents.of_class`), then runs its
-own rules; a T-cell kills it without one (:mod:`sim.unmade_victims`).
+own rules; a T-cell kills it without one (:mod:`sim.unmade_victims`). Residents are
+placed by :class:`sim.unmade_placing.UnmadePlacing`, the half of the class that writes them.
 
 The run is the reference's, bit for bit: the same draws in the same order, the events
 in booking order with the agents' callbacks, the blasts taken back chosen over the same
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents import leukaemic_blast_kernels as blast_kernels
-from agents.cell import arrivals_mean, steps_until
+from agents.cell import steps_until
 from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import BLASTS, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
@@ -34,6 +35,7 @@ from sim.event_heap import UnmadeEventQueue
 from sim.kernel_generator import held
 from sim.residents import Residents
 from sim.tissue import AGENT_NOT_MADE
+from sim.unmade_placing import UnmadePlacing
 from sim.unmade_victims import UnmadeVictim
 
 if TYPE_CHECKING:
@@ -41,16 +43,12 @@ if TYPE_CHECKING:
     from sim.model import CarTModel
 
 DIVIDE, DIE, MATURE = blast_kernels.DIVIDE, blast_kernels.DIE, blast_kernels.MATURE
-booked_event = blast_kernels.booked_event.py_func
-"""The kernels' :func:`agents.leukaemic_blast_kernels.booked_event` as plain Python (no
-numba dispatch per call, for the few residents placed one by one)."""
-FEW = 8
-"""Up to this many blasts are placed one by one in Python, more in a kernel."""
-IS_BLAST = np.zeros(len(ResidentKind), dtype=bool)
+N_KINDS = len(ResidentKind)
+IS_BLAST = np.zeros(N_KINDS, dtype=bool)
 IS_BLAST[sorted(BLASTS)] = True
 
 
-class UnmadeResidents(Residents):
+class UnmadeResidents(UnmadePlacing, Residents):
     """:class:`sim.residents.Residents` with blasts and B-cells placed without an agent,
     their agents made on demand (see the module docstring)."""
 
@@ -69,128 +67,19 @@ class UnmadeResidents(Residents):
         """Whether the B-cell of each site whose agent is not made is a precursor."""
         self.agent_serial = np.zeros(tissue.n_sites, dtype=np.int64)
         """By site, the serial of a resident placed without an agent whose agent is made."""
-        self._blasts = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # blasts_in_order's last
-        self._blasts_known_to = 0  # ... sites and serials, which knew every serial up to this
+        sites = tissue.n_sites
+        self._blasts = (np.zeros(sites, np.int64), np.zeros(sites, np.int64), np.zeros(1, np.int64))
+        """blasts_in_order's last answer: sites and serials, and how many (the first ...)"""
+        self._blasts_known_to = 0  # ... which knew every resident made up to this serial
+        self.born = np.zeros(sites + 1, dtype=np.int64)
+        """The sites given a resident since the blasts were last listed, then their count."""
         self._changed = np.zeros(1, dtype=np.int64)  # settle_due's log, kept from call to call
+        self._counters = np.zeros(3, dtype=np.int64)  # ... its counters and census changes
+        self._census_change = np.zeros(N_KINDS + 1, dtype=np.int64)
         on_grid = tissue.neighbour_on_grid  # the divisions' neighbours (settle_due)
         self._edges = (np.ones((1, 8), bool) if on_grid is None else on_grid, on_grid is not None)
         tissue.make_resident_agent = self.make_agent
         tissue.make_resident_victim = lambda site: UnmadeVictim(self, site)
-
-    def place_blasts(self, sites: list[int], cd19_positive: bool) -> None:
-        """:meth:`Residents.place_blasts` without the agents: each blast is placed,
-        counted and books its division, then its death, as
-        :class:`agents.leukaemic_blast.LeukaemicBlast` does, with the same draws (a
-        kernel, :func:`agents.leukaemic_blast_kernels.place_blasts`, for more than
-        :data:`FEW` blasts: copying Python's generator in and out costs more below)."""
-        if not sites:
-            return
-        self._claim(sites)
-        kind = int(ResidentKind.BLAST_CD19_NEGATIVE)  # an int: numba types an enum slowly
-        if cd19_positive:
-            kind = int(ResidentKind.BLAST_CD19_POSITIVE)
-        if len(sites) <= FEW:
-            self._place_one_by_one(sites, kind)
-        else:
-            self._place_in_a_kernel(sites, kind)
-        self.model.census.resident[kind] += len(sites)
-
-    def place_b_cells(self, sites: list[int], precursor: bool) -> None:
-        """:meth:`Residents.place_b_cells` without the agents: each B-cell is placed,
-        counted and books its maturation (a precursor) or death, as
-        :class:`agents.healthy_b_cell.HealthyBCell` does, with the same draws."""
-        if not sites:
-            return
-        self._claim(sites)
-        model = self.model
-        tissue = model.tissue
-        step = model.step_count
-        chance = model.chances.b_cell_maturation if precursor else model.chances.b_cell_death
-        action = MATURE if precursor else DIE
-        draw = model.random.random
-        due, events = [], []
-        for site in sites:
-            tissue.resident_kind[site] = ResidentKind.B_CELL
-            tissue.residents_made += 1
-            tissue.resident_serial[site] = tissue.residents_made
-            self.born_step[site] = step
-            self.precursor[site] = precursor
-            wait = steps_until(chance, draw())
-            due.append(blast_kernels.NEVER_BOOKED if wait is None else step + wait)
-            events.append(booked_event(tissue.residents_made, site, tissue.n_sites, action))
-        model.census.resident[ResidentKind.B_CELL] += len(sites)
-        if precursor:
-            model.census.b_cell_precursors += len(sites)
-        self._book(due, events)
-
-    def make_b_cells(self) -> int:
-        """:meth:`Residents.make_b_cells` without agents, in a kernel (the same draws)."""
-        model = self.model
-        tissue = model.tissue
-        mean = arrivals_mean(model, HealthyBCell.production_per_day(model))
-        with python_state(model) as mirror:
-            sites, due, events = resident_rows.make_b_cells(
-                mean, held(model.rng), model.step_count, model.chances.b_cell_maturation,
-                tissue.residents_made + 1, tissue.resident_kind, tissue.resident_serial,
-                self.born_step, self.precursor, mirror.mt, mirror.cursor, mirror.backup,
-            )  # fmt: skip
-        if sites.size:
-            self._claim(sites.tolist())
-            tissue.residents_made += sites.size
-            model.census.resident[ResidentKind.B_CELL] += sites.size
-            model.census.b_cell_precursors += sites.size
-            self.events.book(due, events, blast_kernels.NEVER_BOOKED)
-        return sites.size
-
-    def _claim(self, sites: list[int]) -> None:
-        """Mark ``sites`` (empty, or an error) as holding a resident without an agent."""
-        cells = self.model.tissue.residents
-        for site in sites:
-            if cells[site] is not None:
-                raise ValueError(f"site {site} already holds a resident cell")
-            cells[site] = AGENT_NOT_MADE
-
-    def _book(self, due: list[int], events: list[int]) -> None:
-        """Book ``events`` at ``due`` (``NEVER_BOOKED``: not booked), in order."""
-        if len(due) > 2:
-            never = blast_kernels.NEVER_BOOKED
-            self.events.book(np.array(due, dtype=np.int64), np.array(events, dtype=np.int64), never)
-            return
-        for step, event in zip(due, events, strict=True):
-            if step != blast_kernels.NEVER_BOOKED:
-                self.events.book_one(step, event)
-
-    def _place_in_a_kernel(self, sites: list[int], kind: int) -> None:
-        model = self.model
-        tissue = model.tissue
-        with python_state(model) as mirror:
-            due, event = blast_kernels.place_blasts(
-                np.array(sites, dtype=np.int64), kind, model.step_count,
-                model.chances.blast_division, model.chances.blast_death,
-                tissue.residents_made + 1, tissue.n_sites, tissue.resident_kind,
-                tissue.resident_serial, self.born_step, mirror.mt, mirror.cursor, mirror.backup,
-            )  # fmt: skip
-        tissue.residents_made += len(sites)
-        self.events.book(due, event, blast_kernels.NEVER_BOOKED)
-
-    def _place_one_by_one(self, sites: list[int], kind: int) -> None:
-        model = self.model
-        tissue = model.tissue
-        step = model.step_count
-        n_sites = tissue.n_sites
-        division, death = model.chances.blast_division, model.chances.blast_death
-        draw = model.random.random
-        due, events = [], []
-        for site in sites:
-            tissue.resident_kind[site] = kind
-            tissue.residents_made += 1
-            tissue.resident_serial[site] = tissue.residents_made
-            self.born_step[site] = step
-            for chance, action in ((division, DIVIDE), (death, DIE)):
-                wait = steps_until(chance, draw())
-                due.append(blast_kernels.NEVER_BOOKED if wait is None else step + wait)
-                events.append(booked_event(tissue.residents_made, site, n_sites, action))
-        self._book(due, events)
 
     def run_event(self, entry: int) -> None:
         """A booked event of a resident placed without an agent: nothing if it has died
@@ -229,9 +118,10 @@ class UnmadeResidents(Residents):
         tissue = model.tissue
         cells = tissue.residents
         ran = 0
+        counters, census = self._counters, self._census_change
         while events.due_before(step, until):
-            counters = np.array([events.next_sequence, tissue.residents_made, 0])
-            census = np.zeros(len(ResidentKind) + 1, dtype=np.int64)
+            counters[0], counters[1], counters[2] = events.next_sequence, tissue.residents_made, 0
+            census[:] = 0
             if self._changed.size <= events.keys.size:  # a log entry per event popped
                 self._changed = np.empty(events.keys.size + 1, dtype=np.int64)
             changed = self._changed
@@ -241,15 +131,17 @@ class UnmadeResidents(Residents):
                     events.keys, events.events, events.size, step, until, counters,
                     self._rule(), tissue.neighbours, *self._edges, tissue.resident_kind,
                     tissue.resident_serial, self.agent_serial, self.born_step, self.precursor,
-                    census, changed, mirror.mt, mirror.cursor, mirror.backup,
+                    census, changed, self.born, mirror.mt, mirror.cursor, mirror.backup,
                 )  # fmt: skip
             events.next_sequence, tissue.residents_made = int(counters[0]), int(counters[1])
             ran += int(counters[2])
             for entry in changed[: changed[-1]].tolist():
                 cells[entry >> 1] = AGENT_NOT_MADE if entry & 1 else None
-            for kind, change in enumerate(census[:-1].tolist()):
-                model.census.resident[kind] += change
-            model.census.b_cell_precursors += int(census[-1])
+            *changes, precursors = census.tolist()
+            for kind, change in enumerate(changes):
+                if change:
+                    model.census.resident[kind] += change
+            model.census.b_cell_precursors += precursors
             if stopped == resident_rows.NEEDS_ROOM:
                 events.make_room(3)
             elif stopped == resident_rows.IN_PYTHON:
@@ -326,12 +218,12 @@ class UnmadeResidents(Residents):
         :func:`sim.resident_rows.blasts_in_order`)."""
         tissue = self.model.tissue
         if cls is not HealthyBCell:
-            sites, serials = resident_rows.blasts_in_order(
-                *self._blasts, self._blasts_known_to, tissue.resident_kind,
-                tissue.resident_serial, IS_BLAST,
+            blasts = resident_rows.blasts_in_order(
+                *self._blasts, self._blasts_known_to, tissue.residents_made, self.born,
+                tissue.resident_kind, tissue.resident_serial, IS_BLAST,
             )  # fmt: skip
-            self._blasts, self._blasts_known_to = (sites, serials), tissue.residents_made
-            return sites
+            self._blasts_known_to = tissue.residents_made
+            return self._blasts[0][:blasts].copy()
         sites = np.flatnonzero(tissue.resident_kind == ResidentKind.B_CELL)
         order = np.sort(tissue.resident_serial[sites] * tissue.n_sites + sites)
         return order % tissue.n_sites
@@ -341,12 +233,14 @@ class UnmadeResidents(Residents):
         a kernel (:func:`sim.resident_rows.take_random_blasts`), no agent made."""
         model = self.model
         tissue = model.tissue
-        census = np.zeros(len(ResidentKind), dtype=np.int64)
-        sites, serials, chosen, chosen_kind, has_agent = resident_rows.take_random_blasts(
-            *self._blasts, self._blasts_known_to, count, held(model.rng),
-            tissue.resident_kind, tissue.resident_serial, self.agent_serial, IS_BLAST, census,
+        census = self._census_change
+        census[:] = 0
+        chosen, chosen_kind, has_agent = resident_rows.take_random_blasts(
+            *self._blasts, self._blasts_known_to, tissue.residents_made, self.born, count,
+            held(model.rng), tissue.resident_kind, tissue.resident_serial, self.agent_serial,
+            IS_BLAST, census,
         )  # fmt: skip
-        self._blasts, self._blasts_known_to = (sites, serials), tissue.residents_made
+        self._blasts_known_to = tissue.residents_made
         for kind in BLASTS:
             model.census.resident[kind] += int(census[kind])
         cells = tissue.residents

@@ -18,13 +18,13 @@ from agents.cell import steps_until
 from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import BLASTS, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
-from sim import event_heap
+from sim import event_heap, resident_rows
 from sim.engine import ENGINES
 from sim.loader import load_scenario
 from sim.model import CarTModel
 from sim.snapshot import describe_site
 from sim.tissue import AGENT_NOT_MADE
-from sim.unmade_residents import FEW
+from sim.unmade_placing import FEW
 
 BUSY_BLASTS = ("leukaemia.division_rate_per_day=3.0", "leukaemia.death_rate_per_day=2.0")
 """Blasts that divide and die within hours, so that a few days run many booked events."""
@@ -86,6 +86,41 @@ def test_placing_blasts_without_agents_is_making_them(count: int) -> None:
     assert all(compiled.tissue.residents[site] is AGENT_NOT_MADE for site in sites)
     _step_together(reference, compiled, 48)  # their divisions and deaths, in booking order
     assert reference.census.blasts != count  # the booked events changed the tissue
+
+
+@pytest.mark.parametrize("count", [5, 30, 60])  # many empty sites; few; fewer than asked for
+def test_seeding_blasts_in_one_kernel_call_is_seeding_them_with_agents(
+    count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The residual compartment's seeding of a phenotype in one kernel call
+    (:func:`sim.resident_rows.seed_blasts`) draws the sites, places the blasts and books
+    their events as the reference's ``random_empty_resident_sites`` then
+    ``LeukaemicBlast(model, site)`` do, from the same draws of both generators."""
+    calls = []
+    kernel = resident_rows.seed_blasts
+    monkeypatch.setattr(resident_rows, "seed_blasts", lambda *a: calls.append(1) or kernel(*a))
+    models = [
+        empty_model(BUSY_BLASTS, seed=6, engine=engine) for engine in ("reference", "compiled")
+    ]
+    placed = []
+    for model in models:
+        for _ in range(3):
+            model.step()
+        model.residents.place_blasts([0, 8, 16], cd19_positive=True)  # some sites taken
+        placed.append(model.residents.seed_blasts(count // 2, cd19_positive=True))
+        placed.append(model.residents.seed_blasts(count - count // 2, cd19_positive=False))
+    assert calls == [1, 1]  # the compiled engine's seeding ran in the kernel
+    reference, compiled = models
+    assert placed[:2] == placed[2:]
+    assert sum(placed[:2]) == min(count, 46)
+    assert reference.tissue.resident_kind.tobytes() == compiled.tissue.resident_kind.tobytes()
+    assert reference.tissue.resident_serial.tolist() == compiled.tissue.resident_serial.tolist()
+    assert reference.census.resident == compiled.census.resident
+    assert reference.random.getstate() == compiled.random.getstate()
+    assert reference.rng.bit_generator.state == compiled.rng.bit_generator.state
+    assert _bookings(reference) == _bookings(compiled)
+    assert not compiled.agents_by_type.get(LeukaemicBlast)  # no agent made yet
+    _step_together(reference, compiled, 24)  # their divisions and deaths, in booking order
 
 
 BUSY_B_CELLS = ("b_cells.maturation_days=0.3", "b_cells.lifespan_days=0.5")
@@ -266,7 +301,15 @@ def test_the_blasts_kept_in_order_are_the_blasts_sorted_by_serial() -> None:
     """The egress's list of blasts, kept from call to call, is every blast sorted by
     the order it was made, while blasts are seeded, divide, leave and die."""
     model = CarTModel(load_scenario("autologous", list(CHURN)), 3, engine="compiled")
-    tissue = model.tissue
+    tissue, residents = model.tissue, model.residents
+    logged = []  # before each egress: residents logged, and made, since the last listing
+    egress = residents.remove_random_blasts
+
+    def logging_egress(count: int) -> list[bool]:
+        logged.append((int(residents.born[-1]), tissue.residents_made - residents._blasts_known_to))
+        return egress(count)
+
+    residents.remove_random_blasts = logging_egress  # type: ignore[method-assign]
     for step in range(60):
         model.step()
         if step % 3 == 0:  # not every step: blasts made and gone in between
@@ -275,6 +318,23 @@ def test_the_blasts_kept_in_order_are_the_blasts_sorted_by_serial() -> None:
         by_serial = blasts[np.argsort(tissue.resident_serial[blasts])]
         assert model.residents.sites_of(LeukaemicBlast).tolist() == by_serial.tolist()
     assert by_serial.size > 50
+    assert all(logs == made for logs, made in logged)  # none missed: no scan of the sites
+    assert sum(logs for logs, _ in logged) > 100
+
+
+def test_a_blast_made_where_no_log_sees_it_is_found_on_the_sites() -> None:
+    """A blast whose agent has been made divides by its own rule (a daughter with an
+    agent, not in the log of residents placed without one): the list of blasts in order
+    finds it by looking at every site."""
+    model = empty_model(BUSY_BLASTS, seed=2, engine="compiled")
+    residents, tissue = model.residents, model.tissue
+    residents.place_blasts([3, 20, 40], cd19_positive=True)
+    assert residents.sites_of(LeukaemicBlast).tolist() == [3, 20, 40]
+    residents.place_blasts([30], cd19_positive=False)
+    tissue.resident_at(20).divide()  # its agent made, then its daughter with an agent
+    daughter = int(np.flatnonzero(tissue.resident_serial == tissue.residents_made)[0])
+    assert tissue.resident_has_agent[daughter]
+    assert residents.sites_of(LeukaemicBlast).tolist() == [3, 20, 40, 30, daughter]
 
 
 def _rows(model: CarTModel) -> tuple:
