@@ -89,6 +89,10 @@ def test_the_batch_engine_reaches_the_model(
         return real_make_engine(name)
 
     monkeypatch.setattr(sim.model, "make_engine", recording)
+    import sim.kernel_cache
+
+    # only the runs' models: no compile before them (it steps a model of its own)
+    monkeypatch.setattr(sim.kernel_cache, "kernels_cached", lambda: True)
     out = tmp_path / "out"
     argv = [*BATCH, "--serial", "--no-progress", "--out", str(out)]
     assert main.main([*argv, "--engine", "compiled"]) == 0
