@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import main
+import sim.kernel_cache
 import sim.model
 from study.batch import RUNS_CSV, RUNS_PARQUET, TIMESERIES_PARQUET
 
@@ -89,8 +90,6 @@ def test_the_batch_engine_reaches_the_model(
         return real_make_engine(name)
 
     monkeypatch.setattr(sim.model, "make_engine", recording)
-    import sim.kernel_cache
-
     # only the runs' models: no compile before them (it steps a model of its own)
     monkeypatch.setattr(sim.kernel_cache, "kernels_cached", lambda: True)
     out = tmp_path / "out"
