@@ -44,19 +44,8 @@ def pop_root(keys: np.ndarray, events: np.ndarray, size: np.ndarray) -> None:
     size[0] = last
     if last == 0:
         return
-    key, event = keys[last], events[last]
-    index = 0
-    while True:
-        child = 2 * index + 1
-        if child >= last:
-            break
-        if child + 1 < last and keys[child + 1] < keys[child]:
-            child += 1
-        if keys[child] >= key:
-            break
-        keys[index], events[index] = keys[child], events[child]
-        index = child
-    keys[index], events[index] = key, event
+    keys[0], events[0] = keys[last], events[last]
+    _sift_down(keys, events, 0, last)  # the last entry, from the root down
 
 
 @njit(cache=True)
