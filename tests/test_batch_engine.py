@@ -68,7 +68,8 @@ def test_a_batch_without_a_chosen_engine_is_compiled_unless_it_resumes_one(
     for recorded, expected in (("reference", "reference"), ("compiled", "compiled")):
         out = tmp_path / recorded
         out.mkdir()
-        (out / "manifest.json").write_text(json.dumps({"engine": recorded}))
+        manifest = {"format": "cartsim-batch/1", "engine": recorded}
+        (out / "manifest.json").write_text(json.dumps(manifest))
         assert engine_for(None, out) == expected
         assert engine_for("compiled", out) == "compiled"  # chosen: checked on resume
     older = tmp_path / "older"

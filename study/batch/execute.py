@@ -19,18 +19,17 @@ from types import FrameType
 from typing import Any
 
 from sim.atomic_files import write_text_atomically
-from sim.engine_choice import DEFAULT_ENGINE, ENGINES, STUDY_ENGINE
-from sim.errors import FaultError, describe_os_error
+from sim.engine_choice import ENGINES, STUDY_ENGINE
+from sim.errors import FaultError, UserInputError, describe_os_error
 from study.batch.consolidate import ConsolidationReport, consolidate
 from study.batch.executors import ExecutionChoice, open_executor
 from study.batch.memory import check_execution_memory
-from study.batch.plan import BatchPlan, LoadScenario, build_plan
+from study.batch.plan import BatchPlan, LoadScenario, build_plan, manifest_engine
 from study.batch.runner import MAX_ATTEMPTS, BatchOutcome, Simulate, run_batch
 from study.batch.schema import TABLE_SCHEMA_VERSION
 from study.batch.spec import BatchSpec
 from study.batch.store import (
     FAILURES_FILE,
-    MANIFEST_FILE,
     RUNS_CSV,
     RUNS_PARQUET,
     TIMESERIES_PARQUET,
@@ -318,8 +317,7 @@ def engine_for(chosen: str | None, out_dir: Path) -> str:
     if chosen is not None:
         return chosen
     try:
-        manifest = json.loads((out_dir / MANIFEST_FILE).read_bytes().decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
+        recorded = manifest_engine(BatchDirectory(out_dir).read_manifest())
+    except UserInputError:  # no manifest, or not a batch's: left to the directory's checks
         return STUDY_ENGINE
-    recorded = manifest.get("engine", DEFAULT_ENGINE) if isinstance(manifest, dict) else None
     return recorded if recorded in ENGINES else STUDY_ENGINE

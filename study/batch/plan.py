@@ -106,7 +106,7 @@ class BatchPlan:
         The engines give the same numbers, but a batch is made with one (its manifest says
         which; a manifest from before the choice existed was made by the reference).
         """
-        started_with = manifest.get("engine", DEFAULT_ENGINE)
+        started_with = manifest_engine(manifest)
         if started_with != self.spec.engine:
             raise UserInputError(
                 f"{where}: this batch was started with --engine {started_with}; resume it "
@@ -297,3 +297,9 @@ def build_plan(spec: BatchSpec, load: LoadScenario | None = None) -> BatchPlan:
         scenarios=scenarios,
         fingerprint=digest,
     )
+
+
+def manifest_engine(manifest: dict[str, Any]) -> str:
+    """The engine a batch's manifest records (the reference for a manifest from before
+    the choice existed)."""
+    return str(manifest.get("engine", DEFAULT_ENGINE))
