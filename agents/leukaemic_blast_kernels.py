@@ -16,12 +16,12 @@ import math
 import numpy as np
 from numba import njit
 
+from agents.cell_kernels import EMPTY_ONLY, neighbours_where
 from agents.kinds import ResidentKind
 from agents.python_random import below, random_float
 
 NEVER_BOOKED = -1
 """A due step for an event whose chance per step is 0 (``steps_until`` gives None)."""
-EMPTY = int(ResidentKind.EMPTY)
 CD19_POSITIVE = int(ResidentKind.BLAST_CD19_POSITIVE)
 CD19_NEGATIVE = int(ResidentKind.BLAST_CD19_NEGATIVE)
 DIVIDE, DIE = 0, 1
@@ -149,15 +149,8 @@ def divide(
     daughter's site, or -1.
     """
     n_sites = resident_kind.size
-    free = np.empty(8, dtype=np.int64)
-    n_free = 0
-    for direction in range(8):
-        if bounded and not on_grid[site, direction]:
-            continue
-        neighbour = neighbours[site, direction]
-        if resident_kind[neighbour] == EMPTY:
-            free[n_free] = neighbour
-            n_free += 1
+    free = np.empty(8, dtype=np.int64)  # Tissue.empty_resident_neighbours
+    n_free = neighbours_where(site, neighbours, on_grid, bounded, resident_kind, EMPTY_ONLY, free)
     daughter = -1
     if n_free > 0:
         daughter = free[below(n_free, mt, cursor, backup)]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from agents.cell_kernels import neighbours_where
 from agents.python_random import below, random_float
 
 TAUGHT_KILLER = 1
@@ -70,14 +71,9 @@ def settle_kill_blast(
     ``self.kills += 1`` in the T-cell table's ``kills`` (by row).
     """
     target_sites = np.empty(8, dtype=np.int64)  # TCell.resident_neighbours(BLASTS)
-    targets = 0
-    for direction in range(8):
-        if bounded and not on_grid[site, direction]:
-            continue
-        neighbour = neighbours[site, direction]
-        if is_blast[resident_kind[neighbour]]:
-            target_sites[targets] = neighbour
-            targets += 1
+    targets = neighbours_where(
+        site, neighbours, on_grid, bounded, resident_kind, is_blast, target_sites
+    )
     if targets == 0 or random_float(mt, cursor, backup) >= rule[0]:
         return True  # no blast next to it, or TCell.strike misses
     victim = target_sites[below(targets, mt, cursor, backup)]  # random.choice

@@ -20,6 +20,7 @@ import numba
 from agents import (
     car_t_cell_division_kernels,
     car_t_cell_kernels,
+    cell_kernels,
     healthy_b_cell_kernels,
     leukaemic_blast_kernels,
     native_t_cell_kernels,
@@ -42,6 +43,7 @@ KERNEL_SOURCES = tuple(
     Path(module.__file__).relative_to(ROOT).as_posix()  # type: ignore[arg-type]
     for module in (
         python_random,
+        cell_kernels,
         native_t_cell_kernels,
         car_t_cell_kernels,
         car_t_cell_division_kernels,
