@@ -13,10 +13,10 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from sim.engine_choice import DEFAULT_ENGINE
+from sim.engine_choice import DEFAULT_ENGINE, STUDY_ENGINE
 from sim.errors import UserInputError
 from sim.loader import Override
 from study.batch.spec import BatchSpec, counts, replicate_seed, value_key
@@ -231,7 +231,12 @@ def default_load_scenario() -> LoadScenario:
 
 
 def build_plan(spec: BatchSpec, load: LoadScenario | None = None) -> BatchPlan:
-    """Load every scenario and sweep cell (all input errors surface here) and lay out runs."""
+    """Load every scenario and sweep cell (all input errors surface here) and lay out runs.
+
+    An engine not chosen (``spec.engine`` None) is :data:`STUDY_ENGINE` here; a command
+    resolves it first against the batch it resumes (:func:`study.batch.execute.engine_for`)."""
+    if spec.engine is None:
+        spec = replace(spec, engine=STUDY_ENGINE)
     load = load or default_load_scenario()
     cells_given = list(itertools.product(*(sweep.values for sweep in spec.sweeps)))
     sweep_keys = tuple(sweep.key for sweep in spec.sweeps)
