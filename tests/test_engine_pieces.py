@@ -163,15 +163,16 @@ def test_an_unknown_engine_is_refused_and_the_command_offers_every_engine() -> N
 
 
 def test_every_module_of_kernels_is_in_the_cache_stamp() -> None:
-    """A module with numba kernels left out of KERNEL_SOURCES would, once edited, leave
-    its callers' cached machine code stale."""
+    """A module with numba kernels (or intrinsics, numba code generated in Python) left
+    out of KERNEL_SOURCES would, once edited, leave its callers' cached machine code
+    stale."""
     from sim.kernel_cache import KERNEL_SOURCES, ROOT
 
     with_kernels = {
         path.relative_to(ROOT).as_posix()
         for folder in ("agents", "sim")
         for path in (ROOT / folder).glob("*.py")
-        if "@njit" in path.read_text(encoding="utf-8")
+        if "@njit" in (text := path.read_text(encoding="utf-8")) or "@intrinsic" in text
     }
     assert with_kernels == set(KERNEL_SOURCES)
 
