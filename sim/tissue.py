@@ -1,4 +1,5 @@
-"""The tissue: a Mesa grid with two occupancy layers and two fields, plus fast lookups.
+"""The tissue: Mesa property layers for two occupancy layers and two fields, plus fast
+lookups.
 
 Sites are numbered ``site = x * height + y``, so a flat view of any layer's ``(width,
 height)`` array is indexed by site. The shape (:mod:`sim.geometry`) is a torus (the
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from mesa.discrete_space import OrthogonalMooreGrid
+from mesa.discrete_space.property_layer import PropertyLayer
 
 from agents.kinds import MobileKind, ResidentKind
 from sim.geometry import (
@@ -81,7 +82,12 @@ class Tissue:
 
     Attributes:
         bounded: the grid has an edge (a lymph node) instead of wrapping around.
-        grid: the Mesa ``OrthogonalMooreGrid`` holding the four property layers.
+        layers: the four Mesa ``PropertyLayer`` objects by name (``resident_kind``,
+            ``mobile_kind``, ``cytokine``, ``antigen``), each ``(width, height)``; the
+            flat arrays below are views of them. No Mesa grid of cells is built: the
+            tissue's own tables (``neighbours``, ``residents``, ``t_cells``) hold what
+            its 10,000 ``Cell`` objects and their links would, and building those took
+            0.16-0.3 s a model, more than a short run's steps.
         resident_kind: flat int8 array, the :class:`ResidentKind` of each site.
         mobile_kind: flat int8 array, the :class:`MobileKind` of each site.
         cytokine: flat float array, cytokine units per site.
@@ -114,13 +120,14 @@ class Tissue:
         self.height = height
         self.n_sites = width * height
         self.bounded = bounded
-        self.grid = OrthogonalMooreGrid((width, height), torus=not bounded, random=random_source)
-        layers = {
-            "resident_kind": self.grid.create_property_layer("resident_kind", 0, dtype=np.int8),
-            "mobile_kind": self.grid.create_property_layer("mobile_kind", 0, dtype=np.int8),
-            "cytokine": self.grid.create_property_layer("cytokine", 0.0, dtype=float),
-            "antigen": self.grid.create_property_layer("antigen", 0.0, dtype=float),
+        shape = (width, height)
+        self.layers = {
+            "resident_kind": PropertyLayer("resident_kind", shape, 0, dtype=np.int8),
+            "mobile_kind": PropertyLayer("mobile_kind", shape, 0, dtype=np.int8),
+            "cytokine": PropertyLayer("cytokine", shape, 0.0, dtype=float),
+            "antigen": PropertyLayer("antigen", shape, 0.0, dtype=float),
         }
+        layers = self.layers
         self.resident_kind = _flat(layers["resident_kind"])
         self.mobile_kind = _flat(layers["mobile_kind"])
         self.cytokine = _flat(layers["cytokine"])
