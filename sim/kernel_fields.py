@@ -27,18 +27,24 @@ def diffuse(square: np.ndarray, spread: float, bounded: bool, keep: float = 1.0)
     on a torus it wraps), so the field is the reference's to the last bit.
     """
     width, height = square.shape
-    rows = np.empty((width, height + 2))
+    rows = np.empty((width, height + 2))  # rows[x, y + 1]: the sum of three along x at y
+    low, high = _pad_index(-1, height, bounded), _pad_index(height, height, bounded)
     for x in range(width):
-        left = _pad_index(x - 1, width, bounded)
-        right = _pad_index(x + 1, width, bounded)
-        for py in range(height + 2):
-            y = _pad_index(py - 1, height, bounded)
-            rows[x, py] = square[left, y] + square[x, y] + square[right, y]
-    for x in range(width):
+        before = square[_pad_index(x - 1, width, bounded)]  # whole columns of y: the
+        here = square[x]  # loops below run over contiguous values without a branch,
+        after = square[_pad_index(x + 1, width, bounded)]  # which LLVM vectorises
+        summed = rows[x]
         for y in range(height):
-            box = rows[x, y] + rows[x, y + 1] + rows[x, y + 2]
-            mean = (box - square[x, y]) / 8.0
-            square[x, y] = (square[x, y] + spread * (mean - square[x, y])) * keep
+            summed[y + 1] = before[y] + here[y] + after[y]
+        summed[0] = before[low] + here[low] + after[low]
+        summed[height + 1] = before[high] + here[high] + after[high]
+    for x in range(width):
+        summed = rows[x]
+        here = square[x]
+        for y in range(height):
+            box = summed[y] + summed[y + 1] + summed[y + 2]
+            mean = (box - here[y]) / 8.0
+            here[y] = (here[y] + spread * (mean - here[y])) * keep
 
 
 @njit(cache=True)
@@ -67,7 +73,7 @@ def step_fields(
     order (what ``np.add.at`` does), :func:`diffuse`, then the decay, site by site: the
     same arithmetic, so the same fields to the last bit; returns the two fields' totals
     as numpy sums them (:func:`numpy_sum`)."""
-    width, height = cytokine.shape
+    height = cytokine.shape[1]
     for index in range(released.shape[0]):
         site = np.int64(released[index, 0])
         amount = released[index, 1]
@@ -78,9 +84,9 @@ def step_fields(
     if spread > 0.0:  # the diffusion, then the decay, site by site in one pass
         diffuse(cytokine, spread, bounded, keep_cytokine)
     else:
-        for x in range(width):
-            for y in range(height):
-                cytokine[x, y] *= keep_cytokine
+        flat = cytokine.reshape(-1)
+        for site in range(flat.size):
+            flat[site] *= keep_cytokine
     for site in range(antigen.size):
         antigen[site] *= keep_antigen
     return numpy_sum(cytokine.reshape(-1)), numpy_sum(antigen)
