@@ -119,25 +119,6 @@ def test_the_fields_kernel_is_the_numpy_step_to_the_last_bit(bounded: bool, fact
     assert totals == (cytokine.sum(), antigen.sum())
 
 
-def test_the_sum_kernel_is_numpys_sum_to_the_last_bit() -> None:
-    """``kernel_fields.numpy_sum`` is ``ndarray.sum``: sizes around numpy's blocks (8,
-    128, the halves above), the default grid's 10,000 sites, values over 18 orders of
-    magnitude, mostly zeros, negative zeros."""
-    from sim.kernel_fields import numpy_sum
-
-    rng = np.random.default_rng(8)
-    sizes = [0, 1, 7, 8, 9, 127, 128, 129, 255, 256, 1000, 8191, 8192, 8193, 10_000, 25_013]
-    for size in sizes + rng.integers(1, 40_000, 60).tolist():
-        for zeros in (0.0, 0.9, 1.0):
-            values = rng.random(size) * 10.0 ** rng.integers(-12, 6, size)
-            values[rng.random(size) < zeros] = 0.0
-            expected = values.sum()
-            assert numpy_sum(values) == expected and np.signbit(numpy_sum(values)) == np.signbit(
-                expected
-            )
-    assert str(numpy_sum(np.full(9, -0.0))) == str(np.full(9, -0.0).sum())
-
-
 def test_the_permutation_kernels_draw_what_numpy_draws() -> None:
     from sim.kernel_shuffle import permutation, shuffle_in_place
 
