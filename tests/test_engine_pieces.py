@@ -119,6 +119,23 @@ def test_the_fields_kernel_is_the_numpy_step_to_the_last_bit(bounded: bool, fact
     assert totals == (cytokine.sum(), antigen.sum())
 
 
+def test_a_generator_let_go_of_is_held_again_at_its_own_state() -> None:
+    """Only the latest generators' addresses are kept (sim.kernel_generator.KEPT): one
+    asked for again after others is read again, and draws from its own state, not from
+    a generator held since."""
+    from sim import kernels
+    from sim.kernel_generator import KEPT, held
+
+    layer = np.zeros(100, dtype=np.int8)
+    models = [np.random.default_rng(seed) for seed in range(KEPT + 2)]
+    twins = [np.random.default_rng(seed) for seed in range(KEPT + 2)]
+    for _ in range(3):
+        for rng, twin in zip(models, twins, strict=True):
+            got = kernels.empty_sites(layer, 7, held(rng))
+            assert np.array_equal(got[0], kernels.empty_sites(layer, 7, twin)[0])
+    assert all(rng.random() == twin.random() for rng, twin in zip(models, twins, strict=True))
+
+
 def test_the_permutation_kernels_draw_what_numpy_draws() -> None:
     from sim.kernel_shuffle import permutation, shuffle_in_place
 
