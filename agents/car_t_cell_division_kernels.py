@@ -137,6 +137,7 @@ def settle_car_t(
     released_amount: np.ndarray,
     killed: np.ndarray,
     born: np.ndarray,
+    exhausted: np.ndarray,
     counts: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
@@ -152,7 +153,7 @@ def settle_car_t(
     secretion is logged at ``released_site``/``released_amount[counts[0]]`` (site,
     cytokine units, 0 antigen), its kill as :func:`kill_unmade` logs it, then its
     division as :func:`divide_after_kill` does (the reference's order: ``kill`` releases
-    and empties the site, then divides).
+    and empties the site, then divides), then its tiring as :func:`tire` does.
     """
     table_site, table_kind, fresh, last_kill, engaged, generation, kills, stimulations = columns
     before = engaged[row]
@@ -183,4 +184,31 @@ def settle_car_t(
                 table_kind, fresh, last_kill, engaged, generation, kills, stimulations,
                 free_rows, free_count, daughter_kind, rule, born, counts, mt, cursor, backup,
             )  # fmt: skip
+    if outcome[3] > 0.0:
+        tire(row, site, table_kind, mobile_kind, fresh, daughter_kind, exhausted, counts)
     return True
+
+
+@njit(cache=True)
+def tire(
+    row: int,
+    site: int,
+    table_kind: np.ndarray,
+    mobile_kind: np.ndarray,
+    fresh: np.ndarray,
+    line_kind: np.ndarray,
+    exhausted: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """``CarTCell.become("exhausted")`` (:meth:`agents.cell.TCell.change_kind`) of the
+    cell of table ``row`` on ``site``, as far as the next cells see it: its kind in the
+    table and the mobile layer becomes its origin's exhausted kind (``line_kind[kind,
+    2]``) and it is marked changed in this encounter phase (``fresh``); its row is
+    logged at ``exhausted[counts[3]]`` for the caller to change its agent and the
+    census (``sim.compiled``), before any rule runs in Python."""
+    kind = line_kind[table_kind[row], 2]
+    table_kind[row] = kind
+    mobile_kind[site] = kind
+    fresh[row] = True
+    exhausted[counts[3]] = row
+    counts[3] += 1

@@ -57,17 +57,20 @@ def interact_is_quiet(
     engaged hours; an effector then secretes cytokine if its rule says so (the amount,
     ``cytokine_per_engaged_hour`` x its hours of full engagement, in ``outcome[0]``;
     0 when it secretes nothing) and draws against ``chances.car_t_kill`` (suppressed by
-    the microenvironment; :meth:`TCell.strike`): if it misses, quiet unless it tires;
-    if it hits, it chooses its victim among those neighbours (``random.choice``), and
-    the call is quiet only if the victim has no agent (``has_agent``, by site) and it
-    does not tire (``outcome[1]``: the victim's site, -1 when it kills none;
-    ``outcome[2]``: 1 when its division draw (:meth:`CarTCell.kill`) is below
-    ``chances.car_t_division_per_kill``, the division the caller then settles,
-    :mod:`agents.car_t_cell_division_kernels`, else 0). A memory cell with enough such neighbours
-    is not quiet if senescent (``CarTCell.bud`` exhausts it, drawing nothing), else draws
-    against ``chances.car_t_memory_budding`` (quiet if it misses or has no free
-    neighbour) and is quiet unless its engaged hours reach the memory exhaustion limit.
-    An exhausted cell is always quiet.
+    the microenvironment; :meth:`TCell.strike`); if it hits, it chooses its victim among
+    those neighbours (``random.choice``), and the call is quiet only if the victim has
+    no agent (``has_agent``, by site) (``outcome[1]``: the victim's site, -1 when it
+    kills none; ``outcome[2]``: 1 when its division draw (:meth:`CarTCell.kill`) is
+    below ``chances.car_t_division_per_kill``, the division the caller then settles,
+    :mod:`agents.car_t_cell_division_kernels`, else 0). A memory cell with enough such
+    neighbours is not quiet if senescent (``CarTCell.bud`` exhausts it, drawing
+    nothing), nor if it buds (its draw below ``chances.car_t_memory_budding`` with a
+    free neighbour). A quiet effector whose engaged hours reach
+    ``exhaustion_engaged_hours``, or memory cell whose reach the memory exhaustion
+    limit, tires (``outcome[3]``: 1, else 0): ``CarTCell.become("exhausted")``, after
+    its kill and division, which the caller settles
+    (:func:`agents.car_t_cell_division_kernels.settle_car_t`). An exhausted cell is
+    always quiet.
 
     The microenvironment (:mod:`agents.microenvironment`): ``suppression`` is hostility
     x (tumour neighbours / 8), the kill chance ``base x (1 - kill_suppression x
@@ -87,6 +90,7 @@ def interact_is_quiet(
     outcome[0] = 0.0
     outcome[1] = -1.0
     outcome[2] = 0.0
+    outcome[3] = 0.0
     if state == EXHAUSTED:
         return True
     targets = 0
@@ -112,15 +116,16 @@ def interact_is_quiet(
         if rule[10] > 0.0:  # CarTCell.signal
             outcome[0] = rule[10] * engaged_now
         kill = rule[1] if suppression == 0.0 else rule[1] * (1.0 - rule[8] * suppression)
-        if random_float(mt, cursor, backup) >= kill:  # TCell.strike: no kill
-            return engaged[row] < rule[5]
-        victim = target_sites[below(targets, mt, cursor, backup)]  # random.choice
-        if has_agent[victim]:
-            return False  # its agent dies by its own rule, in Python
-        outcome[1] = victim
-        if random_float(mt, cursor, backup) < rule[11]:
-            outcome[2] = 1.0  # CarTCell.kill: it divides (car_t_cell_division_kernels)
-        return engaged[row] < rule[5]
+        if random_float(mt, cursor, backup) < kill:  # TCell.strike: a kill
+            victim = target_sites[below(targets, mt, cursor, backup)]  # random.choice
+            if has_agent[victim]:
+                return False  # its agent dies by its own rule, in Python
+            outcome[1] = victim
+            if random_float(mt, cursor, backup) < rule[11]:
+                outcome[2] = 1.0  # CarTCell.kill: it divides (car_t_cell_division_kernels)
+        if engaged[row] >= rule[5]:
+            outcome[3] = 1.0  # it tires: CarTCell.become("exhausted")
+        return True
     if targets >= rule[2]:
         if generation[row] >= rule[6]:
             return False  # senescent: CarTCell.bud exhausts it
@@ -130,7 +135,9 @@ def interact_is_quiet(
                     continue
                 if mobile_row[neighbours[site, direction]] < 0:
                     return False
-    return engaged[row] < rule[4]
+    if engaged[row] >= rule[4]:
+        outcome[3] = 1.0  # its memory tires: CarTCell.become("exhausted")
+    return True
 
 
 @njit(cache=True)

@@ -164,14 +164,19 @@ KINDS_OF[1, sorted(CAR_T_KINDS)] = True
 KINDS_OF[2, sorted(DONOR_CAR_T_KINDS)] = True
 KINDS_OF[3, MobileKind.NATIVE_TAUGHT] = True
 KINDS_OF[4, sorted(CD19_POSITIVE_RESIDENTS)] = True
-DAUGHTER_KIND = np.zeros((N_MOBILE, 2), dtype=np.int64)
+DAUGHTER_KIND = np.zeros((N_MOBILE, 3), dtype=np.int64)
 """By a CAR T-cell's mobile kind: the kinds of its effector and memory daughters (its
-origin's), :meth:`agents.car_t_cell.CarTCell.make_daughter`."""
+origin's), :meth:`agents.car_t_cell.CarTCell.make_daughter`, and its own once
+exhausted."""
 for _kind in CAR_T_KINDS:
     DAUGHTER_KIND[_kind] = (
-        (MobileKind.DONOR_CAR_T_EFFECTOR, MobileKind.DONOR_CAR_T_MEMORY)
+        (
+            MobileKind.DONOR_CAR_T_EFFECTOR,
+            MobileKind.DONOR_CAR_T_MEMORY,
+            MobileKind.DONOR_CAR_T_EXHAUSTED,
+        )
         if _kind in DONOR_CAR_T_KINDS
-        else (MobileKind.CAR_T_EFFECTOR, MobileKind.CAR_T_MEMORY)
+        else (MobileKind.CAR_T_EFFECTOR, MobileKind.CAR_T_MEMORY, MobileKind.CAR_T_EXHAUSTED)
     )
 KILLERS = {
     car_t_cell_kernels.CAR_T_KILLER: "car_t",
@@ -285,7 +290,8 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     released_amount = np.empty((2 * ordered.size, 2))  # cytokine, antigen
     killed = np.empty((ordered.size, 3), dtype=np.int64)  # site, kind, killer: one per call
     born = np.empty((ordered.size, 2), dtype=np.int64)  # mother's, daughter's rows: at most one
-    counts = np.zeros(3, dtype=np.int64)  # releases, kills, daughters logged
+    exhausted = np.empty(ordered.size, dtype=np.int64)  # rows of cells that tired: at most one
+    counts = np.zeros(4, dtype=np.int64)  # releases, kills, daughters, tired cells logged
     with python_state(model) as mirror:
         index = 0
         while index < ordered.size:
@@ -296,11 +302,12 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
                 table.free_count, tissue.neighbours, edges, on_grid is not None,
                 tissue.resident_kind, tissue.resident_serial, tissue.resident_has_agent,
                 tissue.mobile_kind, tissue.mobile_row, tissue.antigen, KINDS_OF, native_rule,
-                car_t_rule, DAUGHTER_KIND, released_site, released_amount, killed, born, counts,
-                mirror.mt, mirror.cursor, mirror.backup,
+                car_t_rule, DAUGHTER_KIND, released_site, released_amount, killed, born,
+                exhausted, counts, mirror.mt, mirror.cursor, mirror.backup,
             )  # fmt: skip
             _record_kills(model, killed, counts)
             _make_daughters(model, born, counts)
+            _tire(model, exhausted, counts)
             _release(tissue, released_site, released_amount, counts)
             if index >= ordered.size:
                 break
@@ -333,6 +340,20 @@ def _make_daughters(model: CarTModel, born: np.ndarray, counts: np.ndarray) -> N
         mother = cells[mother_row]
         CarTCell.bound_to(model, row, mother.origin, mother.tcr_intact)  # type: ignore[union-attr]
     counts[2] = 0
+
+
+def _tire(model: CarTModel, exhausted: np.ndarray, counts: np.ndarray) -> None:
+    """The CAR T-cells the kernel found tired (:func:`agents.car_t_cell_division_kernels.tire`:
+    their kind in the table and the mobile layer already exhausted), in call order:
+    :meth:`agents.cell.TCell.change_kind` to that kind (the census, the agent's kind and
+    phase; the layer and table written again, to the same values); then empty the log."""
+    logged = int(counts[3])
+    if not logged:
+        return
+    cells, kinds = model.tissue.t_cells.cells, model.tissue.t_cells.kind
+    for row in exhausted[:logged].tolist():
+        cells[row].change_kind(int(kinds[row]))  # type: ignore[union-attr]
+    counts[3] = 0
 
 
 def _record_kills(model: CarTModel, killed: np.ndarray, counts: np.ndarray) -> None:

@@ -323,6 +323,7 @@ def settle_encounters(
     released_amount: np.ndarray,
     killed: np.ndarray,
     born: np.ndarray,
+    exhausted: np.ndarray,
     counts: np.ndarray,
     mt: np.ndarray,
     cursor: np.ndarray,
@@ -352,12 +353,15 @@ def settle_encounters(
     kind and killer (``sim.compiled.KILLERS``) at ``killed[k]`` from ``counts[1]`` on;
     the division a CAR T-cell's kill may bring
     (:func:`agents.car_t_cell_division_kernels.divide_after_kill`: the daughter a row of
-    the table, ``daughter_kind`` its kind by the mother's) is logged as the mother's and
-    the daughter's rows at ``born[k]`` from ``counts[2]`` on. The caller applies the logs
-    (:meth:`sim.tissue.Tissue.release`, the census, the daughters' agents) before any
-    rule runs in Python, so they keep the reference's order.
+    the table, ``daughter_kind`` its kind by the mother's: the effector's, the memory
+    cell's and the exhausted cell's of the mother's origin) is logged as the mother's
+    and the daughter's rows at ``born[k]`` from ``counts[2]`` on; a CAR T-cell that
+    tires in a quiet call (:func:`agents.car_t_cell_division_kernels.tire`) as its row
+    at ``exhausted[k]`` from ``counts[3]`` on. The caller applies the logs
+    (:meth:`sim.tissue.Tissue.release`, the census, the daughters' agents, the tired
+    cells' agents) before any rule runs in Python, so they keep the reference's order.
     """
-    outcome = np.zeros(3)
+    outcome = np.zeros(4)
     columns = (table_site, table_kind, fresh, last_kill, engaged, generation, kills, stimulations)
     for index in range(start, end):
         row = ordered[index]
@@ -374,8 +378,8 @@ def settle_encounters(
                 row, site, step, car_t_state[kind], neighbours, on_grid, bounded,
                 resident_kind, resident_serial, has_agent, mobile_kind, mobile_row, columns,
                 free_rows, free_count, kinds_of[4], kinds_of[0], daughter_kind, car_t_rule,
-                outcome, released_site, released_amount, killed, born, counts, mt, cursor,
-                backup,
+                outcome, released_site, released_amount, killed, born, exhausted, counts, mt,
+                cursor, backup,
             )  # fmt: skip
         elif what == TAUGHT_KILLS:
             quiet = settle_kill_blast(
