@@ -25,6 +25,7 @@ from sim.contacts import ContactScreen
 from sim.engine_choice import DEFAULT_ENGINE, ENGINES, check_engine
 from sim.geometry import step_fields
 from sim.residents import Residents
+from sim.residual import ResidualDisease
 from sim.tissue import DrawEmptySites, StepFields, draw_empty_sites
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ WalkAndScreen = Callable[["CarTModel", np.ndarray], np.ndarray]
 """``(model, rows) -> rows in turn order``: :func:`reference_walk_and_screen`."""
 AdoptRandom = Callable[["CarTModel"], None]
 """``(model) -> None``: what Python's generator is once the model is set up."""
+MakeResidual = Callable[["CarTModel"], ResidualDisease]
+"""``(model) -> ResidualDisease``: the residual compartment beside the grid."""
 Fates = Callable[["CarTModel", np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``(model, rows) -> (rows that divide, rows that die)``: :func:`reference_fates`."""
 
@@ -69,6 +72,7 @@ class Engine:
     residents: MakeResidents
     adopt_random: AdoptRandom
     fates: Fates
+    residual: MakeResidual
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -111,6 +115,7 @@ REFERENCE = Engine(
     Residents,
     _python_generator,
     reference_fates,
+    ResidualDisease,
 )
 
 
@@ -118,7 +123,7 @@ def make_engine(name: str) -> Engine:
     """The engine called ``name`` (one of :data:`ENGINES`); an unknown name is bad input."""
     if check_engine(name, "engine") == "reference":
         return REFERENCE
-    from sim import compiled  # numba: only for a compiled model
+    from sim import compiled, compiled_residual  # numba: only for a compiled model
 
     return Engine(
         "compiled",
@@ -130,4 +135,5 @@ def make_engine(name: str) -> Engine:
         compiled.residents_for,
         compiled.adopt_random,
         compiled.fates,
+        compiled_residual.residual_for,
     )

@@ -143,6 +143,34 @@ def drop_dead(
 
 
 @njit(cache=True)
+def with_room(
+    keys: np.ndarray,
+    events: np.ndarray,
+    size: np.ndarray,
+    more: int,
+    n_sites: int,
+    resident_serial: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`UnmadeEventQueue.make_room` for a kernel: the heap's arrays with room for
+    ``more`` bookings more, made first by dropping the events of residents that have
+    died (:func:`drop_dead`), then, if that leaves them more than half full, by growing
+    them (copies twice as long, or twice what is needed). Returns the arrays (the same,
+    or the grown copies, which the caller keeps)."""
+    if size[0] + more <= keys.size:
+        return keys, events
+    drop_dead(keys, events, size, n_sites, resident_serial)
+    needed = size[0] + more
+    if 2 * needed <= keys.size:
+        return keys, events
+    room = max(2 * keys.size, 2 * needed)
+    grown_keys = np.zeros(room, dtype=np.int64)
+    grown_events = np.zeros(room, dtype=np.int64)
+    grown_keys[: keys.size] = keys
+    grown_events[: events.size] = events
+    return grown_keys, grown_events
+
+
+@njit(cache=True)
 def _sift_down(keys: np.ndarray, events: np.ndarray, index: int, size: int) -> None:
     """Move the entry at ``index`` down the heap of the first ``size`` entries until
     neither child has a smaller key."""
@@ -228,25 +256,25 @@ class UnmadeEventQueue(EventQueue):
 
     def make_room(self, more: int) -> None:
         """Make room in the heap's arrays, if need be, for ``more`` bookings more: first
-        by dropping the events of residents that have died (:func:`drop_dead`), then, if
-        that leaves them more than half full, by growing them."""
-        needed = int(self.size[0]) + more
-        if needed > self.keys.size:
-            drop_dead(self.keys, self.events, self.size, self._n_sites, self._resident_serial)
-            needed = int(self.size[0]) + more
-            if 2 * needed > self.keys.size:
-                room = max(2 * self.keys.size, 2 * needed)
-                self.keys = np.concatenate((self.keys, np.zeros(room - self.keys.size, np.int64)))
-                self.events = np.concatenate(
-                    (self.events, np.zeros(room - self.events.size, np.int64))
-                )
+        by dropping the events of residents that have died, then, if that leaves them
+        more than half full, by growing them (:func:`with_room`)."""
+        if int(self.size[0]) + more > self.keys.size:
+            self.keys, self.events = with_room(
+                self.keys, self.events, self.size, more, self._n_sites, self._resident_serial
+            )
 
     def run_due(self, step: int) -> int:
         """Run every event due at ``step`` in booking order (the agents' callbacks and
         the events of living blasts without an agent); returns how many ran."""
         bucket = self._due.pop(step, ())
+        heap_due = self.size[0] and int(self.keys[0]) >> SEQUENCE_BITS == step
+        if not bucket:  # the usual step: the heap's events alone
+            if not heap_due:
+                return 0
+            if self._settle is not None:
+                return self._settle(step, NO_LIMIT)
         sequences = self._sequences.pop(step, ())
-        if self.size[0] == 0 or (self.keys[0] >> SEQUENCE_BITS) != step:
+        if not heap_due:
             for callback in bucket:
                 callback()
             return len(bucket)

@@ -34,7 +34,9 @@ from sim import (
     kernel_generator,
     kernel_shuffle,
     kernels,
+    resident_births,
     resident_rows,
+    residual_kernels,
 )
 from sim.atomic_files import write_text_atomically
 
@@ -51,6 +53,8 @@ KERNEL_SOURCES = tuple(
         healthy_b_cell_kernels,
         event_heap,
         resident_rows,
+        resident_births,
+        residual_kernels,
         kernel_empty_sites,
         kernel_shuffle,
         kernel_fates,

@@ -45,7 +45,6 @@ from sim.events import KILL_EVENT, RECENT_EVENTS_KEPT, CellEvent
 from sim.movement import mix, moves_this_step, walk
 from sim.parameters import Scenario
 from sim.patient import effective_scenario
-from sim.residual import ResidualDisease
 from sim.therapy import Therapy
 from sim.timeline import TherapyPlan
 from sim.tissue import Tissue
@@ -118,7 +117,7 @@ class CarTModel(mesa.Model):
         self._death_chances = np.zeros(0)  # by kind, while alemtuzumab is ...
         self._death_chances_for: bool | None = None  # ... in (True) or out (False)
         self._seed_tissue()
-        self.residual = ResidualDisease(self)  # the leukaemia beyond the patch
+        self.residual = self.engine.residual(self)  # the leukaemia beyond the patch
         self.residual.start()
         self.b_cells_at_start = self.census.resident[ResidentKind.B_CELL]
         self.engine.adopt_random(self)  # the compiled engine keeps its state as arrays

@@ -9,10 +9,9 @@ compartment's egress chooses over that list, as the reference chooses over Mesa'
 blasts made since found from a log of the sites given a resident (:func:`log_birth`)
 rather than by looking at every site;
 :func:`take_random_blasts`: the egress itself, the blasts chosen over that list and
-those without agents removed, in the same call. :func:`make_b_cells`: the marrow's
-B-cell births of a step, drawn, placed and their maturations drawn, in one call;
-:func:`seed_blasts`: the residual compartment's seeding of a phenotype, its sites drawn,
-its blasts placed and their events booked, in one call.
+those without agents removed, in the same call. The kernels that place residents in
+bulk (the marrow's B-cell births, the residual compartment's seeding) are in
+:mod:`sim.resident_births`.
 """
 
 from __future__ import annotations
@@ -24,16 +23,10 @@ from agents.healthy_b_cell_kernels import NOT_A_PRECURSOR, mature
 from agents.kinds import ResidentKind
 from agents.leukaemic_blast_kernels import (
     DIE,
-    MATURE,
     NEVER_BOOKED,
-    booked_event,
     divide,
-    place_blasts,
-    steps_until,
 )
-from agents.python_random import random_float
-from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_all, push_one
-from sim.kernel_empty_sites import random_empty_sites
+from sim.event_heap import SEQUENCE_BITS, SEQUENCE_MASK, pop_root, push_one
 from sim.kernel_generator import HeldGenerator, generator_of
 from sim.kernel_shuffle import choice
 
@@ -164,93 +157,6 @@ def take_random_blasts(
         resident_kind[site] = EMPTY
         resident_serial[site] = 0
     return chosen, chosen_kind, has_agent
-
-
-@njit(cache=True)
-def seed_blasts(
-    count: int,
-    source: np.random.Generator | HeldGenerator,
-    kind: int,
-    step: int,
-    division: float,
-    death: float,
-    first_serial: int,
-    resident_kind: np.ndarray,
-    resident_serial: np.ndarray,
-    born_step: np.ndarray,
-    mt: np.ndarray,
-    cursor: np.ndarray,
-    backup: np.ndarray,
-    keys: np.ndarray,
-    events: np.ndarray,
-    size: np.ndarray,
-    sequence: int,
-    born: np.ndarray,
-) -> tuple[np.ndarray, int]:
-    """:meth:`sim.residents.Residents.seed_blasts` without agents in one call, the same
-    draws: ``count`` (above 0) random empty resident sites
-    (:meth:`sim.tissue.Tissue.random_empty_resident_sites`,
-    :func:`sim.kernel_empty_sites.random_empty_sites`; ``source``: the generator or it held), a
-    blast of ``kind`` placed on each in order with its serial from ``first_serial``
-    (:func:`agents.leukaemic_blast_kernels.place_blasts`: its division and death drawn
-    from Python's generator, ``mt``, ``cursor``, ``backup``), and those bookings pushed
-    into the heap (``keys``, ``events``, ``size``: :func:`sim.event_heap.push_all`,
-    numbered from ``sequence``; the heap must have room for ``2 * count``), the sites
-    logged in ``born`` (:func:`log_birth`). Returns the sites and the next booking
-    number."""
-    sites = random_empty_sites(resident_kind, count, generator_of(source))
-    due, booked = place_blasts(
-        sites, kind, step, division, death, first_serial, resident_kind.size, resident_kind,
-        resident_serial, born_step, mt, cursor, backup,
-    )  # fmt: skip
-    for site in sites:
-        log_birth(born, site)
-    return sites, push_all(keys, events, size, due, booked, NEVER_BOOKED, sequence)
-
-
-@njit(cache=True)
-def make_b_cells(
-    mean: float,
-    source: np.random.Generator | HeldGenerator,
-    step: int,
-    maturation: float,
-    first_serial: int,
-    resident_kind: np.ndarray,
-    resident_serial: np.ndarray,
-    born_step: np.ndarray,
-    precursor: np.ndarray,
-    mt: np.ndarray,
-    cursor: np.ndarray,
-    backup: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:meth:`sim.unmade_residents.UnmadeResidents.make_b_cells` in one call, the same
-    draws: :meth:`agents.healthy_b_cell.HealthyBCell.birth_sites` (a Poisson number of
-    mean ``mean``, ``rng.poisson``, at random empty resident sites,
-    :func:`sim.kernel_empty_sites.random_empty_sites`; ``source``: the generator or it held), then
-    :meth:`~sim.unmade_residents.UnmadeResidents.place_b_cells` of precursors: each
-    written into the resident layer with its serial (``first_serial``, then one more
-    each), birth step and precursor mark, its maturation (chance ``maturation`` per
-    step) drawn from Python's generator (``mt``, ``cursor``, ``backup``). Returns the
-    sites, and the bookings' due steps (``NEVER_BOOKED``: none) and events."""
-    rng = generator_of(source)
-    arrivals = rng.poisson(mean)
-    if arrivals <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    sites = random_empty_sites(resident_kind, arrivals, rng)
-    n_sites = resident_kind.size
-    due = np.empty(sites.size, dtype=np.int64)
-    events = np.empty(sites.size, dtype=np.int64)
-    for index in range(sites.size):
-        site = sites[index]
-        serial = first_serial + index
-        resident_kind[site] = B_CELL
-        resident_serial[site] = serial
-        born_step[site] = step
-        precursor[site] = True
-        wait = steps_until(maturation, random_float(mt, cursor, backup))
-        due[index] = NEVER_BOOKED if wait == NEVER_BOOKED else step + wait
-        events[index] = booked_event(serial, site, n_sites, MATURE)
-    return sites, due, events
 
 
 DONE, REACHED, IN_PYTHON, NEEDS_ROOM = 0, 1, 2, 3

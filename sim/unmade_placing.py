@@ -7,7 +7,7 @@ draws their agents' ``__init__`` would make, in the same order.
 :class:`sim.unmade_residents.UnmadeResidents` (which holds the state it writes):
 blasts given sites (:meth:`~UnmadePlacing.place_blasts`), the residual compartment's
 seeding drawn and placed in one kernel call (:meth:`~UnmadePlacing.seed_blasts`,
-:func:`sim.resident_rows.seed_blasts`), B-cells given sites, and the marrow's B-cell
+:func:`sim.resident_births.seed_blasts`), B-cells given sites, and the marrow's B-cell
 births of a step (:meth:`~UnmadePlacing.make_b_cells`).
 """
 
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents import leukaemic_blast_kernels as blast_kernels
-from agents.cell import arrivals_mean, steps_until
-from agents.healthy_b_cell import HealthyBCell
+from agents.cell import steps_until
+from agents.healthy_b_cell import INFLUX_SCALE_SITES
 from agents.kinds import ResidentKind
 from agents.python_random import python_state
-from sim import resident_rows
+from sim import resident_births
 from sim.kernel_generator import held
 from sim.tissue import AGENT_NOT_MADE
 
@@ -36,6 +36,7 @@ booked_event = blast_kernels.booked_event.py_func
 numba dispatch per call, for the few residents placed one by one)."""
 FEW = 8
 """Up to this many blasts are placed one by one in Python, more in a kernel."""
+B_CELL = int(ResidentKind.B_CELL)
 
 
 class UnmadePlacing:
@@ -48,6 +49,8 @@ class UnmadePlacing:
     born_step: np.ndarray
     precursor: np.ndarray
     born: np.ndarray
+    _production_read_from: object
+    _production_now: np.ndarray
 
     def place_blasts(self, sites: list[int], cd19_positive: bool) -> None:
         """:meth:`Residents.place_blasts` without the agents: each blast is placed,
@@ -69,7 +72,7 @@ class UnmadePlacing:
 
     def seed_blasts(self, count: int, cd19_positive: bool) -> int:
         """:meth:`Residents.seed_blasts` without the agents, in one kernel call
-        (:func:`sim.resident_rows.seed_blasts`): the same sites, draws and bookings."""
+        (:func:`sim.resident_births.seed_blasts`): the same sites, draws and bookings."""
         model = self.model
         tissue = model.tissue
         events = self.events
@@ -78,7 +81,7 @@ class UnmadePlacing:
             kind = int(ResidentKind.BLAST_CD19_POSITIVE)
         events.make_room(2 * count)
         with python_state(model) as mirror:
-            sites, events.next_sequence = resident_rows.seed_blasts(
+            sites, events.next_sequence = resident_births.seed_blasts(
                 count, held(model.rng), kind, model.step_count, model.chances.blast_division,
                 model.chances.blast_death, tissue.residents_made + 1, tissue.resident_kind,
                 tissue.resident_serial, self.born_step, mirror.mt, mirror.cursor, mirror.backup,
@@ -119,23 +122,47 @@ class UnmadePlacing:
         self._book(due, events)
 
     def make_b_cells(self) -> int:
-        """:meth:`Residents.make_b_cells` without agents, in a kernel (the same draws)."""
+        """:meth:`Residents.make_b_cells` without agents, in one kernel call
+        (:func:`sim.resident_births.make_b_cells`: the same draws, the maturations booked)."""
         model = self.model
         tissue = model.tissue
-        mean = arrivals_mean(model, HealthyBCell.production_per_day(model))
+        events = self.events
+        census = model.census
         with python_state(model) as mirror:
-            sites, due, events = resident_rows.make_b_cells(
-                mean, held(model.rng), model.step_count, model.chances.b_cell_maturation,
+            sites, events.next_sequence, events.keys, events.events = resident_births.make_b_cells(
+                self._production(), census.b_cell_precursors, census.resident[B_CELL],
+                held(model.rng), model.step_count, model.chances.b_cell_maturation,
                 tissue.residents_made + 1, tissue.resident_kind, tissue.resident_serial,
                 self.born_step, self.precursor, mirror.mt, mirror.cursor, mirror.backup,
+                events.keys, events.events, events.size, events.next_sequence, self.born,
             )  # fmt: skip
-        if sites.size:
-            self._claim(sites.tolist())
-            tissue.residents_made += sites.size
-            model.census.resident[ResidentKind.B_CELL] += sites.size
-            model.census.b_cell_precursors += sites.size
-            self.events.book(due, events, blast_kernels.NEVER_BOOKED)
-        return sites.size
+        placed = sites.size
+        if placed:
+            self._claim(sites.tolist(), logged=True)
+            tissue.residents_made += placed
+            census.resident[B_CELL] += placed
+            census.b_cell_precursors += placed
+        return placed
+
+    def _production(self) -> np.ndarray:
+        """The numbers of :func:`sim.resident_births.b_cell_arrivals_mean` (the marrow's
+        production, :meth:`HealthyBCell.production_per_day`), read again only when the
+        model's ``parameters`` are replaced (never changed in place)."""
+        model = self.model
+        parameters = model.parameters
+        if self._production_read_from is not parameters:
+            b_cells, n_sites = parameters.b_cells, model.tissue.n_sites
+            self._production_now = np.array(
+                [
+                    b_cells.target_fraction * n_sites,  # as production_per_day has them
+                    b_cells.precursor_influx_per_day * n_sites / INFLUX_SCALE_SITES,
+                    b_cells.precursor_feedback_gain,
+                    b_cells.maturation_days,
+                    model.hours_per_step,
+                ]
+            )
+            self._production_read_from = parameters
+        return self._production_now
 
     def _claim(self, sites: list[int], logged: bool = False) -> None:
         """Mark ``sites`` (empty, or an error) as holding a resident without an agent, and

@@ -75,7 +75,11 @@ class UnmadeResidents(UnmadePlacing, Residents):
         """The sites given a resident since the blasts were last listed, then their count."""
         self._changed = np.zeros(1, dtype=np.int64)  # settle_due's log, kept from call to call
         self._counters = np.zeros(3, dtype=np.int64)  # ... its counters and census changes
-        self._census_change = np.zeros(N_KINDS + 1, dtype=np.int64)
+        self._census_change = np.zeros(N_KINDS + 1, dtype=np.int64)  # zero between calls
+        self._rule_read_from: tuple[object, object] = (None, None)
+        self._rule_now = np.zeros(4)  # _rule's numbers, read from _rule_read_from
+        self._production_read_from: object = None  # UnmadePlacing._production's ...
+        self._production_now = np.zeros(5)  # ... numbers, read from it
         on_grid = tissue.neighbour_on_grid  # the divisions' neighbours (settle_due)
         self._edges = (np.ones((1, 8), bool) if on_grid is None else on_grid, on_grid is not None)
         tissue.make_resident_agent = self.make_agent
@@ -116,32 +120,26 @@ class UnmadeResidents(UnmadePlacing, Residents):
         events = self.events
         model = self.model
         tissue = model.tissue
-        cells = tissue.residents
         ran = 0
         counters, census = self._counters, self._census_change
+        rule = self._rule()
         while events.due_before(step, until):
-            counters[0], counters[1], counters[2] = events.next_sequence, tissue.residents_made, 0
-            census[:] = 0
             if self._changed.size <= events.keys.size:  # a log entry per event popped
                 self._changed = np.empty(events.keys.size + 1, dtype=np.int64)
             changed = self._changed
             changed[-1] = 0  # its count
+            counters[0], counters[1], counters[2] = events.next_sequence, tissue.residents_made, 0
             with python_state(model) as mirror:
                 stopped, event = resident_rows.settle_due(
-                    events.keys, events.events, events.size, step, until, counters,
-                    self._rule(), tissue.neighbours, *self._edges, tissue.resident_kind,
+                    events.keys, events.events, events.size, step, until, counters, rule,
+                    tissue.neighbours, *self._edges, tissue.resident_kind,
                     tissue.resident_serial, self.agent_serial, self.born_step, self.precursor,
                     census, changed, self.born, mirror.mt, mirror.cursor, mirror.backup,
                 )  # fmt: skip
-            events.next_sequence, tissue.residents_made = int(counters[0]), int(counters[1])
-            ran += int(counters[2])
-            for entry in changed[: changed[-1]].tolist():
-                cells[entry >> 1] = AGENT_NOT_MADE if entry & 1 else None
-            *changes, precursors = census.tolist()
-            for kind, change in enumerate(changes):
-                if change:
-                    model.census.resident[kind] += change
-            model.census.b_cell_precursors += precursors
+            if counters[2]:  # events ran: what they changed, to the agents' list and census
+                ran += int(counters[2])
+                events.next_sequence, tissue.residents_made = int(counters[0]), int(counters[1])
+                self._settled(changed, census)
             if stopped == resident_rows.NEEDS_ROOM:
                 events.make_room(3)
             elif stopped == resident_rows.IN_PYTHON:
@@ -151,11 +149,35 @@ class UnmadeResidents(UnmadePlacing, Residents):
                 break
         return ran
 
+    def _settled(self, changed: np.ndarray, census: np.ndarray) -> None:
+        """Take what :func:`sim.resident_rows.settle_due` logged: the sites it emptied or
+        gave a daughter (into ``tissue.residents``) and the census's changes (then
+        zeroed)."""
+        model = self.model
+        cells = model.tissue.residents
+        for entry in changed[: changed[-1]].tolist():
+            cells[entry >> 1] = AGENT_NOT_MADE if entry & 1 else None
+        *changes, precursors = census.tolist()
+        resident = model.census.resident
+        for kind, change in enumerate(changes):
+            if change:
+                resident[kind] += change
+        model.census.b_cell_precursors += precursors
+        census[:] = 0
+
     def _rule(self) -> np.ndarray:
-        """What :func:`sim.resident_rows.settle_due` reads of the model now."""
-        chances, leukaemia = self.model.chances, self.model.parameters.leukaemia
-        division, death = chances.blast_division, chances.blast_death
-        return np.array([division, death, leukaemia.cd19_loss_prob, chances.b_cell_death])
+        """What :func:`sim.resident_rows.settle_due` reads of the model, read again only
+        when the model's ``parameters`` or ``chances`` are replaced (they are never
+        changed in place: :meth:`sim.model.CarTModel.set_teaching`)."""
+        model = self.model
+        parameters, chances = model.parameters, model.chances
+        read_from = self._rule_read_from
+        if read_from[0] is not parameters or read_from[1] is not chances:
+            division, death = chances.blast_division, chances.blast_death
+            loss = parameters.leukaemia.cd19_loss_prob
+            self._rule_now = np.array([division, death, loss, chances.b_cell_death])
+            self._rule_read_from = (parameters, chances)
+        return self._rule_now
 
     def _divide(self, site: int, entry: int) -> None:
         """:meth:`agents.leukaemic_blast.LeukaemicBlast.divide` for a blast without an
@@ -233,8 +255,7 @@ class UnmadeResidents(UnmadePlacing, Residents):
         a kernel (:func:`sim.resident_rows.take_random_blasts`), no agent made."""
         model = self.model
         tissue = model.tissue
-        census = self._census_change
-        census[:] = 0
+        census = self._census_change  # zero between calls
         chosen, chosen_kind, has_agent = resident_rows.take_random_blasts(
             *self._blasts, self._blasts_known_to, tissue.residents_made, self.born, count,
             held(model.rng), tissue.resident_kind, tissue.resident_serial, self.agent_serial,
@@ -243,6 +264,7 @@ class UnmadeResidents(UnmadePlacing, Residents):
         self._blasts_known_to = tissue.residents_made
         for kind in BLASTS:
             model.census.resident[kind] += int(census[kind])
+        census[:] = 0
         cells = tissue.residents
         for site, made in zip(chosen.tolist(), has_agent.tolist(), strict=True):
             if made:

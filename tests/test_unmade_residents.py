@@ -18,7 +18,7 @@ from agents.cell import steps_until
 from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import BLASTS, ResidentKind
 from agents.leukaemic_blast import LeukaemicBlast
-from sim import event_heap, resident_rows
+from sim import event_heap, resident_births, residual_kernels
 from sim.engine import ENGINES
 from sim.loader import load_scenario
 from sim.model import CarTModel
@@ -93,12 +93,12 @@ def test_seeding_blasts_in_one_kernel_call_is_seeding_them_with_agents(
     count: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The residual compartment's seeding of a phenotype in one kernel call
-    (:func:`sim.resident_rows.seed_blasts`) draws the sites, places the blasts and books
+    (:func:`sim.resident_births.seed_blasts`) draws the sites, places the blasts and books
     their events as the reference's ``random_empty_resident_sites`` then
     ``LeukaemicBlast(model, site)`` do, from the same draws of both generators."""
     calls = []
-    kernel = resident_rows.seed_blasts
-    monkeypatch.setattr(resident_rows, "seed_blasts", lambda *a: calls.append(1) or kernel(*a))
+    kernel = resident_births.seed_blasts
+    monkeypatch.setattr(resident_births, "seed_blasts", lambda *a: calls.append(1) or kernel(*a))
     models = [
         empty_model(BUSY_BLASTS, seed=6, engine=engine) for engine in ("reference", "compiled")
     ]
@@ -297,19 +297,21 @@ def test_where_divisions_push_every_resident_is_an_agent_from_birth() -> None:
     assert type(marrow.residents) is UnmadeResidents
 
 
-def test_the_blasts_kept_in_order_are_the_blasts_sorted_by_serial() -> None:
+def test_the_blasts_kept_in_order_are_the_blasts_sorted_by_serial(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The egress's list of blasts, kept from call to call, is every blast sorted by
     the order it was made, while blasts are seeded, divide, leave and die."""
     model = CarTModel(load_scenario("autologous", list(CHURN)), 3, engine="compiled")
     tissue, residents = model.tissue, model.residents
     logged = []  # before each egress: residents logged, and made, since the last listing
-    egress = residents.remove_random_blasts
+    compartment_step = residual_kernels.step_compartment  # the seeding, then the egress
 
-    def logging_egress(count: int) -> list[bool]:
+    def logging_step(*args: object) -> tuple[np.ndarray, np.ndarray]:
         logged.append((int(residents.born[-1]), tissue.residents_made - residents._blasts_known_to))
-        return egress(count)
+        return compartment_step(*args)
 
-    residents.remove_random_blasts = logging_egress  # type: ignore[method-assign]
+    monkeypatch.setattr(residual_kernels, "step_compartment", logging_step)
     for step in range(60):
         model.step()
         if step % 3 == 0:  # not every step: blasts made and gone in between
