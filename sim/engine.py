@@ -36,6 +36,8 @@ __all__ = [
     "ENGINES",
     "Engine",
     "make_engine",
+    "reference_deaths",
+    "reference_divisions",
     "reference_encounters",
     "reference_fates",
     "reference_walk_and_screen",
@@ -53,6 +55,10 @@ AdoptRandom = Callable[["CarTModel"], None]
 """``(model) -> None``: what Python's generator is once the model is set up."""
 Fates = Callable[["CarTModel", np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``(model, rows) -> (rows that divide, rows that die)``: :func:`reference_fates`."""
+Divisions = Callable[["CarTModel", np.ndarray], None]
+"""``(model, rows)``: the T-cells of those table rows divide (:func:`reference_divisions`)."""
+Deaths = Callable[["CarTModel", np.ndarray], None]
+"""``(model, rows)``: the living T-cells of those table rows die (:func:`reference_deaths`)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class Engine:
     residents: MakeResidents
     adopt_random: AdoptRandom
     fates: Fates
+    divisions: Divisions
+    deaths: Deaths
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -95,6 +103,20 @@ def reference_fates(model: CarTModel, rows: np.ndarray) -> tuple[np.ndarray, np.
     return model.fates(rows)
 
 
+def reference_divisions(model: CarTModel, rows: np.ndarray) -> None:
+    """Each T-cell of the table ``rows``, in that order, runs its own ``divide``."""
+    cells = model.tissue.t_cells.cells
+    for row in rows.tolist():
+        cells[row].divide()  # type: ignore[union-attr]
+
+
+def reference_deaths(model: CarTModel, rows: np.ndarray) -> None:
+    """Each T-cell of the table ``rows`` runs its own ``die``."""
+    cells = model.tissue.t_cells.cells
+    for row in rows.tolist():
+        cells[row].die()  # type: ignore[union-attr]
+
+
 def _reference_has_contact(
     screen: ContactScreen, tissue: Tissue, sites: np.ndarray, kinds: np.ndarray
 ) -> np.ndarray:
@@ -111,6 +133,8 @@ REFERENCE = Engine(
     Residents,
     _python_generator,
     reference_fates,
+    reference_divisions,
+    reference_deaths,
 )
 
 
@@ -118,7 +142,7 @@ def make_engine(name: str) -> Engine:
     """The engine called ``name`` (one of :data:`ENGINES`); an unknown name is bad input."""
     if check_engine(name, "engine") == "reference":
         return REFERENCE
-    from sim import compiled  # numba: only for a compiled model
+    from sim import compiled, compiled_fates  # numba: only for a compiled model
 
     return Engine(
         "compiled",
@@ -130,4 +154,6 @@ def make_engine(name: str) -> Engine:
         compiled.residents_for,
         compiled.adopt_random,
         compiled.fates,
+        compiled_fates.divisions,
+        compiled_fates.deaths,
     )

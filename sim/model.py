@@ -262,11 +262,8 @@ class CarTModel(mesa.Model):
         ordered = self.engine.walk_and_screen(self, rows)
         self.engine.encounters(self, ordered)
         dividing, dying = self.engine.fates(self, rows)
-        cells = table.cells
-        for row in dividing.tolist():
-            cells[row].divide()  # type: ignore[union-attr]
-        for row in dying.tolist():
-            cells[row].die()  # type: ignore[union-attr]
+        self.engine.divisions(self, dividing)  # each cell's divide, in row order
+        self.engine.deaths(self, dying)  # then each cell's die
 
     def walk_and_screen(self, rows: np.ndarray) -> np.ndarray:
         """Every T-cell of table ``rows`` walks (:meth:`walk`); then the order of their
