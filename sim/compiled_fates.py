@@ -1,5 +1,6 @@
-"""The T-cells' fates at a step's end on the compiled engine: the homeostatic divisions
-and the deaths :func:`sim.compiled.fates` drew (:meth:`sim.model.CarTModel._step_t_cells`),
+"""The T-cells' rows at a step's start and fates at its end on the compiled engine: the
+living rows, the homeostatic divisions and the deaths :func:`sim.compiled.fates` drew
+(:meth:`sim.model.CarTModel._step_t_cells`),
 the CAR T-cells' divisions in a kernel and the agents made and removed in batches
 (:mod:`sim.t_cell_agents`). Imported only by :func:`sim.engine.make_engine`, with
 :mod:`sim.compiled`."""
@@ -12,11 +13,19 @@ import numpy as np
 
 from agents import car_t_cell_division_kernels
 from agents.python_random import python_state
+from sim import kernel_t_cell_rows
 from sim.compiled import _NO_EDGE, CAR_T, DAUGHTER_KIND, _make_daughters, _rules
 from sim.t_cell_agents import remove_dead
 
 if TYPE_CHECKING:
     from sim.model import CarTModel
+    from sim.t_cell_table import TCellTable
+
+
+def live_rows(table: TCellTable) -> np.ndarray:
+    """:meth:`sim.t_cell_table.TCellTable.live_rows` in one kernel pass
+    (:func:`sim.kernel_t_cell_rows.live_rows`)."""
+    return kernel_t_cell_rows.live_rows(table.kind)
 
 
 def divisions(model: CarTModel, rows: np.ndarray) -> None:

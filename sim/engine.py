@@ -29,6 +29,7 @@ from sim.tissue import DrawEmptySites, StepFields, draw_empty_sites
 
 if TYPE_CHECKING:
     from sim.model import CarTModel
+    from sim.t_cell_table import TCellTable
     from sim.tissue import Tissue
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "reference_divisions",
     "reference_encounters",
     "reference_fates",
+    "reference_live_rows",
     "reference_walk_and_screen",
 ]
 
@@ -55,6 +57,8 @@ AdoptRandom = Callable[["CarTModel"], None]
 """``(model) -> None``: what Python's generator is once the model is set up."""
 Fates = Callable[["CarTModel", np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``(model, rows) -> (rows that divide, rows that die)``: :func:`reference_fates`."""
+LiveRows = Callable[["TCellTable"], np.ndarray]
+"""``(table) -> rows``: the rows of living T-cells, in row order (:func:`reference_live_rows`)."""
 Divisions = Callable[["CarTModel", np.ndarray], None]
 """``(model, rows)``: the T-cells of those table rows divide (:func:`reference_divisions`)."""
 Deaths = Callable[["CarTModel", np.ndarray], None]
@@ -75,6 +79,7 @@ class Engine:
     residents: MakeResidents
     adopt_random: AdoptRandom
     fates: Fates
+    live_rows: LiveRows
     divisions: Divisions
     deaths: Deaths
 
@@ -101,6 +106,11 @@ def reference_walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
 def reference_fates(model: CarTModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The model's own readable code (:meth:`sim.model.CarTModel.fates`)."""
     return model.fates(rows)
+
+
+def reference_live_rows(table: TCellTable) -> np.ndarray:
+    """The table's own readable code (:meth:`sim.t_cell_table.TCellTable.live_rows`)."""
+    return table.live_rows()
 
 
 def reference_divisions(model: CarTModel, rows: np.ndarray) -> None:
@@ -133,6 +143,7 @@ REFERENCE = Engine(
     Residents,
     _python_generator,
     reference_fates,
+    reference_live_rows,
     reference_divisions,
     reference_deaths,
 )
@@ -154,6 +165,7 @@ def make_engine(name: str) -> Engine:
         compiled.residents_for,
         compiled.adopt_random,
         compiled.fates,
+        compiled_fates.live_rows,
         compiled_fates.divisions,
         compiled_fates.deaths,
     )

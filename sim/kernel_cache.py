@@ -33,6 +33,7 @@ from sim import (
     kernel_fields,
     kernel_generator,
     kernel_shuffle,
+    kernel_t_cell_rows,
     kernels,
     resident_rows,
 )
@@ -54,6 +55,7 @@ KERNEL_SOURCES = tuple(
         kernel_empty_sites,
         kernel_shuffle,
         kernel_fates,
+        kernel_t_cell_rows,
         kernel_generator,
         kernel_fields,
         kernels,

@@ -253,8 +253,7 @@ class CarTModel(mesa.Model):
         return [table.cells[row] for row in table.live_rows().tolist()]  # type: ignore[misc]
 
     def _step_t_cells(self) -> None:
-        table = self.tissue.t_cells
-        rows = table.live_rows()
+        rows = self.engine.live_rows(self.tissue.t_cells)
         if rows.size == 0:
             return
         self.encounter_phase += 1

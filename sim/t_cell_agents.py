@@ -22,6 +22,7 @@ made or removed the readable way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from mesa.experimental.mesa_signals import ModelSignals
@@ -35,21 +36,24 @@ if TYPE_CHECKING:
 
     from sim.model import CarTModel
 
-_SIGNALS = (("agents", ModelSignals.AGENT_ADDED), ("agents", ModelSignals.AGENT_REMOVED))
+_ADDED = ("agents", ModelSignals.AGENT_ADDED)
+_REMOVED = ("agents", ModelSignals.AGENT_REMOVED)
 """The signals Mesa's ``register_agent`` and ``deregister_agent`` emit."""
+_CAR_T_CELL = (CarTCell,)
 
 
-def registry_is_quiet(model: CarTModel, classes: tuple[type[Agent], ...]) -> bool:
+def registry_is_quiet(model: CarTModel, classes: Iterable[type[Agent]]) -> bool:
     """Mesa's ``register_agent``/``deregister_agent`` of agents of ``classes`` would only
     store or drop them: no one subscribes to their signals (or signals are suppressed),
     none is being captured in a batch, no data set tracks the classes, Mesa's debug log
     is off, and each class already has its set in ``agents_by_type``."""
     if model._batch_context is not None or _mesa_logger.isEnabledFor(logging.DEBUG):
         return False
-    if not model._suppress and any(signal in model.subscribers for signal in _SIGNALS):
+    subscribers = model.subscribers
+    if not model._suppress and (_ADDED in subscribers or _REMOVED in subscribers):
         return False
     by_type = model._agents_by_type
-    return all(not cls._datasets and cls in by_type for cls in classes)
+    return all(cls in by_type and not cls._datasets for cls in classes)
 
 
 def make_car_t_daughters(model: CarTModel, pairs: list[list[int]]) -> None:
@@ -60,7 +64,7 @@ def make_car_t_daughters(model: CarTModel, pairs: list[list[int]]) -> None:
     :meth:`agents.cell.TCell.__init__`, Mesa's ``Agent.__init__``): the same attributes,
     ``unique_id`` and registration, the cell in ``t_cells.cells[row]``, the census's
     count of its kind and of donor cells with their TCR."""
-    if not registry_is_quiet(model, (CarTCell,)):
+    if not registry_is_quiet(model, _CAR_T_CELL):
         cells = model.tissue.t_cells.cells
         for mother_row, row in pairs:
             mother = cells[mother_row]
@@ -115,7 +119,7 @@ def remove_dead(model: CarTModel, rows: list[int]) -> None:
     table = tissue.t_cells
     cells = table.cells
     dying = [cells[row] for row in rows]
-    if not registry_is_quiet(model, tuple({type(cell) for cell in dying})):  # type: ignore[misc]
+    if not registry_is_quiet(model, {type(cell) for cell in dying}):  # type: ignore[misc]
         for cell in dying:
             cell.die()  # type: ignore[union-attr]
         return

@@ -92,7 +92,7 @@ class TCellTable:
 
     def live_rows(self) -> np.ndarray:
         """Rows holding a living cell, in row order."""
-        return (self.kind != 0).nonzero()[0]  # a bool mask's nonzero is 3x an int8's
+        return self.kind.nonzero()[0]
 
     def _grow(self) -> None:
         old = self.kind.size

@@ -11,6 +11,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 from mesa.experimental.mesa_signals import ModelSignals
 from model_builders import empty_model
@@ -179,3 +180,28 @@ def test_with_agent_signals_observed_cells_are_made_and_removed_the_readable_way
         assert _agents(models[0], ids=False) == _agents(models[1], ids=False)
     assert heard["reference"] == heard["compiled"]
     assert len(heard["compiled"]) >= 10
+
+
+def test_the_live_rows_kernel_lists_the_tables_living_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The compiled engine's live rows are :meth:`TCellTable.live_rows`'s (random tables,
+    an empty one, a full one), and a compiled step lists them without it."""
+    from sim import compiled_fates
+
+    rng = np.random.default_rng(7)
+    for size, share in ((1, 0.0), (12, 1.0), (1024, 0.1), (4096, 0.5), (2048, 0.0)):
+        table = TCellTable(size)
+        table.kind[:] = np.where(rng.random(size) < share, rng.integers(1, 10, size), 0)
+        rows = compiled_fates.live_rows(table)
+        assert rows.dtype == np.int64
+        assert rows.tolist() == table.live_rows().tolist()
+    model = _placed("compiled", boost=True)
+
+    def refused(table: TCellTable) -> np.ndarray:
+        raise AssertionError("the compiled engine lists live rows in its kernel")
+
+    monkeypatch.setattr(TCellTable, "live_rows", refused)
+    for _ in range(3):
+        model.step()
+    assert model.census.kills_by_car_t > 0
