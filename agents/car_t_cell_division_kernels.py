@@ -212,3 +212,49 @@ def tire(
     fresh[row] = True
     exhausted[counts[3]] = row
     counts[3] += 1
+
+
+@njit(cache=True)
+def divide_homeostatically(
+    rows: np.ndarray,
+    start: int,
+    is_car_t: np.ndarray,
+    neighbours: np.ndarray,
+    on_grid: np.ndarray,
+    bounded: bool,
+    mobile_kind: np.ndarray,
+    mobile_row: np.ndarray,
+    columns: tuple,
+    free_rows: np.ndarray,
+    free_count: np.ndarray,
+    daughter_kind: np.ndarray,
+    rule: np.ndarray,
+    born: np.ndarray,
+    counts: np.ndarray,
+    mt: np.ndarray,
+    cursor: np.ndarray,
+    backup: np.ndarray,
+) -> int:
+    """The homeostatic divisions of the cells of table ``rows[start:]``, in that order
+    (:meth:`sim.model.CarTModel._step_t_cells`: ``cells[row].divide()`` for each),
+    for as long as the cell is a CAR T-cell (``is_car_t`` by its mobile kind, so its
+    ``divide`` is :meth:`CarTCell.divide`) and the table has a free row: each as
+    :func:`divide_after_kill` divides it, with the same draws (change both together).
+    Returns the index of the first cell left to Python (``rows.size``: none), whose
+    ``divide`` the caller runs before calling again; the daughters made are logged at
+    ``born`` as :func:`divide_after_kill` logs them.
+
+    ``columns``: the T-cell table's ``site``, ``kind``, ``fresh``, ``last_kill``,
+    ``engaged``, ``generation``, ``kills``, ``stimulations`` (by row)."""
+    table_site, table_kind, fresh, last_kill, engaged, generation, kills, stimulations = columns
+    for index in range(start, rows.size):
+        row = rows[index]
+        if not is_car_t[table_kind[row]] or free_count[0] == 0:
+            return index  # another class's divide, or TCellTable.add grows the table
+        divide_after_kill(
+            row, table_site[row], neighbours, on_grid, bounded, mobile_kind, mobile_row,
+            table_site, table_kind, fresh, last_kill, engaged, generation, kills,
+            stimulations, free_rows, free_count, daughter_kind, rule, born, counts, mt,
+            cursor, backup,
+        )  # fmt: skip
+    return rows.size

@@ -40,6 +40,7 @@ from sim.events import KILL_EVENT, CellEvent
 from sim.kernel_cache import drop_stale_kernel_caches
 from sim.kernel_generator import held
 from sim.residents import Residents
+from sim.t_cell_agents import make_car_t_daughters
 from sim.unmade_residents import UnmadeResidents
 
 drop_stale_kernel_caches()  # before any kernel is called (numba loads caches then)
@@ -183,6 +184,8 @@ KILLERS = {
     native_t_cell_kernels.TAUGHT_KILLER: "taught",
 }
 """By the code a kernel logs a kill with: the killer, as ``model.record_kill`` names it."""
+KILL_EVENT_BY_CODE = {code: KILL_EVENT[killer] for code, killer in KILLERS.items()}
+"""By the code a kernel logs a kill with: the kind of its :class:`sim.events.CellEvent`."""
 CAR_T = KINDS_OF[1, :N_MOBILE].copy()
 IS_TUMOUR = KINDS_OF[0, :N_RESIDENT].copy()
 """By resident kind: a tumour cell, the sites dense tumour keeps T-cells out of
@@ -329,16 +332,14 @@ def _release(tissue: Tissue, sites: np.ndarray, amounts: np.ndarray, counts: np.
 def _make_daughters(model: CarTModel, born: np.ndarray, counts: np.ndarray) -> None:
     """The Mesa agents of the daughters the kernel made as rows of the T-cell table
     (:func:`agents.car_t_cell_division_kernels.divide_after_kill`), in call order, before
-    any rule runs in Python: each bound to its row (:meth:`CarTCell.bound_to`), with its
-    mother's origin and TCR, as :meth:`agents.car_t_cell.CarTCell.make_daughter` makes it
-    (``unique_id``, ``agents_by_type``, the census); then empty the log."""
+    any rule runs in Python: each bound to its row as :meth:`CarTCell.bound_to` binds
+    it, with its mother's origin and TCR, as :meth:`agents.car_t_cell.CarTCell.make_daughter`
+    makes it (``unique_id``, ``agents_by_type``, the census), in one loop
+    (:func:`sim.t_cell_agents.make_car_t_daughters`); then empty the log."""
     logged = int(counts[2])
     if not logged:
         return
-    cells = model.tissue.t_cells.cells
-    for mother_row, row in born[:logged].tolist():
-        mother = cells[mother_row]
-        CarTCell.bound_to(model, row, mother.origin, mother.tcr_intact)  # type: ignore[union-attr]
+    make_car_t_daughters(model, born[:logged].tolist())
     counts[2] = 0
 
 
@@ -369,14 +370,17 @@ def _record_kills(model: CarTModel, killed: np.ndarray, counts: np.ndarray) -> N
     logged = int(counts[1])
     if not logged:
         return
-    census, step, cells = model.census, model.step_count, model.tissue.residents
-    precursor = model.residents.precursor  # type: ignore[attr-defined]  # UnmadeResidents
-    for site, kind, code in killed[:logged].tolist():
-        killer = KILLERS[code]
-        census.count_kill(kind, killer)
-        model.recent_events.append(CellEvent(step, KILL_EVENT[killer], site))
-        census.resident[kind] -= 1
-        if kind == ResidentKind.B_CELL and precursor[site]:
-            census.b_cell_precursors -= 1
+    census, step = model.census, model.step_count
+    count_kill, resident = census.count_kill, census.resident
+    cells = model.tissue.residents
+    kills = killed[:logged].tolist()
+    model.recent_events.extend(
+        [CellEvent(step, KILL_EVENT_BY_CODE[code], site) for site, _, code in kills]
+    )
+    for site, kind, code in kills:
+        count_kill(kind, KILLERS[code])
+        resident[kind] -= 1
         cells[site] = None
+        if kind == ResidentKind.B_CELL and model.residents.precursor[site]:  # type: ignore[attr-defined]
+            census.b_cell_precursors -= 1
     counts[1] = 0

@@ -30,6 +30,7 @@ from sim.tissue import DrawEmptySites, StepFields, draw_empty_sites
 
 if TYPE_CHECKING:
     from sim.model import CarTModel
+    from sim.t_cell_table import TCellTable
     from sim.tissue import Tissue
 
 __all__ = [
@@ -37,8 +38,11 @@ __all__ = [
     "ENGINES",
     "Engine",
     "make_engine",
+    "reference_deaths",
+    "reference_divisions",
     "reference_encounters",
     "reference_fates",
+    "reference_live_rows",
     "reference_walk_and_screen",
 ]
 
@@ -56,6 +60,12 @@ MakeResidual = Callable[["CarTModel"], ResidualDisease]
 """``(model) -> ResidualDisease``: the residual compartment beside the grid."""
 Fates = Callable[["CarTModel", np.ndarray], tuple[np.ndarray, np.ndarray]]
 """``(model, rows) -> (rows that divide, rows that die)``: :func:`reference_fates`."""
+LiveRows = Callable[["TCellTable"], np.ndarray]
+"""``(table) -> rows``: the rows of living T-cells, in row order (:func:`reference_live_rows`)."""
+Divisions = Callable[["CarTModel", np.ndarray], None]
+"""``(model, rows)``: the T-cells of those table rows divide (:func:`reference_divisions`)."""
+Deaths = Callable[["CarTModel", np.ndarray], None]
+"""``(model, rows)``: the living T-cells of those table rows die (:func:`reference_deaths`)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,9 @@ class Engine:
     adopt_random: AdoptRandom
     fates: Fates
     residual: MakeResidual
+    live_rows: LiveRows
+    divisions: Divisions
+    deaths: Deaths
 
 
 def reference_encounters(model: CarTModel, ordered: np.ndarray) -> None:
@@ -99,6 +112,25 @@ def reference_fates(model: CarTModel, rows: np.ndarray) -> tuple[np.ndarray, np.
     return model.fates(rows)
 
 
+def reference_live_rows(table: TCellTable) -> np.ndarray:
+    """The table's own readable code (:meth:`sim.t_cell_table.TCellTable.live_rows`)."""
+    return table.live_rows()
+
+
+def reference_divisions(model: CarTModel, rows: np.ndarray) -> None:
+    """Each T-cell of the table ``rows``, in that order, runs its own ``divide``."""
+    cells = model.tissue.t_cells.cells
+    for row in rows.tolist():
+        cells[row].divide()  # type: ignore[union-attr]
+
+
+def reference_deaths(model: CarTModel, rows: np.ndarray) -> None:
+    """Each T-cell of the table ``rows`` runs its own ``die``."""
+    cells = model.tissue.t_cells.cells
+    for row in rows.tolist():
+        cells[row].die()  # type: ignore[union-attr]
+
+
 def _reference_has_contact(
     screen: ContactScreen, tissue: Tissue, sites: np.ndarray, kinds: np.ndarray
 ) -> np.ndarray:
@@ -116,6 +148,9 @@ REFERENCE = Engine(
     _python_generator,
     reference_fates,
     ResidualDisease,
+    reference_live_rows,
+    reference_divisions,
+    reference_deaths,
 )
 
 
@@ -123,7 +158,7 @@ def make_engine(name: str) -> Engine:
     """The engine called ``name`` (one of :data:`ENGINES`); an unknown name is bad input."""
     if check_engine(name, "engine") == "reference":
         return REFERENCE
-    from sim import compiled, compiled_residual  # numba: only for a compiled model
+    from sim import compiled, compiled_fates, compiled_residual  # numba: only for a compiled model
 
     return Engine(
         "compiled",
@@ -136,4 +171,7 @@ def make_engine(name: str) -> Engine:
         compiled.adopt_random,
         compiled.fates,
         compiled_residual.residual_for,
+        compiled_fates.live_rows,
+        compiled_fates.divisions,
+        compiled_fates.deaths,
     )

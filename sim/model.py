@@ -252,8 +252,7 @@ class CarTModel(mesa.Model):
         return [table.cells[row] for row in table.live_rows().tolist()]  # type: ignore[misc]
 
     def _step_t_cells(self) -> None:
-        table = self.tissue.t_cells
-        rows = table.live_rows()
+        rows = self.engine.live_rows(self.tissue.t_cells)
         if rows.size == 0:
             return
         self.encounter_phase += 1
@@ -261,11 +260,8 @@ class CarTModel(mesa.Model):
         ordered = self.engine.walk_and_screen(self, rows)
         self.engine.encounters(self, ordered)
         dividing, dying = self.engine.fates(self, rows)
-        cells = table.cells
-        for row in dividing.tolist():
-            cells[row].divide()  # type: ignore[union-attr]
-        for row in dying.tolist():
-            cells[row].die()  # type: ignore[union-attr]
+        self.engine.divisions(self, dividing)  # each cell's divide, in row order
+        self.engine.deaths(self, dying)  # then each cell's die
 
     def walk_and_screen(self, rows: np.ndarray) -> np.ndarray:
         """Every T-cell of table ``rows`` walks (:meth:`walk`); then the order of their

@@ -72,8 +72,16 @@ class TCellTable:
         self.kind[row] = 0
         self._released.append(row)
 
+    def released(self, rows: list[int]) -> None:
+        """The cells of ``rows`` have died and their ``kind`` is already 0 (the compiled
+        engine's deaths in a batch, :func:`sim.t_cell_agents.remove_dead`): the rows are
+        reused after :meth:`recycle`, as :meth:`release` would have them."""
+        self._released.extend(rows)
+
     def recycle(self) -> None:
         """Make the rows of cells that died this step available again."""
+        if not self._released:
+            return
         count = int(self.free_count[0])
         for row in sorted(self._released, reverse=True):
             self.cells[row] = None

@@ -13,6 +13,7 @@ import pytest
 from model_builders import empty_model
 from test_engines import _state
 
+import sim.compiled
 import sim.tissue
 from agents.car_t_cell import CarTCell
 from agents.car_t_cell_division_kernels import NEVER as KERNEL_NEVER
@@ -99,7 +100,8 @@ def test_divisions_after_kills_are_settled_in_the_kernel_as_the_reference_divide
     reference, compiled = (_placed(engine, case) for engine in ENGINES)
     calls = {(id(model), what): 0 for model in (reference, compiled) for what in ("k", "d")}
     outcomes = {"senescent": 0, "no room": 0, "memory": 0, "effector": 0}
-    kill, divide, bound_to = CarTCell.kill, CarTCell.divide, CarTCell.bound_to.__func__
+    kill, divide = CarTCell.kill, CarTCell.divide
+    make_daughters = sim.compiled.make_car_t_daughters
 
     def counted_kill(cell: CarTCell, target: object) -> None:
         calls[id(cell.model), "k"] += 1
@@ -116,13 +118,13 @@ def test_divisions_after_kills_are_settled_in_the_kernel_as_the_reference_divide
 
     made = []
 
-    def counted_bound_to(cls: type, model: CarTModel, *args: object) -> CarTCell:
-        made.append(id(model))
-        return bound_to(cls, model, *args)
+    def counted_make_daughters(model: CarTModel, pairs: list[list[int]]) -> None:
+        made.extend([id(model)] * len(pairs))
+        make_daughters(model, pairs)
 
     monkeypatch.setattr(CarTCell, "kill", counted_kill)
     monkeypatch.setattr(CarTCell, "divide", counted_divide)
-    monkeypatch.setattr(CarTCell, "bound_to", classmethod(counted_bound_to))
+    monkeypatch.setattr(sim.compiled, "make_car_t_daughters", counted_make_daughters)
     assert _everything(reference) == _everything(compiled)
     for step in range(10):
         reference.step()
