@@ -165,12 +165,12 @@ KINDS_OF[1, sorted(CAR_T_KINDS)] = True
 KINDS_OF[2, sorted(DONOR_CAR_T_KINDS)] = True
 KINDS_OF[3, MobileKind.NATIVE_TAUGHT] = True
 KINDS_OF[4, sorted(CD19_POSITIVE_RESIDENTS)] = True
-DAUGHTER_KIND = np.zeros((N_MOBILE, 3), dtype=np.int64)
+LINE_KINDS = np.zeros((N_MOBILE, 3), dtype=np.int64)
 """By a CAR T-cell's mobile kind: the kinds of its effector and memory daughters (its
 origin's), :meth:`agents.car_t_cell.CarTCell.make_daughter`, and its own once
 exhausted."""
 for _kind in CAR_T_KINDS:
-    DAUGHTER_KIND[_kind] = (
+    LINE_KINDS[_kind] = (
         (
             MobileKind.DONOR_CAR_T_EFFECTOR,
             MobileKind.DONOR_CAR_T_MEMORY,
@@ -305,7 +305,7 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
                 table.free_count, tissue.neighbours, edges, on_grid is not None,
                 tissue.resident_kind, tissue.resident_serial, tissue.resident_has_agent,
                 tissue.mobile_kind, tissue.mobile_row, tissue.antigen, KINDS_OF, native_rule,
-                car_t_rule, DAUGHTER_KIND, released_site, released_amount, killed, born,
+                car_t_rule, LINE_KINDS, released_site, released_amount, killed, born,
                 exhausted, counts, mirror.mt, mirror.cursor, mirror.backup,
             )  # fmt: skip
             _record_kills(model, killed, counts)

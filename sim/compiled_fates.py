@@ -14,7 +14,7 @@ import numpy as np
 from agents import car_t_cell_division_kernels
 from agents.python_random import python_state
 from sim import kernel_t_cell_rows
-from sim.compiled import _NO_EDGE, CAR_T, DAUGHTER_KIND, _make_daughters, _rules
+from sim.compiled import _NO_EDGE, CAR_T, LINE_KINDS, _make_daughters, _rules
 from sim.t_cell_agents import remove_dead
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def divisions(model: CarTModel, rows: np.ndarray) -> None:
             index = car_t_cell_division_kernels.divide_homeostatically(
                 rows, index, CAR_T, tissue.neighbours, _NO_EDGE if on_grid is None else on_grid,
                 on_grid is not None, tissue.mobile_kind, tissue.mobile_row, columns,
-                table.free_rows, table.free_count, DAUGHTER_KIND, car_t_rule, born, counts,
+                table.free_rows, table.free_count, LINE_KINDS, car_t_rule, born, counts,
                 mirror.mt, mirror.cursor, mirror.backup,
             )  # fmt: skip
             _make_daughters(model, born, counts)

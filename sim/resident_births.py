@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from agents.healthy_b_cell_kernels import b_cell_arrivals_mean
 from agents.kinds import ResidentKind
 from agents.leukaemic_blast_kernels import (
     MATURE,
@@ -26,28 +27,6 @@ from sim.kernel_generator import HeldGenerator, generator_of
 from sim.resident_rows import log_birth
 
 B_CELL = int(ResidentKind.B_CELL)
-PRODUCTION_NUMBERS = 5
-""":func:`b_cell_arrivals_mean`'s ``production``: the B-cells' target count, the
-stem-cell influx a day, the precursors' feedback gain, their maturation days and the
-hours of a step."""
-
-
-@njit(cache=True)
-def b_cell_arrivals_mean(production: np.ndarray, precursors: int, b_cells: int) -> float:
-    """The mean number of precursors the marrow makes in a step:
-    :meth:`agents.healthy_b_cell.HealthyBCell.production_per_day` (its target and influx
-    computed for the grid, in ``production``: see :data:`PRODUCTION_NUMBERS`) over a
-    step, as :func:`agents.cell.arrivals_mean` takes it; the same operations in the same
-    order, so the same number."""
-    target, influx, feedback_gain = production[0], production[1], production[2]
-    maturation_days, hours = production[3], production[4]
-    if precursors == 0 or target <= 0:
-        per_day = influx if target > 0 else 0.0
-    else:
-        missing_share = 1.0 - b_cells / target
-        per_precursor = max(0.0, 1.0 + feedback_gain * missing_share)
-        per_day = influx + precursors * per_precursor / maturation_days
-    return per_day * hours / 24
 
 
 @njit(cache=True)
@@ -74,7 +53,8 @@ def make_b_cells(
 ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
     """:meth:`sim.unmade_residents.UnmadeResidents.make_b_cells` in one call, the same
     draws: :meth:`agents.healthy_b_cell.HealthyBCell.birth_sites` (a Poisson number of
-    mean :func:`b_cell_arrivals_mean`, ``rng.poisson``, at random empty resident sites,
+    mean :func:`agents.healthy_b_cell_kernels.b_cell_arrivals_mean`, ``rng.poisson``, at
+    random empty resident sites,
     :func:`sim.kernel_empty_sites.random_empty_sites`; ``source``: the generator or it
     held), then :meth:`~sim.unmade_residents.UnmadeResidents.place_b_cells` of
     precursors: each written into the resident layer with its serial (``first_serial``,

@@ -145,7 +145,7 @@ class UnmadePlacing:
         return placed
 
     def _production(self) -> np.ndarray:
-        """The numbers of :func:`sim.resident_births.b_cell_arrivals_mean` (the marrow's
+        """The numbers of :func:`agents.healthy_b_cell_kernels.b_cell_arrivals_mean` (the marrow's
         production, :meth:`HealthyBCell.production_per_day`), read again only when the
         model's ``parameters`` are replaced (never changed in place)."""
         model = self.model

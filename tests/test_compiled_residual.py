@@ -14,10 +14,10 @@ from model_builders import empty_model
 from test_engines import _state, _step_together
 from test_unmade_residents import BUSY_B_CELLS, CHURN, _bookings
 
+from agents import healthy_b_cell_kernels
 from agents.cell import arrivals_mean
 from agents.healthy_b_cell import HealthyBCell
 from agents.kinds import ResidentKind
-from sim import resident_births
 from sim.compiled_residual import CompiledResidualDisease
 from sim.engine import ENGINES
 from sim.event_heap import UnmadeEventQueue, drop_dead
@@ -117,7 +117,7 @@ def test_the_kept_numbers_follow_new_parameters_and_chances() -> None:
 
 
 def test_the_b_cell_arrivals_kernel_is_the_marrows_production() -> None:
-    """:func:`resident_births.b_cell_arrivals_mean` gives, to the last bit,
+    """:func:`healthy_b_cell_kernels.b_cell_arrivals_mean` gives, to the last bit,
     ``arrivals_mean(model, HealthyBCell.production_per_day(model))``: without
     precursors, below, at and far above the target (the feedback clipped at 0), and
     with no target."""
@@ -132,7 +132,7 @@ def test_the_b_cell_arrivals_kernel_is_the_marrows_production() -> None:
                 model.census.b_cell_precursors = precursors
                 model.census.resident[ResidentKind.B_CELL] = b_cells
                 expected = arrivals_mean(model, HealthyBCell.production_per_day(model))
-                got = resident_births.b_cell_arrivals_mean(production, precursors, b_cells)
+                got = healthy_b_cell_kernels.b_cell_arrivals_mean(production, precursors, b_cells)
                 assert got == expected, (target, precursors, b_cells)
 
 
