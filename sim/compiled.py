@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from sim.model import CarTModel
     from sim.tissue import Tissue
 
-_NO_EDGE = np.ones((1, 8), dtype=bool)  # a torus: every direction is on the grid
+NO_EDGE = np.ones((1, 8), dtype=bool)  # a torus: every direction is on the grid
 
 
 def has_contact(
@@ -59,7 +59,7 @@ def has_contact(
     on_grid = tissue.neighbour_on_grid
     return kernels.has_contact(
         tissue.neighbours,
-        _NO_EDGE if on_grid is None else on_grid,
+        NO_EDGE if on_grid is None else on_grid,
         on_grid is not None,
         tissue.resident_kind,
         tissue.mobile_kind,
@@ -92,7 +92,7 @@ def walk_and_screen(model: CarTModel, rows: np.ndarray) -> np.ndarray:
     return kernels.walk_and_screen(
         rows, tissue.t_cells.kind, model.moves_per_step, model.chemotaxis_bias,
         microenvironment.exclusion_chance(model), held(model.rng), tissue.neighbours,
-        _NO_EDGE if on_grid is None else on_grid, on_grid is not None, tissue.mobile_kind,
+        NO_EDGE if on_grid is None else on_grid, on_grid is not None, tissue.mobile_kind,
         tissue.mobile_row, tissue.resident_kind, tissue.antigen, tissue.t_cells.site,
         IS_TUMOUR, screening, screen.table, screen.antigen_threshold,
         screen.any_antigen_trigger and tissue.fields_active, N_MOBILE,
@@ -197,7 +197,7 @@ _RULES: dict[tuple[int, int, bool], tuple[object, object, np.ndarray, np.ndarray
 alive beside them, so an id is not reused) and whether rejection is possible."""
 
 
-def _rules(model: CarTModel) -> tuple[np.ndarray, np.ndarray]:
+def rule_arrays(model: CarTModel) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_native_rule` and :func:`_car_t_rule`, read again only when what they read
     changes: the model's ``parameters`` or ``chances`` (replaced, never changed in place:
     :meth:`sim.model.CarTModel.set_teaching`) or whether rejection is possible."""
@@ -287,8 +287,8 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
     cells = table.cells
     table.fresh[:] = False  # no T-cell has changed in these encounters yet
     on_grid = tissue.neighbour_on_grid
-    edges = _NO_EDGE if on_grid is None else on_grid
-    native_rule, car_t_rule = _rules(model)
+    edges = NO_EDGE if on_grid is None else on_grid
+    native_rule, car_t_rule = rule_arrays(model)
     released_site = np.empty(2 * ordered.size, dtype=np.int64)  # at most two per call
     released_amount = np.empty((2 * ordered.size, 2))  # cytokine, antigen
     killed = np.empty((ordered.size, 3), dtype=np.int64)  # site, kind, killer: one per call
@@ -309,7 +309,7 @@ def encounters(model: CarTModel, ordered: np.ndarray) -> None:
                 exhausted, counts, mirror.mt, mirror.cursor, mirror.backup,
             )  # fmt: skip
             _record_kills(model, killed, counts)
-            _make_daughters(model, born, counts)
+            make_daughters(model, born, counts)
             _tire(model, exhausted, counts)
             _release(tissue, released_site, released_amount, counts)
             if index >= ordered.size:
@@ -329,7 +329,7 @@ def _release(tissue: Tissue, sites: np.ndarray, amounts: np.ndarray, counts: np.
         counts[0] = 0
 
 
-def _make_daughters(model: CarTModel, born: np.ndarray, counts: np.ndarray) -> None:
+def make_daughters(model: CarTModel, born: np.ndarray, counts: np.ndarray) -> None:
     """The Mesa agents of the daughters the kernel made as rows of the T-cell table
     (:func:`agents.car_t_cell_division_kernels.divide_after_kill`), in call order, before
     any rule runs in Python: each bound to its row as :meth:`CarTCell.bound_to` binds

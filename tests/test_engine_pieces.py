@@ -295,7 +295,7 @@ def test_the_fates_kernel_draws_the_divisions_and_deaths_the_model_draws(boost: 
 
 
 def test_the_encounter_kernels_rule_numbers_follow_a_change_of_parameters() -> None:
-    """The numbers the encounter kernels read (``sim.compiled._rules``) are read once
+    """The numbers the encounter kernels read (``sim.compiled.rule_arrays``) are read once
     while nothing they read changes, and again when the parameters are replaced (the
     live view's teaching switch), so a compiled run follows the change."""
     from model_builders import empty_model
@@ -303,12 +303,12 @@ def test_the_encounter_kernels_rule_numbers_follow_a_change_of_parameters() -> N
     from sim import compiled
 
     model = empty_model([], 1, "compiled")
-    native, car_t = compiled._rules(model)
-    assert compiled._rules(model)[0] is native
+    native, car_t = compiled.rule_arrays(model)
+    assert compiled.rule_arrays(model)[0] is native
     enabled = model.parameters.teaching.enabled
     assert native[1] == float(enabled)
     model.set_teaching(not enabled)
-    changed, car_t_now = compiled._rules(model)
+    changed, car_t_now = compiled.rule_arrays(model)
     assert changed[1] == float(not enabled)
     np.testing.assert_array_equal(changed, compiled._native_rule(model))
     np.testing.assert_array_equal(car_t_now, car_t)
